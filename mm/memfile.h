@@ -1,0 +1,28 @@
+/* The memory file: one memfd per sandbox from which all guest memory is
+ * allocated. The kernel maps it whole; guest host-processes map pieces of
+ * it. Allocation hands out page-aligned offset ranges; freeing punches a
+ * hole so the pages go back to the host (and read as zero when reused). */
+#ifndef COCOON_MEMFILE_H
+#define COCOON_MEMFILE_H
+
+#include "kernel/kernel.h"
+
+#define MEMFILE_SIZE (256UL << 30) /* offset space, sparse */
+
+struct memfile {
+	int fd;
+	char *base; /* kernel mapping of the whole file */
+	size_t size;
+};
+extern struct memfile memfile;
+
+int memfile_init(void);
+/* Allocate len bytes (page multiple); returns the offset or -ENOMEM. */
+int64_t memfile_alloc(size_t len);
+/* Release [off, off+len): any sub-range of earlier allocations. */
+void memfile_free(uint64_t off, size_t len);
+static inline void *memfile_ptr(uint64_t off) { return memfile.base + off; }
+/* Bytes currently handed out, for tests and /proc. */
+size_t memfile_allocated(void);
+
+#endif

@@ -1,0 +1,49 @@
+/* A guest address space: its VMAs, heap, layout, and the host process
+ * that maps it. All changes go through these functions, which keep the
+ * kernel's VMA list and the host mappings (done by the stub's control
+ * thread, batched until the next resume) in step. */
+#ifndef COCOON_MM_H
+#define COCOON_MM_H
+
+#include <pthread.h>
+#include "mm/vma.h"
+
+struct platform_as; /* the platform's view of the host process */
+
+/* Guest addresses live below the stub region. */
+#define GUEST_TASK_SIZE 0x7fff00000000UL
+#define GUEST_MIN_ADDR 0x10000UL /* vm.mmap_min_addr */
+
+struct mm {
+	pthread_rwlock_t lock; /* held for reading while copying */
+	struct vma_list vmas;
+	gaddr_t start_brk, brk;
+	gaddr_t mmap_base;      /* top-down allocation starts below this */
+	gaddr_t start_stack;    /* initial sp (for [stack]) */
+	gaddr_t arg_start, arg_end, env_start, env_end;
+	struct platform_as *as;
+	int users;
+};
+
+struct mm *mm_new(struct platform_as *as);
+void mm_put(struct mm *mm);
+
+/* mmap semantics of Linux for anonymous memory (flags as in mmap(2)).
+ * Returns the address or -errno. */
+long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags,
+		  enum vma_kind kind);
+long mm_munmap(struct mm *mm, gaddr_t addr, size_t len);
+long mm_mprotect(struct mm *mm, gaddr_t addr, size_t len, int prot);
+/* Find a free range of len bytes top-down below mmap_base; 0 if none. */
+gaddr_t mm_find_free(struct mm *mm, size_t len);
+
+/* Write into guest memory ignoring protections (ELF loading, stack set-up).
+ * 0 or -EFAULT if not mapped. */
+int mm_poke(struct mm *mm, gaddr_t addr, const void *src, size_t n);
+
+/* Kernel pointer for guest address with the given access; NULL if none.
+ * *avail gets the bytes contiguous from there within one VMA. Caller holds
+ * mm->lock. */
+void *mm_translate(struct mm *mm, gaddr_t addr, bool write, size_t *avail);
+
+#endif

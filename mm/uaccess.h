@@ -1,0 +1,43 @@
+/* Copying between the kernel and the current guest's memory.
+ *
+ * Every kernel access to guest memory goes through these functions. They
+ * translate guest addresses through the current task's VMAs into the
+ * kernel's own mapping of the memory file and copy with routines listed in
+ * the exception table (mm/copy_x86_64.S), so a fault while copying returns
+ * -EFAULT instead of crashing the kernel. Protections are checked like
+ * Linux: reading needs a readable VMA, writing a writable one. */
+#ifndef COCOON_UACCESS_H
+#define COCOON_UACCESS_H
+
+#include "kernel/kernel.h"
+
+/* 0, or -EFAULT if any byte of [src, src+n) is not readable guest memory. */
+int copy_from_guest(void *dst, gaddr_t src, size_t n);
+/* 0, or -EFAULT if any byte of [dst, dst+n) is not writable guest memory. */
+int copy_to_guest(gaddr_t dst, const void *src, size_t n);
+/* Zero guest memory; 0 or -EFAULT. */
+int clear_guest(gaddr_t dst, size_t n);
+/* Copy a NUL-terminated string of at most size-1 bytes plus NUL.
+ * Returns its length, -EFAULT, or -ENAMETOOLONG if it does not fit. */
+long strncpy_from_guest(char *dst, gaddr_t src, size_t size);
+
+/* Largest n <= want such that [addr, addr+n) is readable (write=false) or
+ * writable (write=true) guest memory; 0 if the first byte is not. Used by
+ * calls that transfer as much as they can (read into a buffer that ends
+ * in an unmapped page returns a short count like Linux). */
+size_t guest_accessible_len(gaddr_t addr, size_t want, bool write);
+
+/* Zero-copy I/O: describe the guest buffer [addr, addr+len) as kernel
+ * iovecs pointing into the memory file, so host read/write calls can move
+ * data straight to or from guest memory. Fills at most max iovecs, stops at
+ * the first byte without the needed access; returns the number of iovecs
+ * and sets *covered to the bytes they span (0: first byte inaccessible,
+ * the call should fail with EFAULT). The caller must hold guest_mem_lock()
+ * from before this call until the I/O is finished. */
+struct iovec;
+int guest_iovecs(gaddr_t addr, size_t len, bool write, struct iovec *iov, int max,
+		 size_t *covered);
+void guest_mem_lock(void);   /* current mm, shared */
+void guest_mem_unlock(void);
+
+#endif

@@ -1,0 +1,40 @@
+/* The kernel's list of a guest address space's mappings. */
+#ifndef COCOON_VMA_H
+#define COCOON_VMA_H
+
+#include "kernel/kernel.h"
+
+#define NO_BACKING UINT64_MAX
+
+enum vma_kind { VMA_ANON, VMA_STACK, VMA_HEAP, VMA_FILE };
+
+struct vma {
+	gaddr_t start, end;  /* page aligned, [start, end) */
+	int prot;            /* PROT_READ|PROT_WRITE|PROT_EXEC */
+	int flags;           /* MAP_SHARED or MAP_PRIVATE, MAP_GROWSDOWN */
+	enum vma_kind kind;
+	uint64_t off;        /* memory-file offset of start, or NO_BACKING */
+	uint64_t file_off;   /* for /proc/maps of file mappings */
+	char *name;          /* file path for VMA_FILE (owned), else NULL */
+};
+
+/* A sorted array of non-overlapping VMAs. */
+struct vma_list {
+	struct vma *v;
+	size_t n, cap;
+};
+
+struct vma *vma_find(struct vma_list *l, gaddr_t addr); /* VMA containing addr */
+size_t vma_index_after(struct vma_list *l, gaddr_t addr); /* first VMA with end > addr */
+int vma_insert(struct vma_list *l, const struct vma *v); /* range must be free */
+/* Cut [start, end) out of the list; for each removed piece call fn. */
+int vma_remove_range(struct vma_list *l, gaddr_t start, gaddr_t end,
+		     void (*fn)(const struct vma *piece, void *ctx), void *ctx);
+/* Split so that start and end are VMA boundaries (if inside VMAs). */
+int vma_split_at(struct vma_list *l, gaddr_t addr);
+/* Merge neighbours that are contiguous in address and backing. */
+void vma_merge_around(struct vma_list *l, gaddr_t start, gaddr_t end);
+bool vma_range_free(struct vma_list *l, gaddr_t start, gaddr_t end);
+void vma_list_free(struct vma_list *l);
+
+#endif
