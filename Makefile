@@ -18,7 +18,8 @@ CFLAGS := -std=gnu17 -O2 -g $(WARN) -I. -D_GNU_SOURCE -pthread
 STUB_CFLAGS := -std=gnu17 -O2 $(WARN) -I. -D_GNU_SOURCE -fPIC -ffreestanding \
 	-fno-builtin -fno-stack-protector -fno-jump-tables -fcf-protection=none \
 	-fno-asynchronous-unwind-tables -fno-exceptions -mgeneral-regs-only \
-	-fno-sanitize=all -fno-reorder-blocks-and-partition
+	-fno-sanitize=all -fvisibility=hidden \
+	$(shell $(CC) -fno-reorder-blocks-and-partition -E -x c /dev/null >/dev/null 2>&1 && echo -fno-reorder-blocks-and-partition)
 
 KERNEL_DIRS := cli kernel mm fs platform arch/x86_64
 KERNEL_C := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))

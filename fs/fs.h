@@ -25,4 +25,22 @@ void fs_struct_put(struct fs_struct *fs);
  * (ENOENT, EACCES, ENOTDIR, ELOOP, ENAMETOOLONG...). */
 int fs_open_exec(const char *path);
 
+/* For fork, clone, execve and unshare. */
+struct fdtable *fdtable_get(struct fdtable *t);  /* share (CLONE_FILES) */
+struct fdtable *fdtable_copy(struct fdtable *t); /* private copy; NULL if out of memory */
+void fdtable_exec(struct fdtable *t);            /* close the close-on-exec fds */
+struct fs_struct *fs_struct_get(struct fs_struct *fs);  /* share (CLONE_FS) */
+struct fs_struct *fs_struct_copy(struct fs_struct *fs); /* NULL if out of memory */
+
+/* Open files, for other parts (mmap, exec). fget returns a reference to
+ * the file at a guest fd of the current process (NULL: EBADF; O_PATH
+ * files are refused like Linux's fdget); fput drops it. */
+struct file;
+struct file *fget(int fd);
+void fput(struct file *f);
+/* Read from a file at pos into a kernel buffer: bytes read or -errno. */
+ssize_t kernel_pread(struct file *f, void *buf, size_t n, off_t pos);
+/* The host fd behind a host-backed file (for mapping), or -1. */
+int file_host_fd(const struct file *f);
+
 #endif

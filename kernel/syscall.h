@@ -34,6 +34,7 @@ const char *syscall_name(const struct personality *pers, int nr);
 
 /* Every handler named in a syscalls.def is declared here. */
 #define SYSCALL(nr, name, handler, support, note) long handler(const struct sysargs *);
+/* "none" marks unimplemented rows; declaring it is harmless. */
 #include "arch/x86_64/syscalls.def"
 #undef SYSCALL
 

@@ -19,6 +19,13 @@ struct ksigaction {
 	uint64_t handler, flags, restorer, mask;
 };
 
+/* A thread's sigaltstack settings, flags as last set (SS_AUTODISARM kept). */
+struct altstack {
+	gaddr_t sp;
+	uint64_t size;
+	uint32_t flags;
+};
+
 struct process {
 	int pid;                 /* virtual; the first guest is 1 */
 	int ppid;
@@ -43,6 +50,8 @@ struct thread {
 	uint64_t fs_base;
 	bool fs_base_dirty;      /* the platform must load fs_base on resume */
 	uint64_t sigmask;
+	struct altstack altstack;
+	int nice;
 	gaddr_t clear_child_tid;
 	gaddr_t robust_list;
 	bool exiting;            /* leave the run loop after this trap */
@@ -51,7 +60,15 @@ struct thread {
 
 extern __thread struct thread *current;
 
-/* Set the whole thread group to exit with the given wait status. */
+/* Start the first guest process from a program on the host (cocoon run):
+ * returns its wait status when it is gone, or -errno if it could not be
+ * started (the errno execve would give). */
+int run_init_process(const char *path, char *const argv[], char *const envp[]);
+
+/* Set the whole thread group to exit with the given wait status
+ * (exit code << 8, or the terminating signal). */
 void process_exit(struct process *p, int wait_status);
+/* The default action of a signal kills the process: do it. */
+void process_kill(struct process *p, int signo);
 
 #endif

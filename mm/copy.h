@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Return the number of bytes NOT copied/cleared (0 on success). */
+/* Return the number of bytes NOT copied/cleared (0 on success); exact:
+ * every byte before the first faulting one is copied/cleared. A fault is a
+ * SIGSEGV or SIGBUS (e.g. a truncated memfd page) raised by the CPU; the
+ * handlers of kernel/fault.c (fault_init) must be installed. */
 size_t raw_copy(void *dst, const void *src, size_t n);
 size_t raw_clear(void *dst, size_t n);
 /* Copy bytes until and including a NUL, at most n. Returns the bytes

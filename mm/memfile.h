@@ -21,6 +21,8 @@ int memfile_init(void);
 int64_t memfile_alloc(size_t len);
 /* Release [off, off+len): any sub-range of earlier allocations. */
 void memfile_free(uint64_t off, size_t len);
+/* Drop the pages of an allocated range; it reads as zero afterwards. */
+void memfile_zero(uint64_t off, size_t len);
 static inline void *memfile_ptr(uint64_t off) { return memfile.base + off; }
 /* Bytes currently handed out, for tests and /proc. */
 size_t memfile_allocated(void);

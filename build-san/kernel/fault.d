@@ -1,0 +1,2 @@
+build-san/kernel/fault.o: kernel/fault.c kernel/fault.h
+kernel/fault.h:

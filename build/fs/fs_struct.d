@@ -1,0 +1,12 @@
+build/fs/fs_struct.o: fs/fs_struct.c fs/file.h fs/fs.h kernel/kernel.h \
+ fs/walk.h kernel/syscall.h arch/x86_64/syscalls.def kernel/task.h \
+ arch/x86_64/regs.h mm/uaccess.h
+fs/file.h:
+fs/fs.h:
+kernel/kernel.h:
+fs/walk.h:
+kernel/syscall.h:
+arch/x86_64/syscalls.def:
+kernel/task.h:
+arch/x86_64/regs.h:
+mm/uaccess.h:

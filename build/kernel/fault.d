@@ -1,0 +1,2 @@
+build/kernel/fault.o: kernel/fault.c kernel/fault.h
+kernel/fault.h:

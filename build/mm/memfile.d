@@ -1,0 +1,3 @@
+build/mm/memfile.o: mm/memfile.c mm/memfile.h kernel/kernel.h
+mm/memfile.h:
+kernel/kernel.h:

@@ -1,0 +1,132 @@
+/* cocoon's command line. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include "kernel/kernel.h"
+#include "kernel/fault.h"
+#include "kernel/syscall.h"
+#include "kernel/task.h"
+#include "fs/fs.h"
+#include "mm/memfile.h"
+#include "platform/platform.h"
+
+extern char **environ;
+
+static const char main_usage[] =
+	"usage: cocoon [--help] COMMAND [ARGS]\n"
+	"\n"
+	"cocoon is a kernel in user space: it runs unmodified Linux programs and\n"
+	"services all their system calls itself, without root and without a VM.\n"
+	"\n"
+	"commands:\n"
+	"  run [OPTIONS] [--] PROGRAM [ARGS...]  run PROGRAM in a new sandbox\n"
+	"  syscalls                              print the system-call table (Markdown)\n"
+	"\n"
+	"`cocoon run --help` describes the options of run.\n";
+
+static const char run_usage[] =
+	"usage: cocoon run [OPTIONS] [--] PROGRAM [ARGS...]\n"
+	"\n"
+	"Runs PROGRAM (a path inside the sandbox) with ARGS and the current\n"
+	"environment. The exit status is the program's, or 128+N if it was\n"
+	"killed by signal N.\n"
+	"\n"
+	"options:\n"
+	"  --root DIR   host directory the guest sees as / (default /), read-only\n"
+	"  --debug      log unimplemented system calls and guest faults to stderr\n"
+	"  --trace      log every system call, its arguments and result to stderr\n"
+	"  -h, --help   show this help\n";
+
+static _Noreturn void usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "cocoon: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see cocoon --help)\n");
+	exit(2);
+}
+
+static int print_syscalls(void)
+{
+	static const char *support[] = { "no", "partial", "yes" };
+	const struct personality *p = &personality_x86_64;
+	printf("# System calls (%s)\n\n", p->name);
+	printf("Generated from `arch/x86_64/syscalls.def` by `cocoon syscalls`; do not edit.\n\n");
+	printf("| nr | name | implemented | note |\n|---:|---|---|---|\n");
+	for (unsigned nr = 0; nr < p->nr_syscalls; nr++) {
+		const struct syscall_entry *e = &p->table[nr];
+		if (e->name)
+			printf("| %u | %s | %s | %s |\n", nr, e->name, support[e->support], e->note);
+	}
+	return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "trace", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': cocoon_config.root = optarg; break;
+		case 'd': cocoon_config.debug = true; break;
+		case 't': cocoon_config.trace = true; break;
+		case 'h': fputs(run_usage, stdout); return 0;
+		default:
+			if (optopt)
+				usage_error("run: unknown option '-%c'", (char[]){ (char)optopt, 0 });
+			usage_error("run: unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		usage_error("run: missing PROGRAM%s", "");
+	const char *prog = argv[optind];
+
+	fault_init();
+	int err = memfile_init();
+	if (!err)
+		err = platform_init();
+	if (err) {
+		fprintf(stderr, "cocoon: cannot set up the sandbox: %s\n", strerror(-err));
+		return 2;
+	}
+	err = fs_init(cocoon_config.root);
+	if (err) {
+		fprintf(stderr, "cocoon: --root %s: %s\n", cocoon_config.root, strerror(-err));
+		return 2;
+	}
+	int status = run_init_process(prog, argv + optind, environ);
+	if (status < 0) {
+		fprintf(stderr, "cocoon: %s: %s\n", prog, strerror(-status));
+		return 2;
+	}
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		usage_error("missing COMMAND%s", "");
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		fputs(main_usage, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "syscalls"))
+		return print_syscalls();
+	if (cmd[0] == '-')
+		usage_error("unknown option '%s'", cmd);
+	usage_error("unknown command '%s'", cmd);
+}

@@ -1,0 +1,105 @@
+/* Open files inside the fs part: reference-counted file objects with an
+ * ops table (so host files, tmpfs, pipes... slot in), the fd table, and
+ * the helpers the system-call handlers share. */
+#ifndef COCOON_FS_FILE_H
+#define COCOON_FS_FILE_H
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include "fs/fs.h"
+#include "fs/walk.h"
+
+struct file;
+
+/* Transfers take kernel iovecs (pointing into the memory file or a bounce
+ * buffer). pos -1 means the file position, like preadv2. Missing ops give
+ * the errno Linux gives for files without them. */
+struct file_ops {
+	ssize_t (*read)(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf);
+	ssize_t (*write)(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf);
+	off_t (*llseek)(struct file *f, off_t off, int whence);
+	long (*getdents64)(struct file *f, void *buf, size_t len);
+	int (*statx)(struct file *f, int flags, unsigned mask, struct statx *stx);
+	/* Only file-specific commands; generic ones are the handler's. */
+	long (*ioctl)(struct file *f, unsigned cmd, gaddr_t arg);
+	int (*setfl)(struct file *f, int flags); /* O_APPEND, O_NONBLOCK... */
+	void (*release)(struct file *f);
+};
+
+struct file {
+	atomic_int refs;
+	const struct file_ops *ops;
+	int hostfd;           /* host-backed files; -1 otherwise */
+	int flags;            /* guest-visible status flags (F_GETFL) */
+	mode_t type;          /* S_IFMT bits */
+	bool may_block;       /* I/O may wait (tty, pipe): no zero-copy under the mm lock */
+	bool no_pread;        /* no positioned I/O (ESPIPE) */
+	char *path;           /* canonical guest path, or NULL */
+	void *priv;
+};
+
+/* Host-backed files (fs/hostfile.c). On success the file owns hostfd;
+ * NULL if out of memory. */
+struct file *hostfile_new(int hostfd, int flags, const char *path);
+
+struct file *file_get(struct file *f);
+/* fget() plus: O_PATH files are refused (EBADF) unless raw. */
+struct file *fget_raw(int fd);
+static inline bool file_is_dir(const struct file *f) { return S_ISDIR(f->type); }
+
+/* fd table (fs/fdtable.c). */
+struct fd_entry {
+	struct file *file;
+	bool cloexec;
+};
+struct fdtable {
+	pthread_mutex_t lock;
+	atomic_int refs;
+	int size;
+	struct fd_entry *fds;
+};
+/* Install f (reference taken over on success) at the lowest free fd >=
+ * min; the fd or -EMFILE. */
+int fd_install(struct file *f, int min, bool cloexec);
+int fd_check_free(void);          /* 0, or -EMFILE if no fd is free */
+int fd_cloexec(int fd, int set);  /* the flag (set < 0: read only) or -EBADF */
+unsigned nofile_limit(void);
+int file_setfl(struct file *f, int flags); /* F_SETFL */
+
+/* The current process's fs state (fs/fs_struct.c). */
+struct fs_struct {
+	pthread_mutex_t lock;
+	atomic_int refs;
+	struct file *root, *cwd; /* O_PATH directory files */
+};
+/* Copy a guest path argument: its length, or -EFAULT/-ENAMETOOLONG. */
+long path_from_guest(char buf[PATH_MAX], gaddr_t upath);
+/* Resolve a kernel path against dirfd (AT_FDCWD or a guest fd) for the
+ * current process (the initial state when there is none). */
+int walk_at(int dirfd, const char *path, int flags, struct walk_result *r);
+/* The file an empty path with AT_EMPTY_PATH names: dirfd's or the cwd. */
+struct file *empty_path_file(int dirfd);
+/* Resolve a guest path argument. An empty path is ENOENT (EMPTY_NO) or
+ * names dirfd itself (EMPTY_OK: AT_EMPTY_PATH; EMPTY_OR_NULL: a NULL
+ * pointer too, as fstatat and statx allow): then *fp gets that file and
+ * r is untouched, otherwise r gets the walk. 0 or -errno. */
+enum { EMPTY_NO, EMPTY_OK, EMPTY_OR_NULL };
+int user_walk(int dirfd, gaddr_t upath, int empty, int wflags,
+	      struct walk_result *r, struct file **fp);
+
+/* statx of a host fd (also of walk results), fs/stat.c. */
+int host_statx(int fd, int flags, unsigned mask, struct statx *stx);
+
+/* The host's access check on an fd itself; 0 or -errno. */
+static inline int host_access(int fd, int mode, int at_flags)
+{
+	long r = syscall(SYS_faccessat2, fd, "", mode, AT_EMPTY_PATH | at_flags);
+	return r < 0 ? -errno : 0;
+}
+
+#endif

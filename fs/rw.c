@@ -1,0 +1,276 @@
+/* read, write and their vector and positioned forms, and lseek.
+ *
+ * Files that never wait (regular files, directories) move data straight
+ * between the host and the memory file, under the guest memory lock, so a
+ * page cannot be unmapped while the host writes it. Files that may wait
+ * (ttys, pipes) go through a bounce buffer instead: holding the lock
+ * while blocked would stall the process's mmap calls. */
+#include <limits.h>
+#include <stdlib.h>
+#include "fs/file.h"
+#include "kernel/syscall.h"
+#include "mm/uaccess.h"
+
+#define MAX_RW_COUNT (INT_MAX & PAGE_MASK)
+#define IOV_LIMIT 1024 /* Linux UIO_MAXIOV */
+#define TASK_SIZE_MAX 0x7ffffffff000UL /* Linux's, for access_ok() */
+#define KIOV_MAX 64
+#define BOUNCE_MAX (64 * 1024)
+
+struct useg { /* a guest struct iovec */
+	uint64_t base, len;
+};
+
+typedef ssize_t (*rw_op)(struct file *, const struct iovec *, int, off_t, int);
+
+static bool access_ok(uint64_t addr, uint64_t len)
+{
+	return len <= TASK_SIZE_MAX && addr <= TASK_SIZE_MAX - len;
+}
+
+static ssize_t direct(struct file *f, rw_op op, const struct useg *seg, int nseg,
+		      off_t pos, int rwf, bool write)
+{
+	struct iovec kiov[KIOV_MAX];
+	ssize_t done = 0, err = 0;
+	int si = 0;
+	uint64_t off = 0;
+	guest_mem_lock();
+	while (si < nseg) {
+		int n = 0;
+		size_t want = 0, cov;
+		bool fault = false;
+		while (si < nseg && n < KIOV_MAX) {
+			n += guest_iovecs(seg[si].base + off, seg[si].len - off, !write,
+					  kiov + n, KIOV_MAX - n, &cov);
+			want += cov;
+			off += cov;
+			if (off == seg[si].len) {
+				si++;
+				off = 0;
+			} else if (n < KIOV_MAX) {
+				fault = true;
+				break;
+			}
+		}
+		if (!want) {
+			err = done ? 0 : -EFAULT;
+			break;
+		}
+		ssize_t r = op(f, kiov, n, pos, rwf);
+		if (r < 0) {
+			err = done ? 0 : r;
+			break;
+		}
+		done += r;
+		if (pos >= 0)
+			pos += r;
+		if ((size_t)r < want || fault)
+			break;
+	}
+	guest_mem_unlock();
+	return err ? err : done;
+}
+
+static ssize_t bounce_read(struct file *f, const struct useg *seg, int nseg,
+			   size_t cap, off_t pos, int rwf, char *buf)
+{
+	/* Read no more than the guest can take: the data cannot go back. */
+	size_t want = 0;
+	for (int i = 0; i < nseg && want < cap; i++) {
+		size_t l = MIN(seg[i].len, cap - want);
+		size_t acc = guest_accessible_len(seg[i].base, l, true);
+		want += acc;
+		if (acc < l)
+			break;
+	}
+	if (!want)
+		return -EFAULT;
+	ssize_t r = f->ops->read(f, &(struct iovec){ buf, want }, 1, pos, rwf);
+	size_t done = 0;
+	for (int i = 0; r > 0 && done < (size_t)r; i++) {
+		size_t l = MIN(seg[i].len, (size_t)r - done);
+		if (copy_to_guest(seg[i].base, buf + done, l))
+			return done ? (ssize_t)done : -EFAULT; /* unmapped meanwhile */
+		done += l;
+	}
+	return r;
+}
+
+static ssize_t bounce_write(struct file *f, const struct useg *seg, int nseg,
+			    size_t cap, off_t pos, int rwf, char *buf)
+{
+	ssize_t done = 0;
+	int si = 0;
+	uint64_t off = 0;
+	bool fault = false;
+	while (si < nseg && !fault) {
+		size_t n = 0;
+		while (si < nseg && n < cap) {
+			size_t l = MIN(seg[si].len - off, cap - n);
+			size_t acc = guest_accessible_len(seg[si].base + off, l, false);
+			if (acc && copy_from_guest(buf + n, seg[si].base + off, acc))
+				acc = 0;
+			n += acc;
+			off += acc;
+			if (acc < l) {
+				fault = true;
+				break;
+			}
+			if (off == seg[si].len) {
+				si++;
+				off = 0;
+			}
+		}
+		if (!n)
+			return done ? done : -EFAULT;
+		ssize_t r = f->ops->write(f, &(struct iovec){ buf, n }, 1, pos, rwf);
+		if (r < 0)
+			return done ? done : r;
+		done += r;
+		if (pos >= 0)
+			pos += r;
+		if ((size_t)r < n)
+			break;
+	}
+	return done;
+}
+
+/* Move data between f and the guest segments, stopping at the first
+ * short transfer or inaccessible byte; the count, or -errno if nothing
+ * moved. vec: readv-style, where nothing to move is simply 0. */
+static ssize_t transfer(struct file *f, const struct useg *seg, int nseg, off_t pos,
+			int rwf, bool write, bool vec)
+{
+	rw_op op = write ? f->ops->write : f->ops->read;
+	size_t total = 0;
+	for (int i = 0; i < nseg; i++)
+		total += seg[i].len;
+	if (!total) {
+		char dummy;
+		return vec ? 0 : op(f, &(struct iovec){ &dummy, 0 }, 1, pos, rwf);
+	}
+	if (!f->may_block)
+		return direct(f, op, seg, nseg, pos, rwf, write);
+	size_t cap = MIN(total, BOUNCE_MAX);
+	char *buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	ssize_t r = write ? bounce_write(f, seg, nseg, cap, pos, rwf, buf)
+		: bounce_read(f, seg, nseg, cap, pos, rwf, buf);
+	free(buf);
+	return r;
+}
+
+/* Linux's import_iovec(): the total (clamped to MAX_RW_COUNT) or -errno. */
+static long import_iovecs(gaddr_t uvec, uint64_t cnt, struct useg *seg)
+{
+	if (cnt > IOV_LIMIT)
+		return -EINVAL;
+	if (copy_from_guest(seg, uvec, cnt * sizeof(*seg)))
+		return -EFAULT;
+	size_t total = 0;
+	for (uint64_t i = 0; i < cnt; i++) {
+		if ((int64_t)seg[i].len < 0)
+			return -EINVAL;
+		if (!access_ok(seg[i].base, seg[i].len))
+			return -EFAULT;
+		seg[i].len = MIN(seg[i].len, MAX_RW_COUNT - total);
+		total += seg[i].len;
+	}
+	return total;
+}
+
+/* The checks of a read/write family call, in Linux's order: bad fd,
+ * positioned I/O on a pipe, wrong access mode, no such operation. */
+static long rw_begin(int fd, bool write, bool positioned, struct file **fp)
+{
+	struct file *f = fget(fd);
+	int acc;
+	long err = 0;
+	if (!f)
+		return -EBADF;
+	acc = f->flags & O_ACCMODE;
+	if (positioned && f->no_pread)
+		err = -ESPIPE;
+	else if (acc == 3 || acc == (write ? O_RDONLY : O_WRONLY))
+		err = -EBADF;
+	else if (!(write ? f->ops->write : f->ops->read))
+		err = -EINVAL;
+	if (err)
+		fput(f);
+	else
+		*fp = f;
+	return err;
+}
+
+static long do_rw(const struct sysargs *a, bool write, bool positioned)
+{
+	off_t pos = positioned ? (off_t)a->a[3] : -1;
+	uint64_t buf = a->a[1], count = a->a[2];
+	struct file *f;
+	if (positioned && pos < 0)
+		return -EINVAL;
+	long r = rw_begin(a->a[0], write, positioned, &f);
+	if (r)
+		return r;
+	if (!access_ok(buf, count))
+		r = -EFAULT;
+	else
+		r = transfer(f, &(struct useg){ buf, MIN(count, MAX_RW_COUNT) }, 1, pos, 0,
+			     write, false);
+	fput(f);
+	return r;
+}
+
+/* pos -1: the file position (readv, and preadv2 with pos -1). */
+static long do_rwv(const struct sysargs *a, bool write, off_t pos, int rwf)
+{
+	struct useg seg[IOV_LIMIT];
+	struct file *f;
+	long r = rw_begin(a->a[0], write, pos != -1, &f);
+	if (r)
+		return r;
+	r = import_iovecs(a->a[1], a->a[2], seg);
+	if (r >= 0)
+		r = transfer(f, seg, a->a[2], pos, rwf, write, true);
+	fput(f);
+	return r;
+}
+
+long sys_read(const struct sysargs *a) { return do_rw(a, false, false); }
+long sys_write(const struct sysargs *a) { return do_rw(a, true, false); }
+long sys_pread64(const struct sysargs *a) { return do_rw(a, false, true); }
+long sys_pwrite64(const struct sysargs *a) { return do_rw(a, true, true); }
+long sys_readv(const struct sysargs *a) { return do_rwv(a, false, -1, 0); }
+long sys_writev(const struct sysargs *a) { return do_rwv(a, true, -1, 0); }
+
+/* On x86-64 the high half of the position is unused. */
+static long do_prwv(const struct sysargs *a, bool write, bool v2)
+{
+	off_t pos = a->a[3];
+	int rwf = v2 ? (int)a->a[5] : 0;
+	if (pos < 0 && !(v2 && pos == -1))
+		return -EINVAL;
+	return do_rwv(a, write, pos, rwf);
+}
+
+long sys_preadv(const struct sysargs *a) { return do_prwv(a, false, false); }
+long sys_pwritev(const struct sysargs *a) { return do_prwv(a, true, false); }
+long sys_preadv2(const struct sysargs *a) { return do_prwv(a, false, true); }
+long sys_pwritev2(const struct sysargs *a) { return do_prwv(a, true, true); }
+
+long sys_lseek(const struct sysargs *a)
+{
+	struct file *f = fget(a->a[0]);
+	unsigned whence = a->a[2];
+	long r;
+	if (!f)
+		return -EBADF;
+	if (whence > SEEK_HOLE)
+		r = -EINVAL;
+	else
+		r = f->ops->llseek ? f->ops->llseek(f, a->a[1], whence) : -ESPIPE;
+	fput(f);
+	return r;
+}

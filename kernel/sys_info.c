@@ -1,0 +1,142 @@
+/* Identity and system information: uname, the get*id calls, umask,
+ * set_tid_address, the robust-list calls, rseq, sysinfo. */
+#include <string.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+#include "kernel/ktime.h"
+#include "kernel/syscall.h"
+#include "kernel/task.h"
+#include "mm/uaccess.h"
+
+_Static_assert(sizeof(struct utsname) == 6 * 65, "Linux struct new_utsname");
+_Static_assert(sizeof(struct sysinfo) == 112, "Linux struct sysinfo");
+
+#define ROBUST_LIST_HEAD_SIZE 24 /* struct robust_list_head on x86-64 */
+
+/* Process groups and sessions are not modelled yet: each process leads its
+ * own, so both ids are the pid. */
+static bool own_task(int pid)
+{
+	return pid == 0 || pid == current->tid || pid == current->proc->pid;
+}
+
+/* The guest sees Linux on x86-64 with the host's release and version (so
+ * glibc's and programs' kernel-version checks see a real kernel) and the
+ * host's node name. TODO: a per-sandbox hostname (UTS namespace) with
+ * sethostname/setdomainname. */
+long sys_uname(const struct sysargs *a)
+{
+	struct utsname host, u;
+	memset(&u, 0, sizeof u);
+	uname(&host);
+	strcpy(u.sysname, "Linux");
+	memcpy(u.nodename, host.nodename, sizeof u.nodename);
+	memcpy(u.release, host.release, sizeof u.release);
+	memcpy(u.version, host.version, sizeof u.version);
+	strcpy(u.machine, "x86_64");
+	strcpy(u.domainname, "(none)");
+	return copy_to_guest(a->a[0], &u, sizeof u);
+}
+
+long sys_getpid(const struct sysargs *a) { return current->proc->pid; }
+long sys_getppid(const struct sysargs *a) { return current->proc->ppid; }
+long sys_gettid(const struct sysargs *a) { return current->tid; }
+/* One uid and gid per process for now: real = effective = saved. */
+long sys_getuid(const struct sysargs *a) { return current->proc->uid; }
+long sys_geteuid(const struct sysargs *a) { return current->proc->uid; }
+long sys_getgid(const struct sysargs *a) { return current->proc->gid; }
+long sys_getegid(const struct sysargs *a) { return current->proc->gid; }
+
+/* Three separate stores in order, stopping at the first fault, as Linux. */
+static long put_res_ids(const struct sysargs *a, uint32_t id)
+{
+	for (int i = 0; i < 3; i++)
+		if (copy_to_guest(a->a[i], &id, sizeof id))
+			return -EFAULT;
+	return 0;
+}
+
+long sys_getresuid(const struct sysargs *a) { return put_res_ids(a, current->proc->uid); }
+long sys_getresgid(const struct sysargs *a) { return put_res_ids(a, current->proc->gid); }
+
+long sys_getpgid(const struct sysargs *a)
+{
+	return own_task((int)a->a[0]) ? current->proc->pid : -ESRCH;
+}
+
+long sys_getpgrp(const struct sysargs *a) { return current->proc->pid; }
+
+long sys_getsid(const struct sysargs *a)
+{
+	return own_task((int)a->a[0]) ? current->proc->pid : -ESRCH;
+}
+
+long sys_set_tid_address(const struct sysargs *a)
+{
+	current->clear_child_tid = a->a[0];
+	return current->tid;
+}
+
+long sys_set_robust_list(const struct sysargs *a)
+{
+	if (a->a[1] != ROBUST_LIST_HEAD_SIZE)
+		return -EINVAL;
+	current->robust_list = a->a[0];
+	return 0;
+}
+
+/* Only the caller's own list can be read for now (other threads are not
+ * found: ESRCH). Linux writes the length first, then the head. */
+long sys_get_robust_list(const struct sysargs *a)
+{
+	int pid = (int)a->a[0];
+	uint64_t len = ROBUST_LIST_HEAD_SIZE, head = current->robust_list;
+	if (pid != 0 && pid != current->tid)
+		return -ESRCH;
+	if (copy_to_guest(a->a[2], &len, sizeof len) || copy_to_guest(a->a[1], &head, sizeof head))
+		return -EFAULT;
+	return 0;
+}
+
+/* Restartable sequences are not supported: glibc and others then run
+ * without them (glibc's sched_getcpu falls back to getcpu). */
+long sys_rseq(const struct sysargs *a)
+{
+	return -ENOSYS;
+}
+
+long sys_umask(const struct sysargs *a)
+{
+	struct process *p = current->proc;
+	pthread_mutex_lock(&p->lock);
+	mode_t old = p->umask;
+	p->umask = (mode_t)a->a[0] & 0777;
+	pthread_mutex_unlock(&p->lock);
+	return old;
+}
+
+/* Uptime from the guest's boot-time clock, rounded up like Linux; memory,
+ * load and process count are the host's for now (TODO: the sandbox's own
+ * process count and, with a memory limit, its memory). */
+long sys_sysinfo(const struct sysargs *a)
+{
+	struct sysinfo host, si;
+	struct timespec up;
+	memset(&si, 0, sizeof si);
+	if (sysinfo(&host) == 0) {
+		memcpy(si.loads, host.loads, sizeof si.loads);
+		si.totalram = host.totalram;
+		si.freeram = host.freeram;
+		si.sharedram = host.sharedram;
+		si.bufferram = host.bufferram;
+		si.totalswap = host.totalswap;
+		si.freeswap = host.freeswap;
+		si.procs = host.procs;
+		si.totalhigh = host.totalhigh;
+		si.freehigh = host.freehigh;
+		si.mem_unit = host.mem_unit;
+	}
+	ktime_get(CLOCK_BOOTTIME, &up);
+	si.uptime = up.tv_sec + (up.tv_nsec ? 1 : 0);
+	return copy_to_guest(a->a[0], &si, sizeof si);
+}

@@ -1,0 +1,369 @@
+/* Clocks and sleeps: the ktime layer (kernel/ktime.h) and clock_gettime,
+ * clock_getres, gettimeofday, time, nanosleep, clock_nanosleep.
+ *
+ * Guest clocks are the host's for now. A sleep blocks the calling kernel
+ * thread on the host, which is the design (one kernel thread per guest
+ * thread). */
+#include <sys/resource.h>
+#include <time.h>
+#include "kernel/ktime.h"
+#include "kernel/syscall.h"
+#include "kernel/task.h"
+#include "mm/uaccess.h"
+
+/* Linux's CPU-clock ids: ~pid << 3 | perthread << 2 | which, where which 3
+ * without perthread is a posix clock fd (CLOCKFD). */
+#define CPUCLOCK_PID(c)       ((pid_t)~((c) >> 3))
+#define CPUCLOCK_PERTHREAD(c) (((c) & 4) != 0)
+#define CPUCLOCK_WHICH(c)     ((c) & 3)
+#define CLOCKFD_MASK 7
+#define CLOCKFD 3
+enum { CPUCLOCK_PROF, CPUCLOCK_VIRT, CPUCLOCK_SCHED };
+
+/* What clock_nanosleep does with a clock (Linux: no k_clock nsleep,
+ * common_nsleep, alarm_timer_nsleep, posix_cpu_nsleep). */
+enum nsleep_kind {
+	NS_NONE,   /* EOPNOTSUPP, before the request is read */
+	NS_HOST,   /* the host waits */
+	NS_ALARM,  /* the host waits, after the alarm clocks' own checks */
+	NS_CPU,    /* process CPU time: polled */
+	NS_INVAL,  /* the caller's own thread CPU clock: EINVAL */
+};
+
+/* A guest clock resolved to host clocks. */
+struct gclock {
+	bool ok;
+	int8_t cpu;           /* -1, or which CPU time (CPUCLOCK_*) */
+	uint8_t nsleep;       /* enum nsleep_kind */
+	clockid_t read;       /* host clock read for it */
+	clockid_t wait;       /* host clock an absolute deadline is waited on */
+	clockid_t rel;        /* host clock a relative sleep is measured on */
+};
+
+#define CLK(r, w, l, ns) { true, -1, ns, r, w, l }
+static const struct gclock fixed_clocks[] = {
+	/* Relative REALTIME sleeps run on MONOTONIC, as Linux's hrtimers do. */
+	[CLOCK_REALTIME] = CLK(CLOCK_REALTIME, CLOCK_REALTIME, CLOCK_MONOTONIC, NS_HOST),
+	[CLOCK_MONOTONIC] = CLK(CLOCK_MONOTONIC, CLOCK_MONOTONIC, CLOCK_MONOTONIC, NS_HOST),
+	[CLOCK_PROCESS_CPUTIME_ID] = { true, CPUCLOCK_SCHED, NS_CPU, CLOCK_PROCESS_CPUTIME_ID,
+				       CLOCK_PROCESS_CPUTIME_ID, CLOCK_PROCESS_CPUTIME_ID },
+	/* Linux's static thread clock has no nsleep at all: EOPNOTSUPP. */
+	[CLOCK_THREAD_CPUTIME_ID] = { true, CPUCLOCK_SCHED, NS_NONE, CLOCK_THREAD_CPUTIME_ID,
+				      CLOCK_THREAD_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID },
+	[CLOCK_MONOTONIC_RAW] = CLK(CLOCK_MONOTONIC_RAW, 0, 0, NS_NONE),
+	[CLOCK_REALTIME_COARSE] = CLK(CLOCK_REALTIME_COARSE, 0, 0, NS_NONE),
+	[CLOCK_MONOTONIC_COARSE] = CLK(CLOCK_MONOTONIC_COARSE, 0, 0, NS_NONE),
+	[CLOCK_BOOTTIME] = CLK(CLOCK_BOOTTIME, CLOCK_BOOTTIME, CLOCK_BOOTTIME, NS_HOST),
+	/* Alarm clocks read like the host's (EINVAL when it has no RTC); their
+	 * sleeps run on the plain clocks: a sandbox must not wake the host. */
+	[CLOCK_REALTIME_ALARM] = CLK(CLOCK_REALTIME_ALARM, CLOCK_REALTIME, CLOCK_REALTIME, NS_ALARM),
+	[CLOCK_BOOTTIME_ALARM] = CLK(CLOCK_BOOTTIME_ALARM, CLOCK_BOOTTIME, CLOCK_BOOTTIME, NS_ALARM),
+	/* 10 was CLOCK_SGI_CYCLE: invalid. */
+	[CLOCK_TAI] = CLK(CLOCK_TAI, CLOCK_TAI, CLOCK_TAI, NS_HOST),
+};
+
+/* The only place the guest's time departs from the host's: nanoseconds
+ * added to host clock `host` (0 until the sandbox gets its own clock). */
+static int64_t clock_offset_ns(clockid_t host)
+{
+	(void)host;
+	return 0;
+}
+
+/* Nanoseconds, wide enough for any timespec and its sums. */
+typedef __int128 kns_t;
+
+static kns_t ts_ns(const struct timespec *t)
+{
+	return (kns_t)t->tv_sec * NSEC_PER_SEC + t->tv_nsec;
+}
+
+/* Clamped to [0, largest timespec]: the host rejects negative times and
+ * treats huge ones as "never", like Linux's KTIME_MAX. */
+static struct timespec ns_ts(kns_t ns)
+{
+	const kns_t max = (kns_t)INT64_MAX * NSEC_PER_SEC + NSEC_PER_SEC - 1;
+	if (ns < 0)
+		ns = 0;
+	if (ns > max)
+		ns = max;
+	return (struct timespec){ .tv_sec = (time_t)(ns / NSEC_PER_SEC),
+				  .tv_nsec = (long)(ns % NSEC_PER_SEC) };
+}
+
+static int clock_resolve(clockid_t id, struct gclock *c)
+{
+	if (id >= 0) {
+		if ((size_t)id >= ARRAY_SIZE(fixed_clocks) || !fixed_clocks[id].ok)
+			return -EINVAL;
+		*c = fixed_clocks[id];
+		return 0;
+	}
+	if ((id & CLOCKFD_MASK) == CLOCKFD)
+		return -EINVAL; /* posix clock fds: none exist here */
+	int which = CPUCLOCK_WHICH(id);
+	pid_t pid = CPUCLOCK_PID(id);
+	bool thread = CPUCLOCK_PERTHREAD(id);
+	if (which > CPUCLOCK_SCHED)
+		return -EINVAL;
+	/* Only the caller's own thread and process can be found for now;
+	 * Linux also finds its other threads and other processes. */
+	bool self = pid == 0 || pid == current->tid || (!thread && pid == current->proc->pid);
+	if (!self)
+		return -EINVAL;
+	clockid_t h = thread ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID;
+	*c = (struct gclock){ true, (int8_t)which, thread ? NS_INVAL : NS_CPU, h, h, h };
+	return 0;
+}
+
+/* CPU clocks are the serving kernel thread's (thread clocks) and the cocoon
+ * process's (process clocks) until the platform can read the guest host
+ * thread's own CPU time. PROF counts like SCHED; VIRT is user time. */
+static int gclock_read(const struct gclock *c, struct timespec *ts)
+{
+	if (c->cpu == CPUCLOCK_VIRT) {
+		struct rusage ru;
+		getrusage(c->read == CLOCK_THREAD_CPUTIME_ID ? RUSAGE_THREAD : RUSAGE_SELF, &ru);
+		ts->tv_sec = ru.ru_utime.tv_sec;
+		ts->tv_nsec = ru.ru_utime.tv_usec * 1000;
+		return 0;
+	}
+	if (clock_gettime(c->read, ts) != 0)
+		return -EINVAL; /* an alarm clock on a host without an RTC */
+	if (c->cpu < 0)
+		*ts = ns_ts(ts_ns(ts) + clock_offset_ns(c->read));
+	return 0;
+}
+
+int ktime_get(clockid_t clk, struct timespec *ts)
+{
+	struct gclock c;
+	int err = clock_resolve(clk, &c);
+	return err ? err : gclock_read(&c, ts);
+}
+
+int64_t ktime_get_ns(clockid_t clk)
+{
+	struct timespec ts = { 0, 0 };
+	ktime_get(clk, &ts);
+	return (int64_t)ts_ns(&ts);
+}
+
+/* The host's HZ, from its coarse clocks' resolution (one tick). */
+long ktime_hz(void)
+{
+	struct timespec r;
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &r) != 0 || r.tv_sec || r.tv_nsec <= 0)
+		return 250;
+	return (NSEC_PER_SEC + r.tv_nsec / 2) / r.tv_nsec;
+}
+
+int ktime_getres(clockid_t clk, struct timespec *ts)
+{
+	struct gclock c;
+	int err = clock_resolve(clk, &c);
+	if (err)
+		return err;
+	if (c.cpu >= 0) {
+		/* Linux: sched_clock based clocks claim 1 ns, the others a tick. */
+		long hz = ktime_hz();
+		*ts = (struct timespec){ 0, c.cpu == CPUCLOCK_SCHED ? 1 : (NSEC_PER_SEC + hz - 1) / hz };
+		return 0;
+	}
+	return clock_getres(c.read, ts) == 0 ? 0 : -EINVAL;
+}
+
+int ktime_to_host(clockid_t clk, const struct timespec *guest, clockid_t *host_clk,
+		  struct timespec *host)
+{
+	struct gclock c;
+	int err = clock_resolve(clk, &c);
+	if (err)
+		return err;
+	if (c.cpu >= 0 || c.nsleep == NS_NONE)
+		return -EINVAL;
+	*host_clk = c.wait;
+	*host = ns_ts(ts_ns(guest) - clock_offset_ns(c.read));
+	return 0;
+}
+
+/* ---- guest structures -------------------------------------------------- */
+
+struct ktimespec { int64_t tv_sec, tv_nsec; };   /* __kernel_timespec */
+struct ktimeval { int64_t tv_sec, tv_usec; };    /* __kernel_old_timeval */
+struct ktimezone { int32_t minuteswest, dsttime; };
+
+static long put_timespec(gaddr_t addr, const struct timespec *ts)
+{
+	struct ktimespec k = { ts->tv_sec, ts->tv_nsec };
+	return copy_to_guest(addr, &k, sizeof k);
+}
+
+/* Read a request: -EFAULT, -EINVAL if Linux's timespec64_valid fails
+ * (negative seconds, nanoseconds outside [0, 999999999]), else 0. */
+static long get_request(gaddr_t addr, struct timespec *ts)
+{
+	struct ktimespec k;
+	if (copy_from_guest(&k, addr, sizeof k))
+		return -EFAULT;
+	if (k.tv_sec < 0 || (uint64_t)k.tv_nsec >= (uint64_t)NSEC_PER_SEC)
+		return -EINVAL;
+	ts->tv_sec = k.tv_sec;
+	ts->tv_nsec = k.tv_nsec;
+	return 0;
+}
+
+/* ---- sleeping ------------------------------------------------------------ */
+
+/* TODO(signals): a guest signal must end these waits (the kernel thread
+ * will get a host signal, so clock_nanosleep returns EINTR): relative
+ * sleeps then write the time left to rmtp (EFAULT if that fails) and
+ * return -ERESTART_RESTARTBLOCK, absolute ones -ERESTARTNOHAND. Until
+ * then an interrupted wait simply resumes. */
+static long host_sleep(const struct gclock *c, bool abs, const struct timespec *req)
+{
+	clockid_t hc;
+	struct timespec deadline;
+	if (abs) {
+		hc = c->wait;
+		deadline = ns_ts(ts_ns(req) - clock_offset_ns(c->read));
+	} else {
+		/* A deadline on the host clock, so resuming after an
+		 * interruption does not restart the whole interval. */
+		struct timespec now;
+		hc = c->rel;
+		clock_gettime(hc, &now);
+		deadline = ns_ts(ts_ns(&now) + ts_ns(req));
+	}
+	for (;;) {
+		int e = clock_nanosleep(hc, TIMER_ABSTIME, &deadline, NULL);
+		if (e == 0)
+			return 0;
+		if (e != EINTR)
+			return -e;
+	}
+}
+
+/* The host cannot wait on the guest's process CPU time: poll it. It can
+ * run faster than real time (several threads), so nap at most 10 ms. */
+static long cpu_sleep(const struct gclock *c, bool abs, const struct timespec *req)
+{
+	struct timespec now;
+	gclock_read(c, &now);
+	kns_t deadline = abs ? ts_ns(req) : ts_ns(&now) + ts_ns(req);
+	for (;;) {
+		kns_t left = deadline - ts_ns(&now);
+		if (left <= 0)
+			return 0;
+		struct timespec nap = ns_ts(MIN(left, (kns_t)10000000));
+		nanosleep(&nap, NULL);
+		gclock_read(c, &now);
+	}
+}
+
+static long do_nsleep(const struct gclock *c, int flags, const struct timespec *req)
+{
+	bool abs = flags & TIMER_ABSTIME;
+	struct timespec r;
+	switch (c->nsleep) {
+	case NS_INVAL:
+		return -EINVAL;
+	case NS_CPU:
+		return cpu_sleep(c, abs, req);
+	case NS_ALARM:
+		if (clock_getres(c->read, &r) != 0)
+			return -EOPNOTSUPP; /* no RTC on the host */
+		if (flags & ~TIMER_ABSTIME)
+			return -EINVAL;
+		/* CAP_WAKE_ALARM: the sandbox's root has every capability
+		 * until there is a capability model. */
+		if (current->proc->uid != 0)
+			return -EPERM;
+		break;
+	}
+	return host_sleep(c, abs, req);
+}
+
+/* ---- system calls -------------------------------------------------------- */
+
+long sys_clock_gettime(const struct sysargs *a)
+{
+	struct timespec ts;
+	int err = ktime_get((clockid_t)a->a[0], &ts);
+	return err ? err : put_timespec(a->a[1], &ts);
+}
+
+long sys_clock_getres(const struct sysargs *a)
+{
+	struct timespec ts;
+	int err = ktime_getres((clockid_t)a->a[0], &ts);
+	if (err)
+		return err;
+	return a->a[1] ? put_timespec(a->a[1], &ts) : 0; /* res may be NULL */
+}
+
+long sys_gettimeofday(const struct sysargs *a)
+{
+	gaddr_t tv = a->a[0], tz = a->a[1];
+	if (tv) {
+		struct timespec ts;
+		ktime_get(CLOCK_REALTIME, &ts);
+		struct ktimeval k = { ts.tv_sec, ts.tv_nsec / 1000 };
+		if (copy_to_guest(tv, &k, sizeof k))
+			return -EFAULT;
+	}
+	if (tz) {
+		/* Linux's sys_tz, which only settimeofday changes: UTC. */
+		struct ktimezone z = { 0, 0 };
+		if (copy_to_guest(tz, &z, sizeof z))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+long sys_time(const struct sysargs *a)
+{
+	struct timespec ts;
+	ktime_get(CLOCK_REALTIME, &ts);
+	int64_t t = ts.tv_sec;
+	if (a->a[0] && copy_to_guest(a->a[0], &t, sizeof t))
+		return -EFAULT;
+	return t;
+}
+
+/* rmtp (a->a[1]) is only written when a signal interrupts the sleep; see
+ * host_sleep. */
+long sys_nanosleep(const struct sysargs *a)
+{
+	struct timespec req;
+	long err = get_request(a->a[0], &req);
+	return err ? err : host_sleep(&fixed_clocks[CLOCK_MONOTONIC], false, &req);
+}
+
+/* The raw call returns -errno like any other; glibc's clock_nanosleep
+ * turns it into a positive return value. */
+long sys_clock_nanosleep(const struct sysargs *a)
+{
+	clockid_t id = (clockid_t)a->a[0];
+	int flags = (int)a->a[1];
+	struct gclock c;
+	struct timespec req;
+	/* Linux's order: unknown clock, clock without nsleep, request read
+	 * and checked, then the clock's own checks (CPU clocks look up their
+	 * task only now). */
+	int cerr = clock_resolve(id, &c);
+	if (id >= 0) {
+		if (cerr)
+			return cerr;
+		if (c.nsleep == NS_NONE)
+			return -EOPNOTSUPP;
+	} else if ((id & CLOCKFD_MASK) == CLOCKFD) {
+		return -EOPNOTSUPP;
+	}
+	long err = get_request(a->a[2], &req);
+	if (err)
+		return err;
+	if (cerr)
+		return cerr;
+	return do_nsleep(&c, flags, &req);
+}

@@ -1,0 +1,42 @@
+/* System-call dispatch through a personality's table. */
+#include <stdatomic.h>
+#include "kernel/syscall.h"
+#include "kernel/task.h"
+
+const char *syscall_name(const struct personality *pers, int nr)
+{
+	if (nr < 0 || (unsigned)nr >= pers->nr_syscalls || !pers->table[nr].name)
+		return NULL;
+	return pers->table[nr].name;
+}
+
+static void log_unimplemented(const struct personality *pers, int nr)
+{
+	/* One line per call number and run: enough to see what is missing. */
+	static _Atomic uint64_t seen[1024 / 64];
+	if (nr >= 0 && nr < 1024) {
+		uint64_t bit = 1ULL << (nr % 64);
+		if (atomic_fetch_or(&seen[nr / 64], bit) & bit)
+			return;
+	}
+	const char *name = syscall_name(pers, nr);
+	klog("unimplemented system call %s (%d, %s)", name ? name : "?", nr, pers->name);
+}
+
+long syscall_dispatch(const struct personality *pers, const struct sysargs *args)
+{
+	int nr = args->nr;
+	syscall_fn fn = nr >= 0 && (unsigned)nr < pers->nr_syscalls ? pers->table[nr].fn : NULL;
+	if (!fn) {
+		if (cocoon_config.debug)
+			log_unimplemented(pers, nr);
+		if (cocoon_config.trace)
+			klog("[%d] %s(...) = -ENOSYS", current->tid, syscall_name(pers, nr) ?: "?");
+		return -ENOSYS;
+	}
+	long ret = fn(args);
+	if (cocoon_config.trace)
+		klog("[%d] %s(%#lx, %#lx, %#lx, %#lx, %#lx, %#lx) = %ld", current->tid, pers->table[nr].name,
+		     args->a[0], args->a[1], args->a[2], args->a[3], args->a[4], args->a[5], ret);
+	return ret;
+}

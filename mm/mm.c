@@ -1,0 +1,199 @@
+/* Guest address spaces: the kernel's VMA list is the truth; every change
+ * is mirrored into the host process through the platform's batched orders.
+ * Anonymous memory is backed by memory-file ranges allocated at map time
+ * (the host faults pages in on first touch, without a trap); PROT_NONE
+ * reservations get no backing until they become accessible. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "mm/mm.h"
+#include "mm/memfile.h"
+#include "mm/copy.h"
+#include "platform/platform.h"
+
+struct mm *mm_new(struct platform_as *as)
+{
+	struct mm *mm = calloc(1, sizeof(*mm));
+	if (!mm)
+		return NULL;
+	pthread_rwlock_init(&mm->lock, NULL);
+	mm->as = as;
+	mm->users = 1;
+	mm->mmap_base = GUEST_TASK_SIZE;
+	return mm;
+}
+
+static void free_backing(const struct vma *v, void *ctx)
+{
+	if (v->off != NO_BACKING)
+		memfile_free(v->off, v->end - v->start);
+}
+
+void mm_put(struct mm *mm)
+{
+	if (!mm || --mm->users > 0)
+		return;
+	platform_as_destroy(mm->as);
+	for (size_t i = 0; i < mm->vmas.n; i++)
+		free_backing(&mm->vmas.v[i], NULL);
+	vma_list_free(&mm->vmas);
+	pthread_rwlock_destroy(&mm->lock);
+	free(mm);
+}
+
+gaddr_t mm_find_free(struct mm *mm, size_t len)
+{
+	/* Top-down below mmap_base, like Linux's default layout. */
+	gaddr_t top = mm->mmap_base;
+	size_t i = vma_index_after(&mm->vmas, top);
+	for (;;) {
+		gaddr_t floor = i > 0 ? mm->vmas.v[i - 1].end : GUEST_MIN_ADDR;
+		if (top > floor && top - floor >= len)
+			return top - len;
+		if (i == 0)
+			return 0;
+		i--;
+		top = MIN(top, mm->vmas.v[i].start);
+	}
+}
+
+/* Map [start, end) of a VMA in the host, allocating backing if needed. */
+static int host_map(struct mm *mm, struct vma *v)
+{
+	if (v->off == NO_BACKING)
+		return 0;
+	return platform_as_map(mm->as, v->start, v->end - v->start, v->prot, v->off);
+}
+
+static int unmap_range(struct mm *mm, gaddr_t start, gaddr_t end)
+{
+	if (vma_range_free(&mm->vmas, start, end))
+		return 0;
+	int err = vma_remove_range(&mm->vmas, start, end, free_backing, NULL);
+	if (err)
+		return err;
+	return platform_as_unmap(mm->as, start, end - start);
+}
+
+long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, enum vma_kind kind)
+{
+	if (len == 0 || !PAGE_ALIGNED(len) || len > GUEST_TASK_SIZE)
+		return -ENOMEM;
+	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+		if (addr + len > GUEST_TASK_SIZE || addr + len < addr)
+			return -ENOMEM;
+		if (flags & MAP_FIXED_NOREPLACE) {
+			if (!(flags & MAP_FIXED) && !vma_range_free(&mm->vmas, addr, addr + len))
+				return -EEXIST;
+		}
+		if (flags & MAP_FIXED) {
+			int err = unmap_range(mm, addr, addr + len);
+			if (err)
+				return err;
+		}
+	} else {
+		if (!addr || addr < GUEST_MIN_ADDR || addr + len > GUEST_TASK_SIZE ||
+		    !vma_range_free(&mm->vmas, addr, addr + len))
+			addr = mm_find_free(mm, len);
+		if (!addr)
+			return -ENOMEM;
+	}
+	struct vma v = {
+		.start = addr, .end = addr + len, .prot = prot,
+		.flags = flags & (MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN), .kind = kind,
+		.off = NO_BACKING,
+	};
+	if (prot != PROT_NONE) {
+		int64_t off = memfile_alloc(len);
+		if (off < 0)
+			return -ENOMEM;
+		v.off = (uint64_t)off;
+	}
+	int err = vma_insert(&mm->vmas, &v);
+	if (err) {
+		free_backing(&v, NULL);
+		return -ENOMEM;
+	}
+	err = host_map(mm, &v);
+	if (err)
+		return err;
+	vma_merge_around(&mm->vmas, v.start, v.end);
+	return (long)addr;
+}
+
+long mm_munmap(struct mm *mm, gaddr_t addr, size_t len)
+{
+	return unmap_range(mm, addr, addr + len);
+}
+
+long mm_mprotect(struct mm *mm, gaddr_t start, size_t len, int prot)
+{
+	gaddr_t end = start + len;
+	int err = vma_split_at(&mm->vmas, start);
+	if (!err)
+		err = vma_split_at(&mm->vmas, end);
+	if (err)
+		return err;
+	/* Like Linux, VMAs before a hole keep their new protection and the
+	 * call fails with ENOMEM at the hole. */
+	gaddr_t at = start;
+	long ret = 0;
+	for (size_t i = vma_index_after(&mm->vmas, start); at < end; i++) {
+		if (i >= mm->vmas.n || mm->vmas.v[i].start != at) {
+			ret = -ENOMEM;
+			break;
+		}
+		struct vma *v = &mm->vmas.v[i];
+		if (v->prot != prot) {
+			v->prot = prot;
+			if (v->off == NO_BACKING && prot != PROT_NONE) {
+				int64_t off = memfile_alloc(v->end - v->start);
+				if (off < 0) {
+					ret = -ENOMEM;
+					break;
+				}
+				v->off = (uint64_t)off;
+				err = host_map(mm, v);
+			} else if (v->off != NO_BACKING) {
+				err = platform_as_protect(mm->as, v->start, v->end - v->start, prot);
+			}
+			if (err) {
+				ret = err;
+				break;
+			}
+		}
+		at = v->end;
+	}
+	vma_merge_around(&mm->vmas, start, end);
+	return ret;
+}
+
+void *mm_translate(struct mm *mm, gaddr_t addr, bool write, size_t *avail)
+{
+	struct vma *v = vma_find(&mm->vmas, addr);
+	if (!v || v->off == NO_BACKING)
+		return NULL;
+	/* x86 pages are readable whenever they are accessible at all. */
+	if (write ? !(v->prot & PROT_WRITE) : !(v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
+		return NULL;
+	if (avail)
+		*avail = v->end - addr;
+	return memfile_ptr(v->off + (addr - v->start));
+}
+
+int mm_poke(struct mm *mm, gaddr_t addr, const void *src, size_t n)
+{
+	const char *s = src;
+	while (n) {
+		struct vma *v = vma_find(&mm->vmas, addr);
+		if (!v || v->off == NO_BACKING)
+			return -EFAULT;
+		size_t chunk = MIN(n, v->end - addr);
+		if (raw_copy(memfile_ptr(v->off + (addr - v->start)), s, chunk))
+			return -EFAULT;
+		addr += chunk;
+		s += chunk;
+		n -= chunk;
+	}
+	return 0;
+}

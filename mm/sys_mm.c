@@ -1,0 +1,283 @@
+/* Memory system calls: argument checks in Linux's order, then mm/mm.c. */
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <linux/mman.h>
+#include "kernel/syscall.h"
+#include "kernel/task.h"
+#include "mm/mm.h"
+#include "mm/memfile.h"
+#include "platform/platform.h"
+
+#define PROT_ALL (PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)
+
+static struct mm *cur_mm(void) { return current->proc->mm; }
+
+long sys_mmap(const struct sysargs *a)
+{
+	gaddr_t addr = a->a[0];
+	uint64_t len = a->a[1], off = a->a[5];
+	int prot = (int)a->a[2], flags = (int)a->a[3];
+
+	if (off & ~PAGE_MASK)
+		return -EINVAL;
+	int type = flags & MAP_TYPE;
+	if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)
+		return -EINVAL;
+	if (!(flags & MAP_ANONYMOUS)) {
+		kdebug("mmap of a file (fd %d) is not supported yet", (int)a->a[4]);
+		return -ENODEV;
+	}
+	if (len == 0)
+		return -EINVAL;
+	if (prot & ~(PROT_ALL | PROT_GROWSDOWN | PROT_GROWSUP))
+		return -EINVAL;
+	uint64_t plen = PAGE_ALIGN(len);
+	if (plen == 0 || plen > GUEST_TASK_SIZE)
+		return -ENOMEM;
+	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+		if (addr & ~PAGE_MASK)
+			return -EINVAL;
+		if (addr < GUEST_MIN_ADDR)
+			return -EPERM;
+		if (addr + plen > GUEST_TASK_SIZE)
+			return -ENOMEM;
+	} else {
+		addr &= PAGE_MASK;
+	}
+	struct mm *mm = cur_mm();
+	pthread_rwlock_wrlock(&mm->lock);
+	long ret = mm_mmap_anon(mm, addr, plen, prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
+				(type == MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED) |
+					(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_GROWSDOWN)),
+				(flags & MAP_GROWSDOWN) ? VMA_STACK : VMA_ANON);
+	pthread_rwlock_unlock(&mm->lock);
+	return ret;
+}
+
+long sys_munmap(const struct sysargs *a)
+{
+	gaddr_t addr = a->a[0];
+	uint64_t len = PAGE_ALIGN(a->a[1]);
+	if ((addr & ~PAGE_MASK) || a->a[1] == 0 || len == 0 || addr + len > GUEST_TASK_SIZE ||
+	    addr + len < addr)
+		return -EINVAL;
+	struct mm *mm = cur_mm();
+	pthread_rwlock_wrlock(&mm->lock);
+	long ret = mm_munmap(mm, addr, len);
+	pthread_rwlock_unlock(&mm->lock);
+	return ret;
+}
+
+long sys_mprotect(const struct sysargs *a)
+{
+	gaddr_t addr = a->a[0];
+	int prot = (int)a->a[2];
+	if (addr & ~PAGE_MASK)
+		return -EINVAL;
+	if (prot & ~(PROT_ALL | PROT_GROWSDOWN | PROT_GROWSUP))
+		return -EINVAL;
+	if ((prot & PROT_GROWSDOWN) && (prot & PROT_GROWSUP))
+		return -EINVAL;
+	if (a->a[1] == 0)
+		return 0;
+	uint64_t len = PAGE_ALIGN(a->a[1]);
+	if (len == 0 || addr + len < addr)
+		return -ENOMEM;
+	if (addr + len > GUEST_TASK_SIZE)
+		return -ENOMEM;
+	struct mm *mm = cur_mm();
+	pthread_rwlock_wrlock(&mm->lock);
+	long ret = mm_mprotect(mm, addr, len, prot & (PROT_READ | PROT_WRITE | PROT_EXEC));
+	pthread_rwlock_unlock(&mm->lock);
+	return ret;
+}
+
+long sys_brk(const struct sysargs *a)
+{
+	struct mm *mm = cur_mm();
+	gaddr_t want = a->a[0];
+	pthread_rwlock_wrlock(&mm->lock);
+	gaddr_t cur = mm->brk;
+	/* Any failure leaves brk where it was, and the call returns it. */
+	if (want >= mm->start_brk && want < GUEST_TASK_SIZE) {
+		gaddr_t newtop = PAGE_ALIGN(want), oldtop = PAGE_ALIGN(cur);
+		if (newtop < oldtop) {
+			if (mm_munmap(mm, newtop, oldtop - newtop) == 0)
+				mm->brk = want;
+		} else if (newtop == oldtop) {
+			mm->brk = want;
+		} else if (vma_range_free(&mm->vmas, oldtop, newtop)) {
+			long r = mm_mmap_anon(mm, oldtop, newtop - oldtop, PROT_READ | PROT_WRITE,
+					      MAP_PRIVATE | MAP_FIXED, VMA_HEAP);
+			if (r >= 0)
+				mm->brk = want;
+		}
+	}
+	long ret = (long)mm->brk;
+	pthread_rwlock_unlock(&mm->lock);
+	return ret;
+}
+
+/* Move [old, old+len) to new, keeping its backing: the pages are not
+ * copied, the same memory-file ranges are mapped at the new place. */
+static long move_range(struct mm *mm, gaddr_t old, size_t len, gaddr_t new)
+{
+	struct vma *pieces = NULL;
+	size_t n = 0;
+	if (vma_split_at(&mm->vmas, old) || vma_split_at(&mm->vmas, old + len))
+		return -ENOMEM;
+	size_t i = vma_index_after(&mm->vmas, old);
+	for (size_t j = i; j < mm->vmas.n && mm->vmas.v[j].start < old + len; j++)
+		n++;
+	pieces = malloc(n * sizeof(*pieces));
+	if (!pieces)
+		return -ENOMEM;
+	for (size_t j = 0; j < n; j++) {
+		pieces[j] = mm->vmas.v[i + j];
+		pieces[j].name = NULL;
+	}
+	vma_remove_range(&mm->vmas, old, old + len, NULL, NULL);
+	platform_as_unmap(mm->as, old, len);
+	for (size_t j = 0; j < n; j++) {
+		struct vma *v = &pieces[j];
+		v->start = new + (v->start - old);
+		v->end = new + (v->end - old);
+		vma_insert(&mm->vmas, v);
+		if (v->off != NO_BACKING)
+			platform_as_map(mm->as, v->start, v->end - v->start, v->prot, v->off);
+	}
+	vma_merge_around(&mm->vmas, new, new + len);
+	free(pieces);
+	return (long)new;
+}
+
+long sys_mremap(const struct sysargs *a)
+{
+	gaddr_t old = a->a[0], new_addr = a->a[4];
+	uint64_t old_len = PAGE_ALIGN(a->a[1]), new_len = PAGE_ALIGN(a->a[2]);
+	int flags = (int)a->a[3];
+
+	if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP))
+		return -EINVAL;
+	if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
+		return -EINVAL;
+	if (flags & MREMAP_DONTUNMAP)
+		return -EINVAL; /* not supported yet (Linux: only private anon) */
+	if (old & ~PAGE_MASK)
+		return -EINVAL;
+	if (!new_len || (a->a[2] && !new_len) || (a->a[1] && !old_len))
+		return -EINVAL;
+	if (old_len == 0)
+		return -EINVAL; /* duplicating a shared mapping: not supported */
+	if (old + old_len > GUEST_TASK_SIZE || old + old_len < old)
+		return -EFAULT;
+	if (flags & MREMAP_FIXED) {
+		if ((new_addr & ~PAGE_MASK) || new_addr + new_len > GUEST_TASK_SIZE)
+			return -EINVAL;
+		if (new_addr < old + old_len && old < new_addr + new_len)
+			return -EINVAL;
+	}
+
+	struct mm *mm = cur_mm();
+	pthread_rwlock_wrlock(&mm->lock);
+	long ret;
+	struct vma *v = vma_find(&mm->vmas, old);
+	if (!v || v->end < old + old_len) { /* must lie within one VMA */
+		ret = -EFAULT;
+		goto out;
+	}
+	struct vma orig = *v;
+	if (flags & MREMAP_FIXED) {
+		mm_munmap(mm, new_addr, new_len);
+		if (old_len > new_len) {
+			mm_munmap(mm, old + new_len, old_len - new_len);
+			old_len = new_len;
+		}
+		ret = move_range(mm, old, old_len, new_addr);
+		if (ret >= 0 && new_len > old_len &&
+		    mm_mmap_anon(mm, new_addr + old_len, new_len - old_len, orig.prot,
+				 orig.flags | MAP_FIXED, orig.kind) < 0)
+			ret = -ENOMEM;
+		goto out;
+	}
+	if (new_len <= old_len) {
+		if (new_len < old_len)
+			mm_munmap(mm, old + new_len, old_len - new_len);
+		ret = (long)old;
+		goto out;
+	}
+	/* Grow: in place if the following range is free, else move. */
+	if (old + old_len == orig.end && old + new_len <= GUEST_TASK_SIZE &&
+	    vma_range_free(&mm->vmas, old + old_len, old + new_len)) {
+		ret = mm_mmap_anon(mm, old + old_len, new_len - old_len, orig.prot, orig.flags | MAP_FIXED,
+				   orig.kind);
+		ret = ret < 0 ? ret : (long)old;
+		goto out;
+	}
+	if (!(flags & MREMAP_MAYMOVE)) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	gaddr_t dest = mm_find_free(mm, new_len);
+	if (!dest) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = move_range(mm, old, old_len, dest);
+	if (ret >= 0 && mm_mmap_anon(mm, dest + old_len, new_len - old_len, orig.prot, orig.flags | MAP_FIXED,
+				     orig.kind) < 0)
+		ret = -ENOMEM;
+out:
+	pthread_rwlock_unlock(&mm->lock);
+	return ret;
+}
+
+long sys_madvise(const struct sysargs *a)
+{
+	gaddr_t start = a->a[0];
+	uint64_t len = a->a[1];
+	int advice = (int)a->a[2];
+
+	switch (advice) {
+	case MADV_NORMAL: case MADV_RANDOM: case MADV_SEQUENTIAL: case MADV_WILLNEED:
+	case MADV_DONTNEED: case MADV_FREE: case MADV_REMOVE: case MADV_DONTFORK:
+	case MADV_DOFORK: case MADV_MERGEABLE: case MADV_UNMERGEABLE: case MADV_HUGEPAGE:
+	case MADV_NOHUGEPAGE: case MADV_DONTDUMP: case MADV_DODUMP: case MADV_WIPEONFORK:
+	case MADV_KEEPONFORK: case MADV_COLD: case MADV_PAGEOUT:
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (start & ~PAGE_MASK)
+		return -EINVAL;
+	uint64_t plen = PAGE_ALIGN(len);
+	if (len && !plen)
+		return -EINVAL;
+	gaddr_t end = start + plen;
+	if (end < start)
+		return -EINVAL;
+	if (end == start)
+		return 0;
+
+	struct mm *mm = cur_mm();
+	pthread_rwlock_wrlock(&mm->lock);
+	long ret = 0;
+	gaddr_t at = start;
+	for (size_t i = vma_index_after(&mm->vmas, start); at < end; i++) {
+		if (i >= mm->vmas.n || mm->vmas.v[i].start >= end) {
+			ret = -ENOMEM; /* a hole in the range */
+			break;
+		}
+		struct vma *v = &mm->vmas.v[i];
+		if (v->start > at)
+			ret = -ENOMEM;
+		gaddr_t s = MAX(v->start, start), e = MIN(v->end, end);
+		/* DONTNEED on private memory drops the pages: they read as
+		 * zero afterwards. Punching the hole does exactly that. */
+		if (advice == MADV_DONTNEED && (v->flags & MAP_PRIVATE) && v->off != NO_BACKING)
+			memfile_zero(v->off + (s - v->start), e - s);
+		at = e;
+	}
+	pthread_rwlock_unlock(&mm->lock);
+	return ret;
+}

@@ -1,0 +1,145 @@
+/* Guest-address copies: translate through the current VMAs into the
+ * kernel's mapping of the memory file, then copy with the fault-safe raw
+ * routines. The mm lock is held shared so no range is unmapped (and its
+ * memory reused) while we copy. */
+#include <sys/uio.h>
+#include "mm/uaccess.h"
+#include "mm/copy.h"
+#include "mm/mm.h"
+#include "kernel/task.h"
+
+static struct mm *cur_mm(void) { return current->proc->mm; }
+
+void guest_mem_lock(void) { pthread_rwlock_rdlock(&cur_mm()->lock); }
+void guest_mem_unlock(void) { pthread_rwlock_unlock(&cur_mm()->lock); }
+
+/* Apply fn to each contiguous kernel chunk of [addr, addr+n). */
+static int each_chunk(gaddr_t addr, size_t n, bool write,
+		      int (*fn)(void *kptr, size_t len, void *ctx), void *ctx)
+{
+	if (addr + n < addr)
+		return -EFAULT;
+	struct mm *mm = cur_mm();
+	int ret = 0;
+	pthread_rwlock_rdlock(&mm->lock);
+	while (n) {
+		size_t avail;
+		void *k = mm_translate(mm, addr, write, &avail);
+		if (!k) {
+			ret = -EFAULT;
+			break;
+		}
+		size_t chunk = MIN(n, avail);
+		ret = fn(k, chunk, ctx);
+		if (ret)
+			break;
+		addr += chunk;
+		n -= chunk;
+	}
+	pthread_rwlock_unlock(&mm->lock);
+	return ret;
+}
+
+static int copy_in(void *k, size_t len, void *ctx)
+{
+	char **dst = ctx;
+	if (raw_copy(*dst, k, len))
+		return -EFAULT;
+	*dst += len;
+	return 0;
+}
+
+static int copy_out(void *k, size_t len, void *ctx)
+{
+	const char **src = ctx;
+	if (raw_copy(k, *src, len))
+		return -EFAULT;
+	*src += len;
+	return 0;
+}
+
+static int clear(void *k, size_t len, void *ctx)
+{
+	return raw_clear(k, len) ? -EFAULT : 0;
+}
+
+int copy_from_guest(void *dst, gaddr_t src, size_t n)
+{
+	char *d = dst;
+	return each_chunk(src, n, false, copy_in, &d);
+}
+
+int copy_to_guest(gaddr_t dst, const void *src, size_t n)
+{
+	const char *s = src;
+	return each_chunk(dst, n, true, copy_out, &s);
+}
+
+int clear_guest(gaddr_t dst, size_t n)
+{
+	return each_chunk(dst, n, true, clear, NULL);
+}
+
+long strncpy_from_guest(char *dst, gaddr_t src, size_t size)
+{
+	struct mm *mm = cur_mm();
+	size_t done = 0;
+	long ret = -ENAMETOOLONG;
+	pthread_rwlock_rdlock(&mm->lock);
+	while (done < size) {
+		size_t avail;
+		const char *k = mm_translate(mm, src + done, false, &avail);
+		if (!k) {
+			ret = -EFAULT;
+			break;
+		}
+		size_t chunk = MIN(avail, size - done);
+		long got = raw_strncpy(dst + done, k, chunk);
+		if (got < 0) {
+			ret = -EFAULT;
+			break;
+		}
+		if (got > 0 && dst[done + (size_t)got - 1] == '\0') {
+			ret = (long)(done + (size_t)got - 1);
+			break;
+		}
+		done += (size_t)got;
+	}
+	pthread_rwlock_unlock(&mm->lock);
+	return ret;
+}
+
+size_t guest_accessible_len(gaddr_t addr, size_t want, bool write)
+{
+	struct mm *mm = cur_mm();
+	size_t have = 0;
+	pthread_rwlock_rdlock(&mm->lock);
+	while (have < want) {
+		size_t avail;
+		if (!mm_translate(mm, addr + have, write, &avail))
+			break;
+		have += avail;
+	}
+	pthread_rwlock_unlock(&mm->lock);
+	return MIN(have, want);
+}
+
+int guest_iovecs(gaddr_t addr, size_t len, bool write, struct iovec *iov, int max, size_t *covered)
+{
+	struct mm *mm = cur_mm();
+	int n = 0;
+	size_t done = 0;
+	while (done < len && n < max) {
+		size_t avail;
+		void *k = mm_translate(mm, addr + done, write, &avail);
+		if (!k)
+			break;
+		size_t chunk = MIN(avail, len - done);
+		iov[n].iov_base = k;
+		iov[n].iov_len = chunk;
+		n++;
+		done += chunk;
+	}
+	*covered = done;
+	return n;
+}

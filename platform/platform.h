@@ -1,0 +1,51 @@
+/* The platform runs guest threads until they trap and tells the kernel
+ * why. The trap platform (platform/trap_*.c) is the one implementation:
+ * seccomp RET_TRAP plus a stub signal handler in each guest host-process.
+ * The interface leaves room for others (ptrace for debugging, KVM). */
+#ifndef COCOON_PLATFORM_H
+#define COCOON_PLATFORM_H
+
+#include "kernel/kernel.h"
+#include "arch/x86_64/regs.h"
+
+struct platform_as;     /* a guest address space = one host process */
+struct platform_thread; /* a guest thread = one host thread in it */
+
+enum trap_kind {
+	TRAP_SYSCALL, /* regs.rax holds the number; arch says which ABI */
+	TRAP_FAULT,   /* a hardware fault: signo/code/addr */
+	TRAP_DEAD,    /* the host process is gone (host_status: wait status) */
+};
+
+struct trap {
+	enum trap_kind kind;
+	int signo, code;
+	uint64_t addr;      /* fault address */
+	uint32_t arch;      /* AUDIT_ARCH_* of a system call */
+	int host_status;
+};
+
+int platform_init(void);
+
+int platform_as_create(struct platform_as **out);
+/* Kill the host process without waiting (its threads then trap with
+ * TRAP_DEAD). */
+void platform_as_kill(struct platform_as *as);
+/* Kill the host process, wait for it, free everything. */
+void platform_as_destroy(struct platform_as *as);
+/* Queue address-space changes; they reach the host process at the next
+ * platform_as_flush (done before every resume). */
+int platform_as_map(struct platform_as *as, gaddr_t addr, size_t len, int prot, uint64_t memfile_off);
+int platform_as_unmap(struct platform_as *as, gaddr_t addr, size_t len);
+int platform_as_protect(struct platform_as *as, gaddr_t addr, size_t len, int prot);
+int platform_as_flush(struct platform_as *as);
+
+int platform_thread_create(struct platform_as *as, struct platform_thread **out);
+void platform_thread_destroy(struct platform_thread *pt);
+
+/* Resume the guest thread with *regs (and fs_base if *set_fs) and wait for
+ * its next trap; *regs then holds the trapped context. */
+int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_fs,
+		 uint64_t fs_base, struct trap *out);
+
+#endif

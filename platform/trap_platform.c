@@ -1,0 +1,534 @@
+/* The trap platform: guest host-processes under seccomp RET_TRAP, with the
+ * stub's signal handler handing each trap to the kernel thread through a
+ * mailbox in the memory file (see stub/ and docs/ARCHITECTURE.md). */
+#include <linux/futex.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include "platform/platform.h"
+#include "platform/seccomp_filter.h"
+#include "mm/memfile.h"
+#include "stub/stub_abi.h"
+#include "kernel/fault.h"
+
+_Static_assert(offsetof(struct stub_orders, seq) == ORDERS_SEQ, "orders layout");
+_Static_assert(offsetof(struct stub_orders, count) == ORDERS_COUNT, "orders layout");
+_Static_assert(offsetof(struct stub_orders, memfd) == ORDERS_MEMFD, "orders layout");
+_Static_assert(offsetof(struct stub_orders, guest_prog) == ORDERS_GUEST_PROG, "orders layout");
+_Static_assert(offsetof(struct stub_orders, ops) == ORDERS_OPS, "orders layout");
+_Static_assert(sizeof(struct stub_order) == ORDER_SIZE, "order size");
+_Static_assert(sizeof(struct stub_orders) <= STUB_ORDERS_SIZE, "orders size");
+_Static_assert(offsetof(struct stub_ack, done_seq) == ACK_DONE_SEQ, "ack layout");
+_Static_assert(offsetof(struct stub_ack, ctrl_sleeping) == ACK_CTRL_SLEEPING, "ack layout");
+_Static_assert(offsetof(struct stub_ack, first_error) == ACK_FIRST_ERROR, "ack layout");
+_Static_assert(offsetof(struct stub_thread_const, empty_mask) == CONST_EMPTY_MASK, "const layout");
+_Static_assert(sizeof(struct stub_mailbox) <= 0x1000, "mailbox size");
+
+extern char __start_cocoon_stub[], __stop_cocoon_stub[];
+void stub_setup(void);
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1 /* si_code of a seccomp SIGSYS */
+#endif
+
+#define STUB_ADDR(sym) (STUB_BASE + (uint64_t)((char *)(sym) - __start_cocoon_stub))
+
+struct platform_as {
+	pid_t pid;
+	uint64_t proc_off;           /* memory-file offset of the per-process pages */
+	struct stub_orders *orders;  /* kernel view */
+	struct stub_ack *ack;
+	pthread_mutex_t orders_lock;
+	atomic_bool dead;
+	int host_status;
+	struct platform_as *next;    /* all live processes, for the reaper */
+	unsigned nthreads;
+	struct platform_thread *threads[STUB_MAX_THREADS];
+};
+
+struct platform_thread {
+	struct platform_as *as;
+	unsigned slot;
+	uint64_t area_off;
+	char *area;                  /* kernel view of the thread area */
+	struct stub_mailbox *mb;
+	bool born;
+	ucontext_t *uc;              /* kernel view of the trapped frame */
+};
+
+static struct {
+	uint64_t code_off;
+	uint32_t code_len;
+	uint32_t spin;          /* hand-off spin iterations (0 on one CPU) */
+	bool fsgsbase;
+	pthread_mutex_t lock;   /* the list below and slot allocation */
+	pthread_cond_t changed; /* a process was created or died */
+	struct platform_as *list;
+} plat = { .lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER };
+
+static long futex(void *addr, int op, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
+}
+
+static void *reaper(void *arg);
+static void kill_all_guests(void);
+
+int platform_init(void)
+{
+	size_t len = (size_t)(__stop_cocoon_stub - __start_cocoon_stub);
+	if (len > STUB_CODE_MAX)
+		kpanic("stub code is %zu bytes, more than %lu", len, STUB_CODE_MAX);
+	int64_t off = memfile_alloc(STUB_CODE_MAX);
+	if (off < 0)
+		return (int)off;
+	memcpy(memfile_ptr((uint64_t)off), __start_cocoon_stub, len);
+	plat.code_off = (uint64_t)off;
+	plat.code_len = (uint32_t)len;
+	plat.fsgsbase = getauxval(AT_HWCAP2) & 2;
+	/* Spinning pays only while another CPU can run the other side. */
+	plat.spin = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 4000 : 0;
+	oops_hook = kill_all_guests;
+	pthread_t t;
+	if (pthread_create(&t, NULL, reaper, NULL))
+		return -EAGAIN;
+	pthread_detach(t);
+	return 0;
+}
+
+/* ---- the host process ------------------------------------------------ */
+
+static inline long raw6(long nr, long a, long b, long c, long d, long e, long f)
+{
+	register long r10 __asm__("r10") = d, r8 __asm__("r8") = e, r9 __asm__("r9") = f;
+	long ret;
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+/* Runs in the freshly forked child, still inside a copy of cocoon: only raw
+ * system calls, no libc, no locks. Maps the stub and jumps into it; the
+ * stub then drops everything else. */
+__attribute__((noreturn, noinline, no_sanitize("address", "undefined")))
+static void child_start(int memfd, uint64_t code_off, uint64_t proc_off, void *rseq_area,
+			uint32_t rseq_len)
+{
+	/* The host would write the inherited rseq area on every preemption,
+	 * and it is about to disappear. */
+	if (rseq_area) {
+		raw6(SYS_rseq, (long)rseq_area, 32, 1 /* UNREGISTER */, 0x53053053, 0, 0);
+		raw6(SYS_rseq, (long)rseq_area, rseq_len, 1, 0x53053053, 0, 0);
+	}
+	if (raw6(SYS_mmap, STUB_BASE, STUB_CODE_MAX, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, memfd,
+		 (long)code_off) < 0 ||
+	    raw6(SYS_mmap, STUB_ORDERS, STUB_ORDERS_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, memfd,
+		 (long)proc_off) < 0 ||
+	    raw6(SYS_mmap, STUB_ACK, STUB_PROC_SIZE - STUB_ORDERS_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, memfd, (long)(proc_off + STUB_ORDERS_SIZE)) < 0)
+		raw6(SYS_exit_group, 3, 0, 0, 0, 0, 0);
+	__asm__ volatile("mov %0, %%rsp\n\tjmp *%1" ::"r"(STUB_SETUP_STACK + 0x4000 - 8),
+			 "r"(STUB_ADDR(stub_setup)));
+	__builtin_unreachable();
+}
+
+extern __attribute__((weak)) const ptrdiff_t __rseq_offset;
+extern __attribute__((weak)) const unsigned int __rseq_size;
+
+int platform_as_create(struct platform_as **out)
+{
+	struct platform_as *as = calloc(1, sizeof(*as));
+	if (!as)
+		return -ENOMEM;
+	int64_t off = memfile_alloc(STUB_PROC_SIZE);
+	if (off < 0) {
+		free(as);
+		return (int)off;
+	}
+	as->proc_off = (uint64_t)off;
+	as->orders = memfile_ptr(as->proc_off);
+	as->ack = memfile_ptr(as->proc_off + STUB_ORDERS_SIZE);
+	pthread_mutex_init(&as->orders_lock, NULL);
+
+	struct stub_orders *o = as->orders;
+	o->memfd = (uint32_t)memfile.fd;
+	o->kernel_pid = (uint32_t)getpid();
+	o->all_mask = ~0ULL;
+	o->ctrl_prog.len = (uint16_t)seccomp_filter_build(FILTER_CONTROL, plat.code_len, memfile.fd, o->ctrl_filter);
+	o->ctrl_prog.filter = STUB_ORDERS + offsetof(struct stub_orders, ctrl_filter);
+	o->guest_prog.len = (uint16_t)seccomp_filter_build(FILTER_GUEST, plat.code_len, memfile.fd, o->guest_filter);
+	o->guest_prog.filter = STUB_ORDERS + offsetof(struct stub_orders, guest_filter);
+
+	void *rseq_area = NULL;
+	uint32_t rseq_len = 0;
+	if (&__rseq_size && __rseq_size) {
+		rseq_area = (char *)__builtin_thread_pointer() + __rseq_offset;
+		rseq_len = __rseq_size;
+	}
+
+	pthread_mutex_lock(&plat.lock);
+	long pid = raw6(SYS_clone, SIGCHLD, 0, 0, 0, 0, 0);
+	if (pid == 0)
+		child_start(memfile.fd, plat.code_off, as->proc_off, rseq_area, rseq_len);
+	if (pid < 0) {
+		pthread_mutex_unlock(&plat.lock);
+		memfile_free(as->proc_off, STUB_PROC_SIZE);
+		free(as);
+		return (int)pid;
+	}
+	as->pid = (pid_t)pid;
+	as->next = plat.list;
+	plat.list = as;
+	pthread_cond_broadcast(&plat.changed);
+	pthread_mutex_unlock(&plat.lock);
+
+	/* Wait until the stub is set up (or died trying). */
+	while (!__atomic_load_n(&as->ack->ready, __ATOMIC_ACQUIRE) && !as->dead) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		futex(&as->ack->ready, FUTEX_WAIT, 0, &ts);
+	}
+	if (as->dead) {
+		klog("guest host-process failed to start (status 0x%x)", as->host_status);
+		platform_as_destroy(as);
+		return -EAGAIN;
+	}
+	*out = as;
+	return 0;
+}
+
+static void wake_all(struct platform_as *as)
+{
+	for (unsigned i = 0; i < STUB_MAX_THREADS; i++) {
+		struct platform_thread *pt = as->threads[i];
+		if (!pt)
+			continue;
+		__atomic_store_n(&pt->mb->state, MBOX_DEAD, __ATOMIC_RELEASE);
+		futex(&pt->mb->state, FUTEX_WAKE, INT32_MAX, NULL);
+	}
+	futex(&as->ack->done_seq, FUTEX_WAKE, INT32_MAX, NULL);
+	futex(&as->ack->ready, FUTEX_WAKE, INT32_MAX, NULL);
+}
+
+/* Reaps every guest host-process and wakes whoever waits on it. */
+static void *reaper(void *arg)
+{
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, __WALL);
+		if (pid < 0) {
+			pthread_mutex_lock(&plat.lock);
+			if (!plat.list)
+				pthread_cond_wait(&plat.changed, &plat.lock);
+			pthread_mutex_unlock(&plat.lock);
+			if (errno != ECHILD && errno != EINTR)
+				kpanic("reaper: waitpid: %s", strerror(errno));
+			continue;
+		}
+		pthread_mutex_lock(&plat.lock);
+		for (struct platform_as **pp = &plat.list; *pp; pp = &(*pp)->next) {
+			struct platform_as *as = *pp;
+			if (as->pid != pid)
+				continue;
+			as->host_status = status;
+			atomic_store(&as->dead, true);
+			*pp = as->next;
+			wake_all(as);
+			break;
+		}
+		pthread_cond_broadcast(&plat.changed);
+		pthread_mutex_unlock(&plat.lock);
+	}
+	return NULL;
+}
+
+void platform_as_kill(struct platform_as *as)
+{
+	if (as && !as->dead)
+		kill(as->pid, SIGKILL);
+}
+
+/* For an Oops: no guest outlives the kernel (they also have PDEATHSIG). */
+static void kill_all_guests(void)
+{
+	for (struct platform_as *as = plat.list; as; as = as->next)
+		kill(as->pid, SIGKILL);
+}
+
+void platform_as_destroy(struct platform_as *as)
+{
+	if (!as)
+		return;
+	kill(as->pid, SIGKILL);
+	pthread_mutex_lock(&plat.lock);
+	while (!as->dead)
+		pthread_cond_wait(&plat.changed, &plat.lock);
+	pthread_mutex_unlock(&plat.lock);
+	for (unsigned i = 0; i < STUB_MAX_THREADS; i++)
+		if (as->threads[i])
+			platform_thread_destroy(as->threads[i]);
+	memfile_free(as->proc_off, STUB_PROC_SIZE);
+	pthread_mutex_destroy(&as->orders_lock);
+	free(as);
+}
+
+/* ---- orders to the control thread ------------------------------------ */
+
+static int queue(struct platform_as *as, uint32_t kind, gaddr_t addr, size_t len, int prot, uint64_t off)
+{
+	if (!as)
+		return 0;
+	pthread_mutex_lock(&as->orders_lock);
+	if (as->orders->count == STUB_MAX_ORDERS) {
+		pthread_mutex_unlock(&as->orders_lock);
+		int err = platform_as_flush(as);
+		if (err)
+			return err;
+		pthread_mutex_lock(&as->orders_lock);
+	}
+	as->orders->ops[as->orders->count++] =
+		(struct stub_order){ .kind = kind, .prot = (uint32_t)prot, .addr = addr, .len = len, .off = off };
+	pthread_mutex_unlock(&as->orders_lock);
+	return 0;
+}
+
+int platform_as_map(struct platform_as *as, gaddr_t addr, size_t len, int prot, uint64_t off)
+{
+	return queue(as, ORDER_MMAP, addr, len, prot, off);
+}
+int platform_as_unmap(struct platform_as *as, gaddr_t addr, size_t len)
+{
+	return queue(as, ORDER_MUNMAP, addr, len, 0, 0);
+}
+int platform_as_protect(struct platform_as *as, gaddr_t addr, size_t len, int prot)
+{
+	return queue(as, ORDER_MPROTECT, addr, len, prot, 0);
+}
+
+int platform_as_flush(struct platform_as *as)
+{
+	if (!as)
+		return 0;
+	pthread_mutex_lock(&as->orders_lock);
+	struct stub_orders *o = as->orders;
+	if (o->count == 0 || as->dead) {
+		pthread_mutex_unlock(&as->orders_lock);
+		return as->dead ? -ESRCH : 0;
+	}
+	uint32_t seq = o->seq + 1;
+	__atomic_store_n(&o->seq, seq, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&as->ack->ctrl_sleeping, __ATOMIC_SEQ_CST))
+		futex(&o->seq, FUTEX_WAKE, 1, NULL);
+	for (uint32_t n = plat.spin * 4;; n = n ? n - 1 : 0) {
+		uint32_t done = __atomic_load_n(&as->ack->done_seq, __ATOMIC_ACQUIRE);
+		if (done == seq || as->dead)
+			break;
+		if (n)
+			__builtin_ia32_pause();
+		else
+			futex(&as->ack->done_seq, FUTEX_WAIT, done, NULL);
+	}
+	o->count = 0;
+	int64_t err = as->ack->first_error;
+	pthread_mutex_unlock(&as->orders_lock);
+	if (as->dead)
+		return -ESRCH;
+	if (err) {
+		kdebug("control thread: an order failed with %lld", (long long)err);
+		return (int)err;
+	}
+	return 0;
+}
+
+/* ---- threads --------------------------------------------------------- */
+
+int platform_thread_create(struct platform_as *as, struct platform_thread **out)
+{
+	struct platform_thread *pt = calloc(1, sizeof(*pt));
+	if (!pt)
+		return -ENOMEM;
+	pthread_mutex_lock(&plat.lock);
+	unsigned slot = 0;
+	while (slot < STUB_MAX_THREADS && as->threads[slot])
+		slot++;
+	if (slot == STUB_MAX_THREADS) {
+		pthread_mutex_unlock(&plat.lock);
+		free(pt);
+		return -EAGAIN;
+	}
+	as->threads[slot] = pt;
+	pthread_mutex_unlock(&plat.lock);
+
+	int64_t off = memfile_alloc(STUB_AREA_SIZE);
+	if (off < 0) {
+		as->threads[slot] = NULL;
+		free(pt);
+		return (int)off;
+	}
+	pt->as = as;
+	pt->slot = slot;
+	pt->area_off = (uint64_t)off;
+	pt->area = memfile_ptr(pt->area_off);
+	pt->mb = (struct stub_mailbox *)(pt->area + AREA_MBOX_OFF);
+	gaddr_t area = STUB_THREADS + slot * STUB_AREA_SIZE;
+
+	struct stub_thread_const *c = (struct stub_thread_const *)(pt->area + AREA_CONST_OFF);
+	c->altstack.ss_sp = area + AREA_STACK_OFF;
+	c->altstack.ss_size = AREA_STACK_SIZE;
+	c->empty_mask = 0;
+	pt->mb->state = MBOX_RUNNING;
+	pt->mb->spin = plat.spin;
+	pt->mb->has_fsgsbase = plat.fsgsbase;
+
+	int err = platform_as_map(as, area, AREA_MBOX_OFF, PROT_READ, pt->area_off);
+	if (!err)
+		err = platform_as_map(as, area + AREA_MBOX_OFF, STUB_AREA_SIZE - AREA_MBOX_OFF,
+				      PROT_READ | PROT_WRITE, pt->area_off + AREA_MBOX_OFF);
+	if (!err)
+		err = queue(as, ORDER_CLONE_THREAD, area, 0, 0, 0);
+	if (!err)
+		err = platform_as_flush(as);
+	if (err) {
+		platform_thread_destroy(pt);
+		return err;
+	}
+	*out = pt;
+	return 0;
+}
+
+void platform_thread_destroy(struct platform_thread *pt)
+{
+	pthread_mutex_lock(&plat.lock);
+	pt->as->threads[pt->slot] = NULL;
+	pthread_mutex_unlock(&plat.lock);
+	memfile_free(pt->area_off, STUB_AREA_SIZE);
+	free(pt);
+}
+
+/* ---- the hand-off ---------------------------------------------------- */
+
+/* Wait until the thread traps (or its process dies). */
+static void wait_trap(struct platform_thread *pt)
+{
+	uint32_t *state = &pt->mb->state;
+	for (uint32_t n = plat.spin * 8;;) {
+		uint32_t s = __atomic_load_n(state, __ATOMIC_ACQUIRE);
+		if (s == MBOX_TRAPPED || s == MBOX_TRAPPED_GSLEEP || s == MBOX_DEAD)
+			return;
+		if (n) {
+			n--;
+			__builtin_ia32_pause();
+			continue;
+		}
+		if (s == MBOX_RUNNING && !__atomic_compare_exchange_n(state, &s, MBOX_RUNNING_KSLEEP, false,
+								     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			continue;
+		futex(state, FUTEX_WAIT, MBOX_RUNNING_KSLEEP, NULL);
+	}
+}
+
+static void reply(struct platform_thread *pt)
+{
+	uint32_t old = __atomic_exchange_n(&pt->mb->state, MBOX_RUNNING, __ATOMIC_ACQ_REL);
+	if (old == MBOX_TRAPPED_GSLEEP)
+		futex(&pt->mb->state, FUTEX_WAKE, 1, NULL);
+}
+
+/* The frame the stub handler reported, checked to lie in the thread's
+ * alternate stack (the guest can write the mailbox). */
+static ucontext_t *trapped_frame(struct platform_thread *pt)
+{
+	gaddr_t base = STUB_THREADS + pt->slot * STUB_AREA_SIZE;
+	uint64_t uc = __atomic_load_n(&pt->mb->uc, __ATOMIC_RELAXED);
+	if (uc < base + AREA_STACK_OFF || uc > base + STUB_AREA_SIZE - sizeof(ucontext_t) || (uc & 7))
+		return NULL;
+	return (ucontext_t *)(pt->area + (uc - base));
+}
+
+/* The guest's FPU state starts from the initial state (FCW 0x37f, MXCSR
+ * 0x1f80, all registers zero). */
+static void reset_fpstate(struct platform_thread *pt, ucontext_t *uc)
+{
+	gaddr_t base = STUB_THREADS + pt->slot * STUB_AREA_SIZE;
+	uint64_t fp = (uint64_t)uc->uc_mcontext.fpregs;
+	if (fp < base + AREA_STACK_OFF || fp > base + STUB_AREA_SIZE - 576 || (fp & 15))
+		return;
+	uint8_t *f = (uint8_t *)pt->area + (fp - base);
+	uint32_t magic1;
+	memcpy(&magic1, f + 464, 4);
+	memset(f, 0, 464);
+	uint16_t fcw = 0x37f;
+	uint32_t mxcsr = 0x1f80, mxcsr_mask;
+	memcpy(&mxcsr_mask, f + 28, 4);
+	memcpy(f, &fcw, 2);
+	memcpy(f + 24, &mxcsr, 4);
+	if (magic1 == 0x46505853) { /* xsave header follows: keep only FP|SSE */
+		uint64_t bv;
+		memcpy(&bv, f + 512, 8);
+		bv &= 3;
+		memcpy(f + 512, &bv, 8);
+	}
+}
+
+int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_fs, uint64_t fs_base,
+		 struct trap *out)
+{
+	int err = platform_as_flush(pt->as);
+	if (err && err != -ESRCH)
+		return err;
+	if (!pt->born) {
+		wait_trap(pt);
+		if (pt->mb->state != MBOX_DEAD) {
+			pt->uc = trapped_frame(pt);
+			if (!pt->uc)
+				kpanic("stub reported a bad frame at thread birth");
+			reset_fpstate(pt, pt->uc);
+			pt->born = true;
+		}
+	}
+	if (pt->mb->state != MBOX_DEAD) {
+		memcpy(pt->uc->uc_mcontext.gregs, regs, offsetof(struct guest_regs, csgsfs));
+		if (*set_fs) {
+			pt->mb->fs_base = fs_base;
+			pt->mb->set_fs = 1;
+			*set_fs = false;
+		}
+		reply(pt);
+		wait_trap(pt);
+	}
+	if (pt->mb->state == MBOX_DEAD) {
+		out->kind = TRAP_DEAD;
+		out->host_status = pt->as->host_status;
+		return 0;
+	}
+
+	pt->uc = trapped_frame(pt);
+	if (!pt->uc) { /* the guest scribbled on its mailbox */
+		out->kind = TRAP_FAULT;
+		out->signo = SIGSEGV;
+		out->code = SI_KERNEL;
+		out->addr = 0;
+		return 0;
+	}
+	memcpy(regs, pt->uc->uc_mcontext.gregs, sizeof(*regs));
+	siginfo_t si;
+	memcpy(&si, pt->mb->siginfo, sizeof(si));
+	int signo = (int)pt->mb->signo;
+	if (signo == SIGSYS && si.si_code == SYS_SECCOMP) {
+		out->kind = TRAP_SYSCALL;
+		out->arch = si.si_arch;
+	} else {
+		out->kind = TRAP_FAULT;
+		out->signo = signo;
+		out->code = si.si_code;
+		out->addr = (uint64_t)si.si_addr;
+	}
+	return 0;
+}

@@ -1,0 +1,121 @@
+/* The layout shared by the stub (running inside guest host-processes) and
+ * the kernel's trap platform. Everything here lives in the memory file, so
+ * both sides see the same bytes; what the guest can write is untrusted. */
+#ifndef COCOON_STUB_ABI_H
+#define COCOON_STUB_ABI_H
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+#endif
+
+/* Fixed addresses in every guest host-process. Guest memory stays below
+ * STUB_BASE (GUEST_TASK_SIZE in mm/mm.h). */
+#define STUB_BASE        0x7fff00000000UL
+#define STUB_CODE_MAX    0x10000UL                   /* code, read+exec */
+#define STUB_PROC        (STUB_BASE + STUB_CODE_MAX) /* per-process pages */
+#define STUB_ORDERS      STUB_PROC                   /* read-only to the guest */
+#define STUB_ORDERS_SIZE 0x8000UL
+#define STUB_ACK         (STUB_ORDERS + STUB_ORDERS_SIZE) /* writable */
+#define STUB_SETUP_STACK (STUB_ACK + 0x1000)          /* 16 KiB, set-up only */
+#define STUB_PROC_SIZE   (STUB_ORDERS_SIZE + 0x1000 + 0x4000)
+#define STUB_THREADS     (STUB_BASE + 0x100000UL)
+#define STUB_AREA_SIZE   0x10000UL                   /* per thread, aligned */
+#define STUB_MAX_THREADS 4096
+#define STUB_END         (STUB_THREADS + STUB_MAX_THREADS * STUB_AREA_SIZE)
+
+/* A thread area: [ro page: thread constants][mailbox page][alt stack]. */
+#define AREA_CONST_OFF   0x0
+#define AREA_MBOX_OFF    0x1000
+#define AREA_STACK_OFF   0x2000
+#define AREA_STACK_SIZE  (STUB_AREA_SIZE - AREA_STACK_OFF)
+
+/* Orders the control thread carries out. */
+#define ORDER_MMAP 1
+#define ORDER_MUNMAP 2
+#define ORDER_MPROTECT 3
+#define ORDER_CLONE_THREAD 4
+#define STUB_MAX_ORDERS 500
+
+#ifndef __ASSEMBLER__
+/* Mailbox states (the futex word). The guest side sets TRAPPED; the
+ * kernel side sets RUNNING. The *_SLEEP variants say the other side is
+ * asleep on the futex and must be woken. */
+enum {
+	MBOX_RUNNING = 0,      /* guest's turn (running guest code) */
+	MBOX_RUNNING_KSLEEP,   /* ... and the kernel thread sleeps */
+	MBOX_TRAPPED,          /* kernel's turn */
+	MBOX_TRAPPED_GSLEEP,   /* ... and the guest thread sleeps */
+	MBOX_DEAD,             /* the host process is gone (kernel only) */
+};
+
+struct stub_mailbox {
+	uint32_t state;
+	uint32_t spin;          /* spin iterations before sleeping (kernel) */
+	uint64_t signo;         /* filled by the stub handler */
+	uint64_t uc;            /* guest address of the host ucontext */
+	uint8_t siginfo[128];
+	/* Reply (kernel → stub): load this FS base before returning. */
+	uint64_t set_fs;        /* 1: load fs_base */
+	uint64_t fs_base;
+	uint32_t has_fsgsbase;  /* wrfsbase usable (else arch_prctl) */
+};
+
+/* Per-thread constants, read-only to the guest. */
+struct stub_thread_const {
+	struct { uint64_t ss_sp; int32_t ss_flags; int32_t pad; uint64_t ss_size; } altstack;
+	uint64_t empty_mask;
+};
+
+/* Orders from the kernel to the control thread (read-only to the guest). */
+
+struct stub_order {
+	uint32_t kind;
+	uint32_t prot;
+	uint64_t addr;
+	uint64_t len;
+	uint64_t off;   /* memory-file offset (mmap) */
+};
+
+#define STUB_MAX_FILTER 128
+
+struct stub_sock_filter { uint16_t code; uint8_t jt, jf; uint32_t k; };
+
+struct stub_orders {
+	uint32_t seq;           /* bumped by the kernel per batch (futex) */
+	uint32_t count;
+	uint32_t memfd;         /* the memory file's fd in the guest process */
+	uint32_t kernel_pid;    /* host pid of cocoon, to detect its death */
+	/* seccomp programs (struct sock_fprog: len, pad, pointer) */
+	struct { uint16_t len; uint16_t pad[3]; uint64_t filter; } ctrl_prog, guest_prog;
+	uint64_t all_mask;
+	struct stub_sock_filter ctrl_filter[STUB_MAX_FILTER];
+	struct stub_sock_filter guest_filter[STUB_MAX_FILTER];
+	struct stub_order ops[STUB_MAX_ORDERS];
+};
+
+/* Written by the control thread (so untrusted: only self-harm possible). */
+struct stub_ack {
+	uint32_t done_seq;      /* futex: last batch finished */
+	uint32_t ctrl_sleeping; /* control thread waits on orders->seq */
+	int64_t first_error;    /* first failing op's -errno, 0 if none */
+	uint32_t ready;
+};
+
+
+#endif /* __ASSEMBLER__ */
+
+/* Field offsets for stub/control.S (checked in platform/trap/). */
+#define ORDERS_SEQ        0
+#define ORDERS_COUNT      4
+#define ORDERS_MEMFD      8
+#define ORDERS_GUEST_PROG 32
+#define ORDERS_OPS        2104
+#define ORDER_SIZE        32
+#define ACK_DONE_SEQ      0
+#define ACK_CTRL_SLEEPING 4
+#define ACK_FIRST_ERROR   8
+#define CONST_ALTSTACK    0
+#define CONST_EMPTY_MASK  24
+#define STUB_CTRL_SPIN    20000
+
+#endif

@@ -1,0 +1,609 @@
+#!/bin/bash
+# tests/run.sh BUILD_DIR -- run every test of cocoon (`make test` calls it).
+#
+#  1. unit tests: every executable in BUILD_DIR/tests/unit/; each "ok -"
+#     line is a pass, each "not ok -" line a failure; a binary that crashes
+#     or exits non-zero without a "not ok" line counts as one failure.
+#  2. guest tests: each tests/guest/X.c (built as X.glibc-static and
+#     X.musl-static; X.glibc-dynamic too with COCOON_TEST_DYNAMIC=1) runs
+#     natively and under BUILD_DIR/cocoon; stdout and exit status must be
+#     equal (stderr is ignored). A `// RUN: ARGS` line in X.c asks for one
+#     run with those (shell-quoted) arguments; several lines, several runs.
+#     A native run that prints a "NO:" line (a failed expect()) fails too:
+#     the host does not behave as the test assumes.
+#  3. busybox (static) applets, compared the same way.
+#  4. the command line of cocoon: errors, --help.
+#  5. security: tests/guest/escape_*.c run only under cocoon with --root;
+#     the runner checks that a canary file's content never shows up, that
+#     a victim process lives and that the guest said "contained".
+#  6. as root with setpriv: a few guest tests again as uid/gid 65534.
+# The last line is "N passed, N failed"; the exit status is 1 if any failed.
+#
+# Environment: COCOON_TEST_JOBS (parallel jobs, default nproc),
+# COCOON_TEST_TIMEOUT (seconds per run, default 60), COCOON_TEST_FILTER
+# (extended regex: only cases whose name matches), COCOON_TEST_DYNAMIC=1,
+# COCOON_ESCAPE_SITES (stub syscall sites to jump to, default 16),
+# COCOON_TEST_KEEP=1 (keep the work directory).
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+set -u
+
+if [ $# -ne 1 ] || [ ! -d "$1" ]; then
+	echo "usage: tests/run.sh BUILD_DIR" >&2
+	exit 2
+fi
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$(cd "$1" && pwd)
+COCOON=$BUILD/cocoon
+JOBS=${COCOON_TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
+T=${COCOON_TEST_TIMEOUT:-60}
+FILTER=${COCOON_TEST_FILTER:-}
+ESCAPE_SITES=${COCOON_ESCAPE_SITES:-16}
+
+umask 022
+ulimit -c 0 2>/dev/null
+ulimit -s 8192 2>/dev/null
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cocoon-test.XXXXXX") || exit 2
+chmod 755 "$WORK"
+mkdir -p "$WORK/res" "$WORK/cases"
+cleanup() {
+	local p
+	for p in $(jobs -p); do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	if [ "${COCOON_TEST_KEEP:-0}" = 1 ]; then
+		echo "work directory kept: $WORK" >&2
+	else
+		chmod -R u+rwX "$WORK" 2>/dev/null
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- fixture: files with known shapes for the guest tests -------------------
+# Guests see it at $COCOON_FIXTURE (host path; the sandbox root is "/").
+FIX=$WORK/fixture
+make_fixture() {
+	mkdir -p "$FIX/dir/sub" "$FIX/many"
+	: > "$FIX/empty"
+	printf 'hello, fixture\n' > "$FIX/small"
+	head -c 4096 /dev/zero | tr '\0' 'p' > "$FIX/page"
+	head -c 4097 /dev/zero | tr '\0' 'q' > "$FIX/pageplus"
+	awk 'BEGIN { for (i = 0; i < 200000; i++) printf "line %d of the big fixture file\n", i }' > "$FIX/big"
+	printf 'f1\n' > "$FIX/dir/f1"
+	printf 'f2\n' > "$FIX/dir/f2"
+	printf 'x\n' > "$FIX/dir/sub/x"
+	: > "$FIX/dir/.hidden"
+	ln -s /etc/passwd "$FIX/abs"
+	ln -s nonexistent "$FIX/dangling"
+	ln -s loop "$FIX/loop"
+	ln -s pong "$FIX/ping"
+	ln -s ping "$FIX/pong"
+	ln -s .. "$FIX/updir"
+	ln -s dir/sub "$FIX/dirlink"
+	ln -s / "$FIX/rootlink"
+	# s0 -> s1 -> ... -> s40 -> small: s1 takes 40 links (the limit), s0 41.
+	local i
+	for i in $(seq 0 39); do ln -s "s$((i + 1))" "$FIX/s$i"; done
+	ln -s small "$FIX/s40"
+	printf 'secret\n' > "$FIX/noperm"
+	chmod 000 "$FIX/noperm"
+	printf '#!/bin/sh\n' > "$FIX/exec"
+	chmod 755 "$FIX/exec"
+	for i in $(seq 1 1000); do
+		: > "$FIX/many/file-$i-$(printf '%*s' $((i % 200)) '' | tr ' ' 'n')"
+	done
+}
+make_fixture
+
+GENV=(env -i PATH=/usr/bin:/bin HOME=/ LC_ALL=C TZ=UTC
+	"COCOON_TEST_VAR=hello world" COCOON_TEST_EMPTY= "COCOON_FIXTURE=$FIX")
+for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+	[ -n "${!v:-}" ] && GENV+=("$v=${!v}")
+done
+
+# ---- the job queue ----------------------------------------------------------
+# submit NAME FUNC ARGS...: runs FUNC in the background; its stdout is the
+# report. The first line starts with PASS, FAIL, SKIP or NOTE; a line
+# "#COUNT P F" overrides the count (unit tests). Reports are printed in
+# submission order as soon as they are complete.
+NSUB=0
+NEXT=0
+PASSED=0
+FAILED=0
+submit() {
+	local name=$1
+	shift
+	if [ -n "$FILTER" ] && ! [[ $name =~ $FILTER ]]; then
+		return
+	fi
+	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do
+		wait -n 2>/dev/null
+		flush
+	done
+	local id=$NSUB
+	NSUB=$((NSUB + 1))
+	mkdir -p "$WORK/cases/$id"
+	( CASE=$WORK/cases/$id; "$@" > "$WORK/res/$id.tmp" 2>&1; mv "$WORK/res/$id.tmp" "$WORK/res/$id" ) &
+}
+flush() {
+	local f line p f_
+	while [ -e "$WORK/res/$NEXT" ]; do
+		f=$WORK/res/$NEXT
+		p=
+		while IFS= read -r line; do
+			case $line in
+			"#COUNT "*) set -- $line; PASSED=$((PASSED + $2)); FAILED=$((FAILED + $3)); p=x ;;
+			*) printf '%s\n' "$line" ;;
+			esac
+		done < "$f"
+		if [ -z "$p" ]; then
+			case $(grep -m 1 -E '^(PASS|FAIL|SKIP|NOTE)' "$f") in
+			PASS*) PASSED=$((PASSED + 1)) ;;
+			FAIL*) FAILED=$((FAILED + 1)) ;;
+			esac
+		fi
+		NEXT=$((NEXT + 1))
+	done
+}
+note() { submit "note" echo "NOTE $*"; }
+
+# ---- helpers used inside cases ----------------------------------------------
+# run_native OUT ERR CMD...: run CMD with the guest environment; prints the
+# exit status (124 on timeout).
+run_native() {
+	local out=$1 err=$2
+	shift 2
+	{ (cd / && ${RUNAS:-} "${GENV[@]}" timeout -k 5 "$T" "$@" < "${STDIN:-/dev/null}" > "$out" 2> "$err"); } 2> /dev/null
+	echo $?
+}
+run_cocoon() {
+	local out=$1 err=$2
+	shift 2
+	{ (cd / && ${RUNAS:-} "${GENV[@]}" timeout -k 5 "$T" "${COCOON_BIN:-$COCOON}" run -- "$@" \
+		< "${STDIN:-/dev/null}" > "$out" 2> "$err"); } 2> /dev/null
+	echo $?
+}
+have_cocoon() {
+	[ -x "${COCOON_BIN:-$COCOON}" ]
+}
+status_text() {
+	case $1 in
+	124) echo "124 (timed out after ${T}s)" ;;
+	*) if [ "$1" -gt 128 ]; then echo "$1 (signal $(($1 - 128)))"; else echo "$1"; fi ;;
+	esac
+}
+# cocoon's own crash reports (sanitizers, its Oops) fail a case even when
+# the guest's output matched.
+cocoon_crashed() {
+	grep -qE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|Oops' "$1"
+}
+
+# pair LABEL CMD...: run natively and under cocoon, compare stdout + status.
+pair() {
+	local label=$1
+	shift
+	local d=$CASE
+	local ns cs
+	ns=$(run_native "$d/n.out" "$d/n.err" "$@")
+	if ! have_cocoon; then
+		echo "FAIL $label"
+		echo "    ${COCOON_BIN:-$COCOON} does not exist or is not executable"
+		return
+	fi
+	cs=$(run_cocoon "$d/c.out" "$d/c.err" "$@")
+	local why=()
+	[ "$ns" = 124 ] && why+=("the native run timed out")
+	[ "$ns" != "$cs" ] && why+=("exit status: native $(status_text "$ns"), cocoon $(status_text "$cs")")
+	cmp -s "$d/n.out" "$d/c.out" || why+=("stdout differs")
+	grep -q '^NO:' "$d/n.out" && why+=("the native run fails its own checks (NO: lines)")
+	cocoon_crashed "$d/c.err" && why+=("cocoon reported a crash on stderr")
+	if [ ${#why[@]} -eq 0 ]; then
+		echo "PASS $label"
+		return
+	fi
+	echo "FAIL $label"
+	local w
+	for w in "${why[@]}"; do echo "    $w"; done
+	if ! cmp -s "$d/n.out" "$d/c.out"; then
+		echo "    --- native stdout / +++ cocoon stdout:"
+		diff -u "$d/n.out" "$d/c.out" | sed '1,2d' | head -n 40 | sed 's/^/    /'
+	fi
+	if grep -q '^NO:' "$d/n.out"; then
+		grep '^NO:' "$d/n.out" | head -n 10 | sed 's/^/    native: /'
+	fi
+	if [ -s "$d/c.err" ]; then
+		echo "    cocoon stderr (last lines):"
+		tail -n 15 "$d/c.err" | sed 's/^/    | /'
+	fi
+}
+
+# ---- 1. unit tests ------------------------------------------------------------
+unit_case() {
+	local bin=$1 name=${1##*/}
+	local out=$CASE/out st
+	{ (cd "$SRC" && timeout -k 5 "$T" "$bin" > "$out" 2>&1 < /dev/null); } 2> /dev/null
+	st=$?
+	local ok notok
+	ok=$(grep -c '^ok -' "$out")
+	notok=$(grep -c '^not ok -' "$out")
+	if [ "$notok" -gt 0 ] || [ "$st" -ne 0 ]; then
+		echo "FAIL unit/$name ($ok ok, $notok not ok, exit $(status_text "$st"))"
+		grep -A 1 '^not ok -' "$out" | head -n 40 | sed 's/^/    /'
+		if [ "$notok" -eq 0 ]; then
+			tail -n 15 "$out" | sed 's/^/    | /'
+			notok=1
+		fi
+	else
+		echo "PASS unit/$name ($ok ok)"
+	fi
+	echo "#COUNT $ok $notok"
+}
+if [ -d "$BUILD/tests/unit" ]; then
+	for b in "$BUILD"/tests/unit/*; do
+		[ -f "$b" ] && [ -x "$b" ] || continue
+		case $b in *.o|*.d) continue ;; esac
+		submit "unit/${b##*/}" unit_case "$b"
+	done
+fi
+
+# ---- 2. guest tests -------------------------------------------------------------
+VARIANTS="glibc-static musl-static"
+if [ "${COCOON_TEST_DYNAMIC:-0}" = 1 ]; then
+	VARIANTS="$VARIANTS glibc-dynamic"
+else
+	note "glibc-dynamic guests skipped (set COCOON_TEST_DYNAMIC=1 to run them)"
+fi
+missing_case() { echo "FAIL $1"; echo "    $2 was not built (make test-programs)"; }
+eval_pair() {   # LABEL BIN ARGSTRING
+	local label=$1 bin=$2
+	eval "set -- $3"
+	pair "$label" "$bin" "$@"
+}
+for src in "$SRC"/tests/guest/*.c; do
+	x=$(basename "$src" .c)
+	case $x in escape_*) continue ;; esac
+	mapfile -t runs < <(sed -n 's|^// RUN:[[:space:]]*||p' "$src")
+	[ ${#runs[@]} -eq 0 ] && runs=("")
+	for v in $VARIANTS; do
+		bin=$BUILD/tests/guest/$x.$v
+		for ((k = 0; k < ${#runs[@]}; k++)); do
+			label=$x.$v
+			if [ ${#runs[@]} -gt 1 ]; then label="$label [${runs[$k]:0:40}]"; fi
+			if [ ! -x "$bin" ]; then
+				submit "$label" missing_case "$label" "$bin"
+			else
+				submit "$label" eval_pair "$label" "$bin" "${runs[$k]}"
+			fi
+		done
+	done
+done
+
+# ---- 3. busybox -------------------------------------------------------------------
+BB=$(command -v busybox 2>/dev/null || true)
+[ -x /bin/busybox ] && BB=/bin/busybox
+bb_static=1
+if [ -n "$BB" ] && command -v readelf > /dev/null && readelf -l "$BB" 2>/dev/null | grep -q INTERP; then
+	bb_static=0
+fi
+bb() {   # LABEL-SUFFIX [<STDIN] ARGS...
+	local label="busybox $1"
+	shift
+	local stdin=
+	case ${1:-} in "<"*) stdin=${1#<}; shift ;; esac
+	submit "$label" env_pair "$stdin" "$label" "$BB" "$@"
+}
+env_pair() {  # STDIN LABEL CMD...
+	local stdin=$1
+	shift
+	STDIN=${stdin:-/dev/null} pair "$@"
+}
+if [ -z "$BB" ]; then
+	note "busybox not found: busybox tests skipped (apt-get install busybox-static)"
+elif [ $bb_static = 0 ] && [ "${COCOON_TEST_DYNAMIC:-0}" != 1 ]; then
+	note "$BB is dynamically linked: busybox tests skipped (install busybox-static)"
+else
+	bb "echo hello" echo hello
+	bb "echo args" echo -n "a  b" "" c
+	bb "cat /etc/passwd" cat /etc/passwd
+	bb "cat missing file" cat /nonexistent
+	bb "md5sum" md5sum "$BB" /etc/passwd
+	bb "sha256sum big" sha256sum "$FIX/big"
+	bb "ls -l /etc" ls -l /etc
+	bb "ls -la fixture/dir" ls -la "$FIX/dir"
+	bb "ls -lR fixture" ls -lR "$FIX/dir" "$FIX/abs" "$FIX/dirlink"
+	bb "ls -1 /usr/bin" ls -1 /usr/bin
+	bb "wc /etc/passwd" wc /etc/passwd
+	bb "wc -l stdin" "</etc/passwd" wc -l
+	bb "head -3 /etc/passwd" head -3 /etc/passwd
+	bb "head -3 stdin" "</etc/passwd" head -3
+	bb "tail -n 2" tail -n 2 /etc/passwd
+	bb "tail -c 100 big" tail -c 100 "$FIX/big"
+	bb "sort -r" sort -r /etc/passwd
+	bb "grep -c root" grep -c root /etc/passwd
+	bb "grep no match" grep nosuchthingatall /etc/passwd
+	bb "true" true
+	bb "false" false
+	bb "sh -c" sh -c 'echo $((6 * 7)); cd /usr/bin && pwd && cd .. && pwd; for i in 1 2 3; do echo "i=$i"; done; exit 5'
+	bb "stat -c" stat -c '%n %s %a %F %h %u %g' /etc/passwd /bin /etc "$FIX/small" "$FIX/abs"
+	bb "readlink" readlink /bin
+	bb "readlink -f" readlink -f /bin/busybox "$FIX/s1" "$FIX/dirlink/.."
+	bb "realpath" realpath /bin/../etc/passwd
+	bb "uname -sm" uname -s -m
+	bb "od" od -A x -t x1z -N 64 "$BB"
+	bb "dd" dd if=/etc/passwd bs=7 count=3 skip=2
+	bb "cmp same" cmp "$BB" "$BB"
+	bb "cmp differ" cmp /etc/passwd "$FIX/big"
+	bb "find -name" find "$FIX/dir" -name f1
+	bb "test -d" test -d /etc
+	bb "test -f dir" test -f /etc
+	bb "printf" printf '%s-%d-%x\n' a 5 255
+	bb "seq" seq 1 5
+	bb "env" env
+	bb "id" id
+	bb "pwd" pwd
+	bb "sleep" sleep 0.05
+fi
+
+# ---- 4. command line -----------------------------------------------------------------
+cli_case() {  # LABEL WANT_STATUS STDERR_RULE ARGS...
+	# STDERR_RULE: "oneline", "=TEXT" (exactly), "any"
+	local label="cli: $1" want=$2 rule=$3
+	shift 3
+	if ! have_cocoon; then
+		echo "FAIL $label"
+		echo "    $COCOON does not exist or is not executable"
+		return
+	fi
+	local st
+	{ (cd / && "${GENV[@]}" timeout -k 5 20 "$COCOON" "$@" < /dev/null > "$CASE/out" 2> "$CASE/err"); } 2> /dev/null
+	st=$?
+	local why=()
+	[ "$st" != "$want" ] && why+=("exit status $(status_text "$st"), want $want")
+	local lines
+	lines=$(wc -l < "$CASE/err")
+	case $rule in
+	oneline) [ "$lines" -eq 1 ] || why+=("stderr has $lines lines, want exactly 1") ;;
+	=*) [ "$(cat "$CASE/err")" = "${rule#=}" ] && [ "$lines" -eq 1 ] ||
+		why+=("stderr is not exactly: ${rule#=}") ;;
+	stdout=*) [ "$(cat "$CASE/out")" = "${rule#stdout=}" ] || why+=("stdout is not: ${rule#stdout=}") ;;
+	nonempty) [ -s "$CASE/out" ] || why+=("nothing on stdout") ;;
+	esac
+	cocoon_crashed "$CASE/err" && why+=("cocoon reported a crash on stderr")
+	if [ ${#why[@]} -eq 0 ]; then
+		echo "PASS $label"
+		return
+	fi
+	echo "FAIL $label"
+	local w
+	for w in "${why[@]}"; do echo "    $w"; done
+	echo "    command: cocoon $*"
+	head -n 5 "$CASE/err" | sed 's/^/    stderr| /'
+	head -n 5 "$CASE/out" | sed 's/^/    stdout| /'
+}
+HELLO=$BUILD/tests/guest/hello.glibc-static
+submit "cli: unknown option" cli_case "unknown option" 2 oneline --definitely-not-an-option
+submit "cli: no arguments" cli_case "no arguments" 2 oneline
+submit "cli: run without program" cli_case "run without program" 2 oneline run
+submit "cli: run -- without program" cli_case "run -- without program" 2 oneline run --
+submit "cli: run unknown option" cli_case "run unknown option" 2 oneline run --bogus-option -- "$HELLO"
+submit "cli: missing program" cli_case "missing program" 2 "=cocoon: /nonexistent: No such file or directory" run -- /nonexistent
+submit "cli: non-ELF program" cli_case "non-ELF program" 2 oneline run -- /etc/passwd
+submit "cli: directory as program" cli_case "directory as program" 2 oneline run -- /etc
+submit "cli: missing --root" cli_case "missing --root" 2 oneline run --root /nonexistent-cocoon-root -- /hello
+submit "cli: --help" cli_case "--help" 0 nonempty --help
+submit "cli: run --debug" cli_case "run --debug" 0 "stdout=hello, world" run --debug -- "$HELLO"
+submit "cli: run --trace" cli_case "run --trace" 0 "stdout=hello, world" run --trace -- "$HELLO"
+submit "cli: run --root" cli_case "run --root" 0 "stdout=hello, world" run --root "$BUILD/tests/guest" -- /hello.glibc-static
+
+# ---- 5. security ---------------------------------------------------------------------
+# Each escape case gets its own directory: root/ (the sandbox root, with
+# the binary and some links), canary (outside root), and a victim process.
+escape_setup() {  # BIN -> sets E_ROOT E_CANARY E_SECRET E_VICTIM E_SUM
+	local d=$CASE
+	E_ROOT=$d/root
+	E_CANARY=$d/canary
+	E_SECRET="cocoon-canary-$RANDOM$RANDOM$RANDOM"
+	mkdir -p "$E_ROOT/sub"
+	cp "$1" "$E_ROOT/"
+	printf '%s\n' "$E_SECRET" > "$E_CANARY"
+	ln -s "$E_CANARY" "$E_ROOT/abslink"
+	ln -s ../canary "$E_ROOT/rellink"
+	ln -s ../../../../../../../.. "$E_ROOT/uplink"
+	ln -s / "$E_ROOT/rootlink"
+	E_SUM=$(cksum < "$E_CANARY")
+	# Not a child of this shell: no job notices, and it outlives nothing.
+	E_VICTIM=$(sleep 300 < /dev/null > /dev/null 2>&1 & echo $!)
+}
+victim_alive() {   # a zombie counts as dead (its reaper may be slow)
+	local st=
+	[ -r "/proc/$1/stat" ] && read -r _ _ st _ < "/proc/$1/stat" 2>/dev/null
+	if [ -n "$st" ]; then [ "$st" != Z ] && [ "$st" != X ]; else kill -0 "$1" 2>/dev/null; fi
+}
+escape_teardown() {
+	kill "$E_VICTIM" 2>/dev/null
+}
+# escape_run NAME MODE MAY_DIE MAY_HANG -> prints one verdict line, and
+# details; sets E_FAILED=1 on failure.
+escape_run() {
+	local name=$1 mode=$2 may_die=$3 may_hang=$4
+	local out=$CASE/out.$RANDOM err=$CASE/err.$RANDOM st
+	{ (cd / && "${GENV[@]}" timeout -k 5 "${E_T:-$T}" "$COCOON" run --root "$E_ROOT" -- "/$name" \
+		"$E_CANARY" "$E_VICTIM" "$mode" < /dev/null > "$out" 2> "$err" 9< "$E_CANARY"); } 2> /dev/null
+	st=$?
+	local why=() how=
+	if grep -qF "$E_SECRET" "$out" "$err"; then why+=("the canary's content leaked"); fi
+	if grep -q ESCAPED "$out"; then why+=("the guest reports: $(grep ESCAPED "$out" | head -n 1)"); fi
+	if ! victim_alive "$E_VICTIM"; then why+=("the victim process was killed"); fi
+	if [ "$(cksum < "$E_CANARY")" != "$E_SUM" ]; then why+=("the canary file changed"); fi
+	cocoon_crashed "$err" && why+=("cocoon reported a crash on stderr")
+	if [ ${#why[@]} -eq 0 ]; then
+		if grep -q '^contained' "$out"; then
+			how="contained"
+		elif [ "$st" = 124 ] || [ "$st" = 137 ] && [ "$may_hang" = 1 ]; then
+			how="hung (killed after the timeout): counted as contained"
+		elif [ "$st" = 2 ] && [ ! -s "$out" ]; then
+			why+=("cocoon could not start it (exit 2)")
+		elif [ "$st" -gt 128 ] && [ "$may_die" = 1 ]; then
+			how="guest killed by signal $((st - 128))"
+		else
+			why+=("no 'contained' line; exit $(status_text "$st")")
+		fi
+	fi
+	if [ ${#why[@]} -eq 0 ]; then
+		echo "    ok: $mode: $how"
+		return
+	fi
+	E_FAILED=1
+	echo "    FAILED: $mode:"
+	local w
+	for w in "${why[@]}"; do echo "      $w"; done
+	head -n 20 "$out" | sed 's/^/      stdout| /'
+	tail -n 8 "$err" | sed 's/^/      stderr| /'
+}
+escape_case() {  # NAME (file in BUILD/tests/guest), modes from the source
+	local x=$1 name=$1.glibc-static
+	local bin=$BUILD/tests/guest/$name
+	if [ ! -x "$bin" ]; then missing_case "security: $x" "$bin"; return; fi
+	if ! have_cocoon; then
+		echo "FAIL security: $x"
+		echo "    $COCOON does not exist or is not executable"
+		return
+	fi
+	escape_setup "$bin"
+	E_FAILED=0
+	local lines=() line mode flags
+	mapfile -t lines < <(sed -n 's|^// ESCAPE-RUN:[[:space:]]*||p' "$SRC/tests/guest/$x.c")
+	local report=$CASE/report
+	: > "$report"
+	for line in "${lines[@]}"; do
+		set -- $line
+		mode=$1
+		flags=" ${*:2} "
+		escape_run "$name" "$mode" "$([[ $flags == *" may-die "* ]] && echo 1 || echo 0)" 0 >> "$report"
+	done
+	escape_teardown
+	if [ $E_FAILED = 0 ]; then echo "PASS security: $x"; else echo "FAIL security: $x"; fi
+	cat "$report"
+}
+stubjump_case() {
+	local name=escape_stubjump.glibc-static
+	local bin=$BUILD/tests/guest/$name
+	if [ ! -x "$bin" ]; then missing_case "security: escape_stubjump" "$bin"; return; fi
+	if ! have_cocoon; then
+		echo "FAIL security: escape_stubjump"
+		echo "    $COCOON does not exist or is not executable"
+		return
+	fi
+	escape_setup "$bin"
+	E_FAILED=0
+	local report=$CASE/report
+	: > "$report"
+	local n st
+	{ (cd / && "${GENV[@]}" timeout -k 5 20 "$COCOON" run --root "$E_ROOT" -- "/$name" \
+		"$E_CANARY" "$E_VICTIM" count < /dev/null > "$CASE/count.out" 2> "$CASE/count.err"); } 2> /dev/null
+	st=$?
+	n=$(sed -n 's/^sites: //p' "$CASE/count.out")
+	if [ -z "$n" ]; then
+		if grep -q "reading the stub" "$CASE/count.out" && [ "$st" -gt 128 ]; then
+			echo "    ok: the stub's code is not readable by the guest (signal $((st - 128))); no sites to try" >> "$report"
+			n=0
+		else
+			E_FAILED=1
+			echo "    FAILED: count run: exit $(status_text "$st")" >> "$report"
+			tail -n 8 "$CASE/count.err" | sed 's/^/      stderr| /' >> "$report"
+			n=0
+		fi
+	else
+		echo "    $n syscall byte pairs in the stub's code; trying $((n < ESCAPE_SITES ? n : ESCAPE_SITES))" >> "$report"
+	fi
+	[ "$n" -gt "$ESCAPE_SITES" ] && n=$ESCAPE_SITES
+	local s k
+	{
+		E_T=5
+		for mode in direct write_code write_orders; do
+			escape_run "$name" "$mode" 1 0
+		done
+		for ((s = 0; s < n; s++)); do
+			for k in open kill mmap mprotect; do
+				escape_run "$name" "$s:$k" 1 1
+			done
+		done
+	} >> "$report"
+	escape_teardown
+	if grep -q FAILED "$report"; then E_FAILED=1; fi
+	if [ $E_FAILED = 0 ]; then echo "PASS security: escape_stubjump"; else echo "FAIL security: escape_stubjump"; fi
+	cat "$report"
+}
+# The probes themselves must detect an escape when there is no sandbox:
+# run a few natively (never the stub jumps into a real stub) and expect
+# the canary to leak.
+probe_case() {  # NAME MODE
+	local x=$1 mode=$2 name=$1.glibc-static
+	local bin=$BUILD/tests/guest/$name
+	if [ ! -x "$bin" ]; then missing_case "security probe: $x $mode" "$bin"; return; fi
+	escape_setup "$bin"
+	{ (cd / && "${GENV[@]}" timeout -k 5 20 "$bin" "$E_CANARY" "$E_VICTIM" "$mode" \
+		< /dev/null > "$CASE/out" 2> "$CASE/err"); } 2> /dev/null
+	local leaked=0
+	grep -qF "$E_SECRET" "$CASE/out" && leaked=1
+	victim_alive "$E_VICTIM" || leaked=1
+	escape_teardown
+	if [ $leaked = 1 ] && grep -q ESCAPED "$CASE/out"; then
+		echo "PASS security probe: $x $mode detects an escape natively"
+	else
+		echo "FAIL security probe: $x $mode did not detect the (native, unconfined) escape"
+		head -n 20 "$CASE/out" | sed 's/^/    | /'
+	fi
+}
+for src in "$SRC"/tests/guest/escape_*.c; do
+	[ -e "$src" ] || continue
+	x=$(basename "$src" .c)
+	if [ "$x" = escape_stubjump ]; then
+		submit "security: $x" stubjump_case
+	else
+		submit "security: $x" escape_case "$x"
+	fi
+done
+submit "security probe: escape_syscall" probe_case escape_syscall syscall
+submit "security probe: escape_root" probe_case escape_root paths
+submit "security probe: escape_stubjump open" probe_case escape_stubjump fake:0:open
+submit "security probe: escape_stubjump kill" probe_case escape_stubjump fake:0:kill
+
+# ---- 6. without privileges --------------------------------------------------------------
+unpriv_setup() {
+	local u=$WORK/unpriv
+	mkdir -p "$u"
+	cp "$COCOON" "$u/cocoon" 2>/dev/null
+	local x
+	for x in hello files stat paths mm errno system; do
+		cp "$BUILD/tests/guest/$x.glibc-static" "$BUILD/tests/guest/$x.musl-static" "$u/" 2>/dev/null
+	done
+	chmod -R a+rX "$u"
+}
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+unpriv_pair() {
+	RUNAS="${NOBODY[*]}" COCOON_BIN="$WORK/unpriv/cocoon" pair "$@"
+}
+if [ "$(id -u)" != 0 ]; then
+	note "not root: the unprivileged reruns are skipped (cocoon already ran without root)"
+elif ! command -v setpriv > /dev/null; then
+	note "setpriv not found: unprivileged reruns skipped (apt-get install util-linux)"
+else
+	unpriv_setup
+	if ! "${NOBODY[@]}" test -r "$WORK/unpriv/hello.glibc-static"; then
+		note "uid 65534 cannot reach $WORK: unprivileged reruns skipped"
+	else
+		for x in hello files stat paths mm errno system; do
+			for v in glibc-static musl-static; do
+				[ -x "$WORK/unpriv/$x.$v" ] || continue
+				submit "unprivileged $x.$v" unpriv_pair "as uid 65534: $x.$v" "$WORK/unpriv/$x.$v"
+			done
+		done
+	fi
+fi
+
+wait
+flush
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
