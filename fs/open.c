@@ -88,10 +88,13 @@ static bool mem_device(mode_t m, dev_t rdev)
 static int open_walked(struct walk_result *r, int flags, struct file **fp)
 {
 	int acc = flags & O_ACCMODE, hostfd;
+	/* Mode 3 (ioctl only) asks for write permission but opens nothing for
+	 * writing, so a read-only mount allows it on files. */
 	bool wr = acc != O_RDONLY || (flags & O_TRUNC);
+	bool writes = acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC);
 	mode_t m = r->st.st_mode;
 	if (r->fd < 0) /* O_CREAT of a missing name */
-		return r->slash ? -EISDIR : -EROFS;
+		return -EROFS;
 	if (flags & O_PATH) {
 		hostfd = r->fd;
 		r->fd = -1;
@@ -106,8 +109,10 @@ static int open_walked(struct walk_result *r, int flags, struct file **fp)
 			return -ELOOP;
 		if (S_ISDIR(m) && wr)
 			return -EISDIR;
-		if (S_ISREG(m) && wr)
+		if (S_ISREG(m) && writes)
 			return -EROFS;
+		if (acc == 3 && (hostfd = host_access(r->fd, R_OK | W_OK, AT_EACCESS)))
+			return hostfd;
 		if (S_ISSOCK(m))
 			return -ENXIO;
 		/* Other devices and FIFOs: as on a nodev mount, until devfs. */

@@ -22,10 +22,10 @@ static long ro_create(int dirfd, gaddr_t upath, bool want_dir)
 		err = -EEXIST;
 	else if (!exists && errno != ENOENT)
 		err = -errno;
-	else if (r.slash && !want_dir) /* "file/" names no file to create */
-		err = exists ? -EROFS : -ENOENT;
-	else
-		err = exists ? -EEXIST : -EROFS;
+	else if (exists)
+		err = -EEXIST;
+	else /* "new/" names no file to create, only a directory */
+		err = r.slash && !want_dir ? -ENOENT : -EROFS;
 	walk_done(&r);
 	return err;
 }

@@ -161,12 +161,13 @@ static long do_access(int dirfd, gaddr_t upath, unsigned mode, int flags)
 			    (flags & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW);
 	if (r)
 		return r;
-	/* The tree is a read-only mount; the host's stdio is not in it. */
+	/* Permissions first, then the read-only mount (which the host's
+	 * stdio is not on), as Linux does for a read-only bind mount. */
 	bool in_tree = !t.f || t.f->path;
-	if ((mode & W_OK) && in_tree && (S_ISREG(t.type) || S_ISDIR(t.type) || S_ISLNK(t.type)))
+	r = t.fd < 0 ? -EACCES : host_access(t.fd, mode, flags & AT_EACCESS);
+	if (!r && (mode & W_OK) && in_tree &&
+	    (S_ISREG(t.type) || S_ISDIR(t.type) || S_ISLNK(t.type)))
 		r = -EROFS;
-	else
-		r = t.fd < 0 ? -EACCES : host_access(t.fd, mode, flags & AT_EACCESS);
 	target_put(&t);
 	return r;
 }

@@ -166,6 +166,10 @@ int walk(const struct walk_base *b, const char *path, int flags, struct walk_res
 			continue;
 		}
 
+		if (last && r->slash && (flags & WALK_CREATE)) {
+			err = -EISDIR; /* O_CREAT of "name/": Linux looks no further */
+			goto fail;
+		}
 		int fd = openat(w->cur, name, OPATH);
 		if (fd < 0) {
 			if (errno == ENOENT && last && (flags & WALK_CREATE)) {

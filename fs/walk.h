@@ -15,7 +15,8 @@
 enum {
 	WALK_FOLLOW = 1 << 0,      /* follow a symlink in the last component */
 	WALK_DIRECTORY = 1 << 1,   /* the result must be a directory */
-	WALK_CREATE = 1 << 2,      /* a missing last component is no error */
+	WALK_CREATE = 1 << 2,      /* O_CREAT: a missing last component is no
+				    * error, "name/" is EISDIR */
 	WALK_PARENT = 1 << 3,      /* stop before the last component */
 	WALK_NO_SYMLINKS = 1 << 4, /* RESOLVE_NO_SYMLINKS */
 	WALK_BENEATH = 1 << 5,     /* RESOLVE_BENEATH: never leave start */

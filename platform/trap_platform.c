@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 #include "platform/platform.h"
@@ -25,6 +26,7 @@ _Static_assert(offsetof(struct stub_orders, count) == ORDERS_COUNT, "orders layo
 _Static_assert(offsetof(struct stub_orders, memfd) == ORDERS_MEMFD, "orders layout");
 _Static_assert(offsetof(struct stub_orders, guest_prog) == ORDERS_GUEST_PROG, "orders layout");
 _Static_assert(offsetof(struct stub_orders, ops) == ORDERS_OPS, "orders layout");
+_Static_assert(offsetof(struct stub_orders, ctrl_spin_tsc) == ORDERS_CTRL_SPIN, "orders layout");
 _Static_assert(sizeof(struct stub_order) == ORDER_SIZE, "order size");
 _Static_assert(sizeof(struct stub_orders) <= STUB_ORDERS_SIZE, "orders size");
 _Static_assert(offsetof(struct stub_ack, done_seq) == ACK_DONE_SEQ, "ack layout");
@@ -67,7 +69,11 @@ struct platform_thread {
 static struct {
 	uint64_t code_off;
 	uint32_t code_len;
-	uint32_t spin;          /* hand-off spin iterations (0 on one CPU) */
+	/* Spin budgets in TSC ticks (0 on one CPU: spinning never pays). */
+	uint64_t spin_reply;    /* stub waiting for the kernel's reply */
+	uint64_t spin_trap;     /* kernel waiting for the next trap */
+	uint64_t spin_ack;      /* kernel waiting for the control thread */
+	uint64_t spin_ctrl;     /* control thread waiting for orders */
 	bool fsgsbase;
 	pthread_mutex_t lock;   /* the list below and slot allocation */
 	pthread_cond_t changed; /* a process was created or died */
@@ -80,6 +86,32 @@ static long futex(void *addr, int op, uint32_t val, const struct timespec *ts)
 }
 
 static void *reaper(void *arg);
+
+#ifndef SPIN_REPLY_US
+#define SPIN_REPLY_US 50
+#endif
+#ifndef SPIN_TRAP_US
+#define SPIN_TRAP_US 100
+#endif
+#ifndef SPIN_ACK_US
+#define SPIN_ACK_US 20
+#endif
+#ifndef SPIN_CTRL_US
+#define SPIN_CTRL_US 0
+#endif
+
+static uint64_t tsc_per_us(void)
+{
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	uint64_t t0 = __builtin_ia32_rdtsc();
+	do
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	while ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < 2000000);
+	uint64_t t1 = __builtin_ia32_rdtsc();
+	long ns = (b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec);
+	return MAX(1, (t1 - t0) * 1000 / (uint64_t)ns);
+}
 static void kill_all_guests(void);
 
 int platform_init(void)
@@ -94,8 +126,15 @@ int platform_init(void)
 	plat.code_off = (uint64_t)off;
 	plat.code_len = (uint32_t)len;
 	plat.fsgsbase = getauxval(AT_HWCAP2) & 2;
-	/* Spinning pays only while another CPU can run the other side. */
-	plat.spin = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 4000 : 0;
+	/* Spinning pays only while another CPU can run the other side, and
+	 * only briefly: the figures are from bench/ on 2-CPU machines. */
+	if (sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+		uint64_t per_us = tsc_per_us();
+		plat.spin_reply = SPIN_REPLY_US * per_us;
+		plat.spin_trap = SPIN_TRAP_US * per_us;
+		plat.spin_ack = SPIN_ACK_US * per_us;
+		plat.spin_ctrl = SPIN_CTRL_US * per_us;
+	}
 	oops_hook = kill_all_guests;
 	pthread_t t;
 	if (pthread_create(&t, NULL, reaper, NULL))
@@ -162,6 +201,7 @@ int platform_as_create(struct platform_as **out)
 	o->memfd = (uint32_t)memfile.fd;
 	o->kernel_pid = (uint32_t)getpid();
 	o->all_mask = ~0ULL;
+	o->ctrl_spin_tsc = plat.spin_ctrl;
 	o->ctrl_prog.len = (uint16_t)seccomp_filter_build(FILTER_CONTROL, plat.code_len, memfile.fd, o->ctrl_filter);
 	o->ctrl_prog.filter = STUB_ORDERS + offsetof(struct stub_orders, ctrl_filter);
 	o->guest_prog.len = (uint16_t)seccomp_filter_build(FILTER_GUEST, plat.code_len, memfile.fd, o->guest_filter);
@@ -324,13 +364,18 @@ int platform_as_flush(struct platform_as *as)
 	}
 	uint32_t seq = o->seq + 1;
 	__atomic_store_n(&o->seq, seq, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&as->ack->ctrl_sleeping, __ATOMIC_SEQ_CST))
+	/* A sleeping control thread needs our CPU more than we do: do not
+	 * spin then. */
+	uint64_t deadline = __builtin_ia32_rdtsc() + plat.spin_ack;
+	if (__atomic_load_n(&as->ack->ctrl_sleeping, __ATOMIC_SEQ_CST)) {
 		futex(&o->seq, FUTEX_WAKE, 1, NULL);
-	for (uint32_t n = plat.spin * 4;; n = n ? n - 1 : 0) {
+		deadline = 0;
+	}
+	for (;;) {
 		uint32_t done = __atomic_load_n(&as->ack->done_seq, __ATOMIC_ACQUIRE);
 		if (done == seq || as->dead)
 			break;
-		if (n)
+		if (__builtin_ia32_rdtsc() < deadline)
 			__builtin_ia32_pause();
 		else
 			futex(&as->ack->done_seq, FUTEX_WAIT, done, NULL);
@@ -384,7 +429,7 @@ int platform_thread_create(struct platform_as *as, struct platform_thread **out)
 	c->altstack.ss_size = AREA_STACK_SIZE;
 	c->empty_mask = 0;
 	pt->mb->state = MBOX_RUNNING;
-	pt->mb->spin = plat.spin;
+	pt->mb->spin_tsc = plat.spin_reply;
 	pt->mb->has_fsgsbase = plat.fsgsbase;
 
 	int err = platform_as_map(as, area, AREA_MBOX_OFF, PROT_READ, pt->area_off);
@@ -418,12 +463,12 @@ void platform_thread_destroy(struct platform_thread *pt)
 static void wait_trap(struct platform_thread *pt)
 {
 	uint32_t *state = &pt->mb->state;
-	for (uint32_t n = plat.spin * 8;;) {
+	uint64_t deadline = __builtin_ia32_rdtsc() + plat.spin_trap;
+	for (;;) {
 		uint32_t s = __atomic_load_n(state, __ATOMIC_ACQUIRE);
 		if (s == MBOX_TRAPPED || s == MBOX_TRAPPED_GSLEEP || s == MBOX_DEAD)
 			return;
-		if (n) {
-			n--;
+		if (__builtin_ia32_rdtsc() < deadline) {
 			__builtin_ia32_pause();
 			continue;
 		}

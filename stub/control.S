@@ -40,14 +40,22 @@ stub_control_loop:
 	xor %r14d, %r14d
 	mov ORDERS_MEMFD(%r12), %r15d
 .Lwait:
-	mov $STUB_CTRL_SPIN, %ebx
+	/* Spin for orders while it pays (budget in TSC ticks), then sleep. */
+	rdtsc
+	shl $32, %rdx
+	or %rdx, %rax
+	add ORDERS_CTRL_SPIN(%r12), %rax
+	mov %rax, %rbx
 .Lspin:
 	mov ORDERS_SEQ(%r12), %eax
 	cmp %eax, %r14d
 	jne .Lwork
 	pause
-	dec %ebx
-	jnz .Lspin
+	rdtsc
+	shl $32, %rdx
+	or %rdx, %rax
+	cmp %rbx, %rax
+	jb .Lspin
 	/* Announce sleep, re-check, sleep on orders->seq. */
 	movl $1, ACK_CTRL_SLEEPING(%r13)
 	mfence

@@ -27,14 +27,17 @@ STUB_FN void stub_handler(int signo, void *info, void *uc)
 	if (stub_xchg(&mb->state, MBOX_TRAPPED) == MBOX_RUNNING_KSLEEP)
 		stub_syscall(SYS_futex, &mb->state, FUTEX_WAKE, 1, 0, 0, 0);
 
-	for (uint32_t n = mb->spin; n; n--) {
-		if (stub_load(&mb->state) == MBOX_RUNNING)
+	/* The reply is RUNNING; the kernel thread may already have marked
+	 * itself asleep (RUNNING_KSLEEP) before we looked: also a reply. */
+	uint64_t deadline = __builtin_ia32_rdtsc() + mb->spin_tsc;
+	do {
+		if (stub_load(&mb->state) <= MBOX_RUNNING_KSLEEP)
 			goto replied;
 		__builtin_ia32_pause();
-	}
+	} while (__builtin_ia32_rdtsc() < deadline);
 	for (;;) {
 		uint32_t s = stub_load(&mb->state);
-		if (s == MBOX_RUNNING)
+		if (s <= MBOX_RUNNING_KSLEEP)
 			break;
 		if (s == MBOX_TRAPPED) {
 			if (!stub_cas(&mb->state, MBOX_TRAPPED, MBOX_TRAPPED_GSLEEP))

@@ -50,7 +50,8 @@ enum {
 
 struct stub_mailbox {
 	uint32_t state;
-	uint32_t spin;          /* spin iterations before sleeping (kernel) */
+	uint32_t pad;
+	uint64_t spin_tsc;      /* how long the stub spins for a reply (TSC ticks) */
 	uint64_t signo;         /* filled by the stub handler */
 	uint64_t uc;            /* guest address of the host ucontext */
 	uint8_t siginfo[128];
@@ -88,6 +89,7 @@ struct stub_orders {
 	/* seccomp programs (struct sock_fprog: len, pad, pointer) */
 	struct { uint16_t len; uint16_t pad[3]; uint64_t filter; } ctrl_prog, guest_prog;
 	uint64_t all_mask;
+	uint64_t ctrl_spin_tsc; /* how long the control thread spins for orders */
 	struct stub_sock_filter ctrl_filter[STUB_MAX_FILTER];
 	struct stub_sock_filter guest_filter[STUB_MAX_FILTER];
 	struct stub_order ops[STUB_MAX_ORDERS];
@@ -109,13 +111,13 @@ struct stub_ack {
 #define ORDERS_COUNT      4
 #define ORDERS_MEMFD      8
 #define ORDERS_GUEST_PROG 32
-#define ORDERS_OPS        2104
+#define ORDERS_CTRL_SPIN  56
+#define ORDERS_OPS        2112
 #define ORDER_SIZE        32
 #define ACK_DONE_SEQ      0
 #define ACK_CTRL_SLEEPING 4
 #define ACK_FIRST_ERROR   8
 #define CONST_ALTSTACK    0
 #define CONST_EMPTY_MASK  24
-#define STUB_CTRL_SPIN    20000
 
 #endif

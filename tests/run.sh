@@ -412,7 +412,9 @@ escape_setup() {  # BIN -> sets E_ROOT E_CANARY E_SECRET E_VICTIM E_SUM
 	ln -s ../../../../../../../.. "$E_ROOT/uplink"
 	ln -s / "$E_ROOT/rootlink"
 	E_SUM=$(cksum < "$E_CANARY")
-	# Not a child of this shell: no job notices, and it outlives nothing.
+}
+# A fresh victim per run. Not a child of this shell: no job notices.
+start_victim() {
 	E_VICTIM=$(sleep 300 < /dev/null > /dev/null 2>&1 & echo $!)
 }
 victim_alive() {   # a zombie counts as dead (its reaper may be slow)
@@ -420,7 +422,7 @@ victim_alive() {   # a zombie counts as dead (its reaper may be slow)
 	[ -r "/proc/$1/stat" ] && read -r _ _ st _ < "/proc/$1/stat" 2>/dev/null
 	if [ -n "$st" ]; then [ "$st" != Z ] && [ "$st" != X ]; else kill -0 "$1" 2>/dev/null; fi
 }
-escape_teardown() {
+stop_victim() {
 	kill "$E_VICTIM" 2>/dev/null
 }
 # escape_run NAME MODE MAY_DIE MAY_HANG -> prints one verdict line, and
@@ -428,6 +430,7 @@ escape_teardown() {
 escape_run() {
 	local name=$1 mode=$2 may_die=$3 may_hang=$4
 	local out=$CASE/out.$RANDOM err=$CASE/err.$RANDOM st
+	start_victim
 	{ (cd / && "${GENV[@]}" timeout -k 5 "${E_T:-$T}" "$COCOON" run --root "$E_ROOT" -- "/$name" \
 		"$E_CANARY" "$E_VICTIM" "$mode" < /dev/null > "$out" 2> "$err" 9< "$E_CANARY"); } 2> /dev/null
 	st=$?
@@ -437,6 +440,7 @@ escape_run() {
 	if ! victim_alive "$E_VICTIM"; then why+=("the victim process was killed"); fi
 	if [ "$(cksum < "$E_CANARY")" != "$E_SUM" ]; then why+=("the canary file changed"); fi
 	cocoon_crashed "$err" && why+=("cocoon reported a crash on stderr")
+	stop_victim
 	if [ ${#why[@]} -eq 0 ]; then
 		if grep -q '^contained' "$out"; then
 			how="contained"
@@ -482,7 +486,6 @@ escape_case() {  # NAME (file in BUILD/tests/guest), modes from the source
 		flags=" ${*:2} "
 		escape_run "$name" "$mode" "$([[ $flags == *" may-die "* ]] && echo 1 || echo 0)" 0 >> "$report"
 	done
-	escape_teardown
 	if [ $E_FAILED = 0 ]; then echo "PASS security: $x"; else echo "FAIL security: $x"; fi
 	cat "$report"
 }
@@ -500,9 +503,11 @@ stubjump_case() {
 	local report=$CASE/report
 	: > "$report"
 	local n st
+	start_victim
 	{ (cd / && "${GENV[@]}" timeout -k 5 20 "$COCOON" run --root "$E_ROOT" -- "/$name" \
 		"$E_CANARY" "$E_VICTIM" count < /dev/null > "$CASE/count.out" 2> "$CASE/count.err"); } 2> /dev/null
 	st=$?
+	stop_victim
 	n=$(sed -n 's/^sites: //p' "$CASE/count.out")
 	if [ -z "$n" ]; then
 		if grep -q "reading the stub" "$CASE/count.out" && [ "$st" -gt 128 ]; then
@@ -530,7 +535,6 @@ stubjump_case() {
 			done
 		done
 	} >> "$report"
-	escape_teardown
 	if grep -q FAILED "$report"; then E_FAILED=1; fi
 	if [ $E_FAILED = 0 ]; then echo "PASS security: escape_stubjump"; else echo "FAIL security: escape_stubjump"; fi
 	cat "$report"
@@ -543,12 +547,13 @@ probe_case() {  # NAME MODE
 	local bin=$BUILD/tests/guest/$name
 	if [ ! -x "$bin" ]; then missing_case "security probe: $x $mode" "$bin"; return; fi
 	escape_setup "$bin"
+	start_victim
 	{ (cd / && "${GENV[@]}" timeout -k 5 20 "$bin" "$E_CANARY" "$E_VICTIM" "$mode" \
 		< /dev/null > "$CASE/out" 2> "$CASE/err"); } 2> /dev/null
 	local leaked=0
 	grep -qF "$E_SECRET" "$CASE/out" && leaked=1
 	victim_alive "$E_VICTIM" || leaked=1
-	escape_teardown
+	stop_victim
 	if [ $leaked = 1 ] && grep -q ESCAPED "$CASE/out"; then
 		echo "PASS security probe: $x $mode detects an escape natively"
 	else

@@ -1,5 +1,3 @@
 build/fs/walk.o: fs/walk.c fs/walk.h kernel/kernel.h
-
 fs/walk.h:
-
 kernel/kernel.h:

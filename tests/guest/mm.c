@@ -33,11 +33,16 @@ static long hole(long n)
 	return a;
 }
 
-/* Is the page at addr mapped? mincore would do, but it is one more call
- * to implement; msync(MS_ASYNC) fails with ENOMEM on unmapped ranges. */
+/* Is the page at addr mapped? Probed with MAP_FIXED_NOREPLACE, which
+ * fails with EEXIST on a mapped page (and maps a free one: undone). */
 static int mapped(long addr)
 {
-	return rsys(SYS_msync, addr, PAGE, MS_ASYNC) == 0;
+	long r = mm(addr, PAGE, PROT_NONE, PA | MAP_FIXED_NOREPLACE, -1, 0);
+	if (r == addr) {
+		rsys(SYS_munmap, addr, PAGE);
+		return 0;
+	}
+	return r == -EEXIST;
 }
 
 static void test_mmap_errors(void)

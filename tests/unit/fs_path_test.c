@@ -56,6 +56,14 @@ static int look(const char *path, int flags, char *content, char *canon)
 	return 0;
 }
 
+static int count_fds(void)
+{
+	int n = 0;
+	for (int fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
 static int look_err(const char *path, int flags)
 {
 	return look(path, flags, NULL, NULL);
@@ -101,6 +109,7 @@ int main(void)
 	int rootfd = open(rootdir, O_PATH | O_DIRECTORY);
 	int afd = openat(rootfd, "a", O_PATH | O_DIRECTORY);
 	base = (struct walk_base){ rootfd, "/", rootfd, "/" };
+	int fds_before = count_fds();
 
 	CHECK_EQ(look("/secret", WALK_FOLLOW, buf, canon), 0, "absolute path");
 	CHECK(!strcmp(buf, "inside") && !strcmp(canon, "/secret"), "/secret is the root's");
@@ -193,6 +202,8 @@ int main(void)
 	CHECK_EQ(walk(&base, "a/..", WALK_PARENT, &r), 0, "parent walk of a/..");
 	CHECK(r.type == LAST_DOTDOT, "LAST_DOTDOT");
 	walk_done(&r);
+
+	CHECK_EQ(count_fds(), fds_before, "no fd leaked by the walks");
 
 	/* The process-level layer: fs_init and fs_open_exec with no task. */
 	CHECK_EQ(fs_init(rootdir), 0, "fs_init");
