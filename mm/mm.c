@@ -117,6 +117,8 @@ long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 	err = host_map(mm, &v);
 	if (err)
 		return err;
+	if (v.off != NO_BACKING && kind != VMA_STACK)
+		memfile_warm(v.off, len);
 	vma_merge_around(&mm->vmas, v.start, v.end);
 	return (long)addr;
 }
@@ -154,6 +156,7 @@ long mm_mprotect(struct mm *mm, gaddr_t start, size_t len, int prot)
 				}
 				v->off = (uint64_t)off;
 				err = host_map(mm, v);
+				memfile_warm(v->off, v->end - v->start);
 			} else if (v->off != NO_BACKING) {
 				err = platform_as_protect(mm->as, v->start, v->end - v->start, prot);
 			}
