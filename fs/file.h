@@ -1,6 +1,10 @@
 /* Open files inside the fs part: reference-counted file objects with an
  * ops table (so host files, tmpfs, pipes... slot in), the fd table, and
- * the helpers the system-call handlers share. */
+ * the helpers the system-call handlers share.
+ *
+ * Locking: fdtable.lock and fs_struct.lock are leaves (only references are
+ * taken under them; files are released after). guest_mem_lock() is held
+ * only around zero-copy transfers, never with those locks. */
 #ifndef COCOON_FS_FILE_H
 #define COCOON_FS_FILE_H
 
@@ -40,7 +44,7 @@ struct file {
 	bool may_block;       /* I/O may wait (tty, pipe): no zero-copy under the mm lock */
 	bool no_pread;        /* no positioned I/O (ESPIPE) */
 	char *path;           /* canonical guest path, or NULL */
-	void *priv;
+	void *priv;           /* the file kind's own state */
 };
 
 /* Host-backed files (fs/hostfile.c). On success the file owns hostfd;
@@ -48,7 +52,7 @@ struct file {
 struct file *hostfile_new(int hostfd, int flags, const char *path);
 
 struct file *file_get(struct file *f);
-/* fget() plus: O_PATH files are refused (EBADF) unless raw. */
+/* Like fget(), but O_PATH files too (fstat, fchdir, dup, fcntl). */
 struct file *fget_raw(int fd);
 static inline bool file_is_dir(const struct file *f) { return S_ISDIR(f->type); }
 

@@ -10,13 +10,15 @@
 #include "mm/uaccess.h"
 
 #define VALID_OPEN_FLAGS (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | \
-	O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC | O_ASYNC | O_DIRECT | O_LARGEFILE | \
+	O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC | O_ASYNC | O_DIRECT | LARGEFILE_BIT | \
 	O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH | O_TMPFILE)
 #define O_PATH_FLAGS (O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC)
 #define VALID_RESOLVE (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | \
 	RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED)
-/* Linux's own bits: glibc's TMPFILE_BIT includes O_DIRECTORY. */
+/* Linux's own bits: glibc's __O_TMPFILE includes O_DIRECTORY, and its
+ * O_LARGEFILE is 0 on x86-64. */
 #define TMPFILE_BIT 020000000
+#define LARGEFILE_BIT 0100000
 #define SYNC_BIT 04000000
 #define OPEN_HOW_SIZE_VER0 24
 #define WILL_CREATE(f) ((f) & (O_CREAT | TMPFILE_BIT))
@@ -115,11 +117,13 @@ static int open_walked(struct walk_result *r, int flags, struct file **fp)
 			return hostfd;
 		if (S_ISSOCK(m))
 			return -ENXIO;
-		/* Other devices and FIFOs: as on a nodev mount, until devfs. */
-		if (!S_ISREG(m) && !S_ISDIR(m) && !mem_device(m, r->st.st_rdev))
+		/* Other devices: as on a nodev mount, until devfs. */
+		if (S_ISBLK(m) || (S_ISCHR(m) && !mem_device(m, r->st.st_rdev)))
 			return -EACCES;
-		/* Writing to a device changes no file, even on a read-only mount. */
-		hostfd = reopen(r, (S_ISCHR(m) ? acc : O_RDONLY) | O_CLOEXEC | O_NOCTTY |
+		/* Writing to a FIFO or a device changes no file, even on a
+		 * read-only mount. A FIFO's open may wait for its other end. */
+		bool special = S_ISCHR(m) || S_ISFIFO(m);
+		hostfd = reopen(r, (special ? acc : O_RDONLY) | O_CLOEXEC | O_NOCTTY |
 				(flags & (O_NONBLOCK | O_DIRECT | O_NOATIME)));
 		if (hostfd < 0)
 			return hostfd;
@@ -129,7 +133,7 @@ static int open_walked(struct walk_result *r, int flags, struct file **fp)
 	if (fl & SYNC_BIT)
 		fl |= O_DSYNC;
 	if (!(flags & O_PATH))
-		fl |= O_LARGEFILE;
+		fl |= LARGEFILE_BIT;
 	if (!(*fp = hostfile_new(hostfd, fl, r->path))) {
 		close(hostfd);
 		return -ENOMEM;
@@ -207,7 +211,7 @@ long sys_openat2(const struct sysargs *a)
 	if (copy_from_guest(&how, a->a[2], MIN(usize, sizeof(how))))
 		return -EFAULT;
 	if (!(how.flags & O_PATH))
-		how.flags |= O_LARGEFILE;
+		how.flags |= LARGEFILE_BIT;
 	return do_open(a->a[0], a->a[1], how.flags, how.mode, how.resolve);
 }
 

@@ -28,6 +28,18 @@ static bool access_ok(uint64_t addr, uint64_t len)
 	return len <= TASK_SIZE_MAX && addr <= TASK_SIZE_MAX - len;
 }
 
+/* A read into a buffer the guest cannot take still returns 0 at the end
+ * of a file, and EISDIR on a directory, as Linux finds those before it
+ * touches the buffer. Ask with one byte, leaving the position alone. */
+static ssize_t read_fault(struct file *f, off_t pos, int rwf)
+{
+	char c;
+	if (pos < 0)
+		pos = f->ops->llseek ? f->ops->llseek(f, 0, SEEK_CUR) : -1;
+	ssize_t r = pos < 0 ? 1 : f->ops->read(f, &(struct iovec){ &c, 1 }, 1, pos, rwf);
+	return r <= 0 ? r : -EFAULT;
+}
+
 static ssize_t direct(struct file *f, rw_op op, const struct useg *seg, int nseg,
 		      off_t pos, int rwf, bool write)
 {
@@ -54,7 +66,7 @@ static ssize_t direct(struct file *f, rw_op op, const struct useg *seg, int nseg
 			}
 		}
 		if (!want) {
-			err = done ? 0 : -EFAULT;
+			err = done ? 0 : write ? -EFAULT : read_fault(f, pos, rwf);
 			break;
 		}
 		ssize_t r = op(f, kiov, n, pos, rwf);

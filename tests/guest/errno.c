@@ -114,7 +114,7 @@ int main(void)
 	res("write to a directory fd", rsys(SYS_write, dfd, "x", 1));
 	rsys(SYS_close, dfd);
 	res("ioctl TCGETS on a file", rsys(SYS_ioctl, fd, 0x5401, (char[64]){0}));
-	res("ioctl FIONREAD bogus request on bad fd", rsys(SYS_ioctl, 12345, 0x541B, (int[1]){0}));
+	res("ioctl FIONREAD on a bad fd", rsys(SYS_ioctl, 12345, 0x541B, (int[1]){0}));
 	res("syscall 1000", rsys(1000));
 	res("syscall 511 (unassigned)", rsys(511));
 	res("syscall -1", rsys(-1));

@@ -101,6 +101,7 @@ int main(void)
 	CHECK_EQ(SYS(sys_pread64, fd, buf, 3, -1), -EINVAL, "pread64 at -1");
 	CHECK_EQ(SYS(sys_pread64, fd, G(arena) + arena_len - 1, 3, 0), 1, "read into a partly mapped buffer");
 	CHECK_EQ(SYS(sys_pread64, fd, G(arena) + arena_len, 3, 0), -EFAULT, "read into an unmapped buffer");
+	CHECK_EQ(SYS(sys_pread64, fd, G(arena) + arena_len, 3, 3), 0, "at EOF the buffer does not matter");
 	CHECK_EQ(SYS(sys_pread64, fd, 0x7ffffffff000UL - 1, 3, 0), -EFAULT, "buffer past TASK_SIZE");
 	CHECK_EQ(SYS(sys_write, fd, buf, 1), -EBADF, "write to a read-only fd");
 	CHECK_EQ(SYS(sys_read, 99, buf, 1), -EBADF, "read of a bad fd");
@@ -178,7 +179,7 @@ int main(void)
 	CHECK_EQ(SYS(sys_read, pfd, buf, 1), -EBADF, "read of an O_PATH fd");
 	CHECK_EQ(SYS(sys_fcntl, pfd, F_GETFL), O_PATH | O_NOFOLLOW, "F_GETFL of O_PATH");
 	CHECK_EQ(SYS(sys_readlinkat, pfd, S(""), buf, 100), 5, "readlinkat of an O_PATH link");
-	CHECK_EQ(SYS(sys_fcntl, fd, F_GETFL), O_RDONLY | O_LARGEFILE, "F_GETFL");
+	CHECK_EQ(SYS(sys_fcntl, fd, F_GETFL), O_RDONLY | 0100000 /* the kernel's O_LARGEFILE */, "F_GETFL");
 
 	/* openat2 */
 	struct open_how *how = (struct open_how *)H(galloc(64));
@@ -217,6 +218,7 @@ int main(void)
 	CHECK_EQ(SYS(sys_getdents64, rfd, G(arena) + arena_len - 30, 8192), 24, "getdents64 partly mapped buffer");
 	CHECK_EQ(SYS(sys_getdents64, fd, buf, 8192), -ENOTDIR, "getdents64 of a file");
 	CHECK_EQ(SYS(sys_read, rfd, buf, 10), -EISDIR, "read of a directory");
+	CHECK_EQ(SYS(sys_read, rfd, G(arena) + arena_len, 10), -EISDIR, "read of a directory, bad buffer");
 
 	/* cwd */
 	CHECK_EQ(SYS(sys_getcwd, buf, 100), 2, "getcwd");
@@ -248,7 +250,7 @@ int main(void)
 	CHECK_EQ(SYS(sys_fcntl, fd, F_DUPFD, 20), 22, "F_DUPFD");
 	CHECK_EQ(SYS(sys_fcntl, fd, F_DUPFD, 32), -EINVAL, "F_DUPFD past the limit");
 	CHECK_EQ(SYS(sys_fcntl, fd, F_SETFL, O_NONBLOCK), 0, "F_SETFL");
-	CHECK_EQ(SYS(sys_fcntl, fd, F_GETFL), O_RDONLY | O_LARGEFILE | O_NONBLOCK, "F_GETFL after F_SETFL");
+	CHECK_EQ(SYS(sys_fcntl, fd, F_GETFL), O_RDONLY | 0100000 /* the kernel's O_LARGEFILE */ | O_NONBLOCK, "F_GETFL after F_SETFL");
 	CHECK_EQ(SYS(sys_fcntl, pfd, F_SETFL, 0), -EBADF, "F_SETFL of O_PATH");
 	CHECK_EQ(SYS(sys_ioctl, fd, FIOCLEX, 0), 0, "FIOCLEX");
 	CHECK_EQ(SYS(sys_fcntl, fd, F_GETFD), FD_CLOEXEC, "FIOCLEX sets the flag");

@@ -1,2 +1,0 @@
-build-san/kernel/fault.o: kernel/fault.c kernel/fault.h
-kernel/fault.h:

@@ -1,3 +1,0 @@
-build-san/kernel/oops.o: kernel/oops.c kernel/fault.h kernel/kernel.h
-kernel/fault.h:
-kernel/kernel.h:

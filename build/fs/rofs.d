@@ -1,9 +1,0 @@
-build/fs/rofs.o: fs/rofs.c fs/file.h fs/fs.h kernel/kernel.h fs/walk.h \
- kernel/syscall.h arch/x86_64/syscalls.def mm/uaccess.h
-fs/file.h:
-fs/fs.h:
-kernel/kernel.h:
-fs/walk.h:
-kernel/syscall.h:
-arch/x86_64/syscalls.def:
-mm/uaccess.h:

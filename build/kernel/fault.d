@@ -1,2 +1,0 @@
-build/kernel/fault.o: kernel/fault.c kernel/fault.h
-kernel/fault.h:

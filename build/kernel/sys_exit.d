@@ -1,8 +1,0 @@
-build/kernel/sys_exit.o: kernel/sys_exit.c kernel/syscall.h \
- kernel/kernel.h arch/x86_64/syscalls.def kernel/task.h \
- arch/x86_64/regs.h
-kernel/syscall.h:
-kernel/kernel.h:
-arch/x86_64/syscalls.def:
-kernel/task.h:
-arch/x86_64/regs.h:

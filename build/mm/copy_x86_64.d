@@ -1,1 +1,0 @@
-build/mm/copy_x86_64.o: mm/copy_x86_64.S

@@ -1,3 +1,0 @@
-build/mm/vma.o: mm/vma.c mm/vma.h kernel/kernel.h
-mm/vma.h:
-kernel/kernel.h:
