@@ -6,6 +6,7 @@
  * while it is held). A thread's sigmask and altstack are changed only by
  * the thread itself. */
 #include <string.h>
+#include <signal.h>
 #include "kernel/syscall.h"
 #include "kernel/task.h"
 #include "mm/uaccess.h"
@@ -52,8 +53,11 @@ long sys_rt_sigaction(const struct sysargs *a)
 		nw.flags &= SA_KNOWN_FLAGS;
 		nw.mask &= ~UNBLOCKABLE;
 		p->sigactions[sig - 1] = nw;
-		/* TODO(signals): SIG_IGN, or SIG_DFL for a signal ignored by
-		 * default, discards the pending instances (POSIX 3.3.1.3). */
+		/* SIG_IGN, or SIG_DFL for a signal ignored by default,
+		 * discards the pending instance (POSIX 3.3.1.3). */
+		if (nw.handler == (uint64_t)SIG_IGN ||
+		    (nw.handler == (uint64_t)SIG_DFL && signal_default_ignored(sig)))
+			current->pending &= ~(1ULL << (sig - 1));
 	}
 	pthread_mutex_unlock(&p->lock);
 	/* A failed copy-out leaves the new action in place, as in Linux. */
@@ -87,8 +91,8 @@ long sys_rt_sigprocmask(const struct sysargs *a)
 		default:
 			return -EINVAL;
 		}
-		/* TODO(signals): unblocking can make a pending signal
-		 * deliverable on the way out of this call. */
+		/* Unblocking can make a pending signal deliverable: the serve
+		 * loop acts on it on the way out of this call. */
 	}
 	if (oset && copy_to_guest(oset, &old, sizeof old))
 		return -EFAULT;
@@ -96,10 +100,10 @@ long sys_rt_sigprocmask(const struct sysargs *a)
 }
 
 /* Any size up to 8 bytes is accepted and copied (Linux's check is only
- * sigsetsize > sizeof(sigset_t)). TODO(signals): the pending set. */
+ * sigsetsize > sizeof(sigset_t)). Linux reports pending & blocked. */
 long sys_rt_sigpending(const struct sysargs *a)
 {
-	uint64_t pending = 0, size = a->a[1];
+	uint64_t pending = current->pending & current->sigmask, size = a->a[1];
 	if (size > KSIGSET_SIZE)
 		return -EINVAL;
 	if (size == 0)

@@ -29,6 +29,7 @@ static struct process *process_new(void)
 	p->uid = getuid();
 	p->gid = getgid();
 	p->umask = 022;
+	p->dumpable = 1;
 	return p;
 }
 
@@ -83,6 +84,8 @@ static void serve(struct thread *t)
 			} else {
 				ret = syscall_dispatch(&personality_x86_64, &args);
 			}
+			if (t->pending & ~t->sigmask)
+				signal_act_on_pending();
 			if (t->exiting)
 				return;
 			t->regs.rax = (uint64_t)ret;

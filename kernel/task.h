@@ -37,6 +37,7 @@ struct process {
 	uint32_t uid, gid;
 	mode_t umask;
 	char comm[16];
+	int dumpable;            /* PR_SET_DUMPABLE */
 	int exit_status;         /* wait status once exited */
 	bool exited;
 	pthread_mutex_t lock;
@@ -52,6 +53,9 @@ struct thread {
 	uint64_t sigmask;
 	struct altstack altstack;
 	int nice;
+	int pdeath_signal;       /* PR_SET_PDEATHSIG (stored) */
+	bool no_new_privs;
+	uint64_t pending;        /* signals sent to this thread, not yet acted on */
 	gaddr_t clear_child_tid;
 	gaddr_t robust_list;
 	bool exiting;            /* leave the run loop after this trap */
@@ -68,6 +72,10 @@ int run_init_process(const char *path, char *const argv[], char *const envp[]);
 /* Set the whole thread group to exit with the given wait status
  * (exit code << 8, or the terminating signal). */
 void process_exit(struct process *p, int wait_status);
+/* Act on pending signals the thread no longer blocks (kernel/signal.c). */
+void signal_act_on_pending(void);
+/* Whether the default action of sig is to ignore it (CHLD, URG, WINCH, CONT). */
+bool signal_default_ignored(int sig);
 /* The default action of a signal kills the process: do it. */
 void process_kill(struct process *p, int signo);
 

@@ -46,6 +46,8 @@ gaddr_t mm_find_free(struct mm *mm, size_t len)
 	/* Top-down below mmap_base, like Linux's default layout. */
 	gaddr_t top = mm->mmap_base;
 	size_t i = vma_index_after(&mm->vmas, top);
+	if (i < mm->vmas.n && mm->vmas.v[i].start < top) /* straddles mmap_base */
+		top = mm->vmas.v[i].start;
 	for (;;) {
 		gaddr_t floor = i > 0 ? mm->vmas.v[i - 1].end : GUEST_MIN_ADDR;
 		if (top > floor && top - floor >= len)

@@ -151,6 +151,18 @@ static long move_range(struct mm *mm, gaddr_t old, size_t len, gaddr_t new)
 	return (long)new;
 }
 
+/* End of the run of adjacent pieces that Linux would see as v's VMA. */
+static gaddr_t logical_vma_end(struct mm *mm, struct vma *v)
+{
+	if (!v)
+		return 0;
+	struct vma *last = &mm->vmas.v[mm->vmas.n - 1];
+	while (v < last && v[1].start == v->end && v[1].prot == v->prot && v[1].flags == v->flags &&
+	       v[1].kind == v->kind)
+		v++;
+	return v->end;
+}
+
 long sys_mremap(const struct sysargs *a)
 {
 	gaddr_t old = a->a[0], new_addr = a->a[4];
@@ -181,12 +193,17 @@ long sys_mremap(const struct sysargs *a)
 	struct mm *mm = cur_mm();
 	pthread_rwlock_wrlock(&mm->lock);
 	long ret;
+	/* Must lie within one VMA as Linux sees it: ours can be several
+	 * pieces with the same attributes (their backing need not be
+	 * contiguous, so they do not merge). */
 	struct vma *v = vma_find(&mm->vmas, old);
-	if (!v || v->end < old + old_len) { /* must lie within one VMA */
+	gaddr_t run_end = logical_vma_end(mm, v);
+	if (!v || run_end < old + old_len) {
 		ret = -EFAULT;
 		goto out;
 	}
 	struct vma orig = *v;
+	orig.end = run_end;
 	if (flags & MREMAP_FIXED) {
 		mm_munmap(mm, new_addr, new_len);
 		if (old_len > new_len) {
