@@ -96,6 +96,8 @@ static void serve(struct thread *t)
 			 * issue; until then a fault is fatal, as with SIG_DFL. */
 			kdebug("pid %d: signal %d (code %d) at rip %#lx, address %#lx", p->pid, trap.signo, trap.code,
 			       t->regs.rip, trap.addr);
+			if (trap.signo == SIGSEGV && mm_fault_is_bus(p->mm, trap.addr))
+				trap.signo = SIGBUS; /* past the end of a mapped file */
 			process_kill(p, trap.signo);
 			return;
 		case TRAP_DEAD:

@@ -10,6 +10,7 @@
 #include "mm/memfile.h"
 #include "mm/copy.h"
 #include "platform/platform.h"
+#include "fs/file.h"
 
 struct mm *mm_new(struct platform_as *as)
 {
@@ -77,31 +78,52 @@ static int unmap_range(struct mm *mm, gaddr_t start, gaddr_t end)
 	return platform_as_unmap(mm->as, start, end - start);
 }
 
-long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, enum vma_kind kind)
+/* Choose where [addr, addr+len) goes per mmap's flags; unmaps what
+ * MAP_FIXED replaces. The address or -errno. */
+static long place(struct mm *mm, gaddr_t addr, size_t len, int flags)
 {
 	if (len == 0 || !PAGE_ALIGNED(len) || len > GUEST_TASK_SIZE)
 		return -ENOMEM;
 	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
 		if (addr + len > GUEST_TASK_SIZE || addr + len < addr)
 			return -ENOMEM;
-		if (flags & MAP_FIXED_NOREPLACE) {
-			if (!(flags & MAP_FIXED) && !vma_range_free(&mm->vmas, addr, addr + len))
-				return -EEXIST;
-		}
+		if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) &&
+		    !vma_range_free(&mm->vmas, addr, addr + len))
+			return -EEXIST;
 		if (flags & MAP_FIXED) {
 			int err = unmap_range(mm, addr, addr + len);
 			if (err)
 				return err;
 		}
-	} else {
-		if (!addr || addr < GUEST_MIN_ADDR || addr + len > GUEST_TASK_SIZE ||
-		    !vma_range_free(&mm->vmas, addr, addr + len))
-			addr = mm_find_free(mm, len);
-		if (!addr)
-			return -ENOMEM;
+		return (long)addr;
 	}
+	if (!addr || addr < GUEST_MIN_ADDR || addr + len > GUEST_TASK_SIZE ||
+	    !vma_range_free(&mm->vmas, addr, addr + len))
+		addr = mm_find_free(mm, len);
+	return addr ? (long)addr : -ENOMEM;
+}
+
+/* Insert a VMA and map it in the host. */
+static long install(struct mm *mm, struct vma *v)
+{
+	if (vma_insert(&mm->vmas, v)) {
+		free_backing(v, NULL);
+		return -ENOMEM;
+	}
+	int err = host_map(mm, v);
+	if (err)
+		return err;
+	vma_merge_around(&mm->vmas, v->start, v->end);
+	return (long)v->start;
+}
+
+long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, enum vma_kind kind)
+{
+	long at = place(mm, addr, len, flags);
+	if (at < 0)
+		return at;
 	struct vma v = {
-		.start = addr, .end = addr + len, .prot = prot,
+		.start = (gaddr_t)at, .end = (gaddr_t)at + len, .prot = prot,
 		.flags = flags & (MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN), .kind = kind,
 		.off = NO_BACKING,
 	};
@@ -111,18 +133,76 @@ long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 			return -ENOMEM;
 		v.off = (uint64_t)off;
 	}
-	int err = vma_insert(&mm->vmas, &v);
-	if (err) {
-		free_backing(&v, NULL);
-		return -ENOMEM;
-	}
-	err = host_map(mm, &v);
-	if (err)
-		return err;
-	if (v.off != NO_BACKING && kind != VMA_STACK)
+	long ret = install(mm, &v);
+	if (ret >= 0 && v.off != NO_BACKING && kind != VMA_STACK)
 		memfile_warm(v.off, len);
-	vma_merge_around(&mm->vmas, v.start, v.end);
-	return (long)addr;
+	return ret;
+}
+
+/* Bytes of f readable from pos (its size then): 0 past the end. */
+static uint64_t file_bytes_from(struct file *f, uint64_t pos)
+{
+	struct stat st;
+	int fd = file_host_fd(f);
+	if (fd < 0 || fstat(fd, &st) < 0 || (uint64_t)st.st_size <= pos)
+		return 0;
+	return (uint64_t)st.st_size - pos;
+}
+
+void mm_reload_file_pages(struct vma *v, gaddr_t start, gaddr_t end)
+{
+	uint64_t pos = v->file_off + (start - v->start);
+	uint64_t n = MIN(end - start, file_bytes_from(v->file, pos));
+	if (n && kernel_pread(v->file, memfile_ptr(v->off + (start - v->start)), n, (off_t)pos) < 0)
+		kdebug("re-reading a mapped file failed");
+}
+
+long mm_mmap_file(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, struct file *f,
+		  uint64_t file_off)
+{
+	long at = place(mm, addr, len, flags);
+	if (at < 0)
+		return at;
+	uint64_t backed = MIN(len, PAGE_ALIGN(file_bytes_from(f, file_off)));
+	struct vma v = {
+		.start = (gaddr_t)at, .end = (gaddr_t)at + backed, .prot = prot,
+		.flags = flags & (MAP_SHARED | MAP_PRIVATE), .kind = VMA_FILE,
+		.off = NO_BACKING, .file_off = file_off, .file = f,
+	};
+	if (backed) {
+		int64_t off = memfile_alloc(backed);
+		if (off < 0)
+			return -ENOMEM;
+		v.off = (uint64_t)off;
+		mm_reload_file_pages(&v, v.start, v.end);
+		v.name = f->path ? strdup(f->path) : NULL;
+		file_get(f);
+		long r = install(mm, &v);
+		if (r < 0)
+			return r;
+	}
+	if (backed < len) { /* past the end of the file: SIGBUS on touch */
+		struct vma tail = v;
+		tail.start = (gaddr_t)at + backed;
+		tail.end = (gaddr_t)at + len;
+		tail.off = NO_BACKING;
+		tail.file_off = file_off + backed;
+		tail.name = f->path ? strdup(f->path) : NULL;
+		file_get(f);
+		long r = install(mm, &tail);
+		if (r < 0)
+			return r;
+	}
+	return at;
+}
+
+bool mm_fault_is_bus(struct mm *mm, gaddr_t addr)
+{
+	pthread_rwlock_rdlock(&mm->lock);
+	struct vma *v = vma_find(&mm->vmas, addr);
+	bool bus = v && v->kind == VMA_FILE && v->off == NO_BACKING && v->prot != PROT_NONE;
+	pthread_rwlock_unlock(&mm->lock);
+	return bus;
 }
 
 long mm_munmap(struct mm *mm, gaddr_t addr, size_t len)
@@ -150,7 +230,7 @@ long mm_mprotect(struct mm *mm, gaddr_t start, size_t len, int prot)
 		struct vma *v = &mm->vmas.v[i];
 		if (v->prot != prot) {
 			v->prot = prot;
-			if (v->off == NO_BACKING && prot != PROT_NONE) {
+			if (v->off == NO_BACKING && prot != PROT_NONE && v->kind != VMA_FILE) {
 				int64_t off = memfile_alloc(v->end - v->start);
 				if (off < 0) {
 					ret = -ENOMEM;

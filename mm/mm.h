@@ -32,6 +32,16 @@ void mm_put(struct mm *mm);
  * Returns the address or -errno. */
 long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags,
 		  enum vma_kind kind);
+/* A private copy of a file's bytes (the file is not written back): the
+ * pages the file covers get its contents, whole pages past its end stay
+ * unbacked, so touching them raises SIGBUS like Linux. Takes a reference
+ * to f. */
+long mm_mmap_file(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, struct file *f,
+		  uint64_t file_off);
+/* Give private file pages their file contents again (MADV_DONTNEED). */
+void mm_reload_file_pages(struct vma *v, gaddr_t start, gaddr_t end);
+/* Whether a fault at addr is an access past the end of a mapped file. */
+bool mm_fault_is_bus(struct mm *mm, gaddr_t addr);
 long mm_munmap(struct mm *mm, gaddr_t addr, size_t len);
 long mm_mprotect(struct mm *mm, gaddr_t addr, size_t len, int prot);
 /* Find a free range of len bytes top-down below mmap_base; 0 if none. */

@@ -7,10 +7,14 @@
 #include "mm/mm.h"
 #include "mm/memfile.h"
 #include "platform/platform.h"
+#include "fs/file.h"
 
 #define PROT_ALL (PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)
 
 static struct mm *cur_mm(void) { return current->proc->mm; }
+
+static long mmap_checked(gaddr_t addr, uint64_t len, int prot, int flags, int type, struct file *file,
+			 uint64_t off);
 
 long sys_mmap(const struct sysargs *a)
 {
@@ -23,10 +27,21 @@ long sys_mmap(const struct sysargs *a)
 	int type = flags & MAP_TYPE;
 	if (type != MAP_SHARED && type != MAP_PRIVATE && type != MAP_SHARED_VALIDATE)
 		return -EINVAL;
+	struct file *file = NULL;
 	if (!(flags & MAP_ANONYMOUS)) {
-		kdebug("mmap of a file (fd %d) is not supported yet", (int)a->a[4]);
-		return -ENODEV;
+		file = fget((int)a->a[4]);
+		if (!file)
+			return -EBADF;
 	}
+	long ret = mmap_checked(addr, len, prot, flags, type, file, off);
+	if (file)
+		fput(file);
+	return ret;
+}
+
+static long mmap_checked(gaddr_t addr, uint64_t len, int prot, int flags, int type, struct file *file,
+			 uint64_t off)
+{
 	if (len == 0)
 		return -EINVAL;
 	if (prot & ~(PROT_ALL | PROT_GROWSDOWN | PROT_GROWSUP))
@@ -44,12 +59,28 @@ long sys_mmap(const struct sysargs *a)
 	} else {
 		addr &= PAGE_MASK;
 	}
+	if (file) {
+		if (off + plen < off)
+			return -EOVERFLOW;
+		int acc = file->flags & O_ACCMODE;
+		if (acc == O_WRONLY)
+			return -EACCES;
+		if (type != MAP_PRIVATE && (prot & PROT_WRITE) && acc != O_RDWR)
+			return -EACCES;
+		if (!S_ISREG(file->type) || file_host_fd(file) < 0)
+			return -ENODEV;
+		if (type != MAP_PRIVATE && (prot & PROT_WRITE)) {
+			kdebug("writable shared file mappings are not supported yet");
+			return -ENODEV;
+		}
+	}
+	int mflags = (type == MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED) |
+		     (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_GROWSDOWN));
+	prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
 	struct mm *mm = cur_mm();
 	pthread_rwlock_wrlock(&mm->lock);
-	long ret = mm_mmap_anon(mm, addr, plen, prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
-				(type == MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED) |
-					(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_GROWSDOWN)),
-				(flags & MAP_GROWSDOWN) ? VMA_STACK : VMA_ANON);
+	long ret = file ? mm_mmap_file(mm, addr, plen, prot, mflags, file, off)
+			: mm_mmap_anon(mm, addr, plen, prot, mflags, (flags & MAP_GROWSDOWN) ? VMA_STACK : VMA_ANON);
 	pthread_rwlock_unlock(&mm->lock);
 	return ret;
 }
@@ -291,8 +322,11 @@ long sys_madvise(const struct sysargs *a)
 		gaddr_t s = MAX(v->start, start), e = MIN(v->end, end);
 		/* DONTNEED on private memory drops the pages: they read as
 		 * zero afterwards. Punching the hole does exactly that. */
-		if (advice == MADV_DONTNEED && (v->flags & MAP_PRIVATE) && v->off != NO_BACKING)
+		if (advice == MADV_DONTNEED && (v->flags & MAP_PRIVATE) && v->off != NO_BACKING) {
 			memfile_zero(v->off + (s - v->start), e - s);
+			if (v->kind == VMA_FILE) /* private file pages show the file again */
+				mm_reload_file_pages(v, s, e);
+		}
 		at = e;
 	}
 	pthread_rwlock_unlock(&mm->lock);

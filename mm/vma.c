@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "mm/vma.h"
+#include "fs/file.h"
 
 size_t vma_index_after(struct vma_list *l, gaddr_t addr)
 {
@@ -75,6 +76,8 @@ int vma_split_at(struct vma_list *l, gaddr_t addr)
 	hi.off = off_at(v, addr);
 	hi.file_off = v->file_off + (addr - v->start);
 	hi.name = v->name ? strdup(v->name) : NULL;
+	if (v->file)
+		file_get(v->file);
 	v->end = addr;
 	memmove(&l->v[i + 2], &l->v[i + 1], (l->n - i - 1) * sizeof(*v));
 	l->v[i + 1] = hi;
@@ -95,6 +98,8 @@ int vma_remove_range(struct vma_list *l, gaddr_t start, gaddr_t end,
 		if (fn)
 			fn(&l->v[j], ctx);
 		free(l->v[j].name);
+		if (l->v[j].file)
+			fput(l->v[j].file);
 		j++;
 	}
 	memmove(&l->v[i], &l->v[j], (l->n - j) * sizeof(*l->v));
@@ -106,7 +111,7 @@ static bool mergeable(const struct vma *a, const struct vma *b)
 {
 	if (a->end != b->start || a->prot != b->prot || a->flags != b->flags || a->kind != b->kind)
 		return false;
-	if (a->name || b->name)
+	if (a->name || b->name || a->file || b->file)
 		return false;
 	if (a->off == NO_BACKING || b->off == NO_BACKING)
 		return a->off == b->off;
@@ -131,8 +136,11 @@ void vma_merge_around(struct vma_list *l, gaddr_t start, gaddr_t end)
 
 void vma_list_free(struct vma_list *l)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].name);
+		if (l->v[i].file)
+			fput(l->v[i].file);
+	}
 	free(l->v);
 	l->v = NULL;
 	l->n = l->cap = 0;

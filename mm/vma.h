@@ -6,6 +6,8 @@
 
 #define NO_BACKING UINT64_MAX
 
+struct file;
+
 enum vma_kind { VMA_ANON, VMA_STACK, VMA_HEAP, VMA_FILE };
 
 struct vma {
@@ -16,6 +18,7 @@ struct vma {
 	uint64_t off;        /* memory-file offset of start, or NO_BACKING */
 	uint64_t file_off;   /* for /proc/maps of file mappings */
 	char *name;          /* file path for VMA_FILE (owned), else NULL */
+	struct file *file;   /* VMA_FILE: the mapped file (a reference) */
 };
 
 /* A sorted array of non-overlapping VMAs. */
