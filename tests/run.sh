@@ -398,6 +398,17 @@ submit "cli: run --debug" cli_case "run --debug" 0 "stdout=hello, world" run --d
 submit "cli: run --trace" cli_case "run --trace" 0 "stdout=hello, world" run --trace -- "$HELLO"
 submit "cli: run --root" cli_case "run --root" 0 "stdout=hello, world" run --root "$BUILD/tests/guest" -- /hello.glibc-static
 
+# The compatibility table in the docs is generated from the syscall table.
+syscall_doc_case() {
+	if "$COCOON" syscalls | cmp -s - docs/SYSCALLS.md; then
+		echo "PASS docs: SYSCALLS.md matches the syscall table"
+	else
+		echo "FAIL docs: SYSCALLS.md matches the syscall table"
+		echo "    docs/SYSCALLS.md is stale: run 'make docs/SYSCALLS.md'"
+	fi
+}
+submit "docs: syscall table" syscall_doc_case
+
 # ---- 5. security ---------------------------------------------------------------------
 # Each escape case gets its own directory: root/ (the sandbox root, with
 # the binary and some links), canary (outside root), and a victim process.
