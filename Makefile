@@ -90,7 +90,7 @@ $(BUILD)/tests/guest/%.musl-static: tests/guest/%.c tests/guest/util.h stub/stub
 test-programs: $(UNIT_BIN) $(GUEST_BIN)
 
 test: all test-programs
-	sh tests/run.sh $(BUILD)
+	bash tests/run.sh $(BUILD)
 
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
@@ -98,7 +98,7 @@ $(BUILD)/bench/%: bench/%.c bench/bench.h
 	@mkdir -p $(dir $@)
 	gcc -O2 -static -o $@ $<
 bench: all $(BENCH_BIN)
-	sh bench/run.sh $(BUILD)
+	bash bench/run.sh $(BUILD)
 
 # The compatibility table is generated from the syscall table by cocoon
 # itself; tests/run.sh checks the committed copy is current.

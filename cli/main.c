@@ -1,5 +1,6 @@
 /* cocoon's command line. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,8 @@ static int cmd_run(int argc, char **argv)
 	const char *prog = argv[optind];
 
 	fault_init();
+	/* A write to a closed pipe is the guest's SIGPIPE, not ours. */
+	signal(SIGPIPE, SIG_IGN);
 	int err = memfile_init();
 	if (!err)
 		err = platform_init();

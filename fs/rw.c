@@ -5,9 +5,11 @@
  * page cannot be unmapped while the host writes it. Files that may wait
  * (ttys, pipes) go through a bounce buffer instead: holding the lock
  * while blocked would stall the process's mmap calls. */
+#include <signal.h>
 #include <limits.h>
 #include <stdlib.h>
 #include "fs/file.h"
+#include "kernel/task.h"
 #include "kernel/syscall.h"
 #include "mm/uaccess.h"
 
@@ -171,6 +173,10 @@ static ssize_t transfer(struct file *f, const struct useg *seg, int nseg, off_t 
 	ssize_t r = write ? bounce_write(f, seg, nseg, cap, pos, rwf, buf)
 		: bounce_read(f, seg, nseg, cap, pos, rwf, buf);
 	free(buf);
+	/* Writing to a pipe nobody reads: the writing thread gets SIGPIPE
+	 * (the kernel process itself ignores the host's). */
+	if (write && r == -EPIPE)
+		signal_raise(SIGPIPE);
 	return r;
 }
 

@@ -27,6 +27,7 @@ bool signal_default_ignored(int sig)
 }
 
 static inline uint64_t sigbit(int sig) { return 1ULL << (sig - 1); }
+static long send_self(int sig);
 
 /* Act on one unblocked signal. */
 static void act(int sig)
@@ -60,6 +61,11 @@ void signal_act_on_pending(void)
 		current->pending &= ~sigbit(sig);
 		act(sig);
 	}
+}
+
+void signal_raise(int sig)
+{
+	send_self(sig);
 }
 
 static long send_self(int sig)

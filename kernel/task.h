@@ -74,6 +74,8 @@ int run_init_process(const char *path, char *const argv[], char *const envp[]);
 void process_exit(struct process *p, int wait_status);
 /* Act on pending signals the thread no longer blocks (kernel/signal.c). */
 void signal_act_on_pending(void);
+/* Send sig to the current thread (SIGPIPE, SIGXFSZ: thread-directed). */
+void signal_raise(int sig);
 /* Whether the default action of sig is to ignore it (CHLD, URG, WINCH, CONT). */
 bool signal_default_ignored(int sig);
 /* The default action of a signal kills the process: do it. */

@@ -409,6 +409,20 @@ syscall_doc_case() {
 }
 submit "docs: syscall table" syscall_doc_case
 
+# A write to a pipe nobody reads kills the writer with SIGPIPE, as natively.
+sigpipe_case() {
+	local native cocoon
+	busybox cat /bin/busybox 2>/dev/null | head -c 4 > /dev/null; native=${PIPESTATUS[0]}
+	"$COCOON" run -- /bin/busybox cat /bin/busybox 2>/dev/null | head -c 4 > /dev/null; cocoon=${PIPESTATUS[0]}
+	if [ "$native" = "$cocoon" ]; then
+		echo "PASS sigpipe: writer to a closed pipe"
+	else
+		echo "FAIL sigpipe: writer to a closed pipe"
+		echo "    exit status: native $native, cocoon $cocoon"
+	fi
+}
+submit "sigpipe" sigpipe_case
+
 # ---- 5. security ---------------------------------------------------------------------
 # Each escape case gets its own directory: root/ (the sandbox root, with
 # the binary and some links), canary (outside root), and a victim process.
