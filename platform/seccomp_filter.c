@@ -43,6 +43,7 @@ static const struct stub_rule rules[] = {
 	{ SYS_rt_sigprocmask, ARG_ANY, 0, 0, CTRL },
 	{ SYS_seccomp, 0, SECCOMP_SET_MODE_FILTER, SECCOMP_SET_MODE_FILTER, CTRL },
 	{ SYS_exit_group, ARG_ANY, 0, 0, CTRL },
+	{ SYS_write, 0, STUB_DONE_FD, STUB_DONE_FD, CTRL }, /* the completion pipe only */
 };
 
 #define OFF_NR offsetof(struct seccomp_data, nr)
@@ -84,7 +85,7 @@ static void resolve(struct prog *p)
 	}
 }
 
-int seccomp_filter_build(enum filter_kind kind, uint32_t code_len, int memfd,
+int seccomp_filter_build(enum filter_kind kind, uint32_t code_len,
 			 struct stub_sock_filter *out)
 {
 	static __thread struct prog p;
@@ -112,7 +113,8 @@ int seccomp_filter_build(enum filter_kind kind, uint32_t code_len, int memfd,
 			emit(&p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->nr, L_ALLOW, 0);
 			continue;
 		}
-		/* nr matches → check the argument; else next rule. */
+		/* nr matches → check the argument; else next rule. mmap
+		 * also pins its fd to the memory file. */
 		bool memfd_too = r->nr == SYS_mmap;
 		emit(&p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->nr, 0, memfd_too ? 5 : 3);
 		emit(&p, BPF_LD | BPF_W | BPF_ABS, OFF_ARG_LO(r->arg), 0, 0);
@@ -120,7 +122,7 @@ int seccomp_filter_build(enum filter_kind kind, uint32_t code_len, int memfd,
 		emit(&p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->v2, memfd_too ? 0 : L_ALLOW, L_KILL);
 		if (memfd_too) {
 			emit(&p, BPF_LD | BPF_W | BPF_ABS, OFF_ARG_LO(4), 0, 0);
-			emit(&p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)memfd, L_ALLOW, L_KILL);
+			emit(&p, BPF_JMP | BPF_JEQ | BPF_K, STUB_MEMFD, L_ALLOW, L_KILL);
 		}
 	}
 	emit(&p, BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS, 0, 0);

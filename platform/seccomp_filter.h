@@ -4,6 +4,10 @@
 
 #include "stub/stub_abi.h"
 
+/* The fds of a guest host-process: the only two it has. */
+#define STUB_MEMFD 0
+#define STUB_DONE_FD 1
+
 enum filter_kind {
 	FILTER_CONTROL, /* the control thread: may change the address space */
 	FILTER_GUEST,   /* guest threads: only the hand-off's few calls */
@@ -13,7 +17,7 @@ enum filter_kind {
  * returns its length. Calls from outside the stub code
  * [STUB_BASE, STUB_BASE+code_len) trap (SIGSYS); calls from inside it
  * that are not allowed kill the process. */
-int seccomp_filter_build(enum filter_kind kind, uint32_t code_len, int memfd,
+int seccomp_filter_build(enum filter_kind kind, uint32_t code_len,
 			 struct stub_sock_filter *out);
 
 #endif

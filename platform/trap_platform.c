@@ -8,6 +8,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -24,6 +26,7 @@
 _Static_assert(offsetof(struct stub_orders, seq) == ORDERS_SEQ, "orders layout");
 _Static_assert(offsetof(struct stub_orders, count) == ORDERS_COUNT, "orders layout");
 _Static_assert(offsetof(struct stub_orders, memfd) == ORDERS_MEMFD, "orders layout");
+_Static_assert(offsetof(struct stub_orders, done_fd) == ORDERS_DONE_FD, "orders layout");
 _Static_assert(offsetof(struct stub_orders, guest_prog) == ORDERS_GUEST_PROG, "orders layout");
 _Static_assert(offsetof(struct stub_orders, ops) == ORDERS_OPS, "orders layout");
 _Static_assert(offsetof(struct stub_orders, ctrl_spin_tsc) == ORDERS_CTRL_SPIN, "orders layout");
@@ -45,6 +48,7 @@ void stub_setup(void);
 
 struct platform_as {
 	pid_t pid;
+	int done_fd;                 /* read end of the completion pipe */
 	uint64_t proc_off;           /* memory-file offset of the per-process pages */
 	struct stub_orders *orders;  /* kernel view */
 	struct stub_ack *ack;
@@ -158,9 +162,17 @@ static inline long raw6(long nr, long a, long b, long c, long d, long e, long f)
  * system calls, no libc, no locks. Maps the stub and jumps into it; the
  * stub then drops everything else. */
 __attribute__((noreturn, noinline, no_sanitize("address", "undefined")))
-static void child_start(int memfd, uint64_t code_off, uint64_t proc_off, void *rseq_area,
+static void child_start(int memfd, int done_fd, uint64_t code_off, uint64_t proc_off, void *rseq_area,
 			uint32_t rseq_len)
 {
+	/* The memory file becomes fd 0 and the completion pipe fd 1 (via
+	 * high numbers, whatever fds they had); the stub closes the rest. */
+	long a = raw6(SYS_fcntl, memfd, F_DUPFD, 10, 0, 0, 0);
+	long b = raw6(SYS_fcntl, done_fd, F_DUPFD, 10, 0, 0, 0);
+	if (a < 0 || b < 0 || raw6(SYS_dup2, a, STUB_MEMFD, 0, 0, 0, 0) < 0 ||
+	    raw6(SYS_dup2, b, STUB_DONE_FD, 0, 0, 0, 0) < 0)
+		raw6(SYS_exit_group, 3, 0, 0, 0, 0, 0);
+	memfd = STUB_MEMFD;
 	/* The host would write the inherited rseq area on every preemption,
 	 * and it is about to disappear. */
 	if (rseq_area) {
@@ -198,13 +210,14 @@ int platform_as_create(struct platform_as **out)
 	pthread_mutex_init(&as->orders_lock, NULL);
 
 	struct stub_orders *o = as->orders;
-	o->memfd = (uint32_t)memfile.fd;
+	o->memfd = STUB_MEMFD;
+	o->done_fd = STUB_DONE_FD;
 	o->kernel_pid = (uint32_t)getpid();
 	o->all_mask = ~0ULL;
 	o->ctrl_spin_tsc = plat.spin_ctrl;
-	o->ctrl_prog.len = (uint16_t)seccomp_filter_build(FILTER_CONTROL, plat.code_len, memfile.fd, o->ctrl_filter);
+	o->ctrl_prog.len = (uint16_t)seccomp_filter_build(FILTER_CONTROL, plat.code_len, o->ctrl_filter);
 	o->ctrl_prog.filter = STUB_ORDERS + offsetof(struct stub_orders, ctrl_filter);
-	o->guest_prog.len = (uint16_t)seccomp_filter_build(FILTER_GUEST, plat.code_len, memfile.fd, o->guest_filter);
+	o->guest_prog.len = (uint16_t)seccomp_filter_build(FILTER_GUEST, plat.code_len, o->guest_filter);
 	o->guest_prog.filter = STUB_ORDERS + offsetof(struct stub_orders, guest_filter);
 
 	void *rseq_area = NULL;
@@ -214,16 +227,25 @@ int platform_as_create(struct platform_as **out)
 		rseq_len = __rseq_size;
 	}
 
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		memfile_free(as->proc_off, STUB_PROC_SIZE);
+		free(as);
+		return -errno;
+	}
 	pthread_mutex_lock(&plat.lock);
 	long pid = raw6(SYS_clone, SIGCHLD, 0, 0, 0, 0, 0);
 	if (pid == 0)
-		child_start(memfile.fd, plat.code_off, as->proc_off, rseq_area, rseq_len);
+		child_start(memfile.fd, pipefd[1], plat.code_off, as->proc_off, rseq_area, rseq_len);
+	close(pipefd[1]);
 	if (pid < 0) {
 		pthread_mutex_unlock(&plat.lock);
+		close(pipefd[0]);
 		memfile_free(as->proc_off, STUB_PROC_SIZE);
 		free(as);
 		return (int)pid;
 	}
+	as->done_fd = pipefd[0];
 	as->pid = (pid_t)pid;
 	as->next = plat.list;
 	plat.list = as;
@@ -253,7 +275,6 @@ static void wake_all(struct platform_as *as)
 		__atomic_store_n(&pt->mb->state, MBOX_DEAD, __ATOMIC_RELEASE);
 		futex(&pt->mb->state, FUTEX_WAKE, INT32_MAX, NULL);
 	}
-	futex(&as->ack->done_seq, FUTEX_WAKE, INT32_MAX, NULL);
 	futex(&as->ack->ready, FUTEX_WAKE, INT32_MAX, NULL);
 }
 
@@ -315,6 +336,7 @@ void platform_as_destroy(struct platform_as *as)
 		if (as->threads[i])
 			platform_thread_destroy(as->threads[i]);
 	memfile_free(as->proc_off, STUB_PROC_SIZE);
+	close(as->done_fd);
 	pthread_mutex_destroy(&as->orders_lock);
 	free(as);
 }
@@ -371,14 +393,27 @@ int platform_as_flush(struct platform_as *as)
 		futex(&o->seq, FUTEX_WAKE, 1, NULL);
 		deadline = 0;
 	}
+	/* Spin on the hint while it pays, then take the real answer from
+	 * the pipe. Re-wake now and then: the guest could have hidden that
+	 * the control thread sleeps. */
+	while (__builtin_ia32_rdtsc() < deadline &&
+	       __atomic_load_n(&as->ack->done_seq, __ATOMIC_ACQUIRE) != seq && !as->dead)
+		__builtin_ia32_pause();
 	for (;;) {
-		uint32_t done = __atomic_load_n(&as->ack->done_seq, __ATOMIC_ACQUIRE);
-		if (done == seq || as->dead)
+		struct pollfd pfd = { as->done_fd, POLLIN, 0 };
+		int n = poll(&pfd, 1, 20);
+		if (n == 0) {
+			futex(&o->seq, FUTEX_WAKE, 1, NULL);
+			continue;
+		}
+		uint32_t got;
+		ssize_t r = n > 0 ? read(as->done_fd, &got, sizeof(got)) : -1;
+		if (r == 0 || as->dead) /* the process is gone */
 			break;
-		if (__builtin_ia32_rdtsc() < deadline)
-			__builtin_ia32_pause();
-		else
-			futex(&as->ack->done_seq, FUTEX_WAIT, done, NULL);
+		if (r == (ssize_t)sizeof(got) && got == seq)
+			break;
+		if (r < 0 && errno != EINTR && errno != EAGAIN)
+			kpanic("reading the completion pipe: %s", strerror(errno));
 	}
 	o->count = 0;
 	int64_t err = as->ack->first_error;

@@ -23,14 +23,17 @@ STUB_FN _Noreturn void stub_setup(void)
 
 	/* Nothing of cocoon stays: its code, data, heap, stacks, the host's
 	 * vDSO and vvar all go; only the stub's own ranges remain. */
-	stub_syscall(SYS_munmap, 0, STUB_BASE, 0, 0, 0, 0);
-	stub_syscall(SYS_munmap, STUB_PROC + STUB_PROC_SIZE,
-		     STUB_THREADS - (STUB_PROC + STUB_PROC_SIZE), 0, 0, 0, 0);
-	stub_syscall(SYS_munmap, STUB_THREADS, 0x800000000000UL - STUB_THREADS, 0, 0, 0, 0);
-	/* No host file descriptors but the memory file. */
-	if (o->memfd > 0)
-		stub_syscall(SYS_close_range, 0, o->memfd - 1, 0, 0, 0, 0);
-	stub_syscall(SYS_close_range, o->memfd + 1, ~0U, 0, 0, 0, 0);
+	if (stub_syscall(SYS_munmap, 0, STUB_BASE, 0, 0, 0, 0) != 0 ||
+	    stub_syscall(SYS_munmap, STUB_PROC + STUB_PROC_SIZE, STUB_THREADS - (STUB_PROC + STUB_PROC_SIZE), 0,
+			 0, 0, 0) != 0)
+		stub_syscall(SYS_exit_group, 4, 0, 0, 0, 0, 0);
+	/* Up to the host's TASK_SIZE (one page below 2^47): a longer range
+	 * would make the call fail and leave cocoon's stack mapped. */
+	if (stub_syscall(SYS_munmap, STUB_THREADS, 0x7ffffffff000UL - STUB_THREADS, 0, 0, 0, 0) != 0)
+		stub_syscall(SYS_exit_group, 4, 0, 0, 0, 0, 0);
+	/* No host file descriptors but the memory file and the completion
+	 * pipe (the kernel placed them at fds 0 and 1). */
+	stub_syscall(SYS_close_range, 2, ~0U, 0, 0, 0, 0);
 
 	stub_syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0);
 	if (stub_syscall(SYS_getppid, 0, 0, 0, 0, 0, 0) != o->kernel_pid)

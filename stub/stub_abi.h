@@ -86,6 +86,8 @@ struct stub_orders {
 	uint32_t count;
 	uint32_t memfd;         /* the memory file's fd in the guest process */
 	uint32_t kernel_pid;    /* host pid of cocoon, to detect its death */
+	uint32_t done_fd;       /* write end of the completion pipe */
+	uint32_t pad2;
 	/* seccomp programs (struct sock_fprog: len, pad, pointer) */
 	struct { uint16_t len; uint16_t pad[3]; uint64_t filter; } ctrl_prog, guest_prog;
 	uint64_t all_mask;
@@ -95,9 +97,12 @@ struct stub_orders {
 	struct stub_order ops[STUB_MAX_ORDERS];
 };
 
-/* Written by the control thread (so untrusted: only self-harm possible). */
+/* Written by the control thread, but writable by guest threads too: the
+ * kernel takes these as hints only. A batch is done when its sequence
+ * number arrives through the completion pipe, which only the control
+ * thread may write to (guest threads cannot make the call). */
 struct stub_ack {
-	uint32_t done_seq;      /* futex: last batch finished */
+	uint32_t done_seq;      /* last batch finished (hint for spinning) */
 	uint32_t ctrl_sleeping; /* control thread waits on orders->seq */
 	int64_t first_error;    /* first failing op's -errno, 0 if none */
 	uint32_t ready;
@@ -110,9 +115,10 @@ struct stub_ack {
 #define ORDERS_SEQ        0
 #define ORDERS_COUNT      4
 #define ORDERS_MEMFD      8
-#define ORDERS_GUEST_PROG 32
-#define ORDERS_CTRL_SPIN  56
-#define ORDERS_OPS        2112
+#define ORDERS_DONE_FD    16
+#define ORDERS_GUEST_PROG 40
+#define ORDERS_CTRL_SPIN  64
+#define ORDERS_OPS        2120
 #define ORDER_SIZE        32
 #define ACK_DONE_SEQ      0
 #define ACK_CTRL_SLEEPING 4

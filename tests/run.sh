@@ -423,6 +423,45 @@ sigpipe_case() {
 }
 submit "sigpipe" sigpipe_case
 
+# What a guest host-process holds, seen from the host: nothing of cocoon
+# (only memory-file mappings and the vsyscall page), exactly two fds (the
+# memory file and the completion pipe), every thread under seccomp, the
+# guest thread under both filters.
+isolation_case() {
+	local k c bad=() n
+	"$COCOON" run -- /bin/busybox sleep 2 & k=$!
+	for n in 1 2 3 4 5 6 7 8 9 10; do
+		c=$(pgrep -P "$k" | head -n 1)
+		[ -n "$c" ] && [ "$(ls "/proc/$c/task" 2>/dev/null | wc -l)" -ge 2 ] && break
+		sleep 0.1
+	done
+	if [ -z "$c" ]; then
+		bad+=("no guest host-process found")
+	else
+		sleep 0.2
+		n=$(grep -v -e '/memfd:cocoon-memory' -e '\[vsyscall\]' "/proc/$c/maps" | wc -l)
+		[ "$n" = 0 ] || bad+=("$n foreign mappings: $(grep -v -e memfd -e vsyscall "/proc/$c/maps" | head -n 3 | tr '\n' ';')")
+		n=$(ls "/proc/$c/fd" | wc -l)
+		[ "$n" = 2 ] || bad+=("$n fds: $(ls -l "/proc/$c/fd" | tail -n +2 | awk '{print $NF}' | tr '\n' ' ')")
+		readlink "/proc/$c/fd/0" | grep -q '^/memfd:cocoon-memory' || bad+=("fd 0 is not the memory file")
+		readlink "/proc/$c/fd/1" | grep -q '^pipe:' || bad+=("fd 1 is not the completion pipe")
+		for t in /proc/$c/task/*; do
+			grep -q '^NoNewPrivs:[[:space:]]*1' "$t/status" || bad+=("$t without no_new_privs")
+			grep -q '^Seccomp:[[:space:]]*2' "$t/status" || bad+=("$t not under seccomp")
+		done
+		n=$(grep -h '^Seccomp_filters' /proc/$c/task/*/status | awk '{print $2}' | sort | tr '\n' ' ')
+		[ "$n" = "1 2 " ] || bad+=("filters per thread: $n (want control 1, guest 2)")
+	fi
+	wait "$k"
+	if [ ${#bad[@]} = 0 ]; then
+		echo "PASS isolation: guest host-process holds nothing of cocoon"
+	else
+		echo "FAIL isolation: guest host-process holds nothing of cocoon"
+		for b in "${bad[@]}"; do echo "    $b"; done
+	fi
+}
+submit "isolation" isolation_case
+
 # ---- 5. security ---------------------------------------------------------------------
 # Each escape case gets its own directory: root/ (the sandbox root, with
 # the binary and some links), canary (outside root), and a victim process.
