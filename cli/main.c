@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include "kernel/kernel.h"
 #include "kernel/fault.h"
 #include "kernel/syscall.h"
 #include "kernel/task.h"
+#include "kernel/limits.h"
 #include "fs/fs.h"
 #include "mm/memfile.h"
 #include "platform/platform.h"
@@ -94,6 +96,14 @@ static int cmd_run(int argc, char **argv)
 	fault_init();
 	/* A write to a closed pipe is the guest's SIGPIPE, not ours. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Every file a guest opens is a host fd of ours: allow as many as
+	 * the host lets us (guests get their own RLIMIT_NOFILE). */
+	rlimits_snapshot_host();
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	int err = memfile_init();
 	if (!err)
 		err = platform_init();

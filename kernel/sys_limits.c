@@ -5,6 +5,7 @@
  *
  * Locking: p->lock guards p->rlimits; it is a leaf lock here (no guest
  * copy and no other lock while it is held). */
+#include <string.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
@@ -39,11 +40,23 @@ static bool capable(void)
 
 /* ---- rlimits --------------------------------------------------------------- */
 
-void rlimits_init_default(struct rlimit *r)
+/* The limits cocoon was started with, before it raised its own. */
+static struct rlimit host_limits[RLIM_NLIMITS];
+static bool host_limits_taken;
+
+void rlimits_snapshot_host(void)
 {
 	for (unsigned i = 0; i < RLIM_NLIMITS; i++)
-		if (getrlimit(i, &r[i]) != 0)
-			r[i] = (struct rlimit){ RLIM_INFINITY, RLIM_INFINITY };
+		if (getrlimit(i, &host_limits[i]) != 0)
+			host_limits[i] = (struct rlimit){ RLIM_INFINITY, RLIM_INFINITY };
+	host_limits_taken = true;
+}
+
+void rlimits_init_default(struct rlimit *r)
+{
+	if (!host_limits_taken)
+		rlimits_snapshot_host();
+	memcpy(r, host_limits, sizeof(host_limits));
 }
 
 rlim_t rlimit_cur(struct process *p, unsigned res)
