@@ -1,0 +1,114 @@
+/* The seccomp programs of guest host-processes, run through a small
+ * classic-BPF interpreter: which calls trap, which are allowed from the
+ * stub, which kill. */
+#include <asm/prctl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/futex.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include "tests/unit/check.h"
+#include "platform/seccomp_filter.h"
+
+#define CODE_LEN 0x800
+
+static uint32_t run(const struct stub_sock_filter *f, int n, const struct seccomp_data *d)
+{
+	uint32_t a = 0;
+	for (int pc = 0; pc < n; pc++) {
+		const struct stub_sock_filter *in = &f[pc];
+		switch (in->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			if (in->k + 4 > sizeof(*d))
+				return 0xdead;
+			memcpy(&a, (const char *)d + in->k, 4);
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K: pc += a == in->k ? in->jt : in->jf; break;
+		case BPF_JMP | BPF_JGE | BPF_K: pc += a >= in->k ? in->jt : in->jf; break;
+		case BPF_JMP | BPF_JGT | BPF_K: pc += a > in->k ? in->jt : in->jf; break;
+		case BPF_RET | BPF_K: return in->k;
+		default: return 0xbad;
+		}
+	}
+	return 0xfa11; /* fell off the end */
+}
+
+static struct seccomp_data call(int nr, uint64_t ip, uint64_t a0, uint64_t a1, uint64_t a3, uint64_t a4)
+{
+	struct seccomp_data d = { .nr = nr, .arch = AUDIT_ARCH_X86_64, .instruction_pointer = ip };
+	d.args[0] = a0;
+	d.args[1] = a1;
+	d.args[3] = a3;
+	d.args[4] = a4;
+	return d;
+}
+
+int main(void)
+{
+	struct stub_sock_filter guest[STUB_MAX_FILTER], ctrl[STUB_MAX_FILTER];
+	int ng = seccomp_filter_build(FILTER_GUEST, CODE_LEN, guest);
+	int nc = seccomp_filter_build(FILTER_CONTROL, CODE_LEN, ctrl);
+	CHECK(ng > 0 && ng <= STUB_MAX_FILTER, "guest program built (%d instructions)", ng);
+	CHECK(nc > 0 && nc <= STUB_MAX_FILTER, "control program built (%d instructions)", nc);
+
+	uint64_t in = STUB_BASE + 0x100, out = 0x401000;
+	struct seccomp_data d;
+
+	d = call(SYS_getppid, out, 0, 0, 0, 0);
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_TRAP, "guest code's getppid traps");
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_TRAP, "... under the control filter too");
+	d = call(SYS_mmap, out, 0, 0, MAP_SHARED | MAP_FIXED, STUB_MEMFD);
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_TRAP, "guest code's mmap traps");
+	d = call(SYS_futex, in, 0, FUTEX_WAKE, 0, 0);
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_ALLOW, "futex WAKE from the stub allowed");
+	d = call(SYS_futex, in, 0, FUTEX_WAIT, 0, 0);
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_ALLOW, "futex WAIT from the stub allowed");
+	d = call(SYS_futex, in, 0, FUTEX_CMP_REQUEUE, 0, 0);
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "futex CMP_REQUEUE from the stub kills");
+	d = call(SYS_arch_prctl, in, ARCH_SET_FS, 0, 0, 0);
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_ALLOW, "arch_prctl(SET_FS) from the stub allowed");
+	d = call(SYS_arch_prctl, in, ARCH_SET_GS, 0, 0, 0);
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "arch_prctl(SET_GS) from the stub kills");
+	d = call(SYS_rt_sigreturn, in, 0, 0, 0, 0);
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_ALLOW, "rt_sigreturn from the stub allowed");
+	d = call(SYS_mmap, in, 0, 0, MAP_SHARED | MAP_FIXED, STUB_MEMFD);
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "mmap from the stub kills a guest thread");
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_ALLOW, "... and is the control thread's job");
+	d = call(SYS_mmap, in, 0, 0, MAP_SHARED | MAP_FIXED, 7);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control mmap of another fd kills");
+	d = call(SYS_mmap, in, 0, 0, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control anonymous mmap kills");
+	d = call(SYS_write, in, STUB_DONE_FD, 0, 0, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_ALLOW, "control write to the completion pipe allowed");
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "... never by a guest thread");
+	d = call(SYS_write, in, 2, 0, 0, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control write elsewhere kills");
+	d = call(SYS_openat, in, 0, 0, 0, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "openat from the stub kills");
+	d = call(SYS_clone, in, 0x50f00, 0, 0, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_ALLOW, "control clone of a thread allowed");
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "... never by a guest thread");
+	d = call(SYS_clone, in, 0x11, 0, 0, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "clone of a process kills");
+
+	/* The instruction pointer is the address after the syscall. */
+	d = call(SYS_futex, STUB_BASE, 0, FUTEX_WAKE, 0, 0);
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_TRAP, "ip at the stub's first byte is outside");
+	d = call(SYS_futex, STUB_BASE + CODE_LEN, 0, FUTEX_WAKE, 0, 0);
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_ALLOW, "ip right after the last instruction is inside");
+	d = call(SYS_futex, STUB_BASE + CODE_LEN + 1, 0, FUTEX_WAKE, 0, 0);
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_TRAP, "ip past the code traps");
+	d = call(SYS_futex, STUB_BASE + 0x100 - (1ULL << 32), 0, FUTEX_WAKE, 0, 0);
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_TRAP, "same low bits, other high bits: outside");
+
+	/* Other ABIs always trap, even from the stub's addresses. */
+	d = call(SYS_futex, in, 0, FUTEX_WAKE, 0, 0);
+	d.arch = AUDIT_ARCH_I386;
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_TRAP, "i386 calls trap");
+	d = call(SYS_futex | 0x40000000, in, 0, FUTEX_WAKE, 0, 0);
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_TRAP, "x32 calls trap");
+	CHECK_DONE();
+}
