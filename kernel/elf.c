@@ -218,3 +218,32 @@ int elf_read_headers(int fd, struct elf_info *info, void **phdrs)
 	*phdrs = ph;
 	return 0;
 }
+
+int elf_read_interp(int fd, const struct elf_info *info, char *path)
+{
+	ssize_t n = pread_full(fd, path, info->interp_len, info->interp_off);
+	if (n < 0)
+		return (int)n;
+	if ((uint64_t)n != info->interp_len)
+		return -EIO; /* Linux's elf_read() on a short read */
+	if (path[info->interp_len - 1])
+		return -ENOEXEC;
+	return 0;
+}
+
+int elf_read_interp_headers(int fd, struct elf_info *info, void **phdrs)
+{
+	struct stat st;
+
+	*phdrs = NULL;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode) && st.st_size < (off_t)sizeof(Elf64_Ehdr))
+		return -EIO; /* Linux reads the header with elf_read() */
+	int err = elf_read_headers(fd, info, phdrs);
+	if (err == -ENOEXEC)
+		return -ELIBBAD; /* load_elf_binary's "consistency checks" */
+	if (!err)
+		info->has_interp = false;
+	return err;
+}

@@ -62,6 +62,17 @@ int elf_parse(const void *file, size_t len, struct elf_info *info);
  * *phdrs (malloc'd, info->phdrs_size bytes, free() it). 0 or -errno. */
 int elf_read_headers(int fd, struct elf_info *info, void **phdrs);
 
+/* Read the PT_INTERP path of a program (info from elf_read_headers) into
+ * path (ELF_MAX_INTERP bytes). Like Linux: -EIO if the file is short,
+ * -ENOEXEC if the path is not NUL-terminated. */
+int elf_read_interp(int fd, const struct elf_info *info, char *path);
+
+/* elf_read_headers for the interpreter, with Linux's errors for it: a
+ * file too short for an ELF header is -EIO; any format error (magic,
+ * class, machine, e_type, phdrs) is -ELIBBAD. The interpreter's own
+ * PT_INTERP is ignored (has_interp false), as Linux ignores it. */
+int elf_read_interp_headers(int fd, struct elf_info *info, void **phdrs);
+
 /* Program header i of a table at any alignment. */
 void elf_phdr_get(const void *phdrs, unsigned i, Elf64_Phdr *out);
 

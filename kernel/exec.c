@@ -1,5 +1,6 @@
 /* Program loading and the initial stack: Linux's load_elf_binary(),
- * setup_arg_pages() and create_elf_tables() for static x86-64 programs.
+ * load_elf_interp(), setup_arg_pages() and create_elf_tables() for
+ * x86-64 programs, static or with an interpreter (PT_INTERP).
  * The layout (and its randomisation) follows Linux so that guests see the
  * addresses they would natively. */
 #include <cpuid.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 #include "kernel/elf.h"
 #include "kernel/exec.h"
+#include "fs/fs.h"
 #include "mm/mm.h"
 
 #ifndef AT_MINSIGSTKSZ
@@ -164,27 +166,104 @@ static int load_segment(struct mm *mm, int fd, const Elf64_Phdr *ph, uint64_t bi
 	return 0;
 }
 
-/* Choose the load bias: 0 for ET_EXEC; for a static PIE, where mmap would
- * put it (Linux maps an ET_DYN without PT_INTERP at vaddr 0 without
- * MAP_FIXED), aligned down to the largest p_align. */
-static int choose_bias(struct mm *mm, const struct elf_info *info, uint64_t *bias)
+/* An ELF file being loaded: the program or its interpreter. */
+struct image {
+	int fd;
+	struct elf_info info;
+	void *phdrs;
+	uint64_t bias;
+};
+
+/* Choose im->bias. ET_EXEC: 0. A PIE with an interpreter: Linux's fixed
+ * spot, ELF_ET_DYN_BASE plus arch_mmap_rnd(), aligned to the largest
+ * p_align. Anything else ET_DYN (a static PIE, ld.so run directly, an
+ * interpreter): where mmap would put it (Linux maps the first segment at
+ * its vaddr without MAP_FIXED; a non-zero vaddr is a hint when `hint`),
+ * aligned down to the largest p_align. */
+static int choose_bias(struct mm *mm, struct image *im, bool pie_with_interp, bool hint)
 {
+	const struct elf_info *info = &im->info;
 	uint64_t total = PAGE_ALIGN(info->hi) - info->lo;
 	gaddr_t start;
 
-	*bias = 0;
+	im->bias = 0;
 	if (info->type == ET_EXEC)
 		return 0;
-	/* A non-zero first vaddr is a hint mmap honours if it is free. */
-	if (info->lo >= GUEST_MIN_ADDR && total <= GUEST_TASK_SIZE - info->lo &&
+	if (pie_with_interp) {
+		start = ELF_ET_DYN_BASE + (krandom_u64() & ((1UL << MMAP_RND_BITS) - 1)) * PAGE_SIZE;
+		start &= ~(info->max_align - 1);
+		im->bias = start - info->lo;
+		return 0;
+	}
+	if (hint && info->lo >= GUEST_MIN_ADDR && total <= GUEST_TASK_SIZE - info->lo &&
 	    vma_range_free(&mm->vmas, info->lo, info->lo + total))
 		return 0;
 	start = mm_find_free(mm, total);
 	if (!start)
 		return -ENOMEM;
 	start &= ~(info->max_align - 1);
-	*bias = start - info->lo;
+	if (start < GUEST_MIN_ADDR)
+		return -ENOMEM;
+	im->bias = start - info->lo;
 	return 0;
+}
+
+/* Map every PT_LOAD of im at its bias. */
+static int map_image(struct mm *mm, const struct image *im)
+{
+	const struct elf_info *info = &im->info;
+
+	if (im->bias + info->entry >= GUEST_TASK_SIZE || im->bias + info->hi > GUEST_TASK_SIZE)
+		return -EINVAL;
+	/* Later segments are mapped MAP_FIXED: make sure none lands on what
+	 * is already there (the stack, or the program under its
+	 * interpreter), which Linux would silently replace. Checked before
+	 * the first segment is mapped, so this is exact. */
+	for (unsigned i = 0; i < info->phnum; i++) {
+		Elf64_Phdr ph;
+		elf_phdr_get(im->phdrs, i, &ph);
+		gaddr_t va = im->bias + ph.p_vaddr;
+		if (ph.p_type == PT_LOAD && ph.p_memsz &&
+		    !vma_range_free(&mm->vmas, va & PAGE_MASK, PAGE_ALIGN(va + ph.p_memsz)))
+			return -EEXIST;
+	}
+	bool first = true;
+	for (unsigned i = 0; i < info->phnum; i++) {
+		Elf64_Phdr ph;
+		elf_phdr_get(im->phdrs, i, &ph);
+		if (ph.p_type != PT_LOAD)
+			continue;
+		int err = load_segment(mm, im->fd, &ph, im->bias, first);
+		if (err)
+			return err;
+		first = false;
+	}
+	return 0;
+}
+
+/* Find, open and check the interpreter named by the program's PT_INTERP
+ * (the part of Linux's load_elf_binary before the point of no return),
+ * so that a bad one fails execve before the mm is touched. Looked up like
+ * open_exec(): from the caller's cwd, and it must be executable. */
+static int open_interp(const struct image *prog, struct image *interp)
+{
+	char *path = malloc(ELF_MAX_INTERP);
+	int err;
+
+	if (!path)
+		return -ENOMEM;
+	err = elf_read_interp(prog->fd, &prog->info, path);
+	if (!err) {
+		interp->fd = fs_open_exec(path);
+		if (interp->fd < 0)
+			err = interp->fd;
+		else
+			err = elf_read_interp_headers(interp->fd, &interp->info, &interp->phdrs);
+		if (err)
+			kdebug("exec: interpreter %s: %s", path, strerror(-err));
+	}
+	free(path);
+	return err;
 }
 
 /* Linux's mmap_base(): below the stack's largest random offset, its
@@ -229,10 +308,10 @@ int exec_load(struct mm *mm, int host_fd, const char *filename,
 	      char *const argv[], char *const envp[], struct guest_regs *regs)
 {
 	static char *const empty_argv[] = { "", NULL };
-	struct elf_info info;
-	void *phdrs = NULL;
+	struct image prog = { .fd = host_fd }, interp = { .fd = -1 };
+	const struct elf_info *info = &prog.info;
 	size_t argc, envc, arg_bytes, env_bytes, fn_len;
-	uint64_t bias, limit, ptr_size;
+	uint64_t limit, ptr_size;
 	int err;
 
 	/* Arguments first: Linux copies them (E2BIG) before it looks at the
@@ -254,21 +333,18 @@ int exec_load(struct mm *mm, int host_fd, const char *filename,
 	if (limit <= ptr_size || fn_len + arg_bytes + env_bytes > limit - ptr_size)
 		return -E2BIG;
 
-	err = elf_read_headers(host_fd, &info, &phdrs);
+	err = elf_read_headers(host_fd, &prog.info, &prog.phdrs);
 	if (err)
 		return err;
-	if (info.has_interp) {
-		kdebug("exec %s: dynamically linked programs are not supported yet", filename);
-		err = -ENOEXEC;
+	if (info->has_interp && (err = open_interp(&prog, &interp)))
 		goto out;
-	}
 	pthread_once(&host_once, host_init);
 
 	/* Layout: mmap area, then the stack (Linux's setup_arg_pages comes
 	 * before the program is mapped), then the program. */
 	mm->mmap_base = pick_mmap_base();
 	gaddr_t stack_top = GUEST_TASK_SIZE - (krandom_u64() & STACK_RND_MASK) * PAGE_SIZE;
-	int stack_prot = PROT_READ | PROT_WRITE | (info.exec_stack ? PROT_EXEC : 0);
+	int stack_prot = PROT_READ | PROT_WRITE | (info->exec_stack ? PROT_EXEC : 0);
 	long r = mm_mmap_anon(mm, stack_top - EXEC_STACK_RLIMIT, EXEC_STACK_RLIMIT, stack_prot,
 			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN | MAP_FIXED, VMA_STACK);
 	if (r < 0) {
@@ -276,41 +352,21 @@ int exec_load(struct mm *mm, int host_fd, const char *filename,
 		goto out;
 	}
 
-	if ((err = choose_bias(mm, &info, &bias)))
+	if ((err = choose_bias(mm, &prog, info->has_interp, true)) ||
+	    (err = map_image(mm, &prog)))
 		goto out;
-	if (bias + info.entry >= GUEST_TASK_SIZE || bias + info.hi > GUEST_TASK_SIZE) {
-		err = -EINVAL;
+	/* Linux loads the interpreter after the program; the vaddr hint of
+	 * an ET_DYN one counts only under a program loaded at bias 0. */
+	if (interp.fd >= 0 &&
+	    ((err = choose_bias(mm, &interp, false, prog.bias == 0)) ||
+	     (err = map_image(mm, &interp))))
 		goto out;
-	}
-	/* Later segments are mapped MAP_FIXED: make sure none lands on the
-	 * stack (Linux would silently replace it). Only the stack is mapped
-	 * yet, so this is exact. */
-	for (unsigned i = 0; i < info.phnum; i++) {
-		Elf64_Phdr ph;
-		elf_phdr_get(phdrs, i, &ph);
-		gaddr_t va = bias + ph.p_vaddr;
-		if (ph.p_type == PT_LOAD && ph.p_memsz &&
-		    !vma_range_free(&mm->vmas, va & PAGE_MASK, PAGE_ALIGN(va + ph.p_memsz))) {
-			err = -EEXIST;
-			goto out;
-		}
-	}
-	bool first = true;
-	for (unsigned i = 0; i < info.phnum; i++) {
-		Elf64_Phdr ph;
-		elf_phdr_get(phdrs, i, &ph);
-		if (ph.p_type != PT_LOAD)
-			continue;
-		if ((err = load_segment(mm, host_fd, &ph, bias, first)))
-			goto out;
-		first = false;
-	}
 
 	/* The heap starts a page above the image, randomised; a static PIE
 	 * (Linux: "a loader run directly") gets it at ELF_ET_DYN_BASE, out
 	 * of the mmap area. The brk call creates the VMA lazily. */
-	gaddr_t brk = PAGE_ALIGN(bias + info.hi) + PAGE_SIZE;
-	if (info.type == ET_DYN && !info.has_interp)
+	gaddr_t brk = PAGE_ALIGN(prog.bias + info->hi) + PAGE_SIZE;
+	if (info->type == ET_DYN && !info->has_interp)
 		brk = PAGE_ALIGN(ELF_ET_DYN_BASE);
 	mm->start_brk = mm->brk = brk + random_pages(BRK_RND_RANGE);
 
@@ -336,12 +392,12 @@ int exec_load(struct mm *mm, int host_fd, const char *filename,
 	AUX(AT_HWCAP, host.hwcap);
 	AUX(AT_PAGESZ, PAGE_SIZE);
 	AUX(AT_CLKTCK, 100);
-	AUX(AT_PHDR, info.phdr_addr + bias);
+	AUX(AT_PHDR, info->phdr_addr + prog.bias);
 	AUX(AT_PHENT, ELF_PHENT_SIZE);
-	AUX(AT_PHNUM, info.phnum);
-	AUX(AT_BASE, 0);
+	AUX(AT_PHNUM, info->phnum);
+	AUX(AT_BASE, interp.fd >= 0 ? interp.bias : 0);
 	AUX(AT_FLAGS, 0);
-	AUX(AT_ENTRY, info.entry + bias);
+	AUX(AT_ENTRY, info->entry + prog.bias);
 	/* The guest runs as the invoking user. */
 	AUX(AT_UID, getuid());
 	AUX(AT_EUID, geteuid());
@@ -386,11 +442,14 @@ int exec_load(struct mm *mm, int host_fd, const char *filename,
 
 	/* Linux's start_thread(): all other registers zero. */
 	memset(regs, 0, sizeof(*regs));
-	regs->rip = info.entry + bias;
+	regs->rip = interp.fd >= 0 ? interp.bias + interp.info.entry : info->entry + prog.bias;
 	regs->rsp = sp;
 	regs->eflags = 0x202;
 	regs->csgsfs = 0x33 | (0x2bULL << 48); /* cs, gs 0, fs 0, ss */
 out:
-	free(phdrs);
+	free(prog.phdrs);
+	free(interp.phdrs);
+	if (interp.fd >= 0)
+		close(interp.fd);
 	return err;
 }

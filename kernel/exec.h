@@ -1,6 +1,7 @@
 /* Loading a program into a fresh address space and building its initial
- * stack (Linux's load_elf_binary + create_elf_tables), for static x86-64
- * programs: ET_EXEC, and ET_DYN without PT_INTERP (static-pie). */
+ * stack (Linux's load_elf_binary + create_elf_tables), for x86-64
+ * programs: ET_EXEC and ET_DYN, static or with an interpreter (PT_INTERP,
+ * loaded like Linux's load_elf_interp). */
 #ifndef COCOON_EXEC_H
 #define COCOON_EXEC_H
 
@@ -29,8 +30,9 @@ struct mm;
  * Everything that can fail is checked before mm is touched where
  * possible, so a failing execve can drop the new mm and return the error
  * to the still-intact old image: -E2BIG (arguments), -ENOEXEC, -EINVAL,
- * -EIO, -EACCES (the file), -ENOEXEC for a program with PT_INTERP
- * (dynamic linking is not supported yet), or -ENOMEM/-EEXIST/-EPERM from
+ * -EIO, -EACCES (the file); for PT_INTERP the interpreter's lookup
+ * errors (-ENOENT, -EACCES... from fs_open_exec, relative to the cwd) and
+ * -ELIBBAD/-EIO for a bad interpreter; or -ENOMEM/-EEXIST/-EPERM from
  * mapping.
  *
  * Not done here (the caller's part of execve): the point of no return

@@ -31,6 +31,8 @@ int platform_as_create(struct platform_as **out);
 /* Kill the host process without waiting (its threads then trap with
  * TRAP_DEAD). */
 void platform_as_kill(struct platform_as *as);
+/* Whether the host process is still there. */
+bool platform_as_alive(struct platform_as *as);
 /* Kill the host process, wait for it, free everything. */
 void platform_as_destroy(struct platform_as *as);
 /* Queue address-space changes; they reach the host process at the next

@@ -310,6 +310,11 @@ static void *reaper(void *arg)
 	return NULL;
 }
 
+bool platform_as_alive(struct platform_as *as)
+{
+	return as && !as->dead;
+}
+
 void platform_as_kill(struct platform_as *as)
 {
 	if (as && !as->dead)

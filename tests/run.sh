@@ -5,7 +5,7 @@
 #     line is a pass, each "not ok -" line a failure; a binary that crashes
 #     or exits non-zero without a "not ok" line counts as one failure.
 #  2. guest tests: each tests/guest/X.c (built as X.glibc-static and
-#     X.musl-static; X.glibc-dynamic too with COCOON_TEST_DYNAMIC=1) runs
+#     X.musl-static and X.glibc-dynamic; COCOON_TEST_DYNAMIC=0 skips dynamic) runs
 #     natively and under BUILD_DIR/cocoon; stdout and exit status must be
 #     equal (stderr is ignored). A `// RUN: ARGS` line in X.c asks for one
 #     run with those (shell-quoted) arguments; several lines, several runs.
@@ -251,10 +251,10 @@ fi
 
 # ---- 2. guest tests -------------------------------------------------------------
 VARIANTS="glibc-static musl-static"
-if [ "${COCOON_TEST_DYNAMIC:-0}" = 1 ]; then
+if [ "${COCOON_TEST_DYNAMIC:-1}" = 1 ]; then
 	VARIANTS="$VARIANTS glibc-dynamic"
 else
-	note "glibc-dynamic guests skipped (set COCOON_TEST_DYNAMIC=1 to run them)"
+	note "glibc-dynamic guests skipped (COCOON_TEST_DYNAMIC=0)"
 fi
 missing_case() { echo "FAIL $1"; echo "    $2 was not built (make test-programs)"; }
 eval_pair() {   # LABEL BIN ARGSTRING
@@ -302,7 +302,7 @@ env_pair() {  # STDIN LABEL CMD...
 }
 if [ -z "$BB" ]; then
 	note "busybox not found: busybox tests skipped (apt-get install busybox-static)"
-elif [ $bb_static = 0 ] && [ "${COCOON_TEST_DYNAMIC:-0}" != 1 ]; then
+elif [ $bb_static = 0 ] && [ "${COCOON_TEST_DYNAMIC:-1}" != 1 ]; then
 	note "$BB is dynamically linked: busybox tests skipped (install busybox-static)"
 else
 	bb "echo hello" echo hello

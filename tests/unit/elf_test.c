@@ -2,7 +2,10 @@
  * malformed headers give Linux's errors and never crash; real static
  * binaries parse; loads into an mm without a host process produce the
  * Linux stack layout, and busybox started natively from that image (the
- * memory-file pieces mapped at the guest addresses in a child) runs. */
+ * memory-file pieces mapped at the guest addresses in a child) runs.
+ * Programs with an interpreter: a synthetic one in a temporary sandbox
+ * root (and its errors), and the host's ld.so with a real program. */
+#include "fs/fs.h"
 #include "kernel/elf.h"
 #include "kernel/exec.h"
 #include "mm/memfile.h"
@@ -10,7 +13,9 @@
 #include "tests/unit/check.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -538,15 +543,6 @@ static void test_load_synthetic(void)
 	close(fd);
 
 	/* Refusals. */
-	mk_valid(ET_DYN, 0);
-	put_phdr(2, PT_INTERP, PF_R, 0x300, 0x300, 8, 8);
-	strcpy((char *)img + 0x300, "/ld.so");
-	fd = img_fd(IMG_LEN);
-	mm = mm_new(NULL);
-	CHECK_EQ(exec_load(mm, fd, "dyn", argv, envp, &r), -ENOEXEC, "PT_INTERP refused for now");
-	mm_put(mm);
-	close(fd);
-
 	mk_valid(ET_EXEC, 0x1000);
 	fd = img_fd(IMG_LEN);
 	mm = mm_new(NULL);
@@ -560,6 +556,238 @@ static void test_load_synthetic(void)
 	mm = mm_new(NULL);
 	int e = exec_load(mm, fd, "high", argv, envp, &r);
 	CHECK(e == 0 || e == -EEXIST, "segment at the top: loads or collides with the stack");
+	mm_put(mm);
+	close(fd);
+}
+
+
+/* ---- programs with an interpreter ------------------------------------- */
+
+/* Interpreter code at 0x200: write(1, "interp\n", 7), then find AT_ENTRY
+ * in the auxv above the initial sp and jump there (exit 99 if none). */
+static const unsigned char interp_code[] = {
+	0xb8, 0x01, 0x00, 0x00, 0x00, 0xbf, 0x01, 0x00, 0x00, 0x00, 0x48, 0x8d,
+	0x35, 0x3d, 0x00, 0x00, 0x00, 0xba, 0x07, 0x00, 0x00, 0x00, 0x0f, 0x05,
+	0x48, 0x8b, 0x0c, 0x24, 0x48, 0x8d, 0x74, 0xcc, 0x10, 0x48, 0x8b, 0x06,
+	0x48, 0x83, 0xc6, 0x08, 0x48, 0x85, 0xc0, 0x75, 0xf4, 0x48, 0x8b, 0x06,
+	0x48, 0x83, 0xf8, 0x09, 0x74, 0x15, 0x48, 0x83, 0xc6, 0x10, 0x48, 0x85,
+	0xc0, 0x75, 0xee, 0xb8, 0x3c, 0x00, 0x00, 0x00, 0xbf, 0x63, 0x00, 0x00,
+	0x00, 0x0f, 0x05, 0xff, 0x66, 0x08, 0x69, 0x6e, 0x74, 0x65, 0x72, 0x70,
+	0x0a,
+};
+
+static char troot[] = "/tmp/cocoon-elf-test.XXXXXX";
+
+static void put_file(const char *name, const void *data, size_t len, mode_t mode)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/%s", troot, name);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len)
+		CHECK(0, "writing %s", p);
+	fchmod(fd, mode);
+	close(fd);
+}
+
+/* An interpreter in img: one r-x page at `base` (0: ET_DYN) with the code
+ * above; PG bytes. */
+static void mk_interp(uint16_t type, uint64_t base)
+{
+	memset(img, 0, sizeof(img));
+	put_ehdr(type, base + 0x200, 2);
+	put_phdr(0, PT_LOAD, PF_R | PF_X, 0, base, PG, PG);
+	put_phdr(1, PT_GNU_STACK, PF_R | PF_W, 0, 0, 0, 0);
+	memcpy(img + 0x200, interp_code, sizeof(interp_code));
+}
+
+/* A valid program (mk_valid) whose PT_INTERP names path, placed at file
+ * offset 2 * PG with filesz len (default: the string and its NUL). The
+ * file is 3 pages; returns an fd of it. */
+static int prog_with_interp(uint16_t type, const char *path, uint64_t len)
+{
+	mk_valid(type, type == ET_EXEC ? BASE : 0);
+	size_t n = strlen(path) + 1;
+	memcpy(img + 2 * PG, path, MIN(n, PG));
+	put_phdr(2, PT_INTERP, PF_R, 2 * PG, 2 * PG, len ? len : n, len ? len : n);
+	return img_fd(3 * PG);
+}
+
+static uint64_t auxv_get(struct mm *mm, const struct guest_regs *r, uint64_t tag)
+{
+	gaddr_t a = r->rsp + 8 * (peek64(mm, r->rsp) + 2); /* envp */
+	while (peek64(mm, a))
+		a += 8;
+	for (a += 8; peek64(mm, a) != AT_NULL; a += 16)
+		if (peek64(mm, a) == tag)
+			return peek64(mm, a + 8);
+	return 0xdeadbeef;
+}
+
+/* exec_load's error for prog_with_interp(type, path, len), the file cut
+ * to `cut` bytes if non-zero. */
+static int load_err(uint16_t type, const char *path, uint64_t len, off_t cut)
+{
+	char *argv[] = { "prog", NULL }, *envp[] = { NULL };
+	struct guest_regs r;
+	int fd = prog_with_interp(type, path, len);
+	if (cut && ftruncate(fd, cut) != 0)
+		return -1;
+	struct mm *mm = mm_new(NULL);
+	int err = exec_load(mm, fd, "prog", argv, envp, &r);
+	mm_put(mm);
+	close(fd);
+	return err;
+}
+
+static void test_load_interp(void)
+{
+	char *argv[] = { "prog", NULL }, *envp[] = { NULL };
+	struct guest_regs r;
+	char out[64];
+
+	if (!mkdtemp(troot) || fs_init(troot) != 0) {
+		CHECK(0, "temporary sandbox root");
+		return;
+	}
+	mk_interp(ET_DYN, 0);
+	put_file("ld.so", img, PG, 0755);
+	put_file("noexec", img, PG, 0644);
+	mk_interp(ET_REL, 0);
+	put_file("rel", img, PG, 0755);
+	mk_interp(ET_DYN, 0);
+	img[offsetof(Elf64_Ehdr, e_machine)] = EM_386;
+	put_file("i386", img, PG, 0755);
+	mk_interp(ET_DYN, 0);
+	img[EI_CLASS] = ELFCLASS32;
+	put_file("class32", img, PG, 0755);
+	mk_interp(ET_DYN, 0);
+	put_phdr(0, PT_NOTE, PF_R, 0, 0, 0, 0);
+	put_file("noload", img, PG, 0755);
+	mk_interp(ET_EXEC, 0x10000000);
+	put_file("fixed", img, PG, 0755);
+	mk_interp(ET_EXEC, BASE + PG);
+	put_file("overlap", img, PG, 0755);
+	put_file("empty", "", 0, 0755);
+	put_file("short", img, 40, 0755);
+	memset(out, 'x', sizeof(out));
+	put_file("text", out, sizeof(out), 0755);
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/dir", troot);
+	mkdir(dir, 0755);
+
+	/* A PIE and its interpreter. */
+	int fd = prog_with_interp(ET_DYN, "/ld.so", 0);
+	struct mm *mm = mm_new(NULL);
+	CHECK_EQ(exec_load(mm, fd, "prog", argv, envp, &r), 0, "exec_load PIE with interpreter");
+	uint64_t base = auxv_get(mm, &r, AT_BASE), entry = auxv_get(mm, &r, AT_ENTRY);
+	uint64_t bias = auxv_get(mm, &r, AT_PHDR) - 64;
+	struct vma *iv = vma_find(&mm->vmas, base);
+	CHECK(iv && iv->prot == (PROT_READ | PROT_EXEC) && iv->end <= mm->mmap_base && PAGE_ALIGNED(base),
+	      "interpreter mapped r-x below mmap_base (AT_BASE %#lx)", (unsigned long)base);
+	unsigned char m[4];
+	CHECK(peek(mm, base, m, 4) == 0 && !memcmp(m, ELFMAG, 4), "interpreter bytes at AT_BASE");
+	CHECK_EQ(r.rip, base + 0x200, "rip = interpreter entry");
+	CHECK_EQ(entry, bias + 0x200, "AT_ENTRY = the program's entry");
+	CHECK(PAGE_ALIGNED(bias) && bias >= (ELF_ET_DYN_BASE & PAGE_MASK) &&
+	      bias < ELF_ET_DYN_BASE + (1UL << 40), "PIE at ELF_ET_DYN_BASE + random (%#lx)",
+	      (unsigned long)bias);
+	CHECK(mm->brk >= bias + 5 * PG && mm->brk < bias + 5 * PG + (1UL << 30),
+	      "brk a page + random above the PIE");
+	int rc = run_native(mm, &r, out, sizeof(out));
+	if (rc < 0)
+		printf("ok - # skip: guest layout collides with the test process\n");
+	else
+		CHECK(rc == 7 && !strcmp(out, "interp\n"), "interpreter runs, then the program (%d)", rc);
+	mm_put(mm);
+	close(fd);
+
+	/* ET_EXEC program, relative interpreter path (from the cwd, "/"). */
+	fd = prog_with_interp(ET_EXEC, "ld.so", 0);
+	mm = mm_new(NULL);
+	CHECK_EQ(exec_load(mm, fd, "prog", argv, envp, &r), 0, "exec_load ET_EXEC, relative interpreter");
+	CHECK(auxv_get(mm, &r, AT_ENTRY) == BASE + 0x200 && auxv_get(mm, &r, AT_PHDR) == BASE + 64,
+	      "AT_ENTRY, AT_PHDR of the program");
+	CHECK(mm->brk >= BASE + 5 * PG && mm->brk < BASE + 5 * PG + (1UL << 30), "brk above the program");
+	rc = run_native(mm, &r, out, sizeof(out));
+	if (rc >= 0)
+		CHECK(rc == 7 && !strcmp(out, "interp\n"), "ET_EXEC + interpreter runs natively");
+	mm_put(mm);
+	close(fd);
+
+	/* An ET_EXEC interpreter is loaded at its own addresses (Linux), AT_BASE 0. */
+	fd = prog_with_interp(ET_DYN, "/fixed", 0);
+	mm = mm_new(NULL);
+	CHECK_EQ(exec_load(mm, fd, "prog", argv, envp, &r), 0, "ET_EXEC interpreter");
+	CHECK(r.rip == 0x10000200 && auxv_get(mm, &r, AT_BASE) == 0, "at its vaddr, AT_BASE 0");
+	mm_put(mm);
+	close(fd);
+
+	static const struct {
+		const char *path;
+		uint64_t len;
+		off_t cut;
+		int err;
+		const char *what;
+	} errs[] = {
+		{ "/missing", 0, 0, -ENOENT, "interpreter missing" },
+		{ "/noexec", 0, 0, -EACCES, "interpreter not executable (open_exec)" },
+		{ "/dir", 0, 0, -EACCES, "interpreter a directory" },
+		{ "/dir/", 0, 0, -EACCES, "interpreter a directory, with a slash" },
+		{ "/ld.so/", 0, 0, -ENOTDIR, "interpreter with a trailing slash" },
+		{ "", 2, 0, -ENOENT, "empty interpreter path" },
+		{ "/empty", 0, 0, -EIO, "interpreter empty: short header read" },
+		{ "/short", 0, 0, -EIO, "interpreter shorter than an ELF header" },
+		{ "/text", 0, 0, -ELIBBAD, "interpreter not ELF" },
+		{ "/rel", 0, 0, -ELIBBAD, "interpreter ET_REL" },
+		{ "/i386", 0, 0, -ELIBBAD, "interpreter EM_386" },
+		{ "/class32", 0, 0, -ELIBBAD, "interpreter ELFCLASS32" },
+		{ "/noload", 0, 0, -EINVAL, "interpreter without PT_LOAD" },
+		{ "/ld.so", 6, 0, -ENOEXEC, "PT_INTERP not NUL-terminated" },
+		{ "/ld.so", 1, 0, -ENOEXEC, "PT_INTERP of 1 byte" },
+		{ "", 1, 0, -ENOEXEC, "PT_INTERP of just a NUL" },
+		{ "/ld.so", ELF_MAX_INTERP + 1, 0, -ENOEXEC, "PT_INTERP over PATH_MAX" },
+		{ "/ld.so", 0, 2 * PG + 3, -EIO, "PT_INTERP past EOF" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(errs); i++)
+		CHECK_EQ(load_err(ET_DYN, errs[i].path, errs[i].len, errs[i].cut), errs[i].err, "%s",
+			 errs[i].what);
+	CHECK_EQ(load_err(ET_EXEC, "/overlap", 0, 0), -EEXIST, "ET_EXEC interpreter over the program");
+
+	/* A PT_INTERP of exactly PATH_MAX bytes is read; its name is too long. */
+	char *longp = malloc(ELF_MAX_INTERP);
+	memset(longp, 'a', ELF_MAX_INTERP - 1);
+	longp[0] = '/';
+	longp[ELF_MAX_INTERP - 1] = 0;
+	CHECK_EQ(load_err(ET_DYN, longp, 0, 0), -ENAMETOOLONG, "PT_INTERP of PATH_MAX bytes");
+	free(longp);
+
+	snprintf(dir, sizeof(dir), "rm -rf '%s'", troot);
+	if (system(dir))
+		CHECK(0, "removing %s", troot);
+}
+
+/* The host's ld.so and a real dynamic program, run natively from the image. */
+static void test_load_real_dynamic(void)
+{
+	char *argv[] = { "echo", "dynamic", "ok", NULL }, *envp[] = { "LC_ALL=C", NULL };
+	struct guest_regs r;
+	char out[64];
+	int fd = open("/bin/echo", O_RDONLY);
+	if (fd < 0 || fs_init("/") != 0) {
+		printf("ok - # skip: no /bin/echo\n");
+		return;
+	}
+	struct mm *mm = mm_new(NULL);
+	CHECK_EQ(exec_load(mm, fd, "/bin/echo", argv, envp, &r), 0, "exec_load /bin/echo");
+	uint64_t base = auxv_get(mm, &r, AT_BASE);
+	unsigned char m[4];
+	CHECK(base && peek(mm, base, m, 4) == 0 && !memcmp(m, ELFMAG, 4) && r.rip > base,
+	      "ld.so at AT_BASE");
+	int rc = run_native(mm, &r, out, sizeof(out));
+	if (rc < 0)
+		printf("ok - # skip: guest layout collides with the test process\n");
+	else
+		CHECK(rc == 0 && !strcmp(out, "dynamic ok\n"), "ld.so + /bin/echo run natively (%d)", rc);
 	mm_put(mm);
 	close(fd);
 }
@@ -605,6 +833,8 @@ int main(void)
 		test_load_synthetic();
 		test_e2big();
 		test_load_busybox();
+		test_load_interp();
+		test_load_real_dynamic();
 	} else {
 		CHECK(0, "memfile_init");
 	}

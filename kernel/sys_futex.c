@@ -1,0 +1,71 @@
+/* futex while every process has one thread: a wake finds no waiter, and a
+ * wait whose value matches can only end by its timeout (or never, as on
+ * Linux). Real futexes come with threads. */
+#include <time.h>
+#include <linux/futex.h>
+#include "kernel/syscall.h"
+#include "kernel/task.h"
+#include "kernel/ktime.h"
+#include "mm/uaccess.h"
+#include "mm/mm.h"
+#include "platform/platform.h"
+#include <unistd.h>
+
+long sys_futex(const struct sysargs *a)
+{
+	gaddr_t uaddr = a->a[0];
+	int op = (int)a->a[1] & FUTEX_CMD_MASK;
+	uint32_t val;
+
+	if (uaddr & 3)
+		return -EINVAL;
+	switch (op) {
+	case FUTEX_WAKE:
+	case FUTEX_WAKE_BITSET:
+		if (op == FUTEX_WAKE_BITSET && (uint32_t)a->a[5] == 0)
+			return -EINVAL;
+		return 0;
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET: {
+		if (op == FUTEX_WAIT_BITSET && (uint32_t)a->a[5] == 0)
+			return -EINVAL;
+		struct timespec ts;
+		bool timed = a->a[3] != 0;
+		if (timed) {
+			if (copy_from_guest(&ts, a->a[3], sizeof(ts)))
+				return -EFAULT;
+			if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000L)
+				return -EINVAL;
+		}
+		if (copy_from_guest(&val, uaddr, sizeof(val)))
+			return -EFAULT;
+		if (val != (uint32_t)a->a[2])
+			return -EAGAIN;
+		if (!timed) {
+			/* Nothing can wake it: wait until the process is killed. */
+			kdebug("futex wait with no other thread: the guest waits forever");
+			while (platform_as_alive(current->proc->mm->as))
+				sleep(1);
+			return -EINTR;
+		}
+		/* WAIT's timeout is relative; WAIT_BITSET's absolute (monotonic,
+		 * or realtime with FUTEX_CLOCK_REALTIME). */
+		if (op == FUTEX_WAIT) {
+			nanosleep(&ts, NULL);
+		} else {
+			clockid_t clk = ((int)a->a[1] & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+			struct timespec now;
+			ktime_get(clk, &now);
+			int64_t ns = (ts.tv_sec - now.tv_sec) * 1000000000LL + (ts.tv_nsec - now.tv_nsec);
+			if (ns > 0) {
+				struct timespec rel = { ns / 1000000000LL, ns % 1000000000LL };
+				nanosleep(&rel, NULL);
+			}
+		}
+		return -ETIMEDOUT;
+	}
+	default:
+		kdebug("futex operation %d is not supported", op);
+		return -ENOSYS;
+	}
+}
