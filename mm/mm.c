@@ -26,7 +26,7 @@ struct mm *mm_new(struct platform_as *as)
 
 static void free_backing(const struct vma *v, void *ctx)
 {
-	if (v->off != NO_BACKING)
+	if (v->off != NO_BACKING && v->kind != VMA_VVAR)
 		memfile_free(v->off, v->end - v->start);
 }
 
@@ -68,14 +68,52 @@ static int host_map(struct mm *mm, struct vma *v)
 	return platform_as_map(mm->as, v->start, v->end - v->start, v->prot, v->off);
 }
 
+/* Backing of removed VMAs, freed only once the host has unmapped it. */
+struct backing_list {
+	struct { uint64_t off, len; } *v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void collect_backing(const struct vma *v, void *ctx)
+{
+	struct backing_list *l = ctx;
+	if (v->off == NO_BACKING || v->kind == VMA_VVAR)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 8;
+		void *nv = realloc(l->v, cap * sizeof(*l->v));
+		if (!nv) {
+			l->oom = true; /* leak rather than free too early */
+			return;
+		}
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n].off = v->off;
+	l->v[l->n].len = v->end - v->start;
+	l->n++;
+}
+
+/* Unmap [start, end) in the kernel's view and the host's. The memory is
+ * returned to the memory file only after the host process has unmapped it
+ * (or is dead): the guest must never keep a mapping of memory that is
+ * handed out again. */
 static int unmap_range(struct mm *mm, gaddr_t start, gaddr_t end)
 {
 	if (vma_range_free(&mm->vmas, start, end))
 		return 0;
-	int err = vma_remove_range(&mm->vmas, start, end, free_backing, NULL);
-	if (err)
-		return err;
-	return platform_as_unmap(mm->as, start, end - start);
+	struct backing_list freed = { 0 };
+	int err = vma_remove_range(&mm->vmas, start, end, collect_backing, &freed);
+	if (!err)
+		err = platform_as_unmap(mm->as, start, end - start);
+	platform_as_flush(mm->as); /* 0, or the process is dead */
+	for (size_t i = 0; i < freed.n; i++)
+		memfile_free(freed.v[i].off, freed.v[i].len);
+	if (freed.oom)
+		klog("out of memory: some guest memory is not returned");
+	free(freed.v);
+	return err;
 }
 
 /* Choose where [addr, addr+len) goes per mmap's flags; unmaps what
@@ -85,7 +123,7 @@ static long place(struct mm *mm, gaddr_t addr, size_t len, int flags)
 	if (len == 0 || !PAGE_ALIGNED(len) || len > GUEST_TASK_SIZE)
 		return -ENOMEM;
 	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
-		if (addr + len > GUEST_TASK_SIZE || addr + len < addr)
+		if (addr > GUEST_TASK_SIZE - len)
 			return -ENOMEM;
 		if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) &&
 		    !vma_range_free(&mm->vmas, addr, addr + len))
@@ -97,7 +135,7 @@ static long place(struct mm *mm, gaddr_t addr, size_t len, int flags)
 		}
 		return (long)addr;
 	}
-	if (!addr || addr < GUEST_MIN_ADDR || addr + len > GUEST_TASK_SIZE ||
+	if (!addr || addr < GUEST_MIN_ADDR || addr > GUEST_TASK_SIZE - len ||
 	    !vma_range_free(&mm->vmas, addr, addr + len))
 		addr = mm_find_free(mm, len);
 	return addr ? (long)addr : -ENOMEM;
@@ -151,6 +189,8 @@ static uint64_t file_bytes_from(struct file *f, uint64_t pos)
 
 void mm_reload_file_pages(struct vma *v, gaddr_t start, gaddr_t end)
 {
+	if (!v->file || v->off == NO_BACKING)
+		return;
 	uint64_t pos = v->file_off + (start - v->start);
 	uint64_t n = MIN(end - start, file_bytes_from(v->file, pos));
 	if (n && kernel_pread(v->file, memfile_ptr(v->off + (start - v->start)), n, (off_t)pos) < 0)
@@ -228,6 +268,10 @@ long mm_mprotect(struct mm *mm, gaddr_t start, size_t len, int prot)
 			break;
 		}
 		struct vma *v = &mm->vmas.v[i];
+		if (v->kind == VMA_VVAR && (prot & (PROT_WRITE | PROT_EXEC))) {
+			ret = -EACCES; /* Linux: the [vvar] mapping has only VM_MAYREAD */
+			break;
+		}
 		if (v->prot != prot) {
 			v->prot = prot;
 			if (v->off == NO_BACKING && prot != PROT_NONE && v->kind != VMA_FILE) {

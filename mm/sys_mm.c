@@ -153,33 +153,41 @@ long sys_brk(const struct sysargs *a)
  * copied, the same memory-file ranges are mapped at the new place. */
 static long move_range(struct mm *mm, gaddr_t old, size_t len, gaddr_t new)
 {
-	struct vma *pieces = NULL;
-	size_t n = 0;
 	if (vma_split_at(&mm->vmas, old) || vma_split_at(&mm->vmas, old + len))
 		return -ENOMEM;
-	size_t i = vma_index_after(&mm->vmas, old);
-	for (size_t j = i; j < mm->vmas.n && mm->vmas.v[j].start < old + len; j++)
+	size_t i = vma_index_after(&mm->vmas, old), n = 0;
+	while (i + n < mm->vmas.n && mm->vmas.v[i + n].start < old + len)
 		n++;
-	pieces = malloc(n * sizeof(*pieces));
+	struct vma *pieces = malloc(n * sizeof(*pieces));
 	if (!pieces)
 		return -ENOMEM;
+	/* The pieces take over the file references and names: clear them in
+	 * the list so removing it does not drop them. */
 	for (size_t j = 0; j < n; j++) {
 		pieces[j] = mm->vmas.v[i + j];
-		pieces[j].name = NULL;
+		mm->vmas.v[i + j].file = NULL;
+		mm->vmas.v[i + j].name = NULL;
 	}
 	vma_remove_range(&mm->vmas, old, old + len, NULL, NULL);
 	platform_as_unmap(mm->as, old, len);
+	long ret = (long)new;
 	for (size_t j = 0; j < n; j++) {
 		struct vma *v = &pieces[j];
 		v->start = new + (v->start - old);
 		v->end = new + (v->end - old);
-		vma_insert(&mm->vmas, v);
+		if (vma_insert(&mm->vmas, v)) {
+			/* Cannot happen (the target was unmapped); never leak
+			 * backing into nowhere: give it back once unmapped. */
+			kdebug("mremap: lost a piece while moving");
+			ret = -ENOMEM;
+			continue;
+		}
 		if (v->off != NO_BACKING)
 			platform_as_map(mm->as, v->start, v->end - v->start, v->prot, v->off);
 	}
 	vma_merge_around(&mm->vmas, new, new + len);
 	free(pieces);
-	return (long)new;
+	return ret;
 }
 
 /* End of the run of adjacent pieces that Linux would see as v's VMA. */
@@ -215,7 +223,9 @@ long sys_mremap(const struct sysargs *a)
 	if (old + old_len > GUEST_TASK_SIZE || old + old_len < old)
 		return -EFAULT;
 	if (flags & MREMAP_FIXED) {
-		if ((new_addr & ~PAGE_MASK) || new_addr + new_len > GUEST_TASK_SIZE)
+		/* Written so nothing wraps: new_addr + new_len could. */
+		if ((new_addr & ~PAGE_MASK) || new_len > GUEST_TASK_SIZE || new_addr < GUEST_MIN_ADDR ||
+		    new_addr > GUEST_TASK_SIZE - new_len)
 			return -EINVAL;
 		if (new_addr < old + old_len && old < new_addr + new_len)
 			return -EINVAL;
@@ -235,6 +245,10 @@ long sys_mremap(const struct sysargs *a)
 	}
 	struct vma orig = *v;
 	orig.end = run_end;
+	if (orig.kind == VMA_VVAR && new_len > old_len) {
+		ret = -EFAULT; /* Linux: a VM_PFNMAP mapping cannot grow */
+		goto out;
+	}
 	if (flags & MREMAP_FIXED) {
 		mm_munmap(mm, new_addr, new_len);
 		if (old_len > new_len) {
@@ -322,9 +336,10 @@ long sys_madvise(const struct sysargs *a)
 		gaddr_t s = MAX(v->start, start), e = MIN(v->end, end);
 		/* DONTNEED on private memory drops the pages: they read as
 		 * zero afterwards. Punching the hole does exactly that. */
-		if (advice == MADV_DONTNEED && (v->flags & MAP_PRIVATE) && v->off != NO_BACKING) {
+		if (advice == MADV_DONTNEED && (v->flags & MAP_PRIVATE) && v->off != NO_BACKING &&
+		    v->kind != VMA_VVAR) {
 			memfile_zero(v->off + (s - v->start), e - s);
-			if (v->kind == VMA_FILE) /* private file pages show the file again */
+			if (v->kind == VMA_FILE && v->file) /* private file pages show the file again */
 				mm_reload_file_pages(v, s, e);
 		}
 		at = e;

@@ -33,6 +33,10 @@ bool vma_range_free(struct vma_list *l, gaddr_t start, gaddr_t end)
 
 static int grow(struct vma_list *l)
 {
+	/* Like vm.max_map_count: the host has the same limit on the guest
+	 * process, and the kernel's own memory and time stay bounded. */
+	if (l->n >= VMA_MAX)
+		return -ENOMEM;
 	if (l->n < l->cap)
 		return 0;
 	size_t cap = l->cap ? 2 * l->cap : 32;

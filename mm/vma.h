@@ -5,10 +5,14 @@
 #include "kernel/kernel.h"
 
 #define NO_BACKING UINT64_MAX
+#define VMA_MAX 65000 /* below the host's default max_map_count (65530) */
 
 struct file;
 
-enum vma_kind { VMA_ANON, VMA_STACK, VMA_HEAP, VMA_FILE };
+/* VMA_VVAR: the sandbox's [vvar] page (kernel/vdso.c), shared by every
+ * guest: its backing belongs to the kernel (never freed with the VMA) and
+ * it can never be made writable or executable. */
+enum vma_kind { VMA_ANON, VMA_STACK, VMA_HEAP, VMA_FILE, VMA_VVAR };
 
 struct vma {
 	gaddr_t start, end;  /* page aligned, [start, end) */

@@ -4,6 +4,7 @@
 #include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ _Static_assert(offsetof(struct stub_orders, seq) == ORDERS_SEQ, "orders layout")
 _Static_assert(offsetof(struct stub_orders, count) == ORDERS_COUNT, "orders layout");
 _Static_assert(offsetof(struct stub_orders, memfd) == ORDERS_MEMFD, "orders layout");
 _Static_assert(offsetof(struct stub_orders, done_fd) == ORDERS_DONE_FD, "orders layout");
+_Static_assert(offsetof(struct stub_orders, seq_failed) == ORDERS_SEQ_FAILED, "orders layout");
 _Static_assert(offsetof(struct stub_orders, guest_prog) == ORDERS_GUEST_PROG, "orders layout");
 _Static_assert(offsetof(struct stub_orders, ops) == ORDERS_OPS, "orders layout");
 _Static_assert(offsetof(struct stub_orders, ctrl_spin_tsc) == ORDERS_CTRL_SPIN, "orders layout");
@@ -40,6 +42,7 @@ _Static_assert(sizeof(struct stub_mailbox) <= 0x1000, "mailbox size");
 
 extern char __start_cocoon_stub[], __stop_cocoon_stub[];
 void stub_setup(void);
+extern char stub_thread_birth[];
 #ifndef SYS_SECCOMP
 #define SYS_SECCOMP 1 /* si_code of a seccomp SIGSYS */
 #endif
@@ -48,7 +51,9 @@ void stub_setup(void);
 
 struct platform_as {
 	pid_t pid;
+	int pidfd;                   /* signals go here: the pid may be reused */
 	int done_fd;                 /* read end of the completion pipe */
+	uint32_t seq, count;         /* ours: the shared page's copies are not trusted */
 	uint64_t proc_off;           /* memory-file offset of the per-process pages */
 	struct stub_orders *orders;  /* kernel view */
 	struct stub_ack *ack;
@@ -66,6 +71,7 @@ struct platform_thread {
 	uint64_t area_off;
 	char *area;                  /* kernel view of the thread area */
 	struct stub_mailbox *mb;
+	bool mb_ready;               /* mb is set up (for wake_all) */
 	bool born;
 	ucontext_t *uc;              /* kernel view of the trapped frame */
 };
@@ -234,7 +240,9 @@ int platform_as_create(struct platform_as **out)
 		return -errno;
 	}
 	pthread_mutex_lock(&plat.lock);
-	long pid = raw6(SYS_clone, SIGCHLD, 0, 0, 0, 0, 0);
+	/* CLONE_PIDFD: a handle that can never name a recycled pid. */
+	int pidfd = -1;
+	long pid = raw6(SYS_clone, CLONE_PIDFD | SIGCHLD, 0, (long)&pidfd, 0, 0, 0);
 	if (pid == 0)
 		child_start(memfile.fd, pipefd[1], plat.code_off, as->proc_off, rseq_area, rseq_len);
 	close(pipefd[1]);
@@ -246,6 +254,7 @@ int platform_as_create(struct platform_as **out)
 		return (int)pid;
 	}
 	as->done_fd = pipefd[0];
+	as->pidfd = pidfd;
 	as->pid = (pid_t)pid;
 	as->next = plat.list;
 	plat.list = as;
@@ -270,7 +279,7 @@ static void wake_all(struct platform_as *as)
 {
 	for (unsigned i = 0; i < STUB_MAX_THREADS; i++) {
 		struct platform_thread *pt = as->threads[i];
-		if (!pt)
+		if (!pt || !__atomic_load_n(&pt->mb_ready, __ATOMIC_ACQUIRE))
 			continue;
 		__atomic_store_n(&pt->mb->state, MBOX_DEAD, __ATOMIC_RELEASE);
 		futex(&pt->mb->state, FUTEX_WAKE, INT32_MAX, NULL);
@@ -317,31 +326,38 @@ bool platform_as_alive(struct platform_as *as)
 
 void platform_as_kill(struct platform_as *as)
 {
-	if (as && !as->dead)
-		kill(as->pid, SIGKILL);
+	if (as)
+		syscall(SYS_pidfd_send_signal, as->pidfd, SIGKILL, NULL, 0);
+}
+
+/* Kill the host process and wait until it is reaped. */
+static void kill_wait(struct platform_as *as)
+{
+	platform_as_kill(as);
+	pthread_mutex_lock(&plat.lock);
+	while (!as->dead)
+		pthread_cond_wait(&plat.changed, &plat.lock);
+	pthread_mutex_unlock(&plat.lock);
 }
 
 /* For an Oops: no guest outlives the kernel (they also have PDEATHSIG). */
 static void kill_all_guests(void)
 {
 	for (struct platform_as *as = plat.list; as; as = as->next)
-		kill(as->pid, SIGKILL);
+		syscall(SYS_pidfd_send_signal, as->pidfd, SIGKILL, NULL, 0);
 }
 
 void platform_as_destroy(struct platform_as *as)
 {
 	if (!as)
 		return;
-	kill(as->pid, SIGKILL);
-	pthread_mutex_lock(&plat.lock);
-	while (!as->dead)
-		pthread_cond_wait(&plat.changed, &plat.lock);
-	pthread_mutex_unlock(&plat.lock);
+	kill_wait(as);
 	for (unsigned i = 0; i < STUB_MAX_THREADS; i++)
 		if (as->threads[i])
 			platform_thread_destroy(as->threads[i]);
 	memfile_free(as->proc_off, STUB_PROC_SIZE);
 	close(as->done_fd);
+	close(as->pidfd);
 	pthread_mutex_destroy(&as->orders_lock);
 	free(as);
 }
@@ -353,43 +369,60 @@ static int queue(struct platform_as *as, uint32_t kind, gaddr_t addr, size_t len
 	if (!as)
 		return 0;
 	pthread_mutex_lock(&as->orders_lock);
-	if (as->orders->count == STUB_MAX_ORDERS) {
+	if (as->count >= STUB_MAX_ORDERS) {
 		pthread_mutex_unlock(&as->orders_lock);
 		int err = platform_as_flush(as);
 		if (err)
 			return err;
 		pthread_mutex_lock(&as->orders_lock);
 	}
-	as->orders->ops[as->orders->count++] =
+	as->orders->ops[as->count++] =
 		(struct stub_order){ .kind = kind, .prot = (uint32_t)prot, .addr = addr, .len = len, .off = off };
 	pthread_mutex_unlock(&as->orders_lock);
 	return 0;
 }
 
+/* Guest address-space changes must stay below the stub: an order over
+ * the stub's own pages would hand the guest its control thread. */
+static int queue_guest(struct platform_as *as, uint32_t kind, gaddr_t addr, size_t len, int prot,
+		       uint64_t off)
+{
+	if (addr >= STUB_BASE || len > STUB_BASE - addr)
+		kpanic("address-space order outside guest memory: [%#lx, +%#zx)", (unsigned long)addr, len);
+	return queue(as, kind, addr, len, prot, off);
+}
+
 int platform_as_map(struct platform_as *as, gaddr_t addr, size_t len, int prot, uint64_t off)
 {
-	return queue(as, ORDER_MMAP, addr, len, prot, off);
+	return queue_guest(as, ORDER_MMAP, addr, len, prot, off);
 }
 int platform_as_unmap(struct platform_as *as, gaddr_t addr, size_t len)
 {
-	return queue(as, ORDER_MUNMAP, addr, len, 0, 0);
+	return queue_guest(as, ORDER_MUNMAP, addr, len, 0, 0);
 }
 int platform_as_protect(struct platform_as *as, gaddr_t addr, size_t len, int prot)
 {
-	return queue(as, ORDER_MPROTECT, addr, len, prot, 0);
+	return queue_guest(as, ORDER_MPROTECT, addr, len, prot, 0);
 }
 
+/* Send the queued orders and wait until the control thread has carried
+ * them out. An order that fails (the host refused a mapping) leaves the
+ * host process out of step with the kernel's view: the process is killed
+ * (and reaped) before this returns, so no memory it might still map is
+ * reused. Returns 0, or -ESRCH when the process is gone. */
 int platform_as_flush(struct platform_as *as)
 {
 	if (!as)
 		return 0;
 	pthread_mutex_lock(&as->orders_lock);
 	struct stub_orders *o = as->orders;
-	if (o->count == 0 || as->dead) {
+	if (as->count == 0 || as->dead) {
 		pthread_mutex_unlock(&as->orders_lock);
 		return as->dead ? -ESRCH : 0;
 	}
-	uint32_t seq = o->seq + 1;
+	uint32_t seq = ++as->seq & 0x7fffffff;
+	o->count = as->count;
+	o->seq_failed = seq | 0x80000000u;
 	__atomic_store_n(&o->seq, seq, __ATOMIC_SEQ_CST);
 	/* A sleeping control thread needs our CPU more than we do: do not
 	 * spin then. */
@@ -404,6 +437,7 @@ int platform_as_flush(struct platform_as *as)
 	while (__builtin_ia32_rdtsc() < deadline &&
 	       __atomic_load_n(&as->ack->done_seq, __ATOMIC_ACQUIRE) != seq && !as->dead)
 		__builtin_ia32_pause();
+	bool failed = false;
 	for (;;) {
 		struct pollfd pfd = { as->done_fd, POLLIN, 0 };
 		int n = poll(&pfd, 1, 20);
@@ -415,21 +449,21 @@ int platform_as_flush(struct platform_as *as)
 		ssize_t r = n > 0 ? read(as->done_fd, &got, sizeof(got)) : -1;
 		if (r == 0 || as->dead) /* the process is gone */
 			break;
-		if (r == (ssize_t)sizeof(got) && got == seq)
+		if (r == (ssize_t)sizeof(got) && (got & 0x7fffffff) == seq) {
+			failed = got != seq;
 			break;
+		}
 		if (r < 0 && errno != EINTR && errno != EAGAIN)
 			kpanic("reading the completion pipe: %s", strerror(errno));
 	}
-	o->count = 0;
-	int64_t err = as->ack->first_error;
+	as->count = 0;
 	pthread_mutex_unlock(&as->orders_lock);
-	if (as->dead)
-		return -ESRCH;
-	if (err) {
-		kdebug("control thread: an order failed with %lld", (long long)err);
-		return (int)err;
+	if (failed) {
+		klog("pid %d: the host refused an address-space change (%lld); killing the guest", as->pid,
+		     (long long)as->ack->first_error);
+		kill_wait(as);
 	}
-	return 0;
+	return as->dead ? -ESRCH : 0;
 }
 
 /* ---- threads --------------------------------------------------------- */
@@ -448,12 +482,14 @@ int platform_thread_create(struct platform_as *as, struct platform_thread **out)
 		free(pt);
 		return -EAGAIN;
 	}
-	as->threads[slot] = pt;
+	as->threads[slot] = pt; /* reserved; wake_all skips it until born */
 	pthread_mutex_unlock(&plat.lock);
 
 	int64_t off = memfile_alloc(STUB_AREA_SIZE);
 	if (off < 0) {
+		pthread_mutex_lock(&plat.lock);
 		as->threads[slot] = NULL;
+		pthread_mutex_unlock(&plat.lock);
 		free(pt);
 		return (int)off;
 	}
@@ -472,10 +508,11 @@ int platform_thread_create(struct platform_as *as, struct platform_thread **out)
 	pt->mb->spin_tsc = plat.spin_reply;
 	pt->mb->has_fsgsbase = plat.fsgsbase;
 
-	int err = platform_as_map(as, area, AREA_MBOX_OFF, PROT_READ, pt->area_off);
+	__atomic_store_n(&pt->mb_ready, true, __ATOMIC_RELEASE);
+	int err = queue(as, ORDER_MMAP, area, AREA_MBOX_OFF, PROT_READ, pt->area_off);
 	if (!err)
-		err = platform_as_map(as, area + AREA_MBOX_OFF, STUB_AREA_SIZE - AREA_MBOX_OFF,
-				      PROT_READ | PROT_WRITE, pt->area_off + AREA_MBOX_OFF);
+		err = queue(as, ORDER_MMAP, area + AREA_MBOX_OFF, STUB_AREA_SIZE - AREA_MBOX_OFF,
+			    PROT_READ | PROT_WRITE, pt->area_off + AREA_MBOX_OFF);
 	if (!err)
 		err = queue(as, ORDER_CLONE_THREAD, area, 0, 0, 0);
 	if (!err)
@@ -506,7 +543,9 @@ static void wait_trap(struct platform_thread *pt)
 	uint64_t deadline = __builtin_ia32_rdtsc() + plat.spin_trap;
 	for (;;) {
 		uint32_t s = __atomic_load_n(state, __ATOMIC_ACQUIRE);
-		if (s == MBOX_TRAPPED || s == MBOX_TRAPPED_GSLEEP || s == MBOX_DEAD)
+		/* TRAPPED, TRAPPED_GSLEEP, DEAD, or a value only a guest could
+		 * have written: the caller sorts them out, we must not spin. */
+		if (s >= MBOX_TRAPPED)
 			return;
 		if (__builtin_ia32_rdtsc() < deadline) {
 			__builtin_ia32_pause();
@@ -562,37 +601,52 @@ static void reset_fpstate(struct platform_thread *pt, ucontext_t *uc)
 	}
 }
 
+/* The host process is gone: say so. */
+static int report_dead(struct platform_thread *pt, struct trap *out)
+{
+	out->kind = TRAP_DEAD;
+	out->host_status = pt->as->host_status;
+	return 0;
+}
+
+/* The first trap of a new thread must be its birth: the ud2 at
+ * stub_thread_birth. Anything else (a sibling thread scribbling on its
+ * mailbox, a signal before its filter was on) kills the process. */
+static bool take_birth(struct platform_thread *pt)
+{
+	wait_trap(pt);
+	if (pt->as->dead)
+		return false;
+	ucontext_t *uc = trapped_frame(pt);
+	uint64_t signo = __atomic_load_n(&pt->mb->signo, __ATOMIC_RELAXED);
+	if (!uc || signo != SIGILL || (uint64_t)uc->uc_mcontext.gregs[REG_RIP] != STUB_ADDR(stub_thread_birth)) {
+		klog("pid %d: a guest thread was not born cleanly; killing the guest", pt->as->pid);
+		kill_wait(pt->as);
+		return false;
+	}
+	pt->uc = uc;
+	reset_fpstate(pt, uc);
+	pt->born = true;
+	return true;
+}
+
 int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_fs, uint64_t fs_base,
 		 struct trap *out)
 {
-	int err = platform_as_flush(pt->as);
-	if (err && err != -ESRCH)
-		return err;
-	if (!pt->born) {
-		wait_trap(pt);
-		if (pt->mb->state != MBOX_DEAD) {
-			pt->uc = trapped_frame(pt);
-			if (!pt->uc)
-				kpanic("stub reported a bad frame at thread birth");
-			reset_fpstate(pt, pt->uc);
-			pt->born = true;
-		}
+	/* Decisions use the kernel's own `dead`, never the mailbox state,
+	 * which the guest can write. */
+	if (platform_as_flush(pt->as) || (!pt->born && !take_birth(pt)))
+		return report_dead(pt, out);
+	memcpy(pt->uc->uc_mcontext.gregs, regs, offsetof(struct guest_regs, csgsfs));
+	if (*set_fs) {
+		pt->mb->fs_base = fs_base;
+		pt->mb->set_fs = 1;
+		*set_fs = false;
 	}
-	if (pt->mb->state != MBOX_DEAD) {
-		memcpy(pt->uc->uc_mcontext.gregs, regs, offsetof(struct guest_regs, csgsfs));
-		if (*set_fs) {
-			pt->mb->fs_base = fs_base;
-			pt->mb->set_fs = 1;
-			*set_fs = false;
-		}
-		reply(pt);
-		wait_trap(pt);
-	}
-	if (pt->mb->state == MBOX_DEAD) {
-		out->kind = TRAP_DEAD;
-		out->host_status = pt->as->host_status;
-		return 0;
-	}
+	reply(pt);
+	wait_trap(pt);
+	if (pt->as->dead)
+		return report_dead(pt, out);
 
 	pt->uc = trapped_frame(pt);
 	if (!pt->uc) { /* the guest scribbled on its mailbox */

@@ -135,6 +135,9 @@ stub_control_loop:
 .Lresult:
 	cmp $-4095, %rax
 	jb .Lnext
+	/* Remember the failure in r14's high half (the next batch's
+	 * `mov %eax, %r14d` clears it); the ack page only gets a hint. */
+	bts $32, %r14
 	cmpq $0, ACK_FIRST_ERROR(%r13)
 	jne .Lnext
 	mov %rax, ACK_FIRST_ERROR(%r13)
@@ -146,9 +149,12 @@ stub_control_loop:
 	/* The hint for a spinning kernel, then the real completion: the
 	 * batch's number, written from the read-only page. */
 	mov %r14d, ACK_DONE_SEQ(%r13)
-	mov $SYS_write, %eax
-	mov ORDERS_DONE_FD(%r12), %edi
 	lea ORDERS_SEQ(%r12), %rsi
+	bt $32, %r14
+	jnc 1f
+	lea ORDERS_SEQ_FAILED(%r12), %rsi
+1:	mov $SYS_write, %eax
+	mov ORDERS_DONE_FD(%r12), %edi
 	mov $4, %edx
 	syscall
 	jmp .Lwait

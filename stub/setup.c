@@ -33,12 +33,16 @@ STUB_FN _Noreturn void stub_setup(void)
 		stub_syscall(SYS_exit_group, 4, 0, 0, 0, 0, 0);
 	/* No host file descriptors but the memory file and the completion
 	 * pipe (the kernel placed them at fds 0 and 1). */
-	stub_syscall(SYS_close_range, 2, ~0U, 0, 0, 0, 0);
+	if (stub_syscall(SYS_close_range, 2, ~0U, 0, 0, 0, 0) != 0)
+		stub_syscall(SYS_exit_group, 5, 0, 0, 0, 0, 0);
 
 	stub_syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0);
 	if (stub_syscall(SYS_getppid, 0, 0, 0, 0, 0, 0) != o->kernel_pid)
 		stub_syscall(SYS_exit_group, 1, 0, 0, 0, 0, 0);
 	stub_syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
+	/* No host core dumps of guest memory (a guest can kill itself from
+	 * inside the stub), and no ptrace by other host processes. */
+	stub_syscall(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0, 0);
 
 	/* Handlers block every signal while they run; the frame goes on the
 	 * thread's alternate stack (its stub area). */

@@ -87,7 +87,7 @@ struct stub_orders {
 	uint32_t memfd;         /* the memory file's fd in the guest process */
 	uint32_t kernel_pid;    /* host pid of cocoon, to detect its death */
 	uint32_t done_fd;       /* write end of the completion pipe */
-	uint32_t pad2;
+	uint32_t seq_failed;    /* what the pipe gets if an order failed */
 	/* seccomp programs (struct sock_fprog: len, pad, pointer) */
 	struct { uint16_t len; uint16_t pad[3]; uint64_t filter; } ctrl_prog, guest_prog;
 	uint64_t all_mask;
@@ -116,6 +116,7 @@ struct stub_ack {
 #define ORDERS_COUNT      4
 #define ORDERS_MEMFD      8
 #define ORDERS_DONE_FD    16
+#define ORDERS_SEQ_FAILED 20
 #define ORDERS_GUEST_PROG 40
 #define ORDERS_CTRL_SPIN  64
 #define ORDERS_OPS        2120
