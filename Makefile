@@ -56,6 +56,37 @@ $(BUILD)/stub.check: $(SOBJ) tools/check-stub.sh
 	sh tools/check-stub.sh $(SOBJ)
 	@touch $@
 
+# ---- the vDSO -----------------------------------------------------------
+# vdso/ is linked into a shared object of its own (vdso/vdso.lds and the
+# version script vdso/vdso.map), checked by vdso/check.sh, stripped, and
+# embedded in cocoon by kernel/vdso.c (.incbin). vdso/gen-syms.sh tells
+# the kernel where each implementation is in it. No sanitizers, no stack
+# protector: it runs in guests, without libc.
+VDSO_SRC := $(wildcard vdso/*.c vdso/*.S)
+VDSO_OBJ := $(addprefix $(BUILD)/,$(addsuffix .o,$(basename $(VDSO_SRC))))
+VDSO_CFLAGS := -std=gnu17 -O2 $(WARN) -I. -fPIC -ffreestanding -fno-builtin \
+	-fno-stack-protector -fcf-protection=none -fno-sanitize=all -fvisibility=hidden \
+	-fasynchronous-unwind-tables -fno-common
+VDSO_LDFLAGS := -shared -nostdlib -Wl,-T,vdso/vdso.lds -Wl,--version-script=vdso/vdso.map \
+	-Wl,-soname=linux-vdso.so.1 -Wl,--hash-style=both -Wl,--eh-frame-hdr -Wl,-Bsymbolic \
+	-Wl,--no-undefined -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack -Wl,--build-id=sha1
+
+$(BUILD)/vdso/%.o: vdso/%.c $(wildcard vdso/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(VDSO_CFLAGS) -c -o $@ $<
+$(BUILD)/vdso/%.o: vdso/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(VDSO_CFLAGS) -c -o $@ $<
+$(BUILD)/vdso/vdso.dbg.so: $(VDSO_OBJ) vdso/vdso.lds vdso/vdso.map
+	$(CC) $(VDSO_CFLAGS) $(VDSO_LDFLAGS) -o $@ $(VDSO_OBJ)
+$(BUILD)/vdso/vdso.so: $(BUILD)/vdso/vdso.dbg.so vdso/check.sh
+	objcopy --strip-all --remove-section=.comment $< $@
+	sh vdso/check.sh $@ || { rm -f $@; false; }
+$(BUILD)/vdso/vdso-syms.h: $(BUILD)/vdso/vdso.dbg.so vdso/gen-syms.sh
+	sh vdso/gen-syms.sh $< > $@.tmp && mv $@.tmp $@
+$(BUILD)/kernel/vdso.o: $(BUILD)/vdso/vdso.so $(BUILD)/vdso/vdso-syms.h
+$(BUILD)/kernel/vdso.o: CFLAGS += -I$(BUILD)/vdso -DVDSO_IMAGE_PATH='"$(BUILD)/vdso/vdso.so"'
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANFLAGS) -MMD -MP -c -o $@ $<
@@ -71,6 +102,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBOBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $< $(LIBOBJ)
+$(UNIT_BIN): CFLAGS += -I$(BUILD)/vdso
 
 GUEST_SRC := $(wildcard tests/guest/*.c)
 GUEST_BIN := $(patsubst tests/guest/%.c,$(BUILD)/tests/guest/%.glibc-static,$(GUEST_SRC)) \

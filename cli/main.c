@@ -11,6 +11,8 @@
 #include "kernel/syscall.h"
 #include "kernel/task.h"
 #include "kernel/limits.h"
+#include "kernel/ktime.h"
+#include "kernel/vdso.h"
 #include "fs/fs.h"
 #include "mm/memfile.h"
 #include "platform/platform.h"
@@ -40,6 +42,13 @@ static const char run_usage[] =
 	"  --root DIR   host directory the guest sees as / (default /), read-only\n"
 	"  --debug      log unimplemented system calls and guest faults to stderr\n"
 	"  --trace      log every system call, its arguments and result to stderr\n"
+	"  --time-offset=SECONDS  the guest's wall clock (CLOCK_REALTIME) is the\n"
+	"               host's plus SECONDS (may be negative or fractional)\n"
+	"  --time=@EPOCH  the guest's wall clock starts at EPOCH (seconds since\n"
+	"               1970) and runs from there\n"
+	"  --vdso=MODE  how the vDSO reads clocks: auto (default), rdtscp, lfence,\n"
+	"               or syscall (every call traps; the kernel then uses the\n"
+	"               host's clocks instead of the TSC)\n"
 	"  -h, --help   show this help\n";
 
 static _Noreturn void usage_error(const char *fmt, const char *arg)
@@ -65,16 +74,47 @@ static int print_syscalls(void)
 	return 0;
 }
 
+/* [-]SECONDS[.FRACTION] in nanoseconds; false if malformed or too large. */
+static bool parse_seconds(const char *s, int64_t *ns)
+{
+	bool neg = *s == '-';
+	s += neg || *s == '+';
+	if (*s < '0' || *s > '9')
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long sec = strtoull(s, &end, 10);
+	if (errno || sec > (unsigned long long)INT64_MAX / 1000000000 - 1)
+		return false;
+	int64_t frac = 0, scale = 1000000000;
+	if (*end == '.') {
+		for (end++; *end >= '0' && *end <= '9' && scale > 1; end++) {
+			scale /= 10;
+			frac += scale * (*end - '0');
+		}
+	}
+	if (*end)
+		return false; /* junk, or more than nine decimals */
+	*ns = (int64_t)sec * 1000000000 + frac;
+	if (neg)
+		*ns = -*ns;
+	return true;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "root", required_argument, NULL, 'r' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "trace", no_argument, NULL, 't' },
+		{ "time-offset", required_argument, NULL, 'o' },
+		{ "time", required_argument, NULL, 'T' },
+		{ "vdso", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
+	int64_t ns;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -82,6 +122,20 @@ static int cmd_run(int argc, char **argv)
 		case 'r': cocoon_config.root = optarg; break;
 		case 'd': cocoon_config.debug = true; break;
 		case 't': cocoon_config.trace = true; break;
+		case 'o':
+			if (!parse_seconds(optarg, &ns))
+				usage_error("run: --time-offset wants seconds, not '%s'", optarg);
+			ktime_set_realtime_offset(ns);
+			break;
+		case 'T':
+			if (optarg[0] != '@' || optarg[1] == '-' || !parse_seconds(optarg + 1, &ns))
+				usage_error("run: --time wants @SECONDS since 1970, not '%s'", optarg);
+			ktime_set_realtime(ns);
+			break;
+		case 'v':
+			if (vdso_set_mode(optarg))
+				usage_error("run: --vdso wants auto, rdtscp, lfence or syscall, not '%s'", optarg);
+			break;
 		case 'h': fputs(run_usage, stdout); return 0;
 		default:
 			if (optopt)
@@ -109,6 +163,17 @@ static int cmd_run(int argc, char **argv)
 		err = platform_init();
 	if (err) {
 		fprintf(stderr, "cocoon: cannot set up the sandbox: %s\n", strerror(-err));
+		return 2;
+	}
+	if (ktime_init()) {
+		fprintf(stderr, "cocoon: --time, --time-offset: the guest's wall clock would be out of range "
+				"(before 1970 or after 2252)\n");
+		return 2;
+	}
+	err = vdso_init();
+	if (err) {
+		fprintf(stderr, "cocoon: cannot set up the vDSO: %s\n",
+			err == -EINVAL ? "this CPU cannot read the clock that way (--vdso)" : strerror(-err));
 		return 2;
 	}
 	err = fs_init(cocoon_config.root);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "kernel/elf.h"
 #include "kernel/exec.h"
+#include "kernel/vdso.h"
 #include "fs/fs.h"
 #include "mm/mm.h"
 
@@ -370,9 +371,14 @@ int exec_load(struct mm *mm, int host_fd, const char *filename,
 		brk = PAGE_ALIGN(ELF_ET_DYN_BASE);
 	mm->start_brk = mm->brk = brk + random_pages(BRK_RND_RANGE);
 
-	/* TODO(vdso): map the vDSO here (after the program, like Linux's
-	 * arch_setup_additional_pages) and put AT_SYSINFO_EHDR first in
-	 * the auxv below. */
+	/* The vDSO, after its [vvar] page, in the mmap area once the program
+	 * and its interpreter are in place (Linux's
+	 * arch_setup_additional_pages); its address leads the auxv. */
+	long vdso = vdso_map(mm);
+	if (vdso < 0) {
+		err = (int)vdso;
+		goto out;
+	}
 
 	/* The initial stack, top down (guide section 8). */
 	gaddr_t p = stack_top - 8;              /* the NULL word */
@@ -387,7 +393,7 @@ int exec_load(struct mm *mm, int host_fd, const char *filename,
 	uint64_t auxv[2 * 24];
 	unsigned na = 0;
 #define AUX(tag, val) do { auxv[na++] = (tag); auxv[na++] = (val); } while (0)
-	/* AT_SYSINFO_EHDR (33) goes here once there is a vDSO. */
+	AUX(AT_SYSINFO_EHDR, (uint64_t)vdso);
 	AUX(AT_MINSIGSTKSZ, host.minsigstksz);
 	AUX(AT_HWCAP, host.hwcap);
 	AUX(AT_PAGESZ, PAGE_SIZE);

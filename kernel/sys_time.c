@@ -1,9 +1,10 @@
-/* Clocks and sleeps: the ktime layer (kernel/ktime.h) and clock_gettime,
+/* Clocks and sleeps: guest clock ids (kernel/ktime.h) and clock_gettime,
  * clock_getres, gettimeofday, time, nanosleep, clock_nanosleep.
  *
- * Guest clocks are the host's for now. A sleep blocks the calling kernel
+ * The fixed clocks are the sandbox's (kernel/ktime.c, the vDSO's clock);
+ * the CPU-time clocks are the host's. A sleep blocks the calling kernel
  * thread on the host, which is the design (one kernel thread per guest
- * thread). */
+ * thread), until the guest's clock reaches the deadline. */
 #include <sys/resource.h>
 #include <time.h>
 #include "kernel/ktime.h"
@@ -30,45 +31,42 @@ enum nsleep_kind {
 	NS_INVAL,  /* the caller's own thread CPU clock: EINVAL */
 };
 
-/* A guest clock resolved to host clocks. */
+/* A guest clock resolved to the sandbox's clocks (or, for CPU time, the
+ * host's). Absolute deadlines are on `read`, which the host waits on too
+ * (the sandbox's REALTIME, MONOTONIC, BOOTTIME and TAI follow the host's
+ * clocks of the same name). */
 struct gclock {
 	bool ok;
 	int8_t cpu;           /* -1, or which CPU time (CPUCLOCK_*) */
 	uint8_t nsleep;       /* enum nsleep_kind */
-	clockid_t read;       /* host clock read for it */
-	clockid_t wait;       /* host clock an absolute deadline is waited on */
-	clockid_t rel;        /* host clock a relative sleep is measured on */
+	clockid_t read;       /* sandbox clock read for it (host clock for CPU time) */
+	clockid_t rel;        /* sandbox clock a relative sleep is measured on */
+	clockid_t probe;      /* host clock that must exist first (alarms), or -1 */
 };
 
-#define CLK(r, w, l, ns) { true, -1, ns, r, w, l }
+#define CLK(r, l, ns) { true, -1, ns, r, l, -1 }
+#define ALARM(r, id) { true, -1, NS_ALARM, r, r, id }
 static const struct gclock fixed_clocks[] = {
 	/* Relative REALTIME sleeps run on MONOTONIC, as Linux's hrtimers do. */
-	[CLOCK_REALTIME] = CLK(CLOCK_REALTIME, CLOCK_REALTIME, CLOCK_MONOTONIC, NS_HOST),
-	[CLOCK_MONOTONIC] = CLK(CLOCK_MONOTONIC, CLOCK_MONOTONIC, CLOCK_MONOTONIC, NS_HOST),
+	[CLOCK_REALTIME] = CLK(CLOCK_REALTIME, CLOCK_MONOTONIC, NS_HOST),
+	[CLOCK_MONOTONIC] = CLK(CLOCK_MONOTONIC, CLOCK_MONOTONIC, NS_HOST),
 	[CLOCK_PROCESS_CPUTIME_ID] = { true, CPUCLOCK_SCHED, NS_CPU, CLOCK_PROCESS_CPUTIME_ID,
-				       CLOCK_PROCESS_CPUTIME_ID, CLOCK_PROCESS_CPUTIME_ID },
+				       CLOCK_PROCESS_CPUTIME_ID, -1 },
 	/* Linux's static thread clock has no nsleep at all: EOPNOTSUPP. */
 	[CLOCK_THREAD_CPUTIME_ID] = { true, CPUCLOCK_SCHED, NS_NONE, CLOCK_THREAD_CPUTIME_ID,
-				      CLOCK_THREAD_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID },
-	[CLOCK_MONOTONIC_RAW] = CLK(CLOCK_MONOTONIC_RAW, 0, 0, NS_NONE),
-	[CLOCK_REALTIME_COARSE] = CLK(CLOCK_REALTIME_COARSE, 0, 0, NS_NONE),
-	[CLOCK_MONOTONIC_COARSE] = CLK(CLOCK_MONOTONIC_COARSE, 0, 0, NS_NONE),
-	[CLOCK_BOOTTIME] = CLK(CLOCK_BOOTTIME, CLOCK_BOOTTIME, CLOCK_BOOTTIME, NS_HOST),
-	/* Alarm clocks read like the host's (EINVAL when it has no RTC); their
-	 * sleeps run on the plain clocks: a sandbox must not wake the host. */
-	[CLOCK_REALTIME_ALARM] = CLK(CLOCK_REALTIME_ALARM, CLOCK_REALTIME, CLOCK_REALTIME, NS_ALARM),
-	[CLOCK_BOOTTIME_ALARM] = CLK(CLOCK_BOOTTIME_ALARM, CLOCK_BOOTTIME, CLOCK_BOOTTIME, NS_ALARM),
+				      CLOCK_THREAD_CPUTIME_ID, -1 },
+	[CLOCK_MONOTONIC_RAW] = CLK(CLOCK_MONOTONIC_RAW, 0, NS_NONE),
+	[CLOCK_REALTIME_COARSE] = CLK(CLOCK_REALTIME_COARSE, 0, NS_NONE),
+	[CLOCK_MONOTONIC_COARSE] = CLK(CLOCK_MONOTONIC_COARSE, 0, NS_NONE),
+	[CLOCK_BOOTTIME] = CLK(CLOCK_BOOTTIME, CLOCK_BOOTTIME, NS_HOST),
+	/* Alarm clocks read like the plain ones once the host has them (EINVAL
+	 * when it has no RTC); their sleeps run on the plain clocks too: a
+	 * sandbox must not wake the host. */
+	[CLOCK_REALTIME_ALARM] = ALARM(CLOCK_REALTIME, CLOCK_REALTIME_ALARM),
+	[CLOCK_BOOTTIME_ALARM] = ALARM(CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM),
 	/* 10 was CLOCK_SGI_CYCLE: invalid. */
-	[CLOCK_TAI] = CLK(CLOCK_TAI, CLOCK_TAI, CLOCK_TAI, NS_HOST),
+	[CLOCK_TAI] = CLK(CLOCK_TAI, CLOCK_TAI, NS_HOST),
 };
-
-/* The only place the guest's time departs from the host's: nanoseconds
- * added to host clock `host` (0 until the sandbox gets its own clock). */
-static int64_t clock_offset_ns(clockid_t host)
-{
-	(void)host;
-	return 0;
-}
 
 /* Nanoseconds, wide enough for any timespec and its sums. */
 typedef __int128 kns_t;
@@ -112,7 +110,7 @@ static int clock_resolve(clockid_t id, struct gclock *c)
 	if (!self)
 		return -EINVAL;
 	clockid_t h = thread ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID;
-	*c = (struct gclock){ true, (int8_t)which, thread ? NS_INVAL : NS_CPU, h, h, h };
+	*c = (struct gclock){ true, (int8_t)which, thread ? NS_INVAL : NS_CPU, h, h, -1 };
 	return 0;
 }
 
@@ -128,10 +126,11 @@ static int gclock_read(const struct gclock *c, struct timespec *ts)
 		ts->tv_nsec = ru.ru_utime.tv_usec * 1000;
 		return 0;
 	}
-	if (clock_gettime(c->read, ts) != 0)
+	if (c->cpu >= 0)
+		return clock_gettime(c->read, ts) == 0 ? 0 : -EINVAL;
+	if (c->probe >= 0 && clock_gettime(c->probe, ts) != 0)
 		return -EINVAL; /* an alarm clock on a host without an RTC */
-	if (c->cpu < 0)
-		*ts = ns_ts(ts_ns(ts) + clock_offset_ns(c->read));
+	*ts = ns_ts(ktime_sandbox_ns(c->read));
 	return 0;
 }
 
@@ -170,7 +169,10 @@ int ktime_getres(clockid_t clk, struct timespec *ts)
 		*ts = (struct timespec){ 0, c.cpu == CPUCLOCK_SCHED ? 1 : (NSEC_PER_SEC + hz - 1) / hz };
 		return 0;
 	}
-	return clock_getres(c.read, ts) == 0 ? 0 : -EINVAL;
+	if (c.probe >= 0)
+		return clock_getres(c.probe, ts) == 0 ? 0 : -EINVAL;
+	*ts = (struct timespec){ 0, ktime_res_ns(c.read) };
+	return 0;
 }
 
 int ktime_to_host(clockid_t clk, const struct timespec *guest, clockid_t *host_clk,
@@ -182,8 +184,8 @@ int ktime_to_host(clockid_t clk, const struct timespec *guest, clockid_t *host_c
 		return err;
 	if (c.cpu >= 0 || c.nsleep == NS_NONE)
 		return -EINVAL;
-	*host_clk = c.wait;
-	*host = ns_ts(ts_ns(guest) - clock_offset_ns(c.read));
+	*host_clk = c.read;
+	*host = ns_ts(ts_ns(guest) - ktime_host_offset_ns(c.read, c.read));
 	return 0;
 }
 
@@ -222,24 +224,17 @@ static long get_request(gaddr_t addr, struct timespec *ts)
  * then an interrupted wait simply resumes. */
 static long host_sleep(const struct gclock *c, bool abs, const struct timespec *req)
 {
-	clockid_t hc;
-	struct timespec deadline;
-	if (abs) {
-		hc = c->wait;
-		deadline = ns_ts(ts_ns(req) - clock_offset_ns(c->read));
-	} else {
-		/* A deadline on the host clock, so resuming after an
-		 * interruption does not restart the whole interval. */
-		struct timespec now;
-		hc = c->rel;
-		clock_gettime(hc, &now);
-		deadline = ns_ts(ts_ns(&now) + ts_ns(req));
-	}
+	/* A deadline on a sandbox clock, so resuming after an interruption
+	 * does not restart the whole interval; the host waits on its clock of
+	 * the same name, and again if the two drifted apart meanwhile. */
+	clockid_t on = abs ? c->read : c->rel;
+	kns_t deadline = ts_ns(req) + (abs ? 0 : ktime_sandbox_ns(on));
 	for (;;) {
-		int e = clock_nanosleep(hc, TIMER_ABSTIME, &deadline, NULL);
-		if (e == 0)
+		if (ktime_sandbox_ns(on) >= deadline)
 			return 0;
-		if (e != EINTR)
+		struct timespec host = ns_ts(deadline - ktime_host_offset_ns(on, on));
+		int e = clock_nanosleep(on, TIMER_ABSTIME, &host, NULL);
+		if (e && e != EINTR)
 			return -e;
 	}
 }
@@ -271,7 +266,7 @@ static long do_nsleep(const struct gclock *c, int flags, const struct timespec *
 	case NS_CPU:
 		return cpu_sleep(c, abs, req);
 	case NS_ALARM:
-		if (clock_getres(c->read, &r) != 0)
+		if (clock_getres(c->probe, &r) != 0)
 			return -EOPNOTSUPP; /* no RTC on the host */
 		if (flags & ~TIMER_ABSTIME)
 			return -EINVAL;
@@ -321,10 +316,12 @@ long sys_gettimeofday(const struct sysargs *a)
 	return 0;
 }
 
+/* Linux's time() is the second of the last tick (the coarse clock), as
+ * the vDSO's is. */
 long sys_time(const struct sysargs *a)
 {
 	struct timespec ts;
-	ktime_get(CLOCK_REALTIME, &ts);
+	ktime_get(CLOCK_REALTIME_COARSE, &ts);
 	int64_t t = ts.tv_sec;
 	if (a->a[0] && copy_to_guest(a->a[0], &t, sizeof t))
 		return -EFAULT;

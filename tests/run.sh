@@ -397,6 +397,14 @@ submit "cli: --help" cli_case "--help" 0 nonempty --help
 submit "cli: run --debug" cli_case "run --debug" 0 "stdout=hello, world" run --debug -- "$HELLO"
 submit "cli: run --trace" cli_case "run --trace" 0 "stdout=hello, world" run --trace -- "$HELLO"
 submit "cli: run --root" cli_case "run --root" 0 "stdout=hello, world" run --root "$BUILD/tests/guest" -- /hello.glibc-static
+submit "cli: run --vdso=syscall" cli_case "run --vdso=syscall" 0 "stdout=hello, world" run --vdso=syscall -- "$HELLO"
+submit "cli: run --vdso=bogus" cli_case "run --vdso=bogus" 2 oneline run --vdso=bogus -- "$HELLO"
+submit "cli: run --time-offset=x" cli_case "run --time-offset=x" 2 oneline run --time-offset=x -- "$HELLO"
+submit "cli: run --time without @" cli_case "run --time without @" 2 oneline run --time=1000 -- "$HELLO"
+submit "cli: run --time-offset before 1970" cli_case "run --time-offset before 1970" 2 oneline run --time-offset=-9000000000 -- "$HELLO"
+if [ -n "$BB" ]; then
+	submit "cli: run --time=@EPOCH" cli_case "run --time=@EPOCH" 0 "stdout=1000000000" run --time=@1000000000 -- "$BB" date -u +%s
+fi
 
 # The compatibility table in the docs is generated from the syscall table.
 syscall_doc_case() {
@@ -461,6 +469,24 @@ isolation_case() {
 	fi
 }
 submit "isolation" isolation_case
+
+# The vDSO's clocks do not trap: vdso_notrap makes 300000 clock reads
+# through libc; under --trace none may appear as a system call.
+vdso_notrap_case() {  # VARIANT
+	local bin=$BUILD/tests/guest/vdso_notrap.$1 n
+	if [ ! -x "$bin" ]; then missing_case "vdso: no clock traps ($1)" "$bin"; return; fi
+	(cd / && "${GENV[@]}" timeout -k 5 "$T" "$COCOON" run --trace -- "$bin" > "$CASE/out" 2> "$CASE/err")
+	n=$(grep -cE '\] (clock_gettime|gettimeofday|time|getcpu)\(' "$CASE/err")
+	if [ "$n" = 0 ] && [ "$(cat "$CASE/out")" = done ]; then
+		echo "PASS vdso: no clock traps ($1)"
+	else
+		echo "FAIL vdso: no clock traps ($1)"
+		echo "    $n clock system calls traced; stdout: $(head -c 200 "$CASE/out")"
+	fi
+}
+for v in $VARIANTS; do
+	submit "vdso notrap $v" vdso_notrap_case "$v"
+done
 
 # ---- 5. security ---------------------------------------------------------------------
 # Each escape case gets its own directory: root/ (the sandbox root, with

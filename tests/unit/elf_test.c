@@ -401,9 +401,9 @@ static void test_load_busybox(void)
 	CHECK_EQ(mm->arg_end - mm->arg_start, sizeof("busybox echo hello world"), "arg range");
 	CHECK_EQ(mm->env_end - mm->env_start, sizeof("A=1 HOME=/"), "env range");
 
-	static const uint64_t order[] = { AT_MINSIGSTKSZ, AT_HWCAP, AT_PAGESZ, AT_CLKTCK, AT_PHDR,
-		AT_PHENT, AT_PHNUM, AT_BASE, AT_FLAGS, AT_ENTRY, AT_UID, AT_EUID, AT_GID, AT_EGID,
-		AT_SECURE, AT_RANDOM, AT_HWCAP2, AT_EXECFN, AT_PLATFORM, AT_NULL };
+	static const uint64_t order[] = { AT_SYSINFO_EHDR, AT_MINSIGSTKSZ, AT_HWCAP, AT_PAGESZ,
+		AT_CLKTCK, AT_PHDR, AT_PHENT, AT_PHNUM, AT_BASE, AT_FLAGS, AT_ENTRY, AT_UID, AT_EUID,
+		AT_GID, AT_EGID, AT_SECURE, AT_RANDOM, AT_HWCAP2, AT_EXECFN, AT_PLATFORM, AT_NULL };
 	gaddr_t a = sp + 8 * 9;
 	bool in_order = true;
 	uint64_t val[64] = { 0 };
@@ -414,6 +414,7 @@ static void test_load_busybox(void)
 			val[tag] = peek64(mm, a + 8);
 	}
 	CHECK(in_order, "auxv tags in Linux's order");
+	CHECK_EQ(peek64(mm, val[AT_SYSINFO_EHDR]), 0x00010102464c457fULL, "AT_SYSINFO_EHDR: the vDSO's ELF header");
 	CHECK_EQ(val[AT_PAGESZ], 4096, "AT_PAGESZ");
 	CHECK_EQ(val[AT_CLKTCK], 100, "AT_CLKTCK");
 	CHECK_EQ(val[AT_PHDR], info.phdr_addr, "AT_PHDR");
