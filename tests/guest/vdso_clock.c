@@ -124,18 +124,7 @@ int main(void)
 	}
 	expect(back == 0, "2000000 MONOTONIC reads (vdso and syscall mixed): none backwards");
 
-	/* libc's clock_gettime costs far less than a trap into a kernel in
-	 * user space (microseconds): the best of five batches. */
-	int64_t best = INT64_MAX;
-	for (int r = 0; r < 5; r++) {
-		struct timespec t;
-		int64_t s = s_ns(CLOCK_MONOTONIC);
-		for (int i = 0; i < 2000; i++)
-			clock_gettime(CLOCK_MONOTONIC, &t);
-		int64_t e = s_ns(CLOCK_MONOTONIC);
-		if ((e - s) / 2000 < best)
-			best = (e - s) / 2000;
-	}
-	expect(best < 1000, "clock_gettime through libc does not trap (under 1 us a call)");
+	/* That libc's clock_gettime does not trap is checked by the runner
+	 * (vdso_notrap under --trace), not by timing it here. */
 	return expect_failures != 0;
 }
