@@ -94,6 +94,21 @@ static int follow(struct walker *w, int fd, const char *rest)
 	return target[0] == '/' ? jump_root(w) : 0;
 }
 
+/* End the walk at the directory holding `name` (NULL: "." or ".."):
+ * the result owns that directory, and `name` becomes its last part. */
+static int take_parent(struct walker *w, struct walk_result *r, const char *name)
+{
+	if (name) {
+		strcpy(r->last, name);
+		int err = canon_append(w->canon, name);
+		if (err)
+			return err;
+	}
+	r->dirfd = w->cur;
+	w->cur = -1;
+	return 0;
+}
+
 int walk(const struct walk_base *b, const char *path, int flags, struct walk_result *r)
 {
 	struct walker *w = &(struct walker){ .base = b, .flags = flags, .cur = -1 };
@@ -146,13 +161,8 @@ int walk(const struct walk_base *b, const char *path, int flags, struct walk_res
 		name[len] = '\0';
 		r->type = !strcmp(name, ".") ? LAST_DOT : !strcmp(name, "..") ? LAST_DOTDOT : LAST_NORM;
 		if (last && (flags & WALK_PARENT)) {
-			if (r->type == LAST_NORM) {
-				strcpy(r->last, name);
-				if ((err = canon_append(w->canon, name)))
-					goto fail;
-			}
-			r->dirfd = w->cur;
-			w->cur = -1;
+			if ((err = take_parent(w, r, r->type == LAST_NORM ? name : NULL)))
+				goto fail;
 			goto out;
 		}
 		if (r->type == LAST_DOT) {
@@ -173,11 +183,8 @@ int walk(const struct walk_base *b, const char *path, int flags, struct walk_res
 		int fd = openat(w->cur, name, OPATH);
 		if (fd < 0) {
 			if (errno == ENOENT && last && (flags & WALK_CREATE)) {
-				strcpy(r->last, name);
-				if ((err = canon_append(w->canon, name)))
+				if ((err = take_parent(w, r, name)))
 					goto fail;
-				r->dirfd = w->cur;
-				w->cur = -1;
 				goto out;
 			}
 			goto fail_errno;
