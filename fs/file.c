@@ -4,6 +4,20 @@
 #include <string.h>
 #include "fs/file.h"
 
+struct file *file_new(const struct file_ops *ops, int flags, mode_t type, void *priv)
+{
+	struct file *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	atomic_init(&f->refs, 1);
+	f->ops = ops;
+	f->hostfd = -1;
+	f->flags = flags;
+	f->type = type;
+	f->priv = priv;
+	return f;
+}
+
 struct file *file_get(struct file *f)
 {
 	atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);

@@ -19,6 +19,7 @@
 #include "fs/walk.h"
 
 struct file;
+struct poll_table;
 
 /* Transfers take kernel iovecs (pointing into the memory file or a bounce
  * buffer). pos -1 means the file position, like preadv2. Missing ops give
@@ -31,6 +32,10 @@ struct file_ops {
 	int (*statx)(struct file *f, int flags, unsigned mask, struct statx *stx);
 	/* Only file-specific commands; generic ones are the handler's. */
 	long (*ioctl)(struct file *f, unsigned cmd, gaddr_t arg);
+	/* Readiness (POLLIN|POLLOUT|...) now; with pt, also queue the caller
+	 * on the file's wait queues through poll_wait() (fs/poll.h). NULL:
+	 * always ready for reading and writing, like Linux's regular files. */
+	unsigned (*poll)(struct file *f, struct poll_table *pt);
 	int (*setfl)(struct file *f, int flags); /* O_APPEND, O_NONBLOCK... */
 	void (*release)(struct file *f);
 };
@@ -51,6 +56,9 @@ struct file {
  * NULL if out of memory. */
 struct file *hostfile_new(int hostfd, int flags, const char *path);
 
+/* A new file of a kernel-side kind (pipes, eventfd, tmpfs...): one
+ * reference, hostfd -1. NULL if out of memory. */
+struct file *file_new(const struct file_ops *ops, int flags, mode_t type, void *priv);
 struct file *file_get(struct file *f);
 /* Like fget(), but O_PATH files too (fstat, fchdir, dup, fcntl). */
 struct file *fget_raw(int fd);

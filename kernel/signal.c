@@ -108,3 +108,9 @@ long sys_tkill(const struct sysargs *a)
 		return -ESRCH;
 	return send_self((int)a->a[1]);
 }
+
+bool signal_pending(void)
+{
+	struct thread *t = current;
+	return (t->pending & ~t->sigmask) || t->exiting || t->proc->exited;
+}

@@ -5,6 +5,7 @@
 #define COCOON_TASK_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/resource.h>
 #include "kernel/kernel.h"
 #include "arch/x86_64/regs.h"
@@ -59,6 +60,7 @@ struct thread {
 	gaddr_t clear_child_tid;
 	gaddr_t robust_list;
 	bool exiting;            /* leave the run loop after this trap */
+	_Atomic uint32_t wake_word; /* kernel/waitq.h: bumped to end a sleep */
 	struct platform_thread *plat;
 };
 
@@ -74,6 +76,9 @@ int run_init_process(const char *path, char *const argv[], char *const envp[]);
 void process_exit(struct process *p, int wait_status);
 /* Act on pending signals the thread no longer blocks (kernel/signal.c). */
 void signal_act_on_pending(void);
+/* Whether the current thread has something to act on that must end an
+ * interruptible sleep: a signal it does not block, or its exit. */
+bool signal_pending(void);
 /* Send sig to the current thread (SIGPIPE, SIGXFSZ: thread-directed). */
 void signal_raise(int sig);
 /* Whether the default action of sig is to ignore it (CHLD, URG, WINCH, CONT). */
