@@ -49,6 +49,8 @@ static ssize_t direct(struct file *f, rw_op op, const struct useg *seg, int nseg
 	ssize_t done = 0, err = 0;
 	int si = 0;
 	uint64_t off = 0;
+	for (int i = 0; !write && i < nseg; i++)
+		guest_prepare_write(seg[i].base, seg[i].len);
 	guest_mem_lock();
 	while (si < nseg) {
 		int n = 0;

@@ -56,6 +56,7 @@ long sys_getrandom(const struct sysargs *a)
 		struct iovec iov[16];
 		size_t covered = 0;
 		bool ok = true;
+		guest_prepare_write(buf + done, MIN(len - done, CHUNK));
 		guest_mem_lock();
 		int n = guest_iovecs(buf + done, MIN(len - done, CHUNK), true, iov,
 				     (int)ARRAY_SIZE(iov), &covered);

@@ -3,6 +3,7 @@
  * their pages go back to the host and read as zero when handed out again. */
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -12,6 +13,12 @@
 
 struct memfile memfile = { .fd = -1 };
 static bool warm_enabled;
+
+/* Sharing: each page's owners beyond the first (0 for a page with one
+ * owner, as every freshly allocated page has). A sparse array, one word
+ * per page of the file, touched only where pages were ever shared. */
+static _Atomic uint32_t *extra_refs;
+static atomic_long shared_pages; /* pages with extra_refs > 0: 0 = fast paths */
 
 struct extent {
 	uint64_t off, len;
@@ -122,6 +129,14 @@ int memfile_init(void)
 		close(fd);
 		return -errno;
 	}
+	void *refs = mmap(NULL, (MEMFILE_SIZE / PAGE_SIZE) * sizeof(*extra_refs), PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (refs == MAP_FAILED) {
+		munmap(base, MEMFILE_SIZE);
+		close(fd);
+		return -errno;
+	}
+	extra_refs = refs;
 	memfile.fd = fd;
 	memfile.base = base;
 	memfile.size = MEMFILE_SIZE;
@@ -170,10 +185,62 @@ void memfile_zero(uint64_t off, size_t len)
 		kpanic("memfile: punching [%#lx, +%#zx) failed: %d", (unsigned long)off, len, errno);
 }
 
+void memfile_ref(uint64_t off, size_t len)
+{
+	for (uint64_t p = off / PAGE_SIZE; p < (off + len) / PAGE_SIZE; p++)
+		if (atomic_fetch_add(&extra_refs[p], 1) == 0)
+			atomic_fetch_add(&shared_pages, 1);
+}
+
+bool memfile_shared(uint64_t off, size_t len)
+{
+	if (atomic_load(&shared_pages) == 0)
+		return false;
+	for (uint64_t p = off / PAGE_SIZE; p < (off + len) / PAGE_SIZE; p++)
+		if (atomic_load(&extra_refs[p]))
+			return true;
+	return false;
+}
+
+/* Drop one owner of page p: whether it was the last. */
+static bool page_unref(uint64_t p)
+{
+	uint32_t x = atomic_load(&extra_refs[p]);
+	while (x > 0) {
+		if (atomic_compare_exchange_weak(&extra_refs[p], &x, x - 1)) {
+			if (x == 1)
+				atomic_fetch_sub(&shared_pages, 1);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void free_range(uint64_t off, size_t len);
+
 void memfile_free(uint64_t off, size_t len)
 {
 	if (len == 0)
 		return;
+	if (atomic_load(&shared_pages) == 0) {
+		free_range(off, len);
+		return;
+	}
+	/* Free the runs of pages whose last owner this was. */
+	uint64_t first = off / PAGE_SIZE, end = (off + len) / PAGE_SIZE, run = first;
+	for (uint64_t p = first; p < end; p++) {
+		if (!page_unref(p)) {
+			if (run < p)
+				free_range(run * PAGE_SIZE, (p - run) * PAGE_SIZE);
+			run = p + 1;
+		}
+	}
+	if (run < end)
+		free_range(run * PAGE_SIZE, (end - run) * PAGE_SIZE);
+}
+
+static void free_range(uint64_t off, size_t len)
+{
 	/* Give the pages back first: once in the pool the range may be
 	 * handed out again and must read as zero. */
 	warm_cancel(off, len);

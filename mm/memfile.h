@@ -19,8 +19,14 @@ extern struct memfile memfile;
 int memfile_init(void);
 /* Allocate len bytes (page multiple); returns the offset or -ENOMEM. */
 int64_t memfile_alloc(size_t len);
-/* Release [off, off+len): any sub-range of earlier allocations. */
+/* Drop one reference to each page of [off, off+len) (any sub-range of
+ * earlier allocations); pages nobody else holds go back to the pool. */
 void memfile_free(uint64_t off, size_t len);
+/* Take another reference to each page of [off, off+len): address spaces
+ * sharing pages after fork (copy-on-write, MAP_SHARED), the page cache. */
+void memfile_ref(uint64_t off, size_t len);
+/* Whether any page of [off, off+len) has more than one owner. */
+bool memfile_shared(uint64_t off, size_t len);
 /* Ask the background warmer to allocate the pages of [off, off+len) ahead
  * of the guest's first touch (at most MEMFILE_WARM_MAX bytes of it): a
  * fault on a page the file already has costs about half as much as one

@@ -60,12 +60,12 @@ gaddr_t mm_find_free(struct mm *mm, size_t len)
 	}
 }
 
-/* Map [start, end) of a VMA in the host, allocating backing if needed. */
-static int host_map(struct mm *mm, struct vma *v)
+/* Map a VMA in the host (nothing for one without backing). */
+int mm_host_map(struct mm *mm, const struct vma *v)
 {
 	if (v->off == NO_BACKING)
 		return 0;
-	return platform_as_map(mm->as, v->start, v->end - v->start, v->prot, v->off);
+	return platform_as_map(mm->as, v->start, v->end - v->start, vma_host_prot(v), v->off);
 }
 
 /* Backing of removed VMAs, freed only once the host has unmapped it. */
@@ -148,7 +148,7 @@ static long install(struct mm *mm, struct vma *v)
 		free_backing(v, NULL);
 		return -ENOMEM;
 	}
-	int err = host_map(mm, v);
+	int err = mm_host_map(mm, v);
 	if (err)
 		return err;
 	vma_merge_around(&mm->vmas, v->start, v->end);
@@ -281,10 +281,10 @@ long mm_mprotect(struct mm *mm, gaddr_t start, size_t len, int prot)
 					break;
 				}
 				v->off = (uint64_t)off;
-				err = host_map(mm, v);
+				err = mm_host_map(mm, v);
 				memfile_warm(v->off, v->end - v->start);
 			} else if (v->off != NO_BACKING) {
-				err = platform_as_protect(mm->as, v->start, v->end - v->start, prot);
+				err = platform_as_protect(mm->as, v->start, v->end - v->start, vma_host_prot(v));
 			}
 			if (err) {
 				ret = err;
@@ -302,6 +302,12 @@ void *mm_translate(struct mm *mm, gaddr_t addr, bool write, size_t *avail)
 	struct vma *v = vma_find(&mm->vmas, addr);
 	if (!v || v->off == NO_BACKING)
 		return NULL;
+	if (write && v->cow && (v->prot & PROT_WRITE)) {
+		/* Shared pages: the caller must break the sharing first. */
+		if (avail)
+			*avail = MM_NEEDS_COW;
+		return NULL;
+	}
 	/* x86 pages are readable whenever they are accessible at all. */
 	if (write ? !(v->prot & PROT_WRITE) : !(v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
 		return NULL;

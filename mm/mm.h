@@ -53,7 +53,30 @@ int mm_poke(struct mm *mm, gaddr_t addr, const void *src, size_t n);
 
 /* Kernel pointer for guest address with the given access; NULL if none.
  * *avail gets the bytes contiguous from there within one VMA. Caller holds
- * mm->lock. */
+ * mm->lock. A write to copy-on-write pages gives NULL with *avail set to
+ * MM_NEEDS_COW: break the sharing (mm_cow_break, without the lock) and
+ * try again. */
+#define MM_NEEDS_COW ((size_t)-1)
 void *mm_translate(struct mm *mm, gaddr_t addr, bool write, size_t *avail);
+
+/* Map a VMA in the host (nothing for one without backing). */
+int mm_host_map(struct mm *mm, const struct vma *v);
+
+/* ---- fork and copy-on-write (mm/cow.c) ---- */
+/* A copy of parent for a child process mapped by as: private pages are
+ * shared copy-on-write (both sides lose write access in the host until
+ * they write), MAP_SHARED pages stay shared. Takes parent->lock. NULL if
+ * out of memory. */
+struct mm *mm_fork(struct mm *parent, struct platform_as *as);
+/* A write fault at addr: true if it was copy-on-write and is resolved
+ * (the guest retries the access), false if it is the guest's fault. */
+bool mm_cow_fault(struct mm *mm, gaddr_t addr);
+/* Make [addr, addr+len) privately owned where it is copy-on-write (for
+ * kernel writes into guest memory). Takes mm->lock. */
+/* Before MADV_DONTNEED of [start, end) (page aligned, mm->lock held for
+ * writing): shared private pages there are replaced by fresh ones
+ * instead of copies. 0 or -errno. */
+int mm_cow_drop_locked(struct mm *mm, gaddr_t start, gaddr_t end);
+int mm_cow_break(struct mm *mm, gaddr_t addr, size_t len); /* 0 or -errno */
 
 #endif

@@ -183,7 +183,7 @@ static long move_range(struct mm *mm, gaddr_t old, size_t len, gaddr_t new)
 			continue;
 		}
 		if (v->off != NO_BACKING)
-			platform_as_map(mm->as, v->start, v->end - v->start, v->prot, v->off);
+			platform_as_map(mm->as, v->start, v->end - v->start, vma_host_prot(v), v->off);
 	}
 	vma_merge_around(&mm->vmas, new, new + len);
 	free(pieces);
@@ -324,6 +324,11 @@ long sys_madvise(const struct sysargs *a)
 	struct mm *mm = cur_mm();
 	pthread_rwlock_wrlock(&mm->lock);
 	long ret = 0;
+	/* Pages shared copy-on-write are replaced, never zeroed in place. */
+	if (advice == MADV_DONTNEED && (ret = mm_cow_drop_locked(mm, start, end))) {
+		pthread_rwlock_unlock(&mm->lock);
+		return ret;
+	}
 	gaddr_t at = start;
 	for (size_t i = vma_index_after(&mm->vmas, start); at < end; i++) {
 		if (i >= mm->vmas.n || mm->vmas.v[i].start >= end) {

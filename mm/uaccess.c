@@ -2,6 +2,7 @@
  * kernel's mapping of the memory file, then copy with the fault-safe raw
  * routines. The mm lock is held shared so no range is unmapped (and its
  * memory reused) while we copy. */
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include "mm/uaccess.h"
 #include "mm/copy.h"
@@ -23,8 +24,18 @@ static int each_chunk(gaddr_t addr, size_t n, bool write,
 	int ret = 0;
 	pthread_rwlock_rdlock(&mm->lock);
 	while (n) {
-		size_t avail;
+		size_t avail = 0;
 		void *k = mm_translate(mm, addr, write, &avail);
+		if (!k && avail == MM_NEEDS_COW) {
+			pthread_rwlock_unlock(&mm->lock);
+			ret = mm_cow_break(mm, addr, n);
+			pthread_rwlock_rdlock(&mm->lock);
+			if (ret) {
+				ret = -EFAULT;
+				break;
+			}
+			continue;
+		}
 		if (!k) {
 			ret = -EFAULT;
 			break;
@@ -109,10 +120,29 @@ long strncpy_from_guest(char *dst, gaddr_t src, size_t size)
 	return ret;
 }
 
+void guest_prepare_write(gaddr_t addr, size_t len)
+{
+	struct mm *mm = cur_mm();
+	bool cow = false;
+	pthread_rwlock_rdlock(&mm->lock);
+	for (size_t i = vma_index_after(&mm->vmas, addr); i < mm->vmas.n; i++) {
+		struct vma *v = &mm->vmas.v[i];
+		if (v->start >= addr + len)
+			break;
+		if (v->cow && (v->prot & PROT_WRITE))
+			cow = true;
+	}
+	pthread_rwlock_unlock(&mm->lock);
+	if (cow)
+		mm_cow_break(mm, addr, len); /* failing: the write stops short */
+}
+
 size_t guest_accessible_len(gaddr_t addr, size_t want, bool write)
 {
 	struct mm *mm = cur_mm();
 	size_t have = 0;
+	if (write)
+		guest_prepare_write(addr, want);
 	pthread_rwlock_rdlock(&mm->lock);
 	while (have < want) {
 		size_t avail;

@@ -38,6 +38,10 @@ struct iovec;
 int guest_iovecs(gaddr_t addr, size_t len, bool write, struct iovec *iov, int max,
 		 size_t *covered);
 void guest_mem_lock(void);   /* current mm, shared */
+/* Before guest_iovecs(write=true) of a range: give the current process
+ * its own copy of copy-on-write pages there, so the transfer cannot reach
+ * another process's memory (guest_iovecs stops short at shared pages). */
+void guest_prepare_write(gaddr_t addr, size_t len);
 void guest_mem_unlock(void);
 
 #endif

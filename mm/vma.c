@@ -113,7 +113,8 @@ int vma_remove_range(struct vma_list *l, gaddr_t start, gaddr_t end,
 
 static bool mergeable(const struct vma *a, const struct vma *b)
 {
-	if (a->end != b->start || a->prot != b->prot || a->flags != b->flags || a->kind != b->kind)
+	if (a->end != b->start || a->prot != b->prot || a->flags != b->flags || a->kind != b->kind ||
+	    a->cow != b->cow)
 		return false;
 	if (a->name || b->name || a->file || b->file)
 		return false;

@@ -23,7 +23,17 @@ struct vma {
 	uint64_t file_off;   /* for /proc/maps of file mappings */
 	char *name;          /* file path for VMA_FILE (owned), else NULL */
 	struct file *file;   /* VMA_FILE: the mapped file (a reference) */
+	/* Private pages that may be shared with another address space since
+	 * a fork: mapped read-only in the host whatever prot says, so a
+	 * write faults and copies (mm/cow.c). */
+	bool cow;
 };
+
+/* The protection the host mapping of v gets. */
+static inline int vma_host_prot(const struct vma *v)
+{
+	return v->cow ? v->prot & ~0x2 /* PROT_WRITE */ : v->prot;
+}
 
 /* A sorted array of non-overlapping VMAs. */
 struct vma_list {

@@ -1,0 +1,174 @@
+/* fork's copy of an address space, and copy-on-write.
+ *
+ * After fork both address spaces hold the same memory-file pages of every
+ * private mapping (memfile_ref) and their VMAs are marked cow: the host
+ * maps them read-only whatever the guest's protection says. A write then
+ * faults into the kernel, which gives the faulting address space its own
+ * copy of the pages around the fault (or just write access, if nobody
+ * else holds them any more) and resumes the guest. MAP_SHARED mappings
+ * simply stay shared. Kernel writes into guest memory break the sharing
+ * the same way first (mm_cow_break), so they never reach the other side. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "mm/mm.h"
+#include "mm/memfile.h"
+#include "platform/platform.h"
+#include "fs/file.h"
+
+/* A write fault copies this much around the fault (aligned, within the
+ * VMA): fewer traps for memory written in order, little copied in vain. */
+#define COW_CHUNK (16 * PAGE_SIZE)
+/* A VMA up to this size is checked whole: if nobody shares its pages any
+ * more (the child exec'd or exited), one fault makes it all writable. */
+#define COW_WHOLE_MAX (2UL << 20)
+
+struct mm *mm_fork(struct mm *parent, struct platform_as *as)
+{
+	struct mm *mm = mm_new(as);
+	if (!mm)
+		return NULL;
+	pthread_rwlock_wrlock(&parent->lock);
+	size_t n = parent->vmas.n;
+	mm->vmas.v = malloc(MAX(n, 1) * sizeof(struct vma));
+	if (!mm->vmas.v) {
+		pthread_rwlock_unlock(&parent->lock);
+		mm_put(mm);
+		return NULL;
+	}
+	mm->vmas.cap = MAX(n, 1);
+	mm->start_brk = parent->start_brk;
+	mm->brk = parent->brk;
+	mm->mmap_base = parent->mmap_base;
+	mm->start_stack = parent->start_stack;
+	mm->arg_start = parent->arg_start;
+	mm->arg_end = parent->arg_end;
+	mm->env_start = parent->env_start;
+	mm->env_end = parent->env_end;
+	int err = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct vma *v = &parent->vmas.v[i];
+		struct vma c = *v;
+		c.name = v->name ? strdup(v->name) : NULL;
+		if (c.file)
+			file_get(c.file);
+		if (v->off != NO_BACKING && v->kind != VMA_VVAR) {
+			size_t len = v->end - v->start;
+			memfile_ref(v->off, len);
+			if (v->flags & MAP_PRIVATE) {
+				if (!v->cow && (v->prot & PROT_WRITE))
+					err = err ? err : platform_as_protect(parent->as, v->start, len,
+									      v->prot & ~PROT_WRITE);
+				v->cow = c.cow = true;
+			}
+		}
+		mm->vmas.v[mm->vmas.n++] = c;
+		if (!err)
+			err = mm_host_map(mm, &c);
+	}
+	/* From here on the parent's writes fault: the child's copy is taken. */
+	int perr = platform_as_flush(parent->as);
+	pthread_rwlock_unlock(&parent->lock);
+	if (!err)
+		err = platform_as_flush(as);
+	if (err || perr) {
+		mm->as = NULL; /* the caller owns as */
+		mm_put(mm);
+		return NULL;
+	}
+	return mm;
+}
+
+/* Give the VMA v (all of it) its own pages: a copy if any page is still
+ * shared, else just write access. Caller holds mm->lock for writing. */
+static int unshare_vma(struct mm *mm, struct vma *v, bool copy_pages)
+{
+	size_t len = v->end - v->start;
+	if (!memfile_shared(v->off, len)) {
+		v->cow = false;
+		return platform_as_protect(mm->as, v->start, len, v->prot);
+	}
+	int64_t copy = memfile_alloc(len);
+	if (copy < 0)
+		return (int)copy;
+	if (copy_pages)
+		memcpy(memfile_ptr((uint64_t)copy), memfile_ptr(v->off), len);
+	uint64_t old = v->off;
+	v->off = (uint64_t)copy;
+	v->cow = false;
+	int err = mm_host_map(mm, v);
+	/* Our reference to the old pages goes only once the host maps the
+	 * copy in their place. */
+	if (!err)
+		err = platform_as_flush(mm->as);
+	memfile_free(old, len);
+	return err;
+}
+
+static bool needs_cow(const struct vma *v)
+{
+	return v->cow && (v->prot & PROT_WRITE) && v->off != NO_BACKING;
+}
+
+/* Unshare [start, end) of the VMAs there (page aligned). */
+static int unshare_range(struct mm *mm, gaddr_t start, gaddr_t end, bool copy_pages)
+{
+	int err = 0;
+	gaddr_t at = start;
+	while (at < end && !err) {
+		size_t i = vma_index_after(&mm->vmas, at);
+		if (i >= mm->vmas.n || mm->vmas.v[i].start >= end)
+			break;
+		struct vma *v = &mm->vmas.v[i];
+		gaddr_t s = MAX(v->start, at), e = MIN(v->end, end);
+		at = e;
+		if (!needs_cow(v))
+			continue;
+		if ((err = vma_split_at(&mm->vmas, s)) || (err = vma_split_at(&mm->vmas, e)))
+			break;
+		err = unshare_vma(mm, vma_find(&mm->vmas, s), copy_pages);
+	}
+	vma_merge_around(&mm->vmas, start, end);
+	return err;
+}
+
+bool mm_cow_fault(struct mm *mm, gaddr_t addr)
+{
+	pthread_rwlock_wrlock(&mm->lock);
+	struct vma *v = vma_find(&mm->vmas, addr);
+	bool ours = v && needs_cow(v);
+	int err = 0;
+	if (ours) {
+		size_t len = v->end - v->start;
+		if (len <= COW_WHOLE_MAX && !memfile_shared(v->off, len)) {
+			v->cow = false;
+			err = platform_as_protect(mm->as, v->start, len, v->prot);
+			vma_merge_around(&mm->vmas, v->start, v->end);
+		} else {
+			gaddr_t s = MAX(v->start, addr & ~(COW_CHUNK - 1));
+			gaddr_t e = MIN(v->end, (addr & ~(COW_CHUNK - 1)) + COW_CHUNK);
+			err = unshare_range(mm, s, e, true);
+		}
+		if (err)
+			klog("copy-on-write at %#lx failed (%s)", (unsigned long)addr, strerror(-err));
+	}
+	pthread_rwlock_unlock(&mm->lock);
+	return ours && !err;
+}
+
+int mm_cow_break(struct mm *mm, gaddr_t addr, size_t len)
+{
+	if (addr + len < addr)
+		return -EFAULT;
+	pthread_rwlock_wrlock(&mm->lock);
+	int err = unshare_range(mm, addr & PAGE_MASK, PAGE_ALIGN(addr + len), true);
+	if (!err)
+		err = platform_as_flush(mm->as);
+	pthread_rwlock_unlock(&mm->lock);
+	return err;
+}
+
+int mm_cow_drop_locked(struct mm *mm, gaddr_t start, gaddr_t end)
+{
+	return unshare_range(mm, start, end, false);
+}
