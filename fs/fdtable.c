@@ -191,6 +191,11 @@ struct fdtable *fdtable_copy(struct fdtable *old)
 	return t;
 }
 
+bool fdtable_shared(struct fdtable *t)
+{
+	return atomic_load(&t->refs) > 1;
+}
+
 void fdtable_exec(struct fdtable *t)
 {
 	for (int fd = 0; fd < t->size; fd++) {

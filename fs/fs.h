@@ -24,11 +24,15 @@ void fs_struct_put(struct fs_struct *fs);
  * (read-only, close-on-exec) that the caller closes, or -errno
  * (ENOENT, EACCES, ENOTDIR, ELOOP, ENAMETOOLONG...). */
 int fs_open_exec(const char *path);
+/* The same relative to dirfd, with execveat's AT_EMPTY_PATH (the file
+ * open on dirfd) and AT_SYMLINK_NOFOLLOW (a symlink: ELOOP). */
+int fs_open_exec_at(int dirfd, const char *path, int at_flags);
 
 /* For fork, clone, execve and unshare. */
 struct fdtable *fdtable_get(struct fdtable *t);  /* share (CLONE_FILES) */
 struct fdtable *fdtable_copy(struct fdtable *t); /* private copy; NULL if out of memory */
 void fdtable_exec(struct fdtable *t);            /* close the close-on-exec fds */
+bool fdtable_shared(struct fdtable *t);          /* used by another process too */
 struct fs_struct *fs_struct_get(struct fs_struct *fs);  /* share (CLONE_FS) */
 struct fs_struct *fs_struct_copy(struct fs_struct *fs); /* NULL if out of memory */
 

@@ -2,6 +2,7 @@
  * mounted read-only for now: anything that would create, truncate or
  * write gives EROFS, after the errors Linux reports before it. */
 #include <linux/openat2.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -217,13 +218,36 @@ long sys_openat2(const struct sysargs *a)
 
 int fs_open_exec(const char *path)
 {
+	return fs_open_exec_at(AT_FDCWD, path, 0);
+}
+
+int fs_open_exec_at(int dirfd, const char *path, int at_flags)
+{
 	struct walk_result r;
-	if (!*path)
-		return -ENOENT;
-	int err = walk_at(AT_FDCWD, path, WALK_FOLLOW, &r);
+	if (!*path) {
+		if (!(at_flags & AT_EMPTY_PATH))
+			return -ENOENT;
+		struct file *f = empty_path_file(dirfd);
+		if (!f)
+			return -EBADF;
+		int err = -EACCES;
+		if (S_ISREG(f->type) && f->hostfd >= 0 && !(err = host_access(f->hostfd, X_OK, AT_EACCESS))) {
+			/* O_PATH files too, like Linux; read through a fresh open */
+			char self[64];
+			snprintf(self, sizeof(self), "/proc/self/fd/%d", f->hostfd);
+			err = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+			if (err < 0)
+				err = -errno;
+		}
+		fput(f);
+		return err;
+	}
+	int err = walk_at(dirfd, path, (at_flags & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW, &r);
 	if (err)
 		return err;
-	if (!S_ISREG(r.st.st_mode))
+	if (S_ISLNK(r.st.st_mode))
+		err = -ELOOP;
+	else if (!S_ISREG(r.st.st_mode))
 		err = -EACCES;
 	else if (!(err = host_access(r.fd, X_OK, AT_EACCESS)))
 		err = reopen(&r, O_RDONLY | O_CLOEXEC | O_NOCTTY);

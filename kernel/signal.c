@@ -3,6 +3,7 @@
  * happen — default actions that terminate, ignoring, and pending while
  * blocked. A signal whose action is a handler is dropped with a --debug
  * line (delivery comes with the signals issue). */
+#include <limits.h>
 #include <signal.h>
 #include "kernel/syscall.h"
 #include "kernel/task.h"
@@ -56,11 +57,43 @@ static void act(int sig)
 void signal_act_on_pending(void)
 {
 	uint64_t ready;
-	while (!current->exiting && (ready = current->pending & ~current->sigmask)) {
+	while (!current->exiting && (ready = __atomic_load_n(&current->pending, __ATOMIC_ACQUIRE) & ~current->sigmask)) {
 		int sig = __builtin_ctzll(ready) + 1;
-		current->pending &= ~sigbit(sig);
+		__atomic_and_fetch(&current->pending, ~sigbit(sig), __ATOMIC_ACQ_REL);
 		act(sig);
 	}
+}
+
+int signal_send(struct process *p, int sig)
+{
+	if (sig < 0 || sig > 64)
+		return -EINVAL;
+	if (sig == 0)
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	struct thread *t = p->thread;
+	if (!t || p->exited) {
+		pthread_mutex_unlock(&p->lock);
+		return 0;
+	}
+	struct ksigaction *ka = &p->sigactions[sig - 1];
+	bool unstoppable = sig == SIGKILL || sig == SIGSTOP;
+	bool blocked = !unstoppable && (t->sigmask & sigbit(sig));
+	bool dfl = unstoppable || ka->handler == (uint64_t)SIG_DFL;
+	bool ignored = !unstoppable && (ka->handler == (uint64_t)SIG_IGN || (dfl && signal_default_ignored(sig)));
+	if (ignored && !blocked) { /* never queued, like Linux's sig_ignored() */
+		pthread_mutex_unlock(&p->lock);
+		return 0;
+	}
+	if (!blocked && dfl && (default_action[sig] == SIG_TERM || default_action[sig] == SIG_CORE)) {
+		pthread_mutex_unlock(&p->lock);
+		process_kill(p, sig);
+		return 0;
+	}
+	__atomic_or_fetch(&t->pending, sigbit(sig), __ATOMIC_ACQ_REL);
+	thread_wake(t);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
 }
 
 void signal_raise(int sig)
@@ -79,14 +112,44 @@ static long send_self(int sig)
 	return 0;
 }
 
+/* kill(2): pid > 0 one process, 0 the caller's group, -1 everyone but
+ * init and the caller, < -1 group -pid. Every guest has the same
+ * credentials, so permission is never the problem. */
 long sys_kill(const struct sysargs *a)
 {
 	int pid = (int)a->a[0];
 	if (a->a[1] > 64)
 		return -EINVAL;
-	if (pid == current->proc->pid || pid == 0 || pid == -1 || pid == -current->proc->pid)
-		return send_self((int)a->a[1]);
-	return -ESRCH;
+	int sig = (int)a->a[1];
+	struct process *me = current->proc;
+	if (pid == INT_MIN)
+		return -ESRCH;
+	bool self = false, found = false;
+	pthread_mutex_lock(&tasklist_lock);
+	if (pid > 0) {
+		struct process *p = pid_lookup(pid);
+		found = p != NULL;
+		if (p == me)
+			self = true;
+		else if (p)
+			signal_send(p, sig);
+	} else {
+		int pgid = pid == 0 ? me->pgid : -pid;
+		for (int i = 1; i < PID_MAX; i++) {
+			struct process *p = pid_lookup(i);
+			if (!p || (pid == -1 ? (i == 1 || p == me) : p->pgid != pgid))
+				continue;
+			found = true;
+			if (p == me)
+				self = true;
+			else
+				signal_send(p, sig);
+		}
+	}
+	pthread_mutex_unlock(&tasklist_lock);
+	if (self)
+		send_self(sig);
+	return found ? 0 : -ESRCH;
 }
 
 long sys_tgkill(const struct sysargs *a)

@@ -13,13 +13,6 @@ _Static_assert(sizeof(struct sysinfo) == 112, "Linux struct sysinfo");
 
 #define ROBUST_LIST_HEAD_SIZE 24 /* struct robust_list_head on x86-64 */
 
-/* Process groups and sessions are not modelled yet: each process leads its
- * own, so both ids are the pid. */
-static bool own_task(int pid)
-{
-	return pid == 0 || pid == current->tid || pid == current->proc->pid;
-}
-
 /* The guest sees Linux on x86-64 with the host's release and version (so
  * glibc's and programs' kernel-version checks see a real kernel) and the
  * host's node name. TODO: a per-sandbox hostname (UTS namespace) with
@@ -38,8 +31,6 @@ long sys_uname(const struct sysargs *a)
 	return copy_to_guest(a->a[0], &u, sizeof u);
 }
 
-long sys_getpid(const struct sysargs *a) { return current->proc->pid; }
-long sys_getppid(const struct sysargs *a) { return current->proc->ppid; }
 long sys_gettid(const struct sysargs *a) { return current->tid; }
 /* One uid and gid per process for now: real = effective = saved. */
 long sys_getuid(const struct sysargs *a) { return current->proc->uid; }
@@ -58,18 +49,6 @@ static long put_res_ids(const struct sysargs *a, uint32_t id)
 
 long sys_getresuid(const struct sysargs *a) { return put_res_ids(a, current->proc->uid); }
 long sys_getresgid(const struct sysargs *a) { return put_res_ids(a, current->proc->gid); }
-
-long sys_getpgid(const struct sysargs *a)
-{
-	return own_task((int)a->a[0]) ? current->proc->pid : -ESRCH;
-}
-
-long sys_getpgrp(const struct sysargs *a) { return current->proc->pid; }
-
-long sys_getsid(const struct sysargs *a)
-{
-	return own_task((int)a->a[0]) ? current->proc->pid : -ESRCH;
-}
 
 long sys_set_tid_address(const struct sysargs *a)
 {

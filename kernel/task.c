@@ -1,10 +1,13 @@
-/* Guest processes and threads, and the loop in which a kernel thread
- * serves its guest thread: run until trap, handle, resume. */
+/* Guest processes and threads: creation, the loop in which a kernel
+ * thread serves its guest thread (run until trap, handle, resume), and
+ * the end of a process (its memory and files go at once; a zombie stays
+ * for its parent's wait, its children go to init). */
 #include <linux/audit.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "kernel/task.h"
@@ -14,23 +17,37 @@
 #include "kernel/syscall.h"
 #include "fs/fs.h"
 #include "mm/mm.h"
+#include "mm/uaccess.h"
 #include "platform/platform.h"
 
 __thread struct thread *current;
 
-static struct process *process_new(void)
+/* Processes whose threads have not finished yet; the sandbox ends when
+ * it is 0. tasklist_lock. */
+static int nr_running;
+static struct waitq sandbox_wq = WAITQ_INIT(sandbox_wq);
+
+struct process *process_alloc(void)
 {
 	struct process *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->exited_cond, NULL);
+	waitq_init(&p->child_wq);
 	rlimits_init_default(p->rlimits);
 	p->uid = getuid();
 	p->gid = getgid();
 	p->umask = 022;
 	p->dumpable = 1;
+	p->exit_signal = SIGCHLD;
+	clock_gettime(CLOCK_MONOTONIC, &p->start_time);
 	return p;
+}
+
+void process_free(struct process *p)
+{
+	pthread_mutex_destroy(&p->lock);
+	free(p);
 }
 
 void process_exit(struct process *p, int wait_status)
@@ -39,7 +56,11 @@ void process_exit(struct process *p, int wait_status)
 	if (!p->exited) {
 		p->exited = true;
 		p->exit_status = wait_status;
-		pthread_cond_broadcast(&p->exited_cond);
+	}
+	struct thread *t = p->thread;
+	if (t) {
+		t->exiting = true;
+		thread_wake(t);
 	}
 	pthread_mutex_unlock(&p->lock);
 }
@@ -47,6 +68,26 @@ void process_exit(struct process *p, int wait_status)
 void process_kill(struct process *p, int signo)
 {
 	process_exit(p, signo & 0x7f);
+	if (current && p == current->proc)
+		return; /* we leave the serve loop ourselves */
+	/* Stop a thread that runs guest code: kill its host process, unless
+	 * it shares it (a vfork child), which then stops at its next trap. */
+	pthread_mutex_lock(&p->lock);
+	if (p->mm && __atomic_load_n(&p->mm->users, __ATOMIC_ACQUIRE) == 1)
+		platform_as_kill(p->mm->as);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void vfork_release(struct process *p)
+{
+	pthread_mutex_lock(&tasklist_lock);
+	struct vfork_done *vd = p->vfork;
+	p->vfork = NULL;
+	if (vd) {
+		vd->done = true;
+		waitq_wake_all(&vd->wq);
+	}
+	pthread_mutex_unlock(&tasklist_lock);
 }
 
 /* The host process died under us (killed from outside, or the stub
@@ -61,7 +102,7 @@ static int host_death_status(int host_status)
 static void serve(struct thread *t)
 {
 	struct process *p = t->proc;
-	for (;;) {
+	while (!t->exiting) {
 		struct trap trap;
 		bool set_fs = t->fs_base_dirty;
 		int err = platform_run(t->plat, &t->regs, &set_fs, t->fs_base, &trap);
@@ -92,6 +133,9 @@ static void serve(struct thread *t)
 			break;
 		}
 		case TRAP_FAULT:
+			/* A write to pages shared since fork: copied, retried. */
+			if (trap.signo == SIGSEGV && (t->regs.err & 2) && mm_cow_fault(p->mm, trap.addr))
+				break;
 			/* Signal delivery to handlers comes with the signals
 			 * issue; until then a fault is fatal, as with SIG_DFL. */
 			kdebug("pid %d: signal %d (code %d) at rip %#lx, address %#lx", p->pid, trap.signo, trap.code,
@@ -107,13 +151,143 @@ static void serve(struct thread *t)
 	}
 }
 
+/* Give the children of p to init (tasklist_lock held). */
+static void reparent_children(struct process *p)
+{
+	struct process *init = pid_lookup(1);
+	if (!init || init == p)
+		init = NULL;
+	while (p->children) {
+		struct process *c = p->children;
+		p->children = c->sibling;
+		c->parent = init;
+		c->sibling = NULL;
+		if (init) {
+			c->sibling = init->children;
+			init->children = c;
+			if (c->state == PROC_ZOMBIE)
+				waitq_wake_all(&init->child_wq);
+		}
+	}
+}
+
+/* Whether p's parent lets its children vanish without a wait (SIGCHLD
+ * ignored or SA_NOCLDWAIT): then they are never zombies. */
+static bool parent_autoreaps(struct process *parent)
+{
+	struct ksigaction *ka = &parent->sigactions[SIGCHLD - 1];
+	return ka->handler == (uint64_t)SIG_IGN || (ka->flags & SA_NOCLDWAIT);
+}
+
+void process_unlink(struct process *p)
+{
+	struct process *parent = p->parent;
+	if (parent)
+		for (struct process **pp = &parent->children; *pp; pp = &(*pp)->sibling)
+			if (*pp == p) {
+				*pp = p->sibling;
+				break;
+			}
+	p->parent = NULL;
+	p->state = PROC_REAPED;
+	pid_free(p->pid);
+}
+
+/* The last thread of p is leaving: free what a zombie does not need,
+ * then become one (or vanish) and tell the parent. */
+void process_end(struct thread *t)
+{
+	struct process *p = t->proc;
+	pthread_mutex_lock(&p->lock);
+	struct mm *mm = p->mm;
+	p->mm = NULL;
+	p->thread = NULL;
+	pthread_mutex_unlock(&p->lock);
+	if (mm) {
+		if (__atomic_load_n(&mm->users, __ATOMIC_ACQUIRE) > 1)
+			platform_thread_release(t->plat); /* a vfork child's host thread */
+		else
+			platform_as_kill(mm->as);
+		mm_put(mm);
+	}
+	vfork_release(p);
+	fdtable_put(p->files);
+	fs_struct_put(p->fs);
+	p->files = NULL;
+	p->fs = NULL;
+	free(t);
+
+	pthread_mutex_lock(&tasklist_lock);
+	reparent_children(p);
+	if (p->pid == 1) {
+		/* The sandbox's init is gone: like a pid namespace, all go. */
+		for (int pid = 2; pid < PID_MAX; pid++) {
+			struct process *q = pid_lookup(pid);
+			if (q && q->state == PROC_ALIVE)
+				process_kill(q, SIGKILL);
+		}
+	}
+	struct process *parent = p->parent;
+	p->state = PROC_ZOMBIE;
+	if (parent && parent_autoreaps(parent)) {
+		process_unlink(p);
+		process_free(p);
+	} else if (parent) {
+		if (p->exit_signal)
+			signal_send(parent, p->exit_signal);
+		waitq_wake_all(&parent->child_wq);
+	}
+	nr_running--;
+	waitq_wake_all(&sandbox_wq);
+	pthread_mutex_unlock(&tasklist_lock);
+}
+
 static void *thread_main(void *arg)
 {
 	struct thread *t = arg;
 	fault_thread_init();
 	current = t;
+	if (t->set_child_tid) { /* CLONE_CHILD_SETTID, in the child's memory */
+		int tid = t->tid;
+		copy_to_guest(t->set_child_tid, &tid, sizeof(tid));
+	}
 	serve(t);
+	process_end(t);
+	current = NULL;
 	return NULL;
+}
+
+int thread_start(struct thread *t)
+{
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 1 << 20);
+	pthread_t kt;
+	int err = pthread_create(&kt, &attr, thread_main, t);
+	pthread_attr_destroy(&attr);
+	return err ? -EAGAIN : 0;
+}
+
+/* Link a new process into the tree under parent and count it
+ * (tasklist_lock held). */
+void process_attach(struct process *p, struct process *parent)
+{
+	p->parent = parent;
+	if (parent) {
+		p->sibling = parent->children;
+		parent->children = p;
+	}
+	p->state = PROC_ALIVE;
+	nr_running++;
+}
+
+static bool sandbox_empty(void)
+{
+	pthread_mutex_lock(&tasklist_lock);
+	bool empty = nr_running == 0;
+	pthread_mutex_unlock(&tasklist_lock);
+	return empty;
 }
 
 int run_init_process(const char *path, char *const argv[], char *const envp[])
@@ -121,14 +295,10 @@ int run_init_process(const char *path, char *const argv[], char *const envp[])
 	int fd = fs_open_exec(path);
 	if (fd < 0)
 		return fd;
-	struct process *p = process_new();
+	struct process *p = process_alloc();
 	struct thread *t = calloc(1, sizeof(*t));
 	if (!p || !t)
 		return -ENOMEM;
-	p->pid = 1;
-	p->ppid = 0;
-	t->tid = 1;
-	t->proc = p;
 	const char *base = strrchr(path, '/');
 	strncpy(p->comm, base ? base + 1 : path, sizeof(p->comm) - 1);
 
@@ -144,11 +314,8 @@ int run_init_process(const char *path, char *const argv[], char *const envp[])
 		return err;
 	}
 	err = platform_as_create(&mm->as);
-	for (size_t i = 0; !err && i < mm->vmas.n; i++) {
-		struct vma *v = &mm->vmas.v[i];
-		if (v->off != NO_BACKING)
-			err = platform_as_map(mm->as, v->start, v->end - v->start, v->prot, v->off);
-	}
+	for (size_t i = 0; !err && i < mm->vmas.n; i++)
+		err = mm_host_map(mm, &mm->vmas.v[i]);
 	if (!err)
 		err = platform_thread_create(mm->as, &t->plat);
 	if (err) {
@@ -161,22 +328,29 @@ int run_init_process(const char *path, char *const argv[], char *const envp[])
 	p->fs = fs_struct_new();
 	if (!p->files || !p->fs)
 		return -ENOMEM;
+	t->proc = p;
+	p->thread = t;
 
-	pthread_t kt;
-	if (pthread_create(&kt, NULL, thread_main, t))
+	pthread_mutex_lock(&tasklist_lock);
+	p->pid = t->tid = pid_alloc(p); /* 1 */
+	p->pgid = p->sid = p->pid;
+	process_attach(p, NULL);
+	pthread_mutex_unlock(&tasklist_lock);
+
+	if (thread_start(t))
 		return -EAGAIN;
-	pthread_mutex_lock(&p->lock);
-	while (!p->exited)
-		pthread_cond_wait(&p->exited_cond, &p->lock);
-	pthread_mutex_unlock(&p->lock);
-	/* Stop the host process; its kernel thread then sees it dead. */
-	platform_as_kill(mm->as);
-	pthread_join(kt, NULL);
+	wait_event(&sandbox_wq, sandbox_empty(), NULL);
+
+	/* Everyone is gone; init and orphans left as zombies go now. */
+	pthread_mutex_lock(&tasklist_lock);
 	int status = p->exit_status;
-	mm_put(mm);
-	fdtable_put(p->files);
-	fs_struct_put(p->fs);
-	free(t);
-	free(p);
+	for (int pid = 1; pid < PID_MAX; pid++) {
+		struct process *q = pid_lookup(pid);
+		if (q) {
+			process_unlink(q);
+			process_free(q);
+		}
+	}
+	pthread_mutex_unlock(&tasklist_lock);
 	return status;
 }

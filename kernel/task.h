@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include "kernel/kernel.h"
 #include "arch/x86_64/regs.h"
+#include "kernel/waitq.h"
 
 struct mm;
 struct fdtable;
@@ -27,9 +28,25 @@ struct altstack {
 	uint32_t flags;
 };
 
+/* Process states, for wait and /proc. */
+enum proc_state { PROC_ALIVE, PROC_ZOMBIE, PROC_REAPED };
+
+/* A vfork parent waits until its child execs or exits. */
+struct vfork_done {
+	bool done;
+	struct waitq wq;
+};
+
 struct process {
 	int pid;                 /* virtual; the first guest is 1 */
-	int ppid;
+	int pgid, sid;
+	struct process *parent;  /* NULL for init; tasklist_lock */
+	struct process *children, *sibling; /* tasklist_lock */
+	int exit_signal;         /* sent to the parent at exit (SIGCHLD) */
+	enum proc_state state;   /* tasklist_lock */
+	bool did_exec;           /* setpgid by the parent fails after exec */
+	struct waitq child_wq;   /* wait4/waitid of this process sleep here */
+	struct vfork_done *vfork; /* our vfork parent's, until exec or exit */
 	struct mm *mm;
 	struct fdtable *files;
 	struct fs_struct *fs;
@@ -41,9 +58,22 @@ struct process {
 	int dumpable;            /* PR_SET_DUMPABLE */
 	int exit_status;         /* wait status once exited */
 	bool exited;
+	struct thread *thread;   /* the one thread (threads: issue 6) */
+	struct timespec start_time; /* CLOCK_MONOTONIC of creation */
 	pthread_mutex_t lock;
-	pthread_cond_t exited_cond;
 };
+
+/* Guards the process tree, the pid table and process states. Taken
+ * before any process's lock. */
+extern pthread_mutex_t tasklist_lock;
+
+/* Pids (kernel/pid.c). */
+#define PID_MAX 32768
+int pid_alloc(struct process *p);            /* tasklist_lock held; -EAGAIN */
+void pid_free(int pid);                      /* tasklist_lock held */
+struct process *pid_lookup(int pid);         /* tasklist_lock held; NULL */
+/* Call fn for every live or zombie process (tasklist_lock held). */
+void for_each_process(void (*fn)(struct process *p, void *ctx), void *ctx);
 
 struct thread {
 	int tid;
@@ -58,6 +88,7 @@ struct thread {
 	bool no_new_privs;
 	uint64_t pending;        /* signals sent to this thread, not yet acted on */
 	gaddr_t clear_child_tid;
+	gaddr_t set_child_tid;   /* CLONE_CHILD_SETTID: written at start */
 	gaddr_t robust_list;
 	bool exiting;            /* leave the run loop after this trap */
 	_Atomic uint32_t wake_word; /* kernel/waitq.h: bumped to end a sleep */
@@ -72,8 +103,25 @@ extern __thread struct thread *current;
 int run_init_process(const char *path, char *const argv[], char *const envp[]);
 
 /* Set the whole thread group to exit with the given wait status
- * (exit code << 8, or the terminating signal). */
+ * (exit code << 8, or the terminating signal): its threads leave their
+ * serve loops at the next trap or wake-up. */
 void process_exit(struct process *p, int wait_status);
+struct process *process_alloc(void); /* defaults of a new process */
+void process_free(struct process *p);
+/* Link a new process under parent and count it (tasklist_lock held). */
+void process_attach(struct process *p, struct process *parent);
+/* Take a reaped or dead process out of the tree and free its pid
+ * (tasklist_lock held); the caller frees it. */
+void process_unlink(struct process *p);
+/* The last thread of a process has left its serve loop: end the process
+ * (free its memory and files, become a zombie, tell the parent). */
+void process_end(struct thread *t);
+/* Start a new kernel thread serving t (fork, clone). */
+int thread_start(struct thread *t);
+/* Send sig to process p (kill, SIGCHLD): ignored signals are dropped, a
+ * default action that terminates happens at once, the rest is left
+ * pending for p's thread. 0, or -EINVAL for a bad signal number. */
+int signal_send(struct process *p, int sig);
 /* Act on pending signals the thread no longer blocks (kernel/signal.c). */
 void signal_act_on_pending(void);
 /* Whether the current thread has something to act on that must end an
@@ -85,5 +133,7 @@ void signal_raise(int sig);
 bool signal_default_ignored(int sig);
 /* The default action of a signal kills the process: do it. */
 void process_kill(struct process *p, int signo);
+/* Release a vfork parent waiting on p (exec, exit). */
+void vfork_release(struct process *p);
 
 #endif

@@ -32,7 +32,7 @@ static void free_backing(const struct vma *v, void *ctx)
 
 void mm_put(struct mm *mm)
 {
-	if (!mm || --mm->users > 0)
+	if (!mm || __atomic_sub_fetch(&mm->users, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	platform_as_destroy(mm->as);
 	for (size_t i = 0; i < mm->vmas.n; i++)

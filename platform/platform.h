@@ -44,6 +44,14 @@ int platform_as_flush(struct platform_as *as);
 
 int platform_thread_create(struct platform_as *as, struct platform_thread **out);
 void platform_thread_destroy(struct platform_thread *pt);
+/* The guest thread on pt is gone but its host process lives on (a vfork
+ * child exec'd into a process of its own): keep the host thread for the
+ * next platform_thread_create on the same process. */
+void platform_thread_release(struct platform_thread *pt);
+/* At the next resume the thread's FPU state is the initial one (execve),
+ * or a copy of parent's current one (fork). */
+void platform_thread_fpu_reset(struct platform_thread *pt);
+int platform_thread_fpu_inherit(struct platform_thread *child, struct platform_thread *parent);
 
 /* Resume the guest thread with *regs (and fs_base if *set_fs) and wait for
  * its next trap; *regs then holds the trapped context. */

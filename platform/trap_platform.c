@@ -62,6 +62,7 @@ struct platform_as {
 	int host_status;
 	struct platform_as *next;    /* all live processes, for the reaper */
 	unsigned nthreads;
+	struct platform_thread *parked; /* released threads kept for reuse */
 	struct platform_thread *threads[STUB_MAX_THREADS];
 };
 
@@ -74,6 +75,10 @@ struct platform_thread {
 	bool mb_ready;               /* mb is set up (for wake_all) */
 	bool born;
 	ucontext_t *uc;              /* kernel view of the trapped frame */
+	struct platform_thread *next_parked;
+	enum { FPU_KEEP, FPU_RESET, FPU_COPY } fpu_next; /* at the next resume */
+	void *fpu_copy;              /* FPU_COPY: the state to load */
+	size_t fpu_len;
 };
 
 static struct {
@@ -96,6 +101,7 @@ static long futex(void *addr, int op, uint32_t val, const struct timespec *ts)
 }
 
 static void *reaper(void *arg);
+static void *spawner_main(void *arg);
 
 #ifndef SPIN_REPLY_US
 #define SPIN_REPLY_US 50
@@ -150,6 +156,9 @@ int platform_init(void)
 	if (pthread_create(&t, NULL, reaper, NULL))
 		return -EAGAIN;
 	pthread_detach(t);
+	if (pthread_create(&t, NULL, spawner_main, NULL))
+		return -EAGAIN;
+	pthread_detach(t);
 	return 0;
 }
 
@@ -163,6 +172,9 @@ static inline long raw6(long nr, long a, long b, long c, long d, long e, long f)
 			 : "rcx", "r11", "memory");
 	return ret;
 }
+
+extern __attribute__((weak)) const ptrdiff_t __rseq_offset;
+extern __attribute__((weak)) const unsigned int __rseq_size;
 
 /* Runs in the freshly forked child, still inside a copy of cocoon: only raw
  * system calls, no libc, no locks. Maps the stub and jumps into it; the
@@ -197,8 +209,65 @@ static void child_start(int memfd, int done_fd, uint64_t code_off, uint64_t proc
 	__builtin_unreachable();
 }
 
-extern __attribute__((weak)) const ptrdiff_t __rseq_offset;
-extern __attribute__((weak)) const unsigned int __rseq_size;
+/* Guest host-processes are forked by one long-lived thread: their
+ * PDEATHSIG fires when the thread that forked them ends, which must be
+ * cocoon's end, not the end of the kernel thread of whichever guest
+ * process asked. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	bool busy, requested, done;
+	int done_fd, pidfd;
+	uint64_t proc_off;
+	long pid;
+	void *rseq_area;
+	uint32_t rseq_len;
+} spawner = { .lock = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void *spawner_main(void *arg)
+{
+	if (&__rseq_size && __rseq_size) {
+		spawner.rseq_area = (char *)__builtin_thread_pointer() + __rseq_offset;
+		spawner.rseq_len = __rseq_size;
+	}
+	pthread_mutex_lock(&spawner.lock);
+	for (;;) {
+		while (!spawner.requested)
+			pthread_cond_wait(&spawner.cv, &spawner.lock);
+		spawner.requested = false;
+		/* CLONE_PIDFD: a handle that can never name a recycled pid. */
+		spawner.pidfd = -1;
+		spawner.pid = raw6(SYS_clone, CLONE_PIDFD | SIGCHLD, 0, (long)&spawner.pidfd, 0, 0, 0);
+		if (spawner.pid == 0)
+			child_start(memfile.fd, spawner.done_fd, plat.code_off, spawner.proc_off,
+				    spawner.rseq_area, spawner.rseq_len);
+		spawner.done = true;
+		pthread_cond_broadcast(&spawner.cv);
+	}
+	return NULL;
+}
+
+/* Fork a guest host-process through the spawner: its pid or -errno. */
+static long spawn(int done_fd, uint64_t proc_off, int *pidfd)
+{
+	pthread_mutex_lock(&spawner.lock);
+	while (spawner.busy)
+		pthread_cond_wait(&spawner.cv, &spawner.lock);
+	spawner.busy = true;
+	spawner.done_fd = done_fd;
+	spawner.proc_off = proc_off;
+	spawner.done = false;
+	spawner.requested = true;
+	pthread_cond_broadcast(&spawner.cv);
+	while (!spawner.done)
+		pthread_cond_wait(&spawner.cv, &spawner.lock);
+	long pid = spawner.pid;
+	*pidfd = spawner.pidfd;
+	spawner.busy = false;
+	pthread_cond_broadcast(&spawner.cv);
+	pthread_mutex_unlock(&spawner.lock);
+	return pid;
+}
 
 int platform_as_create(struct platform_as **out)
 {
@@ -226,25 +295,17 @@ int platform_as_create(struct platform_as **out)
 	o->guest_prog.len = (uint16_t)seccomp_filter_build(FILTER_GUEST, plat.code_len, o->guest_filter);
 	o->guest_prog.filter = STUB_ORDERS + offsetof(struct stub_orders, guest_filter);
 
-	void *rseq_area = NULL;
-	uint32_t rseq_len = 0;
-	if (&__rseq_size && __rseq_size) {
-		rseq_area = (char *)__builtin_thread_pointer() + __rseq_offset;
-		rseq_len = __rseq_size;
-	}
-
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		memfile_free(as->proc_off, STUB_PROC_SIZE);
 		free(as);
 		return -errno;
 	}
-	pthread_mutex_lock(&plat.lock);
-	/* CLONE_PIDFD: a handle that can never name a recycled pid. */
+	/* Under plat.lock: the reaper must find the process in the list even
+	 * if it dies at once. */
 	int pidfd = -1;
-	long pid = raw6(SYS_clone, CLONE_PIDFD | SIGCHLD, 0, (long)&pidfd, 0, 0, 0);
-	if (pid == 0)
-		child_start(memfile.fd, pipefd[1], plat.code_off, as->proc_off, rseq_area, rseq_len);
+	pthread_mutex_lock(&plat.lock);
+	long pid = spawn(pipefd[1], as->proc_off, &pidfd);
 	close(pipefd[1]);
 	if (pid < 0) {
 		pthread_mutex_unlock(&plat.lock);
@@ -474,7 +535,17 @@ int platform_as_flush(struct platform_as *as)
 
 int platform_thread_create(struct platform_as *as, struct platform_thread **out)
 {
-	struct platform_thread *pt = calloc(1, sizeof(*pt));
+	pthread_mutex_lock(&plat.lock);
+	struct platform_thread *pt = as->parked;
+	if (pt) { /* a host thread waiting in the stub for a new guest thread */
+		as->parked = pt->next_parked;
+		pt->next_parked = NULL;
+		pthread_mutex_unlock(&plat.lock);
+		*out = pt;
+		return 0;
+	}
+	pthread_mutex_unlock(&plat.lock);
+	pt = calloc(1, sizeof(*pt));
 	if (!pt)
 		return -ENOMEM;
 	pthread_mutex_lock(&plat.lock);
@@ -535,7 +606,85 @@ void platform_thread_destroy(struct platform_thread *pt)
 	pt->as->threads[pt->slot] = NULL;
 	pthread_mutex_unlock(&plat.lock);
 	memfile_free(pt->area_off, STUB_AREA_SIZE);
+	free(pt->fpu_copy);
 	free(pt);
+}
+
+void platform_thread_release(struct platform_thread *pt)
+{
+	struct platform_as *as = pt->as;
+	pthread_mutex_lock(&plat.lock);
+	/* A thread stopped in a trap (or still to be born) can take a new
+	 * guest thread; one of a dead process is freed with it. */
+	bool park = !as->dead;
+	if (park) {
+		pt->next_parked = as->parked;
+		as->parked = pt;
+		free(pt->fpu_copy);
+		pt->fpu_copy = NULL;
+		pt->fpu_next = FPU_RESET;
+	}
+	pthread_mutex_unlock(&plat.lock);
+	/* Not parked: platform_as_destroy frees it with its process. */
+}
+
+/* The FPU/xsave image in a trapped frame: its kernel view and length. */
+static uint8_t *frame_fpstate(struct platform_thread *pt, ucontext_t *uc, size_t *len)
+{
+	gaddr_t base = STUB_THREADS + pt->slot * STUB_AREA_SIZE;
+	uint64_t fp = (uint64_t)uc->uc_mcontext.fpregs;
+	if (fp < base + AREA_STACK_OFF || fp > base + STUB_AREA_SIZE - 576 || (fp & 15))
+		return NULL;
+	uint8_t *f = (uint8_t *)pt->area + (fp - base);
+	uint32_t magic1, size = 512;
+	memcpy(&magic1, f + 464, 4);
+	if (magic1 == 0x46505853) /* FP_XSTATE_MAGIC1: extended_size follows */
+		memcpy(&size, f + 468, 4);
+	if (size < 512 || fp + size > base + STUB_AREA_SIZE)
+		return NULL;
+	*len = size;
+	return f;
+}
+
+void platform_thread_fpu_reset(struct platform_thread *pt)
+{
+	pt->fpu_next = FPU_RESET;
+}
+
+int platform_thread_fpu_inherit(struct platform_thread *child, struct platform_thread *parent)
+{
+	size_t len;
+	uint8_t *f = parent->uc ? frame_fpstate(parent, parent->uc, &len) : NULL;
+	if (!f)
+		return 0; /* nothing to copy: the initial state */
+	void *copy = malloc(len);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, f, len);
+	free(child->fpu_copy);
+	child->fpu_copy = copy;
+	child->fpu_len = len;
+	child->fpu_next = FPU_COPY;
+	return 0;
+}
+
+static void reset_fpstate(struct platform_thread *pt, ucontext_t *uc);
+
+static void apply_fpu(struct platform_thread *pt)
+{
+	if (pt->fpu_next == FPU_RESET) {
+		reset_fpstate(pt, pt->uc);
+	} else if (pt->fpu_next == FPU_COPY) {
+		size_t len;
+		uint8_t *f = frame_fpstate(pt, pt->uc, &len);
+		if (f && len == pt->fpu_len)
+			memcpy(f, pt->fpu_copy, len);
+		else
+			reset_fpstate(pt, pt->uc);
+		free(pt->fpu_copy);
+		pt->fpu_copy = NULL;
+	}
+	pt->fpu_next = FPU_KEEP;
 }
 
 /* ---- the hand-off ---------------------------------------------------- */
@@ -641,6 +790,8 @@ int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_
 	 * which the guest can write. */
 	if (platform_as_flush(pt->as) || (!pt->born && !take_birth(pt)))
 		return report_dead(pt, out);
+	if (pt->fpu_next != FPU_KEEP)
+		apply_fpu(pt);
 	memcpy(pt->uc->uc_mcontext.gregs, regs, offsetof(struct guest_regs, csgsfs));
 	if (*set_fs) {
 		pt->mb->fs_base = fs_base;

@@ -1,0 +1,15 @@
+/* Process file descriptors (pidfd_open, CLONE_PIDFD, waitid P_PIDFD). */
+#ifndef COCOON_PIDFD_H
+#define COCOON_PIDFD_H
+
+struct process;
+
+/* Install a pidfd for p (close-on-exec) in the current process: the fd
+ * or -errno. tasklist_lock not held. */
+int pidfd_install(struct process *p);
+/* The process a pidfd names: its pid, or -EBADF (no such fd), -EINVAL
+ * (not a pidfd), -ECHILD... The pid may name nobody any more (ESRCH for
+ * the caller to find). */
+int pidfd_pid(int fd);
+
+#endif

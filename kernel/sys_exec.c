@@ -1,0 +1,323 @@
+/* execve and execveat: a new program in the calling process.
+ *
+ * The program is loaded into a fresh mm first (kernel/exec.c), so every
+ * error returns to the intact old image. Then, past the point of no
+ * return, the old guest memory goes: a process with a host process of its
+ * own keeps it (one unmap order clears it, then the new image is mapped
+ * in), while a vfork child, which borrowed its parent's, moves to a new
+ * host process. `#!` scripts are rewritten to their interpreter with
+ * Linux's rules (fs/binfmt_script.c). */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "kernel/task.h"
+#include "kernel/exec.h"
+#include "kernel/syscall.h"
+#include "fs/fs.h"
+#include "mm/mm.h"
+#include "mm/uaccess.h"
+#include "platform/platform.h"
+
+#define BINPRM_BUF_SIZE 256
+#define MAX_INTERP_DEPTH 5 /* Linux: ELOOP beyond 5 rewrites */
+/* Bytes of argument and environment strings we copy at most before E2BIG
+ * (exec_load applies Linux's exact limit). */
+#define ARGS_COPY_MAX (6UL << 20)
+
+/* A NULL-terminated vector of kernel strings. */
+struct strvec {
+	char **v;
+	size_t n, cap, bytes;
+};
+
+static int strvec_push(struct strvec *s, char *str)
+{
+	if (s->n + 2 > s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+		char **v = realloc(s->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = str;
+	s->v[s->n] = NULL;
+	s->bytes += strlen(str) + 1;
+	return 0;
+}
+
+static void strvec_free(struct strvec *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	*s = (struct strvec){ 0 };
+}
+
+/* Copy a guest argv/envp (NULL pointer: empty). */
+static int copy_strvec(gaddr_t uv, struct strvec *out, size_t *budget)
+{
+	static char buf[MAX_ARG_STRLEN]; /* only under exec_lock */
+	for (size_t i = 0; uv; i++) {
+		uint64_t p;
+		if (copy_from_guest(&p, uv + i * 8, 8))
+			return -EFAULT;
+		if (!p)
+			break;
+		long len = strncpy_from_guest(buf, p, MAX_ARG_STRLEN);
+		if (len == -ENAMETOOLONG)
+			return -E2BIG;
+		if (len < 0)
+			return (int)len;
+		if ((size_t)len + 1 + 8 > *budget)
+			return -E2BIG;
+		*budget -= (size_t)len + 1 + 8;
+		char *s = strdup(buf);
+		if (!s || strvec_push(out, s)) {
+			free(s);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static bool spacetab(char c) { return c == ' ' || c == '\t'; }
+
+/* If the file starts with "#!", rewrite argv for its interpreter (Linux's
+ * load_script): *interp gets the interpreter path. 1 if rewritten, 0 if
+ * not a script, -errno. */
+static int script_rewrite(int fd, const char *filename, struct strvec *argv, char **interp)
+{
+	char buf[BINPRM_BUF_SIZE + 1];
+	ssize_t got = pread(fd, buf, BINPRM_BUF_SIZE, 0);
+	if (got < 2 || buf[0] != '#' || buf[1] != '!')
+		return 0;
+	memset(buf + got, 0, sizeof(buf) - (size_t)got);
+	char *end = memchr(buf, '\n', BINPRM_BUF_SIZE - 1);
+	if (!end) {
+		/* No newline: fine only if the interpreter name ends in buf. */
+		char *p = buf + 2;
+		while (p < buf + BINPRM_BUF_SIZE - 1 && spacetab(*p))
+			p++;
+		while (p < buf + BINPRM_BUF_SIZE - 1 && *p && !spacetab(*p))
+			p++;
+		if (p == buf + BINPRM_BUF_SIZE - 1)
+			return -ENOEXEC; /* the name would be cut */
+		end = buf + BINPRM_BUF_SIZE - 1;
+	}
+	while (end > buf + 2 && spacetab(end[-1]))
+		end--;
+	*end = '\0';
+	char *name = buf + 2;
+	while (spacetab(*name))
+		name++;
+	if (name >= end || !*name)
+		return -ENOEXEC;
+	char *arg = NULL, *sep = name;
+	while (*sep && !spacetab(*sep))
+		sep++;
+	if (*sep) {
+		*sep = '\0';
+		arg = sep + 1;
+		while (spacetab(*arg))
+			arg++;
+		if (!*arg)
+			arg = NULL;
+	}
+	/* argv becomes: interpreter, [argument], script path, argv[1..]. */
+	struct strvec nv = { 0 };
+	int err = 0;
+	char *s;
+	if (!(s = strdup(name)) || (err = strvec_push(&nv, s)))
+		goto fail;
+	if (arg && (!(s = strdup(arg)) || (err = strvec_push(&nv, s))))
+		goto fail;
+	if (!(s = strdup(filename)) || (err = strvec_push(&nv, s)))
+		goto fail;
+	for (size_t i = 1; i < argv->n; i++) {
+		if ((err = strvec_push(&nv, argv->v[i])))
+			goto fail;
+		argv->v[i] = NULL;
+	}
+	strvec_free(argv);
+	*argv = nv;
+	if (!(*interp = strdup(name)))
+		return -ENOMEM;
+	return 1;
+fail:
+	free(s);
+	strvec_free(&nv);
+	return err ? err : -ENOMEM;
+}
+
+/* Map every VMA of a freshly loaded mm into its host process. */
+static int map_all(struct mm *mm)
+{
+	int err = 0;
+	for (size_t i = 0; !err && i < mm->vmas.n; i++)
+		err = mm_host_map(mm, &mm->vmas.v[i]);
+	return err ? err : platform_as_flush(mm->as);
+}
+
+/* Past the point of no return: the new image replaces the old one. An
+ * error here kills the process (Linux: SIGSEGV after a failed flush). */
+static int switch_mm(struct thread *t, struct mm *new_mm)
+{
+	struct process *p = t->proc;
+	struct mm *old = p->mm;
+	int err;
+	if (__atomic_load_n(&old->users, __ATOMIC_ACQUIRE) > 1) {
+		/* A vfork child leaves its parent's host process. */
+		struct platform_thread *pt;
+		if ((err = platform_as_create(&new_mm->as)))
+			return err;
+		if ((err = map_all(new_mm)) || (err = platform_thread_create(new_mm->as, &pt))) {
+			platform_as_destroy(new_mm->as);
+			new_mm->as = NULL;
+			return err;
+		}
+		platform_thread_release(t->plat);
+		t->plat = pt;
+	} else {
+		/* Keep the host process: clear the old image, map the new. */
+		new_mm->as = old->as;
+		pthread_rwlock_wrlock(&old->lock);
+		err = platform_as_unmap(old->as, 0, GUEST_TASK_SIZE);
+		if (!err)
+			err = platform_as_flush(old->as);
+		old->as = NULL; /* mm_put frees its memory, not the process */
+		pthread_rwlock_unlock(&old->lock);
+		if (!err)
+			err = map_all(new_mm);
+		if (err)
+			return err;
+	}
+	pthread_mutex_lock(&p->lock);
+	p->mm = new_mm;
+	pthread_mutex_unlock(&p->lock);
+	mm_put(old);
+	return 0;
+}
+
+/* What execve resets in the process and the thread (Linux's
+ * begin_new_exec and setup_new_exec). */
+static void reset_for_exec(struct thread *t, const char *filename)
+{
+	struct process *p = t->proc;
+	/* A shared fd table becomes our own before close-on-exec. */
+	if (fdtable_shared(p->files)) {
+		struct fdtable *own = fdtable_copy(p->files);
+		if (own) {
+			fdtable_put(p->files);
+			p->files = own;
+		}
+	}
+	fdtable_exec(p->files);
+	pthread_mutex_lock(&p->lock);
+	for (int i = 0; i < 64; i++) {
+		struct ksigaction *ka = &p->sigactions[i];
+		if (ka->handler != (uint64_t)SIG_IGN)
+			*ka = (struct ksigaction){ 0 };
+	}
+	const char *base = strrchr(filename, '/');
+	base = base ? base + 1 : filename;
+	memset(p->comm, 0, sizeof(p->comm));
+	memcpy(p->comm, base, strnlen(base, sizeof(p->comm) - 1));
+	p->dumpable = 1;
+	p->did_exec = true;
+	pthread_mutex_unlock(&p->lock);
+	t->fs_base = 0;
+	t->fs_base_dirty = true;
+	t->altstack = (struct altstack){ .flags = SS_DISABLE };
+	t->clear_child_tid = 0;
+	t->robust_list = 0;
+	platform_thread_fpu_reset(t->plat);
+}
+
+static pthread_mutex_t exec_lock = PTHREAD_MUTEX_INITIALIZER; /* copy_strvec's buffer */
+
+static long do_execve(int dirfd, gaddr_t upath, gaddr_t uargv, gaddr_t uenvp, int flags)
+{
+	if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+		return -EINVAL;
+	char path[PATH_MAX], filename[PATH_MAX + 32];
+	long len = strncpy_from_guest(path, upath, sizeof(path));
+	if (len < 0)
+		return len;
+	/* The name the program and its interpreter are told (AT_EXECFN,
+	 * argv of a script): Linux's /dev/fd/N forms for execveat. */
+	if (path[0] == '/' || dirfd == AT_FDCWD)
+		snprintf(filename, sizeof(filename), "%s", path);
+	else if (!path[0])
+		snprintf(filename, sizeof(filename), "/dev/fd/%d", dirfd);
+	else
+		snprintf(filename, sizeof(filename), "/dev/fd/%d/%s", dirfd, path);
+
+	int fd = fs_open_exec_at(dirfd, path, flags);
+	if (fd < 0)
+		return fd;
+	struct strvec argv = { 0 }, envp = { 0 };
+	size_t budget = ARGS_COPY_MAX;
+	pthread_mutex_lock(&exec_lock);
+	long err = copy_strvec(uargv, &argv, &budget);
+	if (!err)
+		err = copy_strvec(uenvp, &envp, &budget);
+	pthread_mutex_unlock(&exec_lock);
+	if (!err && argv.n == 0) /* Linux >= 5.18: argv {""} */
+		err = strvec_push(&argv, strdup(""));
+
+	for (int depth = 0; !err; depth++) {
+		char *interp = NULL;
+		int r = script_rewrite(fd, filename, &argv, &interp);
+		if (r <= 0) {
+			err = r;
+			break;
+		}
+		close(fd);
+		fd = depth >= MAX_INTERP_DEPTH ? -ELOOP : fs_open_exec(interp);
+		free(interp);
+		if (fd < 0)
+			err = fd;
+	}
+	struct mm *mm = NULL;
+	struct guest_regs regs;
+	if (!err && !(mm = mm_new(NULL)))
+		err = -ENOMEM;
+	if (!err)
+		err = exec_load(mm, fd, filename, argv.v, envp.v, &regs);
+	if (fd >= 0)
+		close(fd);
+	strvec_free(&argv);
+	strvec_free(&envp);
+	if (err) {
+		mm_put(mm);
+		return err;
+	}
+
+	struct thread *t = current;
+	if ((err = switch_mm(t, mm))) {
+		klog("pid %d: execve failed past the point of no return (%s)", t->proc->pid, strerror((int)-err));
+		mm_put(mm);
+		process_kill(t->proc, SIGSEGV);
+		t->exiting = true;
+		return 0;
+	}
+	reset_for_exec(t, filename);
+	vfork_release(t->proc);
+	t->regs = regs;
+	return 0; /* rax of the new image (start_thread zeroes it) */
+}
+
+long sys_execve(const struct sysargs *a)
+{
+	return do_execve(AT_FDCWD, a->a[0], a->a[1], a->a[2], 0);
+}
+
+long sys_execveat(const struct sysargs *a)
+{
+	return do_execve((int)a->a[0], a->a[1], a->a[2], a->a[3], (int)a->a[4]);
+}
