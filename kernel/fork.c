@@ -84,7 +84,7 @@ static int copy_mm(struct thread *t, struct process *p, struct process *parent, 
 	int err = platform_as_create(&as);
 	if (err)
 		return err;
-	p->mm = mm_fork(mm, as);
+	p->mm = mm_fork(mm, as, current->regs.rsp);
 	if (!p->mm) {
 		platform_as_destroy(as);
 		return -ENOMEM;

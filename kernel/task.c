@@ -193,6 +193,70 @@ void process_unlink(struct process *p)
 	pid_free(p->pid);
 }
 
+/* Address spaces of ended processes are freed by a janitor thread: the
+ * host process must be dead and reaped first, which the parent's wait
+ * need not wait for. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	struct mm **v;
+	size_t n, cap;
+	bool started;
+} janitor = { .lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER };
+
+static void *janitor_main(void *arg)
+{
+	pthread_mutex_lock(&janitor.lock);
+	for (;;) {
+		while (!janitor.n)
+			pthread_cond_wait(&janitor.more, &janitor.lock);
+		struct mm *mm = janitor.v[--janitor.n];
+		pthread_mutex_unlock(&janitor.lock);
+		mm_put(mm);
+		pthread_mutex_lock(&janitor.lock);
+		if (!janitor.n)
+			pthread_cond_broadcast(&janitor.more);
+	}
+	return NULL;
+}
+
+/* Drop mm in the background (synchronously if that cannot be done). */
+static void mm_put_later(struct mm *mm)
+{
+	pthread_mutex_lock(&janitor.lock);
+	if (!janitor.started) {
+		pthread_t t;
+		janitor.started = pthread_create(&t, NULL, janitor_main, NULL) == 0;
+		if (janitor.started)
+			pthread_detach(t);
+	}
+	if (janitor.started && janitor.n == janitor.cap) {
+		size_t cap = janitor.cap ? 2 * janitor.cap : 16;
+		struct mm **v = realloc(janitor.v, cap * sizeof(*v));
+		if (v) {
+			janitor.v = v;
+			janitor.cap = cap;
+		}
+	}
+	if (janitor.started && janitor.n < janitor.cap) {
+		janitor.v[janitor.n++] = mm;
+		pthread_cond_signal(&janitor.more);
+		mm = NULL;
+	}
+	pthread_mutex_unlock(&janitor.lock);
+	if (mm)
+		mm_put(mm);
+}
+
+/* Wait until the janitor has freed everything queued (end of sandbox). */
+static void janitor_drain(void)
+{
+	pthread_mutex_lock(&janitor.lock);
+	while (janitor.n)
+		pthread_cond_wait(&janitor.more, &janitor.lock);
+	pthread_mutex_unlock(&janitor.lock);
+}
+
 /* The last thread of p is leaving: free what a zombie does not need,
  * then become one (or vanish) and tell the parent. */
 void process_end(struct thread *t)
@@ -204,11 +268,13 @@ void process_end(struct thread *t)
 	p->thread = NULL;
 	pthread_mutex_unlock(&p->lock);
 	if (mm) {
-		if (__atomic_load_n(&mm->users, __ATOMIC_ACQUIRE) > 1)
+		if (__atomic_load_n(&mm->users, __ATOMIC_ACQUIRE) > 1) {
 			platform_thread_release(t->plat); /* a vfork child's host thread */
-		else
+			mm_put(mm);
+		} else {
 			platform_as_kill(mm->as);
-		mm_put(mm);
+			mm_put_later(mm);
+		}
 	}
 	vfork_release(p);
 	fdtable_put(p->files);
@@ -340,6 +406,7 @@ int run_init_process(const char *path, char *const argv[], char *const envp[])
 	if (thread_start(t))
 		return -EAGAIN;
 	wait_event(&sandbox_wq, sandbox_empty(), NULL);
+	janitor_drain();
 
 	/* Everyone is gone; init and orphans left as zombies go now. */
 	pthread_mutex_lock(&tasklist_lock);

@@ -23,12 +23,30 @@
  * more (the child exec'd or exited), one fault makes it all writable. */
 #define COW_WHOLE_MAX (2UL << 20)
 
-struct mm *mm_fork(struct mm *parent, struct platform_as *as)
+/* Private writable memory up to this size is copied at fork instead of
+ * shared: a program's data and bss, its TLS, a small heap. The child
+ * would write most of it at once, and every copy-on-write fault costs a
+ * round trip to the host process's control thread. */
+#define FORK_COPY_MAX (256UL << 10)
+
+/* Whether the child gets its own copy of v at fork. */
+static bool copy_at_fork(const struct vma *v)
+{
+	return (v->flags & MAP_PRIVATE) && (v->prot & PROT_WRITE) && v->kind != VMA_VVAR &&
+	       v->off != NO_BACKING && v->end - v->start <= FORK_COPY_MAX;
+}
+
+struct mm *mm_fork(struct mm *parent, struct platform_as *as, gaddr_t sp)
 {
 	struct mm *mm = mm_new(as);
 	if (!mm)
 		return NULL;
 	pthread_rwlock_wrlock(&parent->lock);
+	/* The stack around sp is copied too: the child writes it first. */
+	gaddr_t sp_lo = (sp & ~(COW_CHUNK - 1)) - COW_CHUNK, sp_hi = sp_lo + 2 * COW_CHUNK;
+	struct vma *sv = vma_find(&parent->vmas, sp);
+	if (sv && sv->kind == VMA_STACK && !vma_split_at(&parent->vmas, MAX(sv->start, sp_lo)))
+		vma_split_at(&parent->vmas, MIN(sv->end, sp_hi));
 	size_t n = parent->vmas.n;
 	mm->vmas.v = malloc(MAX(n, 1) * sizeof(struct vma));
 	if (!mm->vmas.v) {
@@ -52,6 +70,21 @@ struct mm *mm_fork(struct mm *parent, struct platform_as *as)
 		c.name = v->name ? strdup(v->name) : NULL;
 		if (c.file)
 			file_get(c.file);
+		bool at_sp = v->kind == VMA_STACK && v->start >= sp_lo && v->end <= sp_hi;
+		if ((copy_at_fork(v) || (at_sp && v->off != NO_BACKING && (v->prot & PROT_WRITE))) &&
+		    !memfile_shared(v->off, v->end - v->start)) {
+			size_t len = v->end - v->start;
+			int64_t copy = memfile_alloc(len);
+			if (copy >= 0) {
+				memcpy(memfile_ptr((uint64_t)copy), memfile_ptr(v->off), len);
+				c.off = (uint64_t)copy;
+				c.cow = false;
+				mm->vmas.v[mm->vmas.n++] = c;
+				if (!err)
+					err = mm_host_map(mm, &c);
+				continue;
+			}
+		}
 		if (v->off != NO_BACKING && v->kind != VMA_VVAR) {
 			size_t len = v->end - v->start;
 			memfile_ref(v->off, len);
@@ -66,11 +99,10 @@ struct mm *mm_fork(struct mm *parent, struct platform_as *as)
 		if (!err)
 			err = mm_host_map(mm, &c);
 	}
-	/* From here on the parent's writes fault: the child's copy is taken. */
+	/* From here on the parent's writes fault: the child's copy is taken.
+	 * The child's orders go with its thread's. */
 	int perr = platform_as_flush(parent->as);
 	pthread_rwlock_unlock(&parent->lock);
-	if (!err)
-		err = platform_as_flush(as);
 	if (err || perr) {
 		mm->as = NULL; /* the caller owns as */
 		mm_put(mm);
@@ -132,6 +164,23 @@ static int unshare_range(struct mm *mm, gaddr_t start, gaddr_t end, bool copy_pa
 	return err;
 }
 
+/* After a fork the child soon execs or exits, and the parent's pages are
+ * its own again; the parent would then fault once per mapping to find
+ * out. On a fault, give back write access to every small mapping nobody
+ * shares any more, in the same batch of orders. */
+static void reclaim_unshared(struct mm *mm)
+{
+	for (size_t i = 0; i < mm->vmas.n; i++) {
+		struct vma *v = &mm->vmas.v[i];
+		size_t len = v->end - v->start;
+		if (needs_cow(v) && len <= COW_WHOLE_MAX && !memfile_shared(v->off, len)) {
+			v->cow = false;
+			platform_as_protect(mm->as, v->start, len, v->prot);
+		}
+	}
+	vma_merge_around(&mm->vmas, 0, GUEST_TASK_SIZE);
+}
+
 bool mm_cow_fault(struct mm *mm, gaddr_t addr)
 {
 	pthread_rwlock_wrlock(&mm->lock);
@@ -151,6 +200,8 @@ bool mm_cow_fault(struct mm *mm, gaddr_t addr)
 		}
 		if (err)
 			klog("copy-on-write at %#lx failed (%s)", (unsigned long)addr, strerror(-err));
+		else
+			reclaim_unshared(mm);
 	}
 	pthread_rwlock_unlock(&mm->lock);
 	return ours && !err;

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include "mm/mm.h"
 #include "mm/memfile.h"
+#include "mm/pagecache.h"
 #include "mm/copy.h"
 #include "platform/platform.h"
 #include "fs/file.h"
@@ -197,6 +198,11 @@ void mm_reload_file_pages(struct vma *v, gaddr_t start, gaddr_t end)
 		kdebug("re-reading a mapped file failed");
 }
 
+/* Writable private file mappings up to this size are copied at mmap
+ * time: a program writes its data and GOT right away, and a copy now is
+ * cheaper than copy-on-write faults later. */
+#define FILE_COPY_MAX (1UL << 20)
+
 long mm_mmap_file(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, struct file *f,
 		  uint64_t file_off)
 {
@@ -210,11 +216,27 @@ long mm_mmap_file(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 		.off = NO_BACKING, .file_off = file_off, .file = f,
 	};
 	if (backed) {
-		int64_t off = memfile_alloc(backed);
-		if (off < 0)
-			return -ENOMEM;
-		v.off = (uint64_t)off;
-		mm_reload_file_pages(&v, v.start, v.end);
+		/* Pages of the shared image, copied on write; a private copy
+		 * of the bytes if the file cannot be cached. */
+		int64_t off = pagecache_map(f, file_off, backed);
+		if (off >= 0 && (prot & PROT_WRITE) && (flags & MAP_PRIVATE) && backed <= FILE_COPY_MAX) {
+			/* Written at once (data, GOT): copied now, not faulted. */
+			int64_t copy = memfile_alloc(backed);
+			if (copy >= 0)
+				memcpy(memfile_ptr((uint64_t)copy), memfile_ptr((uint64_t)off), backed);
+			memfile_free((uint64_t)off, backed);
+			if (copy < 0)
+				return -ENOMEM;
+			v.off = (uint64_t)copy;
+		} else if (off >= 0) {
+			v.off = (uint64_t)off;
+			v.cow = true;
+		} else {
+			if ((off = memfile_alloc(backed)) < 0)
+				return -ENOMEM;
+			v.off = (uint64_t)off;
+			mm_reload_file_pages(&v, v.start, v.end);
+		}
 		v.name = f->path ? strdup(f->path) : NULL;
 		file_get(f);
 		long r = install(mm, &v);

@@ -65,9 +65,11 @@ int mm_host_map(struct mm *mm, const struct vma *v);
 /* ---- fork and copy-on-write (mm/cow.c) ---- */
 /* A copy of parent for a child process mapped by as: private pages are
  * shared copy-on-write (both sides lose write access in the host until
- * they write), MAP_SHARED pages stay shared. Takes parent->lock. NULL if
- * out of memory. */
-struct mm *mm_fork(struct mm *parent, struct platform_as *as);
+ * they write), except small writable mappings and the stack around sp,
+ * which the child gets copies of; MAP_SHARED pages stay shared. Takes
+ * parent->lock. The child's mapping orders are queued, not flushed. NULL
+ * if out of memory. */
+struct mm *mm_fork(struct mm *parent, struct platform_as *as, gaddr_t sp);
 /* A write fault at addr: true if it was copy-on-write and is resolved
  * (the guest retries the access), false if it is the guest's fault. */
 bool mm_cow_fault(struct mm *mm, gaddr_t addr);

@@ -101,6 +101,8 @@ static long futex(void *addr, int op, uint32_t val, const struct timespec *ts)
 }
 
 static void *reaper(void *arg);
+/* Held while a host process is forked and entered in plat.list. */
+static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *spawner_main(void *arg);
 
 #ifndef SPIN_REPLY_US
@@ -269,7 +271,74 @@ static long spawn(int done_fd, uint64_t proc_off, int *pidfd)
 	return pid;
 }
 
+/* A spare host process, made ahead by a background thread with its first
+ * thread parked in the stub: fork and exec then find one ready instead of
+ * waiting for a host fork and the stub's set-up. */
+#define SPARES 2
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t want;
+	struct platform_as *v[SPARES];
+	unsigned n;
+	bool started;
+} spares = { .lock = PTHREAD_MUTEX_INITIALIZER, .want = PTHREAD_COND_INITIALIZER };
+
+static int as_create_now(struct platform_as **out);
+
+static void *spare_maker(void *arg)
+{
+	pthread_mutex_lock(&spares.lock);
+	for (;;) {
+		while (spares.n == SPARES)
+			pthread_cond_wait(&spares.want, &spares.lock);
+		pthread_mutex_unlock(&spares.lock);
+		struct platform_as *as;
+		struct platform_thread *pt;
+		int err = as_create_now(&as);
+		if (!err && (err = platform_thread_create(as, &pt)))
+			platform_as_destroy(as);
+		if (!err)
+			platform_thread_release(pt);
+		pthread_mutex_lock(&spares.lock);
+		if (err) { /* try again later, without spinning */
+			pthread_mutex_unlock(&spares.lock);
+			usleep(100000);
+			pthread_mutex_lock(&spares.lock);
+			continue;
+		}
+		spares.v[spares.n++] = as;
+	}
+	return NULL;
+}
+
 int platform_as_create(struct platform_as **out)
+{
+	pthread_mutex_lock(&spares.lock);
+	if (!spares.started) {
+		pthread_t t;
+		spares.started = pthread_create(&t, NULL, spare_maker, NULL) == 0;
+		if (spares.started)
+			pthread_detach(t);
+	}
+	while (spares.n) {
+		struct platform_as *as = spares.v[--spares.n];
+		pthread_cond_signal(&spares.want);
+		if (as->dead) { /* killed from outside meanwhile */
+			pthread_mutex_unlock(&spares.lock);
+			platform_as_destroy(as);
+			pthread_mutex_lock(&spares.lock);
+			continue;
+		}
+		pthread_mutex_unlock(&spares.lock);
+		*out = as;
+		return 0;
+	}
+	pthread_cond_signal(&spares.want);
+	pthread_mutex_unlock(&spares.lock);
+	return as_create_now(out);
+}
+
+static int as_create_now(struct platform_as **out)
 {
 	struct platform_as *as = calloc(1, sizeof(*as));
 	if (!as)
@@ -301,14 +370,16 @@ int platform_as_create(struct platform_as **out)
 		free(as);
 		return -errno;
 	}
-	/* Under plat.lock: the reaper must find the process in the list even
-	 * if it dies at once. */
+	/* Under spawn_lock: the reaper must find the process in the list
+	 * even if it dies at once. */
 	int pidfd = -1;
-	pthread_mutex_lock(&plat.lock);
+	pthread_mutex_lock(&spawn_lock);
 	long pid = spawn(pipefd[1], as->proc_off, &pidfd);
 	close(pipefd[1]);
+	pthread_mutex_lock(&plat.lock);
 	if (pid < 0) {
 		pthread_mutex_unlock(&plat.lock);
+		pthread_mutex_unlock(&spawn_lock);
 		close(pipefd[0]);
 		memfile_free(as->proc_off, STUB_PROC_SIZE);
 		free(as);
@@ -321,6 +392,7 @@ int platform_as_create(struct platform_as **out)
 	plat.list = as;
 	pthread_cond_broadcast(&plat.changed);
 	pthread_mutex_unlock(&plat.lock);
+	pthread_mutex_unlock(&spawn_lock);
 
 	/* Wait until the stub is set up (or died trying). */
 	while (!__atomic_load_n(&as->ack->ready, __ATOMIC_ACQUIRE) && !as->dead) {
@@ -363,6 +435,9 @@ static void *reaper(void *arg)
 				kpanic("reaper: waitpid: %s", strerror(errno));
 			continue;
 		}
+		/* A process being spawned is in the list once spawn_lock is free. */
+		pthread_mutex_lock(&spawn_lock);
+		pthread_mutex_unlock(&spawn_lock);
 		pthread_mutex_lock(&plat.lock);
 		for (struct platform_as **pp = &plat.list; *pp; pp = &(*pp)->next) {
 			struct platform_as *as = *pp;

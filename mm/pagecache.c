@@ -1,0 +1,115 @@
+/* The page cache (see pagecache.h). An entry is a whole-file image keyed
+ * by the host file's identity and version (device, inode, size, mtime,
+ * ctime): a file changed on the host gets a new image, while mappings of
+ * the old one keep their pages through their references. Images are read
+ * once, under the cache lock. Entries are never evicted; past
+ * PAGECACHE_MAX new files are simply not cached. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "mm/pagecache.h"
+#include "mm/memfile.h"
+#include "fs/fs.h"
+
+#define PAGECACHE_FILE_MAX (64UL << 20)  /* larger files are copied */
+#define PAGECACHE_MAX (1UL << 30)
+#define HASH_SIZE 256
+
+struct pc_entry {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+	uint64_t off;  /* memory-file offset of the image */
+	size_t len;    /* page aligned */
+	struct pc_entry *next;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct pc_entry *hash[HASH_SIZE];
+	size_t bytes;
+} cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static bool same_version(const struct pc_entry *e, const struct stat *st)
+{
+	return e->size == st->st_size && e->mtime.tv_sec == st->st_mtim.tv_sec &&
+	       e->mtime.tv_nsec == st->st_mtim.tv_nsec && e->ctime.tv_sec == st->st_ctim.tv_sec &&
+	       e->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* Read the whole file into a new image: the entry or NULL. */
+static struct pc_entry *load(int fd, const struct stat *st)
+{
+	size_t len = PAGE_ALIGN((size_t)st->st_size);
+	if (len == 0 || len > PAGECACHE_FILE_MAX || cache.bytes + len > PAGECACHE_MAX)
+		return NULL;
+	struct pc_entry *e = calloc(1, sizeof(*e));
+	int64_t off = memfile_alloc(len);
+	if (!e || off < 0) {
+		free(e);
+		if (off >= 0)
+			memfile_free((uint64_t)off, len);
+		return NULL;
+	}
+	char *dst = memfile_ptr((uint64_t)off);
+	for (size_t done = 0; done < (size_t)st->st_size;) {
+		ssize_t n = pread(fd, dst + done, (size_t)st->st_size - done, (off_t)done);
+		if (n <= 0) { /* changed under us or unreadable: do not cache */
+			memfile_free((uint64_t)off, len);
+			free(e);
+			return NULL;
+		}
+		done += (size_t)n;
+	}
+	e->dev = st->st_dev;
+	e->ino = st->st_ino;
+	e->size = st->st_size;
+	e->mtime = st->st_mtim;
+	e->ctime = st->st_ctim;
+	e->off = (uint64_t)off;
+	e->len = len;
+	cache.bytes += len;
+	return e;
+}
+
+int64_t pagecache_map(struct file *f, uint64_t file_off, size_t len)
+{
+	int fd = file_host_fd(f);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	unsigned h = (unsigned)(st.st_ino ^ (st.st_dev * 31)) % HASH_SIZE;
+	pthread_mutex_lock(&cache.lock);
+	struct pc_entry **pp = &cache.hash[h], *e;
+	for (; (e = *pp); pp = &e->next)
+		if (e->dev == st.st_dev && e->ino == st.st_ino)
+			break;
+	if (e && !same_version(e, &st)) { /* stale: drop the cache's reference */
+		*pp = e->next;
+		memfile_free(e->off, e->len);
+		cache.bytes -= e->len;
+		free(e);
+		e = NULL;
+	}
+	if (!e && (e = load(fd, &st))) {
+		e->next = cache.hash[h];
+		cache.hash[h] = e;
+	}
+	int64_t ret = -1;
+	if (e && file_off < e->len && len <= e->len - file_off) {
+		memfile_ref(e->off + file_off, len);
+		ret = (int64_t)(e->off + file_off);
+	}
+	pthread_mutex_unlock(&cache.lock);
+	return ret;
+}
+
+size_t pagecache_bytes(void)
+{
+	pthread_mutex_lock(&cache.lock);
+	size_t n = cache.bytes;
+	pthread_mutex_unlock(&cache.lock);
+	return n;
+}
