@@ -55,6 +55,15 @@ long sys_prctl(const struct sysargs *a)
 		return current->no_new_privs;
 	case PR_GET_SECCOMP:
 		return 0; /* the guest has no filter of its own */
+	case PR_SET_CHILD_SUBREAPER:
+		pthread_mutex_lock(&tasklist_lock);
+		p->child_subreaper = arg2 != 0;
+		pthread_mutex_unlock(&tasklist_lock);
+		return 0;
+	case PR_GET_CHILD_SUBREAPER: {
+		int v = p->child_subreaper;
+		return copy_to_guest(arg2, &v, sizeof(v));
+	}
 	case PR_GET_TIMERSLACK:
 		return 50000;
 	default:

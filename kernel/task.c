@@ -151,22 +151,40 @@ static void serve(struct thread *t)
 	}
 }
 
-/* Give the children of p to init (tasklist_lock held). */
+/* Who adopts the orphans of p: the nearest living ancestor that is a
+ * child subreaper, else init (Linux's find_new_reaper). tasklist_lock. */
+static struct process *new_reaper(struct process *p)
+{
+	for (struct process *a = p->parent; a; a = a->parent)
+		if (a->child_subreaper && a->state == PROC_ALIVE && !a->exited)
+			return a;
+	struct process *init = pid_lookup(1);
+	return init == p ? NULL : init;
+}
+
+/* Give the children of p to their new reaper, and send the parent-death
+ * signals they asked for (tasklist_lock held). */
 static void reparent_children(struct process *p)
 {
-	struct process *init = pid_lookup(1);
-	if (!init || init == p)
-		init = NULL;
+	struct process *reaper = new_reaper(p);
 	while (p->children) {
 		struct process *c = p->children;
 		p->children = c->sibling;
-		c->parent = init;
+		c->parent = reaper;
 		c->sibling = NULL;
-		if (init) {
-			c->sibling = init->children;
-			init->children = c;
-			if (c->state == PROC_ZOMBIE)
-				waitq_wake_all(&init->child_wq);
+		pthread_mutex_lock(&c->lock); /* c->thread may be ending */
+		int pdeath = c->thread ? c->thread->pdeath_signal : 0;
+		pthread_mutex_unlock(&c->lock);
+		if (pdeath)
+			signal_send(c, pdeath);
+		if (reaper) {
+			c->sibling = reaper->children;
+			reaper->children = c;
+			if (c->state == PROC_ZOMBIE) {
+				if (c->exit_signal)
+					signal_send(reaper, c->exit_signal);
+				waitq_wake_all(&reaper->child_wq);
+			}
 		}
 	}
 }

@@ -45,6 +45,7 @@ struct process {
 	int exit_signal;         /* sent to the parent at exit (SIGCHLD) */
 	enum proc_state state;   /* tasklist_lock */
 	bool did_exec;           /* setpgid by the parent fails after exec */
+	bool child_subreaper;    /* PR_SET_CHILD_SUBREAPER; tasklist_lock */
 	struct waitq child_wq;   /* wait4/waitid of this process sleep here */
 	struct vfork_done *vfork; /* our vfork parent's, until exec or exit */
 	struct mm *mm;
