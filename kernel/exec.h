@@ -42,4 +42,10 @@ struct mm;
 int exec_load(struct mm *mm, int host_fd, const char *filename,
 	      char *const argv[], char *const envp[], struct guest_regs *regs);
 
+/* exec_load after `#!` rewriting (Linux's binfmt_script): *argv is a
+ * malloc'd vector of malloc'd strings, which a script rewrites (the caller
+ * frees what *argv is afterwards). Closes fd. kernel/sys_exec.c. */
+int exec_image(struct mm *mm, int fd, const char *filename, char ***argv, char *const envp[],
+	       struct guest_regs *regs);
+
 #endif

@@ -238,6 +238,35 @@ static void reset_for_exec(struct thread *t, const char *filename)
 	platform_thread_fpu_reset(t->plat);
 }
 
+int exec_image(struct mm *mm, int fd, const char *filename, char ***argvp, char *const envp[],
+	       struct guest_regs *regs)
+{
+	struct strvec argv = { .v = *argvp };
+	while (argv.v && argv.v[argv.n])
+		argv.n++;
+	argv.cap = argv.n + 1;
+	int err = 0;
+	for (int depth = 0; !err; depth++) {
+		char *interp = NULL;
+		int r = script_rewrite(fd, filename, &argv, &interp);
+		if (r <= 0) {
+			err = r;
+			break;
+		}
+		close(fd);
+		fd = depth >= MAX_INTERP_DEPTH ? -ELOOP : fs_open_exec(interp);
+		free(interp);
+		if (fd < 0)
+			err = fd;
+	}
+	*argvp = argv.v;
+	if (!err)
+		err = exec_load(mm, fd, filename, argv.v, envp, regs);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
 static pthread_mutex_t exec_lock = PTHREAD_MUTEX_INITIALIZER; /* copy_strvec's buffer */
 
 static long do_execve(int dirfd, gaddr_t upath, gaddr_t uargv, gaddr_t uenvp, int flags)
@@ -270,26 +299,13 @@ static long do_execve(int dirfd, gaddr_t upath, gaddr_t uargv, gaddr_t uenvp, in
 	if (!err && argv.n == 0) /* Linux >= 5.18: argv {""} */
 		err = strvec_push(&argv, strdup(""));
 
-	for (int depth = 0; !err; depth++) {
-		char *interp = NULL;
-		int r = script_rewrite(fd, filename, &argv, &interp);
-		if (r <= 0) {
-			err = r;
-			break;
-		}
-		close(fd);
-		fd = depth >= MAX_INTERP_DEPTH ? -ELOOP : fs_open_exec(interp);
-		free(interp);
-		if (fd < 0)
-			err = fd;
-	}
 	struct mm *mm = NULL;
 	struct guest_regs regs;
 	if (!err && !(mm = mm_new(NULL)))
 		err = -ENOMEM;
 	if (!err)
-		err = exec_load(mm, fd, filename, argv.v, envp.v, &regs);
-	if (fd >= 0)
+		err = exec_image(mm, fd, filename, &argv.v, envp.v, &regs);
+	else
 		close(fd);
 	strvec_free(&argv);
 	strvec_free(&envp);

@@ -5,6 +5,8 @@
 #include <linux/audit.h>
 #include <pthread.h>
 #include <signal.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -374,9 +376,38 @@ static bool sandbox_empty(void)
 	return empty;
 }
 
-int run_init_process(const char *path, char *const argv[], char *const envp[])
+/* The program to run: a name without a slash is looked up in the PATH of
+ * the guest's environment, inside the sandbox, like execvp. *found gets
+ * the path used; the open fd or -errno. */
+static int open_program(const char *name, char *const envp[], char *found, size_t size)
 {
-	int fd = fs_open_exec(path);
+	if (strchr(name, '/') || !*name) {
+		snprintf(found, size, "%s", name);
+		return fs_open_exec(name);
+	}
+	const char *path = "/usr/local/bin:/usr/bin:/bin";
+	for (size_t i = 0; envp && envp[i]; i++)
+		if (!strncmp(envp[i], "PATH=", 5))
+			path = envp[i] + 5;
+	int err = -ENOENT;
+	for (const char *dir = path;; dir++) {
+		size_t len = strcspn(dir, ":");
+		snprintf(found, size, "%.*s%s%s", (int)len, dir, len ? "/" : "", name);
+		int fd = fs_open_exec(found);
+		if (fd >= 0)
+			return fd;
+		if (fd == -EACCES)
+			err = fd; /* execvp reports EACCES if nothing better turns up */
+		dir += len;
+		if (!*dir)
+			return err;
+	}
+}
+
+int run_init_process(const char *name, char *const argv[], char *const envp[])
+{
+	char path[PATH_MAX];
+	int fd = open_program(name, envp, path, sizeof(path));
 	if (fd < 0)
 		return fd;
 	struct process *p = process_alloc();
@@ -384,15 +415,28 @@ int run_init_process(const char *path, char *const argv[], char *const envp[])
 	if (!p || !t)
 		return -ENOMEM;
 	const char *base = strrchr(path, '/');
-	strncpy(p->comm, base ? base + 1 : path, sizeof(p->comm) - 1);
+	base = base ? base + 1 : path;
+	memcpy(p->comm, base, strnlen(base, sizeof(p->comm) - 1));
 
 	/* Load into a bare mm first, so a bad program fails before any host
 	 * process exists; then create the host process and map it all. */
 	struct mm *mm = mm_new(NULL);
 	if (!mm)
 		return -ENOMEM;
-	int err = exec_load(mm, fd, path, argv, envp, &t->regs);
-	close(fd);
+	/* A vector of our own, which a #! script may rewrite. */
+	size_t argc = 0;
+	while (argv && argv[argc])
+		argc++;
+	char **args = calloc(argc + 1, sizeof(*args));
+	for (size_t i = 0; args && i < argc; i++)
+		if (!(args[i] = strdup(argv[i])))
+			return -ENOMEM;
+	if (!args)
+		return -ENOMEM;
+	int err = exec_image(mm, fd, path, &args, envp, &t->regs);
+	for (size_t i = 0; args && args[i]; i++)
+		free(args[i]);
+	free(args);
 	if (err) {
 		mm_put(mm);
 		return err;
