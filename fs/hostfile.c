@@ -8,6 +8,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "fs/file.h"
+#include "fs/poll.h"
 #include "mm/uaccess.h"
 
 /* Linux's struct termios (asm-generic/termbits.h), not glibc's. */
@@ -100,6 +101,7 @@ static const struct file_ops host_ops = {
 	.getdents64 = host_getdents64,
 	.statx = host_statx_op,
 	.ioctl = host_ioctl,
+	.poll = host_fd_poll,
 	.setfl = host_setfl,
 	.release = host_release,
 };
