@@ -471,8 +471,7 @@ static long do_epoll_create(int flags)
 	pthread_mutex_init(&ep->lock, NULL);
 	waitq_init(&ep->wq);
 	atomic_init(&ep->refs, 1);
-	/* Linux keeps O_CLOEXEC in the file's flags too (F_GETFL shows it). */
-	struct file *f = file_new(&ep_ops, O_RDWR | (flags & O_CLOEXEC), 0, ep);
+	struct file *f = file_new(&ep_ops, O_RDWR, 0, ep);
 	if (!f) {
 		free(ep);
 		return -ENOMEM;

@@ -95,14 +95,14 @@ static size_t iov_total(const struct iovec *iov, int n)
 	return t;
 }
 
-/* Copy 8 bytes between a counter and iovecs: 0 or -EFAULT. */
-static int iov_u64(const struct iovec *iov, int n, uint64_t *v, bool to_iov)
+/* Copy a counter into iovecs: 0 or -EFAULT. */
+static int iov_put_u64(const struct iovec *iov, int n, uint64_t v)
 {
-	char *p = (char *)v;
+	char *p = (char *)&v;
 	size_t done = 0;
-	for (int i = 0; i < n && done < sizeof(*v); i++) {
-		size_t c = MIN(iov[i].iov_len, sizeof(*v) - done);
-		if (to_iov ? raw_copy(iov[i].iov_base, p + done, c) : raw_copy(p + done, iov[i].iov_base, c))
+	for (int i = 0; i < n && done < sizeof(v); i++) {
+		size_t c = MIN(iov[i].iov_len, sizeof(v) - done);
+		if (raw_copy(iov[i].iov_base, p + done, c))
 			return -EFAULT;
 		done += c;
 	}
@@ -138,30 +138,36 @@ static ssize_t efd_read(struct file *f, const struct iovec *iov, int n, off_t po
 	e->count -= v;
 	pthread_mutex_unlock(&e->lock);
 	wake(e);
-	return iov_u64(iov, n, &v, true) ? -EFAULT : (ssize_t)sizeof(v);
+	return iov_put_u64(iov, n, v) ? -EFAULT : (ssize_t)sizeof(v);
 }
 
+/* Linux's eventfd write is a plain write: each segment of a writev is a
+ * write of its own and must be exactly 8 bytes. */
 static ssize_t efd_write(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf)
 {
 	struct eventfd *e = f->priv;
-	uint64_t v;
-	if (iov_total(iov, n) < sizeof(v))
-		return -EINVAL;
-	if (iov_u64(iov, n, &v, false))
-		return -EFAULT;
-	if (v == ULLONG_MAX)
-		return -EINVAL;
-	pthread_mutex_lock(&e->lock);
-	int r = 0;
-	if (!can_add(e, v))
-		r = nonblocking(f, rwf) ? -EAGAIN : efd_wait(e, can_add, v);
-	if (!r)
-		e->count += v;
-	pthread_mutex_unlock(&e->lock);
-	if (r)
-		return r;
-	wake(e);
-	return sizeof(v);
+	ssize_t done = 0;
+	for (int i = 0; i < n; i++) {
+		uint64_t v;
+		if (iov[i].iov_len != sizeof(v))
+			return done ? done : -EINVAL;
+		if (raw_copy(&v, iov[i].iov_base, sizeof(v)))
+			return done ? done : -EFAULT;
+		if (v == ULLONG_MAX)
+			return done ? done : -EINVAL;
+		pthread_mutex_lock(&e->lock);
+		int r = 0;
+		if (!can_add(e, v))
+			r = nonblocking(f, rwf) ? -EAGAIN : efd_wait(e, can_add, v);
+		if (!r)
+			e->count += v;
+		pthread_mutex_unlock(&e->lock);
+		if (r)
+			return done ? done : r;
+		wake(e);
+		done += sizeof(v);
+	}
+	return done;
 }
 
 static unsigned efd_poll(struct file *f, struct poll_table *pt)
@@ -182,6 +188,11 @@ static unsigned efd_poll(struct file *f, struct poll_table *pt)
 	return mask;
 }
 
+static off_t noop_llseek(struct file *f, off_t off, int whence)
+{
+	return 0; /* Linux's noop_llseek: the position stays 0 */
+}
+
 static int efd_statx(struct file *f, int flags, unsigned mask, struct statx *x)
 {
 	return anon_inode_statx(x);
@@ -196,6 +207,7 @@ static void efd_release(struct file *f)
 static const struct file_ops eventfd_ops = {
 	.read = efd_read,
 	.write = efd_write,
+	.llseek = noop_llseek,
 	.poll = efd_poll,
 	.statx = efd_statx,
 	.release = efd_release,
@@ -213,8 +225,7 @@ static long do_eventfd2(unsigned count, int flags)
 	atomic_init(&e->refs, 1);
 	e->count = count;
 	e->semaphore = flags & EFD_SEMAPHORE;
-	/* Linux keeps O_CLOEXEC in the file's flags too (F_GETFL shows it). */
-	struct file *f = file_new(&eventfd_ops, O_RDWR | (flags & (O_CLOEXEC | O_NONBLOCK)), 0, e);
+	struct file *f = file_new(&eventfd_ops, O_RDWR | (flags & O_NONBLOCK), 0, e);
 	if (!f) {
 		free(e);
 		return -ENOMEM;
