@@ -39,6 +39,13 @@ static void set_file_pos(struct file *f, off_t pos)
 		f->ops->llseek(f, pos, SEEK_SET);
 }
 
+/* Files Linux can splice from (those with a splice_read): not
+ * directories, not pipes (pipe to pipe is its own path). */
+static bool splice_source(const struct file *f)
+{
+	return f->ops->read && !S_ISDIR(f->type) && !file_is_pipe(f);
+}
+
 /* Linux's rw_verify_area for a position and count. */
 static int verify_area(off_t pos, size_t count)
 {
@@ -111,7 +118,7 @@ static long do_sendfile(int out_fd, int in_fd, off_t *ppos, size_t count)
 		goto done;
 	if (file_is_pipe(out)) {
 		/* Into a pipe: at most the room it has, like splice. */
-		r = file_is_pipe(in) ? -EINVAL
+		r = !splice_source(in) ? -EINVAL
 			: pipe_splice_write(in, &pos, out, count, out->flags & O_NONBLOCK);
 	} else if (out->flags & O_APPEND) {
 		r = -EINVAL;
@@ -173,6 +180,8 @@ static long do_splice(struct file *in, off_t *off_in, struct file *out, off_t *o
 	}
 	if (opipe) {
 		if (off_in && in->no_pread)
+			return -EINVAL;
+		if (!splice_source(in))
 			return -EINVAL;
 		int err = verify_area(off_in ? *off_in : file_pos(in), len);
 		if (err)
