@@ -239,10 +239,13 @@ static ssize_t pipe_read(struct file *f, const struct iovec *iov, int n, off_t p
 	return ret;
 }
 
+/* Queued like Linux's send_sig: the serve loop acts on it (or drops it,
+ * if ignored) as the call returns. Acting here could take the process
+ * lock under the guest memory lock, against the lock order. */
 static void raise_sigpipe(void)
 {
 	if (current)
-		signal_raise(SIGPIPE);
+		current->pending |= 1ULL << (SIGPIPE - 1);
 }
 
 static ssize_t pipe_write(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf)
