@@ -17,7 +17,7 @@
 #include "kernel/task.h"
 
 #define CHUNK (64 * 1024)
-#define TOTAL (256UL << 20)
+#define TOTAL (128UL << 20)
 
 static double now(void)
 {
