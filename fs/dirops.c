@@ -120,8 +120,10 @@ int vfs_create(struct path *dir, const char *name, mode_t mode, dev_t rdev, cons
 		err = -ENOENT; /* "new/" names only a directory */
 	else if (mnt_readonly(dir->mnt))
 		err = -EROFS;
-	else if (!(err = may_create(dir->dentry)) && !di->ops->create)
-		err = -EPERM;
+	else if (!di->ops->create)
+		err = -ENOENT; /* /proc: the lookup itself fails there */
+	else
+		err = may_create(dir->dentry);
 	if (!err && (S_ISCHR(mode) || S_ISBLK(mode)) && cur_fsuid() != 0)
 		err = -EPERM; /* CAP_MKNOD */
 	struct inode *i = NULL;
@@ -373,6 +375,8 @@ int vfs_rename(struct walk_result *ro, struct walk_result *rn, unsigned flags)
 	struct dentry *odir = ro->dir.dentry, *ndir = rn->dir.dentry;
 	struct inode *odi = odir->inode, *ndi = ndir->inode;
 	struct dentry *c, *t = NULL, *w = NULL;
+	if (ro->dir.mnt != rn->dir.mnt)
+		return -EXDEV;
 	int err = lock_child(odir, ro->last, &c);
 	if (err)
 		return err;

@@ -379,6 +379,8 @@ long locks_fcntl(struct file *f, struct fdtable *owner, unsigned cmd, gaddr_t ar
 
 long locks_flock(struct file *f, unsigned op)
 {
+	if (op & 32) /* LOCK_MAND: gone from Linux, which accepts and ignores it */
+		return 0;
 	bool nb = op & LOCK_NB;
 	op &= ~LOCK_NB;
 	short type;
@@ -390,6 +392,8 @@ long locks_flock(struct file *f, unsigned op)
 	}
 	if (!f->inode)
 		return -EINVAL;
+	if (type != F_UNLCK && (f->flags & O_ACCMODE) == 3)
+		return -EBADF;
 	struct lockrec want = { .kind = K_FLOCK, .owner = f, .pid = -1, .type = type,
 				.start = 0, .end = OFFSET_MAX };
 	/* A conversion drops the old lock first (Linux's flock_lock_inode). */

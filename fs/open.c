@@ -141,6 +141,14 @@ static int open_object(struct path *p, int flags, int may, struct file **out)
 		if (err)
 			return err;
 	}
+	/* Opening an overlay file for writing copied it up: the overlay
+	 * keeps it from now on. */
+	if (!(flags & O_PATH) && (acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC)) &&
+	    p->dentry->sb->pins) {
+		pthread_mutex_lock(&vfs_lock);
+		d_pin_locked(p->dentry);
+		pthread_mutex_unlock(&vfs_lock);
+	}
 	f->flags = kept_flags(flags);
 	f->type = m & S_IFMT;
 	if (!f->dentry) {

@@ -266,6 +266,10 @@ static int pseudo_open(struct inode *i, int flags, struct file **out)
 		return -ENOMEM;
 	int acc = flags & O_ACCMODE;
 	int err = 0;
+	/* Without store() nobody writes it, root included (like sysctl's
+	 * read-only entries). */
+	if ((acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC)) && !p->node->store)
+		return -EACCES;
 	if (p->node->show && acc != O_WRONLY)
 		err = p->node->show(&p->ctx, s);
 	if (!err)
