@@ -242,6 +242,20 @@ struct dentry *d_add_locked(struct dentry *dir, const char *name, struct inode *
 	return d;
 }
 
+void d_prune_negative_locked(struct dentry *dir)
+{
+	struct dentry *c = dir->child;
+	while (c) {
+		struct dentry *next = c->sib_next;
+		if (!c->inode) {
+			dget(c);
+			d_drop_locked(c);
+			discard_locked(c);
+		}
+		c = next;
+	}
+}
+
 int d_move_locked(struct dentry *d, struct dentry *dir, const char *name)
 {
 	char *n = strdup(name);

@@ -101,7 +101,14 @@ static int dir_empty_locked(struct dentry *d)
 	pthread_mutex_unlock(&vfs_lock);
 	int err = i->ops->iterate(i, d, &e.ctx);
 	pthread_mutex_lock(&vfs_lock);
-	return err ? err : e.empty ? 0 : -ENOTEMPTY;
+	if (err)
+		return err;
+	/* A name made while the lock was dropped (the lower layer does not
+	 * change, so the cache holds anything new). */
+	d_for_each_child(c, d)
+		if (c->inode)
+			e.empty = false;
+	return e.empty ? 0 : -ENOTEMPTY;
 }
 
 /* ---- creating -------------------------------------------------------------- */
@@ -321,6 +328,8 @@ int vfs_unlink(struct path *dir, const char *name, bool isdir, bool slash)
 	}
 	struct dentry *w = NULL;
 	if (err >= 0 && c) {
+		if (isdir)
+			d_prune_negative_locked(c);
 		d_drop_locked(c);
 		if (err > 0 && !(w = d_add_locked(dir->dentry, name, NULL)))
 			err = -ENOMEM;
@@ -465,6 +474,8 @@ int vfs_rename(struct walk_result *ro, struct walk_result *rn, unsigned flags)
 	if (flags & RENAME_EXCHANGE) {
 		d_exchange_locked(c, t);
 	} else {
+		if (t && S_ISDIR(ti->mode))
+			d_prune_negative_locked(t);
 		if (t)
 			d_drop_locked(t);
 		if ((err = d_move_locked(c, ndir, rn->last)))

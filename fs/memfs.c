@@ -179,6 +179,16 @@ static int copy_up_data(struct inode *i)
 	return 0;
 }
 
+struct inode *memfs_lower_data(struct inode *i)
+{
+	if (!memfs_is(i))
+		return NULL;
+	pthread_mutex_lock(&i->lock);
+	struct inode *l = M(i)->data_up ? NULL : iget(M(i)->lower);
+	pthread_mutex_unlock(&i->lock);
+	return l;
+}
+
 void memfs_unlinked(struct inode *i)
 {
 	pthread_mutex_lock(&i->lock);

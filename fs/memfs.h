@@ -12,6 +12,9 @@ bool memfs_is(const struct inode *i);
 /* A new object of sb not yet in any directory (memfd, O_TMPFILE, the
  * initial /dev), owned by the caller's fs ids. */
 struct inode *memfs_new_inode(struct super *sb, mode_t mode, dev_t rdev, const char *target);
+/* The lower inode whose bytes an overlay file still has (counted), or
+ * NULL once they are copied up (or for other files). */
+struct inode *memfs_lower_data(struct inode *i);
 void memfs_unlinked(struct inode *i); /* nlink 0: O_TMPFILE, memfd */
 /* Make a file's contents the overlay's own (before a write mapping). */
 int memfs_copy_up(struct inode *i);

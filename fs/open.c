@@ -387,8 +387,10 @@ int fs_open_exec_at(int dirfd, const char *path, int at_flags)
 	if (!f)
 		return err;
 	int fd = -1;
-	struct inode *i = f->inode;
-	if (hostfs_is(i)) {
+	struct inode *i = f->inode, *lower = memfs_lower_data(i);
+	if (lower && hostfs_is(lower)) {
+		fd = hostfs_reopen(lower, O_RDONLY);
+	} else if (hostfs_is(i)) {
 		fd = hostfs_reopen(i, O_RDONLY);
 	} else {
 		int64_t size = file_size(f);
@@ -408,6 +410,7 @@ int fs_open_exec_at(int dirfd, const char *path, int at_flags)
 			}
 		}
 	}
+	iput(lower);
 	fput(f);
 	return fd;
 }

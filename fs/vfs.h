@@ -189,6 +189,8 @@ void d_drop_locked(struct dentry *d);
 /* Rename d to (dir, name), dropping what is there. vfs_lock held. */
 int d_move_locked(struct dentry *d, struct dentry *dir, const char *name);
 void d_pin_locked(struct dentry *d);
+/* Forget the whiteouts of a directory that was removed. vfs_lock held. */
+void d_prune_negative_locked(struct dentry *dir);
 /* Swap the names of a and b (RENAME_EXCHANGE). vfs_lock held. */
 void d_exchange_locked(struct dentry *a, struct dentry *b);
 /* Whether a is b or one of its ancestors. vfs_lock held. */
