@@ -155,6 +155,40 @@ static void hash(struct dentry *d)
 	d->hashed = true;
 }
 
+/* Recently used dentries nobody holds any more, of file systems whose
+ * objects cost host calls to find again (the overlay's lower layer): the
+ * cache keeps a reference on each, oldest dropped first. */
+#define LRU_MAX 4096
+static struct {
+	struct dentry *head, *tail;
+	int n;
+} lru;
+
+/* Keep d (its last user reference is going) unless the cache is full;
+ * returns the dentry to drop in exchange, or d itself if not kept.
+ * vfs_lock held. */
+static struct dentry *lru_keep_locked(struct dentry *d)
+{
+	if (!d->sb->keep_unused || !d->hashed || d->in_lru)
+		return d;
+	d->in_lru = true;
+	d->lru_next = NULL;
+	if (lru.tail)
+		lru.tail->lru_next = d;
+	else
+		lru.head = d;
+	lru.tail = d;
+	if (++lru.n <= LRU_MAX)
+		return NULL;
+	struct dentry *old = lru.head;
+	lru.head = old->lru_next;
+	if (!lru.head)
+		lru.tail = NULL;
+	lru.n--;
+	old->in_lru = false;
+	return old;
+}
+
 void dput(struct dentry *d)
 {
 	while (d) {
@@ -165,6 +199,16 @@ void dput(struct dentry *d)
 		/* Maybe the last reference: decide under the lock, where
 		 * lookups take theirs. */
 		pthread_mutex_lock(&vfs_lock);
+		if (atomic_load(&d->refs) == 1) {
+			/* Our reference becomes the cache's, perhaps in
+			 * exchange for an older one's. */
+			struct dentry *drop = lru_keep_locked(d);
+			if (drop != d) {
+				pthread_mutex_unlock(&vfs_lock);
+				d = drop;
+				continue;
+			}
+		}
 		if (atomic_fetch_sub(&d->refs, 1) != 1) {
 			pthread_mutex_unlock(&vfs_lock);
 			return;

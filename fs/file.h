@@ -64,6 +64,9 @@ struct file {
 /* Host-backed files (fs/hostfile.c). On success the file owns hostfd;
  * NULL if out of memory. */
 struct file *hostfile_new(int hostfd, int flags, const char *path);
+/* The same for a host object whose type is known (no host calls for a
+ * regular file or directory). */
+struct file *hostfile_new_reg(int hostfd, int flags, mode_t type);
 
 /* A new file of a kernel-side kind (pipes, eventfd, tmpfs...): one
  * reference, hostfd -1. NULL if out of memory. */

@@ -124,3 +124,14 @@ struct file *hostfile_new(int hostfd, int flags, const char *path)
 	f->no_pread = !(flags & O_PATH) && lseek(hostfd, 0, SEEK_CUR) < 0 && errno == ESPIPE;
 	return f;
 }
+
+struct file *hostfile_new_reg(int hostfd, int flags, mode_t type)
+{
+	if (!S_ISREG(type) && !S_ISDIR(type))
+		return hostfile_new(hostfd, flags, NULL);
+	/* Files and directories never wait and always have positions. */
+	struct file *f = file_new(&host_ops, flags, type & S_IFMT, NULL);
+	if (f)
+		f->hostfd = hostfd;
+	return f;
+}

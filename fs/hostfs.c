@@ -113,7 +113,7 @@ static int host_open(struct inode *i, int flags, struct file **out)
 	int fd = hostfs_reopen(i, hflags);
 	if (fd < 0)
 		return fd;
-	struct file *f = hostfile_new(fd, flags, NULL);
+	struct file *f = hostfile_new_reg(fd, flags, i->mode);
 	if (!f) {
 		close(fd);
 		return -ENOMEM;

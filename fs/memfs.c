@@ -884,6 +884,7 @@ struct dentry *memfs_root(const char *type, mode_t mode, struct inode *lower)
 	struct super *sb = super_new(type, magic, true);
 	if (!sb)
 		return NULL;
+	sb->keep_unused = lower != NULL;
 	struct inode *i;
 	if (lower) {
 		i = wrap_lower(sb, lower);

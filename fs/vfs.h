@@ -126,6 +126,7 @@ struct super {
 	unsigned long magic;   /* statfs f_type */
 	dev_t dev;             /* st_dev of objects of its own */
 	bool pins;             /* the tree lives in the dentry cache */
+	bool keep_unused;      /* keep some unused dentries (dcache.c's LRU) */
 	atomic_uint_fast64_t next_ino;
 	void *priv;
 };
@@ -139,6 +140,8 @@ struct dentry {
 	struct dentry *child, *sib_next, *sib_prev; /* children list */
 	bool hashed;           /* findable by name in parent */
 	bool pinned;           /* the tree holds a reference */
+	bool in_lru;           /* the unused-dentry cache holds a reference */
+	struct dentry *lru_next;
 	int mounted;           /* mounts on it */
 	char *name;
 };
