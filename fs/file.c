@@ -5,6 +5,7 @@
 #include "fs/file.h"
 #include "fs/locks.h"
 #include "fs/memfs.h"
+#include "mm/memfile.h"
 
 struct file *file_new(const struct file_ops *ops, int flags, mode_t type, void *priv)
 {
@@ -64,4 +65,18 @@ int64_t file_size(struct file *f)
 	if (!f->ops->statx || f->ops->statx(f, 0, STATX_SIZE, &x))
 		return -EINVAL;
 	return (int64_t)x.stx_size;
+}
+
+int64_t file_page_get(struct file *f, uint64_t idx, bool alloc)
+{
+	if (!f->inode || !memfs_is(f->inode))
+		return -ENODEV;
+	int64_t off = memfs_page(f->inode, idx, alloc);
+	if (alloc && off >= 0 && f->dentry && f->dentry->sb->pins) {
+		/* Its contents are the overlay's now: keep them. */
+		pthread_mutex_lock(&vfs_lock);
+		d_pin_locked(f->dentry);
+		pthread_mutex_unlock(&vfs_lock);
+	}
+	return off;
 }

@@ -64,6 +64,14 @@ void fput(struct file *f);
 ssize_t kernel_pread(struct file *f, void *buf, size_t n, off_t pos);
 /* A file's size (what fstat's st_size says), or -errno. */
 int64_t file_size(struct file *f);
+/* For mapping in-memory files (tmpfs, memfds, the overlay's files) by
+ * their own pages: the memory-file offset of page idx, with a reference
+ * the caller drops with memfile_free(). With alloc a hole gets a page
+ * (and an overlay file is copied up first). -ENXIO: a hole (alloc
+ * false); -ENODEV: the file keeps no pages (host files, and overlay files
+ * not yet copied up when alloc is false: read those with kernel_pread).
+ * Truncation and hole punching drop the file's reference only. */
+int64_t file_page_get(struct file *f, uint64_t idx, bool alloc);
 /* The host fd behind a host-backed file (for mapping), or -1. */
 int file_host_fd(const struct file *f);
 

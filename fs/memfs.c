@@ -179,6 +179,26 @@ static int copy_up_data(struct inode *i)
 	return 0;
 }
 
+int64_t memfs_page(struct inode *i, uint64_t idx, bool alloc)
+{
+	struct memnode *m = M(i);
+	int64_t off;
+	pthread_mutex_lock(&i->lock);
+	if (!S_ISREG(i->mode))
+		off = -ENODEV;
+	else if (!m->data_up && m->lower && !alloc)
+		off = -ENODEV;
+	else if ((off = copy_up_data(i)) == 0) {
+		off = alloc ? fp_get(&m->pages, idx, 1) : fp_lookup(&m->pages, idx);
+		if (off == -1)
+			off = -ENXIO;
+		if (off >= 0)
+			memfile_ref(off, PAGE_SIZE);
+	}
+	pthread_mutex_unlock(&i->lock);
+	return off;
+}
+
 struct inode *memfs_lower_data(struct inode *i)
 {
 	if (!memfs_is(i))

@@ -12,6 +12,8 @@ bool memfs_is(const struct inode *i);
 /* A new object of sb not yet in any directory (memfd, O_TMPFILE, the
  * initial /dev), owned by the caller's fs ids. */
 struct inode *memfs_new_inode(struct super *sb, mode_t mode, dev_t rdev, const char *target);
+/* See file_page_get() (fs/fs.h). */
+int64_t memfs_page(struct inode *i, uint64_t idx, bool alloc);
 /* The lower inode whose bytes an overlay file still has (counted), or
  * NULL once they are copied up (or for other files). */
 struct inode *memfs_lower_data(struct inode *i);

@@ -265,7 +265,12 @@ int main(void)
 		fput(ro);
 	}
 	CHECK(!strcmp(b, "new y"), "a reader opened before the copy-up sees it too");
-	CHECK_EQ(file_size(do_open("/a", O_RDONLY)), 7, "file_size after copy-up");
+	f = do_open("/a", O_RDONLY);
+	CHECK_EQ(file_size(f), 7, "file_size after copy-up");
+	fput(f);
+	f = do_open("/deep/er/f", O_RDONLY);
+	CHECK_EQ(file_page_get(f, 0, false), -ENODEV, "a lower file has no pages of its own");
+	fput(f);
 
 	/* whiteouts and opaque directories */
 	CHECK(!strcmp(listing("/d"), "x y"), "merged listing of d");
@@ -315,6 +320,11 @@ int main(void)
 	b[0] = 'x';
 	CHECK_EQ(kernel_pread(f, b, 4, 4096), 4, "read in the hole");
 	CHECK(!b[0] && !b[3], "zeros");
+	int64_t pg = file_page_get(f, 10 * 1024 * 1024 / PAGE_SIZE, false);
+	CHECK(pg >= 0 && !memcmp(memfile_ptr(pg), "end", 3), "file_page_get gives the file's own page");
+	CHECK_EQ(file_page_get(f, 3, false), -ENXIO, "a hole has no page");
+	if (pg >= 0)
+		memfile_free(pg, PAGE_SIZE);
 	vfs_truncate(&(struct path){ f->mnt, f->dentry }, 5);
 	CHECK_EQ(memfile_allocated(), used, "truncation gives the page back");
 	fput(f);
