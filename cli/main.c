@@ -39,7 +39,14 @@ static const char run_usage[] =
 	"killed by signal N.\n"
 	"\n"
 	"options:\n"
-	"  --root DIR   host directory the guest sees as / (default /), read-only\n"
+	"  --root DIR   host directory the guest sees as / (default /). The guest\n"
+	"               may change anything under /: the changes live in memory\n"
+	"               (an overlay) and the host directory is never written\n"
+	"  --bind SRC:DST  the host directory (or file) SRC at DST in the\n"
+	"               sandbox, read-write: changes there reach the host\n"
+	"  --ro-bind SRC:DST  the same, read-only\n"
+	"  --tmpfs DST  an empty in-memory file system at DST (one is at /tmp, and\n"
+	"               /dev and /proc are the sandbox's own, by default)\n"
 	"  --debug      log unimplemented system calls and guest faults to stderr\n"
 	"  --trace      log every system call, its arguments and result to stderr\n"
 	"  --time-offset=SECONDS  the guest's wall clock (CLOCK_REALTIME) is the\n"
@@ -57,6 +64,25 @@ static _Noreturn void usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (see cocoon --help)\n");
 	exit(2);
+}
+
+/* SRC:DST for --bind and --ro-bind; exits on a bad value. */
+static void bind_option(const char *opt, const char *arg, bool readonly)
+{
+	const char *colon = strchr(arg, ':');
+	if (!colon || colon == arg || !colon[1])
+		usage_error(opt, arg);
+	char *src = strndup(arg, colon - arg);
+	int err = src ? fs_add_bind(src, colon + 1, readonly) : -ENOMEM;
+	if (err == -EINVAL)
+		usage_error(readonly ? "run: --ro-bind %s: DST must be an absolute path" :
+			    "run: --bind %s: DST must be an absolute path", arg);
+	if (err) {
+		fprintf(stderr, "cocoon: %s %s: %s\n", readonly ? "--ro-bind" : "--bind", src ? src : arg,
+			strerror(-err));
+		exit(2);
+	}
+	free(src);
 }
 
 static int print_syscalls(void)
@@ -105,6 +131,9 @@ static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "root", required_argument, NULL, 'r' },
+		{ "bind", required_argument, NULL, 'b' },
+		{ "ro-bind", required_argument, NULL, 'B' },
+		{ "tmpfs", required_argument, NULL, 'm' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "trace", no_argument, NULL, 't' },
 		{ "time-offset", required_argument, NULL, 'o' },
@@ -120,6 +149,12 @@ static int cmd_run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r': cocoon_config.root = optarg; break;
+		case 'b': bind_option("run: --bind wants SRC:DST, not '%s'", optarg, false); break;
+		case 'B': bind_option("run: --ro-bind wants SRC:DST, not '%s'", optarg, true); break;
+		case 'm':
+			if (fs_add_tmpfs(optarg))
+				usage_error("run: --tmpfs wants an absolute path, not '%s'", optarg);
+			break;
 		case 'd': cocoon_config.debug = true; break;
 		case 't': cocoon_config.trace = true; break;
 		case 'o':
@@ -178,7 +213,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	err = fs_init(cocoon_config.root);
 	if (err) {
-		fprintf(stderr, "cocoon: --root %s: %s\n", cocoon_config.root, strerror(-err));
+		fprintf(stderr, "cocoon: %s: %s\n", fs_init_failure(), strerror(-err));
 		return 2;
 	}
 	int status = run_init_process(prog, argv + optind, environ);

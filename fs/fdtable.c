@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <linux/close_range.h>
 #include "fs/file.h"
+#include "fs/locks.h"
 #include "kernel/syscall.h"
 #include "kernel/task.h"
 
@@ -116,6 +117,15 @@ int fd_cloexec(int fd, int set)
 	return r;
 }
 
+/* t lets go of f: its POSIX locks on the file go with it. */
+static void close_file(struct fdtable *t, struct file *f)
+{
+	if (!f)
+		return;
+	locks_remove_posix(f, t);
+	fput(f);
+}
+
 static struct file *take(struct fdtable *t, int fd)
 {
 	struct file *f = NULL;
@@ -204,7 +214,7 @@ void fdtable_exec(struct fdtable *t)
 		if (f)
 			t->fds[fd] = (struct fd_entry){ 0 };
 		pthread_mutex_unlock(&t->lock);
-		fput(f);
+		close_file(t, f);
 	}
 }
 
@@ -213,7 +223,7 @@ void fdtable_put(struct fdtable *t)
 	if (!t || atomic_fetch_sub(&t->refs, 1) != 1)
 		return;
 	for (int fd = 0; fd < t->size; fd++)
-		fput(t->fds[fd].file);
+		close_file(t, t->fds[fd].file);
 	free(t->fds);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
@@ -223,10 +233,11 @@ void fdtable_put(struct fdtable *t)
 
 long sys_close(const struct sysargs *a)
 {
-	struct file *f = take(cur_files(), (int)a->a[0]);
+	struct fdtable *t = cur_files();
+	struct file *f = take(t, (int)a->a[0]);
 	if (!f)
 		return -EBADF;
-	fput(f);
+	close_file(t, f);
 	return 0;
 }
 
@@ -257,7 +268,7 @@ static long do_dup3(int oldfd, int newfd, bool cloexec)
 		t->fds[newfd] = (struct fd_entry){ file_get(f), cloexec };
 	}
 	pthread_mutex_unlock(&t->lock);
-	fput(old);
+	close_file(t, old);
 	return newfd;
 }
 
@@ -318,8 +329,20 @@ long sys_fcntl(const struct sysargs *a)
 	case F_SETFL:
 		r = file_setfl(f, arg);
 		break;
+	case F_GETLK:
+	case F_SETLK:
+	case F_SETLKW:
+	case F_OFD_GETLK:
+	case F_OFD_SETLK:
+	case F_OFD_SETLKW:
+		r = locks_fcntl(f, cur_files(), cmd, arg);
+		break;
+	case F_ADD_SEALS:
+	case F_GET_SEALS:
+		r = memfd_fcntl(f, cmd, arg);
+		break;
 	default:
-		r = -EINVAL; /* locks, leases, seals, owners: not yet */
+		r = -EINVAL; /* leases, owners, pipe sizes: not yet */
 	}
 	fput(f);
 	return r;
@@ -343,7 +366,17 @@ long sys_close_range(const struct sysargs *a)
 		if (flags & CLOSE_RANGE_CLOEXEC)
 			fd_cloexec(fd, 1);
 		else
-			fput(take(t, fd));
+			close_file(t, take(t, fd));
 	}
 	return 0;
+}
+
+long sys_flock(const struct sysargs *a)
+{
+	struct file *f = fget((int)a->a[0]);
+	if (!f)
+		return -EBADF;
+	long r = locks_flock(f, a->a[1]);
+	fput(f);
+	return r;
 }

@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fs/file.h"
+#include "fs/locks.h"
+#include "fs/memfs.h"
+#include "mm/memfile.h"
 
 struct file *file_new(const struct file_ops *ops, int flags, mode_t type, void *priv)
 {
@@ -15,6 +18,7 @@ struct file *file_new(const struct file_ops *ops, int flags, mode_t type, void *
 	f->flags = flags;
 	f->type = type;
 	f->priv = priv;
+	pthread_mutex_init(&f->pos_lock, NULL);
 	return f;
 }
 
@@ -28,8 +32,14 @@ void fput(struct file *f)
 {
 	if (!f || atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
 		return;
+	if (f->inode)
+		locks_remove_file(f);
 	if (f->ops->release)
 		f->ops->release(f);
+	if (f->dentry)
+		dput(f->dentry);
+	iput(f->inode);
+	pthread_mutex_destroy(&f->pos_lock);
 	free(f->path);
 	free(f);
 }
@@ -45,4 +55,28 @@ ssize_t kernel_pread(struct file *f, void *buf, size_t n, off_t pos)
 int file_host_fd(const struct file *f)
 {
 	return f->hostfd;
+}
+
+int64_t file_size(struct file *f)
+{
+	struct statx x;
+	if (f->inode && memfs_is(f->inode))
+		return memfs_size(f->inode);
+	if (!f->ops->statx || f->ops->statx(f, 0, STATX_SIZE, &x))
+		return -EINVAL;
+	return (int64_t)x.stx_size;
+}
+
+int64_t file_page_get(struct file *f, uint64_t idx, bool alloc)
+{
+	if (!f->inode || !memfs_is(f->inode))
+		return -ENODEV;
+	int64_t off = memfs_page(f->inode, idx, alloc);
+	if (alloc && off >= 0 && f->dentry && f->dentry->sb->pins) {
+		/* Its contents are the overlay's now: keep them. */
+		pthread_mutex_lock(&vfs_lock);
+		d_pin_locked(f->dentry);
+		pthread_mutex_unlock(&vfs_lock);
+	}
+	return off;
 }

@@ -16,6 +16,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "fs/fs.h"
+#include "fs/vfs.h"
 #include "fs/walk.h"
 
 struct file;
@@ -48,13 +49,24 @@ struct file {
 	mode_t type;          /* S_IFMT bits */
 	bool may_block;       /* I/O may wait (tty, pipe): no zero-copy under the mm lock */
 	bool no_pread;        /* no positioned I/O (ESPIPE) */
-	char *path;           /* canonical guest path, or NULL */
+	char *path;           /* guest path when opened, or NULL */
 	void *priv;           /* the file kind's own state */
+	/* Files opened through the VFS (NULL otherwise): where, and what. */
+	struct mount *mnt;
+	struct dentry *dentry; /* counted */
+	struct inode *inode;   /* counted */
+	/* The position of files whose kind keeps it in the kernel. */
+	off_t pos;
+	pthread_mutex_t pos_lock;
+	void *dir;            /* directory listing (fs/vfs_file.c) */
 };
 
 /* Host-backed files (fs/hostfile.c). On success the file owns hostfd;
  * NULL if out of memory. */
 struct file *hostfile_new(int hostfd, int flags, const char *path);
+/* The same for a host object whose type is known (no host calls for a
+ * regular file or directory). */
+struct file *hostfile_new_reg(int hostfd, int flags, mode_t type);
 
 /* A new file of a kernel-side kind (pipes, eventfd, tmpfs...): one
  * reference, hostfd -1. NULL if out of memory. */
@@ -63,6 +75,13 @@ struct file *file_get(struct file *f);
 /* Like fget(), but O_PATH files too (fstat, fchdir, dup, fcntl). */
 struct file *fget_raw(int fd);
 static inline bool file_is_dir(const struct file *f) { return S_ISDIR(f->type); }
+
+/* Generic file kinds (fs/vfs_file.c): a directory read through its
+ * inode's iterate (a listing taken at offset 0, like overlayfs), an O_PATH
+ * file, and statx through the inode. */
+int vfs_dir_open(struct inode *i, int flags, struct file **out);
+struct file *path_file_new(void);
+int vfs_file_statx(struct file *f, int flags, unsigned mask, struct statx *stx);
 
 /* fd table (fs/fdtable.c). */
 struct fd_entry {
@@ -87,13 +106,17 @@ int file_setfl(struct file *f, int flags); /* F_SETFL */
 struct fs_struct {
 	pthread_mutex_t lock;
 	atomic_int refs;
-	struct file *root, *cwd; /* O_PATH directory files */
+	struct path root, cwd;
 };
 /* Copy a guest path argument: its length, or -EFAULT/-ENAMETOOLONG. */
 long path_from_guest(char buf[PATH_MAX], gaddr_t upath);
 /* Resolve a kernel path against dirfd (AT_FDCWD or a guest fd) for the
  * current process (the initial state when there is none). */
 int walk_at(int dirfd, const char *path, int flags, struct walk_result *r);
+/* The initial root and cwd (fs/mount.c calls it once the mounts exist). */
+int fs_struct_init(struct path root, const char *cwd);
+/* The current process's root (counted). */
+struct path cur_root(void);
 /* The file an empty path with AT_EMPTY_PATH names: dirfd's or the cwd. */
 struct file *empty_path_file(int dirfd);
 /* Resolve a guest path argument. An empty path is ENOENT (EMPTY_NO) or
@@ -104,14 +127,21 @@ enum { EMPTY_NO, EMPTY_OK, EMPTY_OR_NULL };
 int user_walk(int dirfd, gaddr_t upath, int empty, int wflags,
 	      struct walk_result *r, struct file **fp);
 
-/* statx of a host fd (also of walk results), fs/stat.c. */
+/* statx of a host fd, fs/stat.c. */
 int host_statx(int fd, int flags, unsigned mask, struct statx *stx);
 
-/* The host's access check on an fd itself; 0 or -errno. */
-static inline int host_access(int fd, int mode, int at_flags)
-{
-	long r = syscall(SYS_faccessat2, fd, "", mode, AT_EMPTY_PATH | at_flags);
-	return r < 0 ? -errno : 0;
-}
+/* Open what a walk found (fs/open.c): Linux's checks after lookup, then
+ * the file (flags are the guest's open flags). */
+int vfs_open(struct path *p, int flags, struct file **out);
+/* Devices by number (fs/chrdev.c): a new open file or -ENXIO. */
+int chrdev_open(dev_t rdev, int flags, struct file **out);
+/* FIFOs of in-memory file systems: fs/pipe.c provides it (a weak stand-in
+ * gives ENXIO until then). *pipe is the inode's pipe slot, under the
+ * inode's lock the first time. */
+int fifo_open(struct inode *i, void **pipe, int flags, struct file **out);
+/* F_ADD_SEALS and F_GET_SEALS (fs/memfd.c). */
+long memfd_fcntl(struct file *f, unsigned cmd, uint64_t arg);
+/* The mount is read-only for writes (EROFS). */
+static inline bool mnt_readonly(const struct mount *m) { return m && (m->flags & MNT_RDONLY); }
 
 #endif

@@ -7,10 +7,18 @@
 struct fdtable;
 struct fs_struct;
 
-/* Set the sandbox root (a host directory) once at start-up. The initial
+/* Mounts asked for on the command line, before fs_init: --bind (rw),
+ * --ro-bind, --tmpfs. 0, or -errno for a bad value (EINVAL: DST not
+ * absolute; ENOENT: no such SRC...). */
+int fs_add_bind(const char *src, const char *dst, bool readonly);
+int fs_add_tmpfs(const char *dst);
+/* Build the sandbox's mounts once at start-up: host_root (a host
+ * directory, "/" if NULL) read-only under an in-memory overlay at "/",
+ * tmpfs at /tmp, /dev, /proc, then the command line's mounts. The initial
  * working directory is the host cwd if it lies inside the root, else "/".
- * 0 or -errno. */
+ * 0 or -errno; *what (if given) names the mount that failed. */
 int fs_init(const char *host_root);
+const char *fs_init_failure(void);
 
 /* Guest fds 0-2 are the host's 0-2 behind kernel file objects. */
 struct fdtable *fdtable_new_stdio(void);
@@ -21,12 +29,21 @@ void fs_struct_put(struct fs_struct *fs);
 /* Open a guest path for execve, looked up like openat(AT_FDCWD, path) of
  * the current process (or of the initial state when there is no current
  * task): must be a regular file the guest may execute. Returns a host fd
- * (read-only, close-on-exec) that the caller closes, or -errno
+ * with its bytes (the host file itself, or a memfd copy of an in-memory
+ * one; read-only, close-on-exec) that the caller closes, or -errno
  * (ENOENT, EACCES, ENOTDIR, ELOOP, ENAMETOOLONG...). */
 int fs_open_exec(const char *path);
 /* The same relative to dirfd, with execveat's AT_EMPTY_PATH (the file
  * open on dirfd) and AT_SYMLINK_NOFOLLOW (a symlink: ELOOP). */
 int fs_open_exec_at(int dirfd, const char *path, int at_flags);
+
+/* The same for any kind of file (a program written into the overlay or
+ * /tmp too): the open file (read-only) or NULL with *err set. Checks as
+ * execve: a regular file (EACCES), not on a noexec mount (EACCES), exec
+ * permission (EACCES). fs_open_exec_file_at is execveat's lookup: dirfd and
+ * AT_EMPTY_PATH / AT_SYMLINK_NOFOLLOW (ELOOP for a symlink). */
+struct file *fs_open_exec_file(const char *path, int *err);
+struct file *fs_open_exec_file_at(int dirfd, const char *path, int at_flags, int *err);
 
 /* For fork, clone, execve and unshare. */
 struct fdtable *fdtable_get(struct fdtable *t);  /* share (CLONE_FILES) */
@@ -42,8 +59,19 @@ struct fs_struct *fs_struct_copy(struct fs_struct *fs); /* NULL if out of memory
 struct file;
 struct file *fget(int fd);
 void fput(struct file *f);
-/* Read from a file at pos into a kernel buffer: bytes read or -errno. */
+/* Read from a file at pos into a kernel buffer: bytes read or -errno.
+ * Works for every kind of file with a read operation. */
 ssize_t kernel_pread(struct file *f, void *buf, size_t n, off_t pos);
+/* A file's size (what fstat's st_size says), or -errno. */
+int64_t file_size(struct file *f);
+/* For mapping in-memory files (tmpfs, memfds, the overlay's files) by
+ * their own pages: the memory-file offset of page idx, with a reference
+ * the caller drops with memfile_free(). With alloc a hole gets a page
+ * (and an overlay file is copied up first). -ENXIO: a hole (alloc
+ * false); -ENODEV: the file keeps no pages (host files, and overlay files
+ * not yet copied up when alloc is false: read those with kernel_pread).
+ * Truncation and hole punching drop the file's reference only. */
+int64_t file_page_get(struct file *f, uint64_t idx, bool alloc);
 /* The host fd behind a host-backed file (for mapping), or -1. */
 int file_host_fd(const struct file *f);
 

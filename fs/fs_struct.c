@@ -1,5 +1,5 @@
-/* Root and working directory of a process, the sandbox root set up at
- * start-up, and the resolution of guest path arguments against them. */
+/* Root and working directory of a process, and the resolution of guest
+ * path arguments against them. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -17,12 +17,12 @@ static struct fs_struct *cur_fs(void)
 	return current && current->proc->fs ? current->proc->fs : init_fs;
 }
 
-static struct fs_struct *fs_alloc(struct file *root, struct file *cwd)
+static struct fs_struct *fs_alloc(struct path root, struct path cwd)
 {
 	struct fs_struct *fs = calloc(1, sizeof(*fs));
 	if (!fs) {
-		fput(root);
-		fput(cwd);
+		path_put(&root);
+		path_put(&cwd);
 		return NULL;
 	}
 	pthread_mutex_init(&fs->lock, NULL);
@@ -32,43 +32,17 @@ static struct fs_struct *fs_alloc(struct file *root, struct file *cwd)
 	return fs;
 }
 
-/* The guest path of the host cwd if it lies under host_root, else "/". */
-static struct file *initial_cwd(struct file *root, const char *host_root)
+int fs_struct_init(struct path root, const char *cwd)
 {
-	char *hr = realpath(host_root, NULL), hc[PATH_MAX];
-	const char *rel = NULL;
-	if (hr && getcwd(hc, sizeof(hc))) {
-		size_t n = strlen(hr);
-		if (n == 1)
-			rel = hc;
-		else if (!strncmp(hc, hr, n) && (hc[n] == '/' || !hc[n]))
-			rel = hc[n] ? hc + n : "/";
-	}
 	struct walk_result r;
-	struct walk_base b = { root->hostfd, "/", root->hostfd, "/" };
-	struct file *f = NULL;
-	if (rel && !walk(&b, rel, WALK_FOLLOW | WALK_DIRECTORY, &r)) {
-		if ((f = hostfile_new(r.fd, O_PATH, r.path)))
-			r.fd = -1;
+	struct path c = path_get(root);
+	if (cwd && !walk(&root, &root, cwd, WALK_FOLLOW | WALK_DIRECTORY, &r)) {
+		path_put(&c);
+		c = r.path;
+		r.path = (struct path){ 0 };
 		walk_done(&r);
 	}
-	free(hr);
-	return f ? f : file_get(root);
-}
-
-int fs_init(const char *host_root)
-{
-	if (!host_root)
-		host_root = cocoon_config.root ? cocoon_config.root : "/";
-	int fd = open(host_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct file *root = hostfile_new(fd, O_PATH, "/");
-	if (!root) {
-		close(fd);
-		return -ENOMEM;
-	}
-	struct fs_struct *fs = fs_alloc(root, initial_cwd(root, host_root));
+	struct fs_struct *fs = fs_alloc(path_get(root), c);
 	if (!fs)
 		return -ENOMEM;
 	fs_struct_put(init_fs);
@@ -85,7 +59,7 @@ struct fs_struct *fs_struct_get(struct fs_struct *fs)
 struct fs_struct *fs_struct_copy(struct fs_struct *fs)
 {
 	pthread_mutex_lock(&fs->lock);
-	struct file *root = file_get(fs->root), *cwd = file_get(fs->cwd);
+	struct path root = path_get(fs->root), cwd = path_get(fs->cwd);
 	pthread_mutex_unlock(&fs->lock);
 	return fs_alloc(root, cwd);
 }
@@ -99,10 +73,19 @@ void fs_struct_put(struct fs_struct *fs)
 {
 	if (!fs || atomic_fetch_sub(&fs->refs, 1) != 1)
 		return;
-	fput(fs->root);
-	fput(fs->cwd);
+	path_put(&fs->root);
+	path_put(&fs->cwd);
 	pthread_mutex_destroy(&fs->lock);
 	free(fs);
+}
+
+struct path cur_root(void)
+{
+	struct fs_struct *fs = cur_fs();
+	pthread_mutex_lock(&fs->lock);
+	struct path p = path_get(fs->root);
+	pthread_mutex_unlock(&fs->lock);
+	return p;
 }
 
 long path_from_guest(char buf[PATH_MAX], gaddr_t upath)
@@ -113,26 +96,32 @@ long path_from_guest(char buf[PATH_MAX], gaddr_t upath)
 int walk_at(int dirfd, const char *path, int flags, struct walk_result *r)
 {
 	struct fs_struct *fs = cur_fs();
-	struct file *start = NULL;
+	struct path start = { 0 };
 	/* Like Linux, dirfd is not even looked at for absolute paths. */
 	bool use_dirfd = dirfd != AT_FDCWD &&
 		(path[0] != '/' || (flags & (WALK_BENEATH | WALK_IN_ROOT)));
 	pthread_mutex_lock(&fs->lock);
-	struct file *root = file_get(fs->root);
+	struct path root = path_get(fs->root);
 	if (!use_dirfd)
-		start = file_get(fs->cwd);
+		start = path_get(fs->cwd);
 	pthread_mutex_unlock(&fs->lock);
 	int err = 0;
-	if (!start && !(start = fget_raw(dirfd)))
-		err = -EBADF;
-	else if (!file_is_dir(start) || !start->path || start->hostfd < 0)
-		err = -ENOTDIR;
-	else {
-		struct walk_base b = { root->hostfd, root->path, start->hostfd, start->path };
-		err = walk(&b, path, flags, r);
+	if (use_dirfd) {
+		struct file *f = fget_raw(dirfd);
+		if (!f)
+			err = -EBADF;
+		else if (!f->dentry || !file_is_dir(f))
+			err = -ENOTDIR;
+		else
+			start = path_get((struct path){ f->mnt, f->dentry });
+		fput(f);
 	}
-	fput(start);
-	fput(root);
+	if (!err)
+		err = walk(&root, &start, path, flags, r);
+	else
+		memset(r, 0, sizeof(*r));
+	path_put(&start);
+	path_put(&root);
 	return err;
 }
 
@@ -142,8 +131,17 @@ struct file *empty_path_file(int dirfd)
 		return fget_raw(dirfd);
 	struct fs_struct *fs = cur_fs();
 	pthread_mutex_lock(&fs->lock);
-	struct file *f = file_get(fs->cwd);
+	struct path cwd = path_get(fs->cwd);
 	pthread_mutex_unlock(&fs->lock);
+	struct file *f = path_file_new();
+	if (!f) {
+		path_put(&cwd);
+		return NULL;
+	}
+	f->mnt = cwd.mnt;
+	f->dentry = cwd.dentry;
+	f->inode = iget(cwd.dentry->inode);
+	f->type = S_IFDIR;
 	return f;
 }
 
@@ -152,7 +150,7 @@ int user_walk(int dirfd, gaddr_t upath, int empty, int wflags,
 {
 	char path[PATH_MAX];
 	*fp = NULL;
-	r->fd = r->dirfd = -1;
+	memset(r, 0, sizeof(*r));
 	long len = upath || empty != EMPTY_OR_NULL ? path_from_guest(path, upath) : 0;
 	if (len < 0)
 		return len;
@@ -171,53 +169,66 @@ long sys_getcwd(const struct sysargs *a)
 	char path[PATH_MAX];
 	struct fs_struct *fs = cur_fs();
 	pthread_mutex_lock(&fs->lock);
-	strcpy(path, fs->cwd->path);
+	struct path root = path_get(fs->root), cwd = path_get(fs->cwd);
 	pthread_mutex_unlock(&fs->lock);
+	int err = d_path(&cwd, &root, path, sizeof(path));
+	path_put(&root);
+	path_put(&cwd);
+	if (err)
+		return err;
 	size_t len = strlen(path) + 1;
 	if (len > a->a[1])
 		return -ERANGE;
-	int err = copy_to_guest(a->a[0], path, len);
+	err = copy_to_guest(a->a[0], path, len);
 	return err ? err : (long)len;
 }
 
-static long set_cwd(struct file *f)
+/* Make p (counted, a directory) the cwd or, for chroot, the root. */
+static long set_fs_path(struct path p, bool root)
 {
-	int err = host_access(f->hostfd, X_OK, AT_EACCESS);
+	int err = inode_permission(p.dentry->inode, MAY_EXEC);
+	if (!err && root && cur_fsuid() != 0)
+		err = -EPERM; /* CAP_SYS_CHROOT */
 	if (err) {
-		fput(f);
+		path_put(&p);
 		return err;
 	}
 	struct fs_struct *fs = cur_fs();
 	pthread_mutex_lock(&fs->lock);
-	struct file *old = fs->cwd;
-	fs->cwd = f;
+	struct path old = root ? fs->root : fs->cwd;
+	if (root)
+		fs->root = p;
+	else
+		fs->cwd = p;
 	pthread_mutex_unlock(&fs->lock);
-	fput(old);
+	path_put(&old);
 	return 0;
 }
 
-long sys_chdir(const struct sysargs *a)
+static long chdir_path(gaddr_t upath, bool root)
 {
 	struct walk_result r;
 	struct file *f;
-	int err = user_walk(AT_FDCWD, a->a[0], EMPTY_NO, WALK_FOLLOW | WALK_DIRECTORY, &r, &f);
+	int err = user_walk(AT_FDCWD, upath, EMPTY_NO, WALK_FOLLOW | WALK_DIRECTORY, &r, &f);
 	if (err)
 		return err;
-	f = hostfile_new(r.fd, O_PATH, r.path);
-	if (f)
-		r.fd = -1;
+	struct path p = r.path;
+	r.path = (struct path){ 0 };
 	walk_done(&r);
-	return f ? set_cwd(f) : -ENOMEM;
+	return set_fs_path(p, root);
 }
+
+long sys_chdir(const struct sysargs *a) { return chdir_path(a->a[0], false); }
+long sys_chroot(const struct sysargs *a) { return chdir_path(a->a[0], true); }
 
 long sys_fchdir(const struct sysargs *a)
 {
 	struct file *f = fget_raw((int)a->a[0]);
 	if (!f)
 		return -EBADF;
-	if (!file_is_dir(f) || !f->path || f->hostfd < 0) {
-		fput(f);
-		return -ENOTDIR;
-	}
-	return set_cwd(f);
+	struct path p = { 0 };
+	if (file_is_dir(f) && f->dentry)
+		p = path_get((struct path){ f->mnt, f->dentry });
+	fput(f);
+	return p.dentry ? set_fs_path(p, false) : -ENOTDIR;
 }

@@ -1,4 +1,4 @@
-/* Files backed by a host fd: host files under the sandbox root and the
+/* Files backed by a host fd: files of host directories (hostfs) and the
  * host's stdio. The host fd is the kernel's own; the guest only ever sees
  * its fd-table slot. */
 #include <stdlib.h>
@@ -109,20 +109,31 @@ static const struct file_ops host_ops = {
 struct file *hostfile_new(int hostfd, int flags, const char *path)
 {
 	struct stat st;
-	struct file *f = calloc(1, sizeof(*f));
-	if (!f || fstat(hostfd, &st) < 0 || (path && !(f->path = strdup(path)))) {
-		free(f);
+	if (fstat(hostfd, &st) < 0)
+		return NULL;
+	struct file *f = file_new(&host_ops, flags, st.st_mode & S_IFMT, NULL);
+	if (!f)
+		return NULL;
+	if (path && !(f->path = strdup(path))) {
+		fput(f);
 		return NULL;
 	}
-	atomic_init(&f->refs, 1);
-	f->ops = &host_ops;
 	f->hostfd = hostfd;
-	f->flags = flags;
-	f->type = st.st_mode & S_IFMT;
 	/* ttys, pipes, sockets; not the memory devices (major 1) */
 	f->may_block = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
 		(S_ISCHR(st.st_mode) && major(st.st_rdev) != 1);
 	/* Like nonseekable_open(): ttys, pipes and sockets have no pread. */
 	f->no_pread = !(flags & O_PATH) && lseek(hostfd, 0, SEEK_CUR) < 0 && errno == ESPIPE;
+	return f;
+}
+
+struct file *hostfile_new_reg(int hostfd, int flags, mode_t type)
+{
+	if (!S_ISREG(type) && !S_ISDIR(type))
+		return hostfile_new(hostfd, flags, NULL);
+	/* Files and directories never wait and always have positions. */
+	struct file *f = file_new(&host_ops, flags, type & S_IFMT, NULL);
+	if (f)
+		f->hostfd = hostfd;
 	return f;
 }

@@ -25,6 +25,15 @@ long sys_ioctl(const struct sysargs *a)
 		if (!(r = copy_from_guest(&on, arg, sizeof(on))))
 			r = file_setfl(f, on ? f->flags | O_NONBLOCK : f->flags & ~O_NONBLOCK);
 		break;
+	case FIONREAD:
+		if (S_ISREG(f->type) && f->inode) { /* bytes left before the end */
+			int64_t size = file_size(f);
+			off_t pos = f->ops->llseek ? f->ops->llseek(f, 0, SEEK_CUR) : 0;
+			int left = size > pos ? (int)MIN(size - pos, INT32_MAX) : 0;
+			r = copy_to_guest(arg, &left, sizeof(left));
+			break;
+		}
+		/* fall through */
 	default:
 		r = f->ops->ioctl ? f->ops->ioctl(f, cmd, arg) : -ENOTTY;
 	}

@@ -1,13 +1,19 @@
-/* open, openat, openat2, creat, and opening for execve. The host tree is
- * mounted read-only for now: anything that would create, truncate or
- * write gives EROFS, after the errors Linux reports before it. */
+/* open, openat, openat2, creat, and opening for execve: Linux's
+ * build_open_flags(), the lookup, O_CREAT, then do_open()'s checks in its
+ * order before the file system opens the object. */
 #include <linux/openat2.h>
 #include <stdio.h>
-#include <string.h>
+#include <stdlib.h>
 #include <sys/sysmacros.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include "fs/file.h"
+#include "fs/hostfs.h"
+#include "fs/memfs.h"
+#include "fs/vfs_ops.h"
 #include "kernel/syscall.h"
+#include "kernel/task.h"
 #include "mm/uaccess.h"
 
 #define VALID_OPEN_FLAGS (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | \
@@ -55,6 +61,8 @@ static int open_flags(uint64_t flags, uint64_t mode, uint64_t resolve)
 		w |= WALK_NO_XDEV;
 	if (resolve & RESOLVE_NO_SYMLINKS)
 		w |= WALK_NO_SYMLINKS;
+	if (resolve & RESOLVE_NO_MAGICLINKS)
+		w |= WALK_NO_MAGICLINKS;
 	if (resolve & RESOLVE_BENEATH)
 		w |= WALK_BENEATH;
 	if (resolve & RESOLVE_IN_ROOT)
@@ -62,91 +70,139 @@ static int open_flags(uint64_t flags, uint64_t mode, uint64_t resolve)
 	return w;
 }
 
-/* Open the walked object for I/O: a directory through its own fd, any
- * other file by name in its directory, checked to be the same file. */
-static int reopen(struct walk_result *r, int hflags)
+static int acc_mode(int flags)
 {
-	struct stat st;
-	int fd = S_ISDIR(r->st.st_mode) ? openat(r->fd, ".", hflags | O_DIRECTORY)
-		: openat(r->dirfd, r->last, hflags | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || st.st_dev != r->st.st_dev || st.st_ino != r->st.st_ino) {
-		close(fd);
-		return -ENOENT; /* replaced on the host meanwhile */
-	}
-	return fd;
+	int acc = flags & O_ACCMODE;
+	int m = acc == O_RDONLY ? MAY_READ : acc == O_WRONLY ? MAY_WRITE : MAY_READ | MAY_WRITE;
+	if (flags & O_TRUNC)
+		m |= MAY_WRITE;
+	return m;
 }
 
-/* null, zero, full, random, urandom: harmless, and expected by most
- * programs when the sandbox root is a whole system. */
-static bool mem_device(mode_t m, dev_t rdev)
+/* F_GETFL shows what open kept (Linux drops the create-time flags). */
+static int kept_flags(int flags)
 {
-	unsigned mi = minor(rdev);
-	return S_ISCHR(m) && major(rdev) == 1 && (mi == 3 || mi == 5 || mi == 7 || mi == 8 || mi == 9);
-}
-
-/* Linux's checks after lookup (do_open, may_open) on a read-only mount,
- * then the open itself. flags are the guest's. */
-static int open_walked(struct walk_result *r, int flags, struct file **fp)
-{
-	int acc = flags & O_ACCMODE, hostfd;
-	/* Mode 3 (ioctl only) asks for write permission but opens nothing for
-	 * writing, so a read-only mount allows it on files. */
-	bool wr = acc != O_RDONLY || (flags & O_TRUNC);
-	bool writes = acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC);
-	mode_t m = r->st.st_mode;
-	if (r->fd < 0) /* O_CREAT of a missing name */
-		return -EROFS;
-	if (flags & O_PATH) {
-		hostfd = r->fd;
-		r->fd = -1;
-	} else {
-		if ((flags & O_CREAT) && (flags & O_EXCL))
-			return -EEXIST;
-		if ((flags & O_CREAT) && S_ISDIR(m))
-			return -EISDIR;
-		if (flags & TMPFILE_BIT)
-			return -EROFS;
-		if (S_ISLNK(m))
-			return -ELOOP;
-		if (S_ISDIR(m) && wr)
-			return -EISDIR;
-		if (S_ISREG(m) && writes)
-			return -EROFS;
-		if (acc == 3 && (hostfd = host_access(r->fd, R_OK | W_OK, AT_EACCESS)))
-			return hostfd;
-		if (S_ISSOCK(m))
-			return -ENXIO;
-		/* Other devices: as on a nodev mount, until devfs. */
-		if (S_ISBLK(m) || (S_ISCHR(m) && !mem_device(m, r->st.st_rdev)))
-			return -EACCES;
-		/* Writing to a FIFO or a device changes no file, even on a
-		 * read-only mount. A FIFO's open may wait for its other end. */
-		bool special = S_ISCHR(m) || S_ISFIFO(m);
-		hostfd = reopen(r, (special ? acc : O_RDONLY) | O_CLOEXEC | O_NOCTTY |
-				(flags & (O_NONBLOCK | O_DIRECT | O_NOATIME)));
-		if (hostfd < 0)
-			return hostfd;
-	}
-	/* F_GETFL shows what open kept (Linux drops the create-time flags). */
-	int fl = flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC);
+	int fl = flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC | TMPFILE_BIT);
+	if (flags & TMPFILE_BIT)
+		fl &= ~O_DIRECTORY;
 	if (fl & SYNC_BIT)
 		fl |= O_DSYNC;
 	if (!(flags & O_PATH))
 		fl |= LARGEFILE_BIT;
-	if (!(*fp = hostfile_new(hostfd, fl, r->path))) {
-		close(hostfd);
+	return fl;
+}
+
+int fifo_open(struct inode *i, void **pipe, int flags, struct file **out) __attribute__((weak));
+int fifo_open(struct inode *i, void **pipe, int flags, struct file **out)
+{
+	return -ENXIO;
+}
+
+/* Open the object at p. may: the permission to check (0 for a file this
+ * open created). */
+static int open_object(struct path *p, int flags, int may, struct file **out)
+{
+	struct inode *i = p->dentry->inode;
+	mode_t m = i->mode;
+	int acc = flags & O_ACCMODE, err;
+	struct file *f = NULL;
+	if (flags & O_PATH) {
+		if (!(f = path_file_new()))
+			return -ENOMEM;
+	} else {
+		/* may_open() */
+		if (S_ISLNK(m))
+			return -ELOOP;
+		if (S_ISDIR(m) && (may & MAY_WRITE))
+			return -EISDIR;
+		if ((S_ISCHR(m) || S_ISBLK(m)) && (p->mnt->flags & MNT_NODEV))
+			return -EACCES;
+		if (may && (err = inode_permission(i, may)))
+			return err;
+		if ((flags & O_NOATIME) && !inode_owner_or_capable(i))
+			return -EPERM;
+		/* do_dentry_open(): writing a file needs a writable mount. */
+		if ((acc == O_WRONLY || acc == O_RDWR) && mnt_readonly(p->mnt) &&
+		    (S_ISREG(m) || S_ISDIR(m)))
+			return -EROFS;
+		if (S_ISCHR(m) || S_ISBLK(m)) {
+			struct statx x;
+			if ((err = inode_getattr(i, &x)))
+				return err;
+			err = S_ISBLK(m) ? -ENXIO
+				: chrdev_open(makedev(x.stx_rdev_major, x.stx_rdev_minor), flags, &f);
+		} else if (S_ISFIFO(m) && memfs_is(i)) {
+			err = fifo_open(i, &i->pipe, flags, &f);
+		} else if (S_ISSOCK(m)) {
+			err = -ENXIO;
+		} else {
+			err = i->ops->open ? i->ops->open(i, flags, &f) : -ENXIO;
+		}
+		if (err)
+			return err;
+	}
+	/* Opening an overlay file for writing copied it up: the overlay
+	 * keeps it from now on. */
+	if (!(flags & O_PATH) && (acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC)) &&
+	    p->dentry->sb->pins) {
+		pthread_mutex_lock(&vfs_lock);
+		d_pin_locked(p->dentry);
+		pthread_mutex_unlock(&vfs_lock);
+	}
+	f->flags = kept_flags(flags);
+	f->type = m & S_IFMT;
+	if (!f->dentry) {
+		f->mnt = p->mnt;
+		f->dentry = dget(p->dentry);
+		f->inode = iget(i);
+	}
+	char path[PATH_MAX];
+	struct path root = cur_root();
+	if (!f->path && d_path(p, &root, path, sizeof(path)) == 0)
+		f->path = strdup(path);
+	path_put(&root);
+	*out = f;
+	return 0;
+}
+
+int vfs_open(struct path *p, int flags, struct file **out)
+{
+	return open_object(p, flags, acc_mode(flags), out);
+}
+
+/* O_TMPFILE: an unnamed file in directory p. */
+static int open_tmpfile(struct path *p, int flags, mode_t mode, struct file **out)
+{
+	struct inode *di = p->dentry->inode;
+	int err = inode_permission(di, MAY_WRITE | MAY_EXEC);
+	if (err)
+		return err;
+	if (mnt_readonly(p->mnt))
+		return -EROFS;
+	if (!memfs_is(di))
+		return -EOPNOTSUPP;
+	struct inode *i = memfs_new_inode(di->sb, S_IFREG | mode, 0, NULL);
+	if (!i)
+		return -ENOMEM;
+	char name[32];
+	snprintf(name, sizeof(name), "#%llu", (unsigned long long)i->ino);
+	struct dentry *d = d_alloc_unhashed(p->dentry, name, i);
+	if (!d) {
+		iput(i);
 		return -ENOMEM;
 	}
-	return 0;
+	memfs_unlinked(i); /* no name yet: nlink 0, like Linux's */
+	struct path fp = { p->mnt, d };
+	err = open_object(&fp, flags, 0, out);
+	dput(d);
+	return err;
 }
 
 static long do_open(int dirfd, gaddr_t upath, uint64_t flags, uint64_t mode, uint64_t resolve)
 {
 	char path[PATH_MAX];
 	struct walk_result r;
-	struct file *f;
+	struct file *f = NULL;
 	int w = open_flags(flags, mode, resolve);
 	if (w < 0)
 		return w;
@@ -157,7 +213,52 @@ static long do_open(int dirfd, gaddr_t upath, uint64_t flags, uint64_t mode, uin
 		err = walk_at(dirfd, path, w, &r);
 	if (err)
 		return err;
-	err = open_walked(&r, flags, &f);
+	mode_t umask = current ? current->proc->umask : 022;
+	int may = acc_mode(flags);
+	bool trunc = false;
+	if (flags & TMPFILE_BIT) {
+		err = open_tmpfile(&r.path, flags, mode & ~umask & 07777, &f);
+		goto done;
+	}
+	if (!r.path.dentry) { /* O_CREAT of a missing name */
+		struct dentry *d;
+		err = vfs_create(&r.dir, r.last, S_IFREG | (mode & ~umask & 07777), 0, NULL, false, &d);
+		if (err == -EEXIST && !(flags & O_EXCL)) {
+			/* Created by someone else meanwhile: open theirs. */
+			walk_done(&r);
+			if ((err = walk_at(dirfd, path, w & ~WALK_CREATE, &r)))
+				return err;
+		} else if (err) {
+			goto done;
+		} else {
+			r.path = (struct path){ r.dir.mnt, d };
+			flags &= ~O_TRUNC;
+			may = 0; /* the creator may write what it made */
+			goto open;
+		}
+	}
+	struct inode *i = walk_inode(&r);
+	if ((flags & O_CREAT) && (flags & O_EXCL)) {
+		err = -EEXIST;
+		goto done;
+	}
+	if ((flags & O_CREAT) && S_ISDIR(i->mode)) {
+		err = -EISDIR;
+		goto done;
+	}
+	trunc = (flags & O_TRUNC) && S_ISREG(i->mode) && !(flags & O_PATH);
+	if (trunc && mnt_readonly(r.path.mnt)) {
+		err = -EROFS;
+		goto done;
+	}
+open:
+	if ((err = open_object(&r.path, flags, may, &f)))
+		goto done;
+	if (trunc && (err = vfs_truncate(&r.path, 0))) {
+		fput(f);
+		f = NULL;
+	}
+done:
 	walk_done(&r);
 	if (err)
 		return err;
@@ -216,6 +317,64 @@ long sys_openat2(const struct sysargs *a)
 	return do_open(a->a[0], a->a[1], how.flags, how.mode, how.resolve);
 }
 
+/* ---- execve ------------------------------------------------------------------ */
+
+/* Linux's do_open_execat(): a regular file on an exec mount that we may
+ * execute. */
+static struct file *open_exec_walked(struct walk_result *r, int *err)
+{
+	struct inode *i = walk_inode(r);
+	struct file *f = NULL;
+	if (!S_ISREG(i->mode) || (r->path.mnt->flags & MNT_NOEXEC))
+		*err = -EACCES;
+	else if (!(*err = inode_permission(i, MAY_EXEC)))
+		*err = open_object(&r->path, O_RDONLY, 0, &f);
+	walk_done(r);
+	return *err ? NULL : f;
+}
+
+struct file *fs_open_exec_file_at(int dirfd, const char *path, int at_flags, int *err)
+{
+	struct walk_result r;
+	if (at_flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	if (!*path) {
+		if (!(at_flags & AT_EMPTY_PATH)) {
+			*err = -ENOENT;
+			return NULL;
+		}
+		struct file *f = empty_path_file(dirfd);
+		if (!f || !f->dentry) {
+			fput(f);
+			*err = f ? -EACCES : -EBADF;
+			return NULL;
+		}
+		memset(&r, 0, sizeof(r));
+		r.path = path_get((struct path){ f->mnt, f->dentry });
+		fput(f);
+		return open_exec_walked(&r, err);
+	}
+	*err = walk_at(dirfd, path, (at_flags & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW, &r);
+	if (*err)
+		return NULL;
+	if ((at_flags & AT_SYMLINK_NOFOLLOW) && S_ISLNK(walk_inode(&r)->mode)) {
+		walk_done(&r);
+		*err = -ELOOP;
+		return NULL;
+	}
+	return open_exec_walked(&r, err);
+}
+
+struct file *fs_open_exec_file(const char *path, int *err)
+{
+	return fs_open_exec_file_at(AT_FDCWD, path, 0, err);
+}
+
+/* A host fd with the file's bytes, for callers that still read
+ * executables through the host: the host file itself, or a sealed memfd
+ * copy of an in-memory one. */
 int fs_open_exec(const char *path)
 {
 	return fs_open_exec_at(AT_FDCWD, path, 0);
@@ -223,34 +382,35 @@ int fs_open_exec(const char *path)
 
 int fs_open_exec_at(int dirfd, const char *path, int at_flags)
 {
-	struct walk_result r;
-	if (!*path) {
-		if (!(at_flags & AT_EMPTY_PATH))
-			return -ENOENT;
-		struct file *f = empty_path_file(dirfd);
-		if (!f)
-			return -EBADF;
-		int err = -EACCES;
-		if (S_ISREG(f->type) && f->hostfd >= 0 && !(err = host_access(f->hostfd, X_OK, AT_EACCESS))) {
-			/* O_PATH files too, like Linux; read through a fresh open */
-			char self[64];
-			snprintf(self, sizeof(self), "/proc/self/fd/%d", f->hostfd);
-			err = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-			if (err < 0)
-				err = -errno;
+	int err;
+	struct file *f = fs_open_exec_file_at(dirfd, path, at_flags, &err);
+	if (!f)
+		return err;
+	int fd = -1;
+	struct inode *i = f->inode, *lower = memfs_lower_data(i);
+	if (lower && hostfs_is(lower)) {
+		fd = hostfs_reopen(lower, O_RDONLY);
+	} else if (hostfs_is(i)) {
+		fd = hostfs_reopen(i, O_RDONLY);
+	} else {
+		int64_t size = file_size(f);
+		fd = memfd_create("cocoon-exec", MFD_CLOEXEC);
+		if (fd < 0) {
+			fd = -errno;
+		} else {
+			char buf[65536];
+			for (int64_t pos = 0; pos < size && fd >= 0;) {
+				ssize_t n = kernel_pread(f, buf, sizeof(buf), pos);
+				if (n <= 0 || write(fd, buf, n) != n) {
+					close(fd);
+					fd = n < 0 ? (int)n : -EIO;
+					break;
+				}
+				pos += n;
+			}
 		}
-		fput(f);
-		return err;
 	}
-	int err = walk_at(dirfd, path, (at_flags & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW, &r);
-	if (err)
-		return err;
-	if (S_ISLNK(r.st.st_mode))
-		err = -ELOOP;
-	else if (!S_ISREG(r.st.st_mode))
-		err = -EACCES;
-	else if (!(err = host_access(r.fd, X_OK, AT_EACCESS)))
-		err = reopen(&r, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	walk_done(&r);
-	return err;
+	iput(lower);
+	fput(f);
+	return fd;
 }

@@ -62,7 +62,7 @@ static int statx_at(int dirfd, gaddr_t upath, int flags, unsigned mask, int empt
 		return err;
 	if (f)
 		return file_statx(f, flags, mask, x);
-	err = host_statx(r.fd, flags, mask, x);
+	err = inode_getattr(walk_inode(&r), x);
 	walk_done(&r);
 	return err;
 }
@@ -102,11 +102,12 @@ long sys_statx(const struct sysargs *a)
 	return err ? err : copy_to_guest(a->a[4], &x, sizeof(x));
 }
 
-/* The object a call names and its host fd, for readlink and access. */
+/* The object a call names, for readlink and access: a walk's or a file's. */
 struct target {
 	struct walk_result r;
 	struct file *f;
-	int fd;
+	struct inode *i;    /* NULL for files without one (the host's stdio) */
+	struct mount *mnt;
 	mode_t type;
 };
 
@@ -115,8 +116,9 @@ static int target_get(struct target *t, int dirfd, gaddr_t upath, bool empty, in
 	int err = user_walk(dirfd, upath, empty ? EMPTY_OK : EMPTY_NO, wflags, &t->r, &t->f);
 	if (err)
 		return err;
-	t->fd = t->f ? t->f->hostfd : t->r.fd;
-	t->type = t->f ? t->f->type : t->r.st.st_mode & S_IFMT;
+	t->i = t->f ? t->f->inode : walk_inode(&t->r);
+	t->mnt = t->f ? t->f->mnt : t->r.path.mnt;
+	t->type = t->f ? t->f->type : t->i->mode & S_IFMT;
 	return 0;
 }
 
@@ -137,11 +139,10 @@ static long do_readlink(int dirfd, gaddr_t upath, gaddr_t ubuf, int size)
 	long r = target_get(&t, dirfd, upath, true, 0);
 	if (r)
 		return r;
-	if (!S_ISLNK(t.type) || t.fd < 0)
+	if (!S_ISLNK(t.type) || !t.i || !t.i->ops->readlink)
 		r = t.f ? -ENOENT : -EINVAL; /* an empty path names no link */
-	else if ((r = readlinkat(t.fd, "", buf, MIN(size, PATH_MAX))) < 0)
-		r = -errno;
-	else if (copy_to_guest(ubuf, buf, r))
+	else if ((r = t.i->ops->readlink(t.i, buf, MIN(size, PATH_MAX))) >= 0 &&
+		 copy_to_guest(ubuf, buf, r))
 		r = -EFAULT;
 	target_put(&t);
 	return r;
@@ -161,13 +162,20 @@ static long do_access(int dirfd, gaddr_t upath, unsigned mode, int flags)
 			    (flags & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW);
 	if (r)
 		return r;
-	/* Permissions first, then the read-only mount (which the host's
-	 * stdio is not on), as Linux does for a read-only bind mount. */
-	bool in_tree = !t.f || t.f->path;
-	r = t.fd < 0 ? -EACCES : host_access(t.fd, mode, flags & AT_EACCESS);
-	if (!r && (mode & W_OK) && in_tree &&
-	    (S_ISREG(t.type) || S_ISDIR(t.type) || S_ISLNK(t.type)))
-		r = -EROFS;
+	/* Permissions first, then the read-only mount, as Linux does for a
+	 * read-only bind mount. The guest's real and effective ids are the
+	 * same, so AT_EACCESS changes nothing. */
+	if (!t.i) {
+		int m = (mode & R_OK ? MAY_READ : 0) | (mode & W_OK ? MAY_WRITE : 0);
+		int acc = t.f->flags & O_ACCMODE;
+		r = (m & MAY_READ && acc == O_WRONLY) || (m & MAY_WRITE && acc == O_RDONLY) ? -EACCES : 0;
+	} else {
+		r = inode_permission(t.i, (mode & R_OK ? MAY_READ : 0) | (mode & W_OK ? MAY_WRITE : 0) |
+				     (mode & X_OK ? MAY_EXEC : 0));
+		if (!r && (mode & W_OK) && mnt_readonly(t.mnt) &&
+		    (S_ISREG(t.type) || S_ISDIR(t.type) || S_ISLNK(t.type)))
+			r = -EROFS;
+	}
 	target_put(&t);
 	return r;
 }

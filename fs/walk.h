@@ -1,14 +1,12 @@
-/* Confined path lookup on kernel strings. The walk resolves a path one
- * component at a time with host O_PATH|O_NOFOLLOW fds, reads symlinks
- * itself and handles ".." against its own idea of the root, so no host
- * path string ever leaves the sandbox. It knows nothing of guest memory
- * or tasks, so it can be tested on its own. */
+/* Path lookup over the kernel's dentries (fs/namei.c). Linux's rules:
+ * "." and "..", symlinks (ELOOP after 40), trailing slashes, mount
+ * crossing, and openat2's RESOLVE_* scoping. ".." never goes above the
+ * root it is given. It knows nothing of guest memory or tasks. */
 #ifndef COCOON_FS_WALK_H
 #define COCOON_FS_WALK_H
 
 #include <limits.h>
-#include <sys/stat.h>
-#include "kernel/kernel.h"
+#include "fs/vfs.h"
 
 #define MAXSYMLINKS 40
 
@@ -22,33 +20,33 @@ enum {
 	WALK_BENEATH = 1 << 5,     /* RESOLVE_BENEATH: never leave start */
 	WALK_IN_ROOT = 1 << 6,     /* RESOLVE_IN_ROOT: start acts as root */
 	WALK_NO_XDEV = 1 << 7,     /* RESOLVE_NO_XDEV */
-};
-
-/* Where a walk begins. Paths are canonical guest paths ("/" = root). */
-struct walk_base {
-	int root_fd;
-	const char *root_path;
-	int start_fd;           /* relative paths start here */
-	const char *start_path;
+	WALK_NO_MAGICLINKS = 1 << 8, /* RESOLVE_NO_MAGICLINKS */
 };
 
 enum last_type { LAST_NORM, LAST_ROOT, LAST_DOT, LAST_DOTDOT };
 
 struct walk_result {
-	int fd;       /* O_PATH fd of the object; -1 if missing or WALK_PARENT */
-	int dirfd;    /* O_PATH fd of the directory holding `last`, or -1 */
+	struct path path;        /* the object; dentry NULL if missing or WALK_PARENT */
+	struct path dir;         /* the directory holding `last` (dentry NULL if none) */
 	enum last_type type;     /* of the last component */
 	bool slash;              /* the path ended in '/' */
 	char last[NAME_MAX + 1]; /* the last component's name (LAST_NORM) */
-	struct stat st;          /* of fd */
-	char path[PATH_MAX];     /* canonical guest path of what the path names */
 };
 
-/* 0 or -errno. On success the result owns its fds: walk_done() closes
- * them. With WALK_CREATE a missing last component gives 0 and fd == -1,
- * dirfd and last set; with WALK_PARENT fd is always -1. */
-int walk(const struct walk_base *base, const char *path, int flags,
+/* 0 or -errno. Relative paths start at start, absolute ones (and ".."
+ * stops) at root. On success the result holds references: walk_done()
+ * drops them. With WALK_CREATE a missing last component gives 0 with
+ * path.dentry NULL and dir, last set; with WALK_PARENT path is empty. */
+int walk(const struct path *root, const struct path *start, const char *path, int flags,
 	 struct walk_result *res);
 void walk_done(struct walk_result *res);
+static inline struct inode *walk_inode(const struct walk_result *r)
+{
+	return r->path.dentry ? r->path.dentry->inode : NULL;
+}
+
+/* The child name of dir: a counted positive dentry, or -errno (ENOENT).
+ * Permissions are the caller's business. */
+int vfs_lookup_one(struct dentry *dir, const char *name, struct dentry **out);
 
 #endif

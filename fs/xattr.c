@@ -1,6 +1,6 @@
 /* Extended attributes: the sandbox shows none (reads give ENODATA, lists
- * are empty) and the read-only tree takes none (EROFS). Lookups and
- * argument checks come first, in Linux's order. */
+ * are empty) and takes none (EROFS on read-only mounts, else EOPNOTSUPP).
+ * Lookups and argument checks come first, in Linux's order. */
 #include <sys/xattr.h>
 #include "fs/file.h"
 #include "kernel/syscall.h"
@@ -18,27 +18,33 @@ static long xattr_name(gaddr_t uname)
 	return n < 0 ? n : 0;
 }
 
-/* Resolve the object of a path or fd variant; 0 or -errno. */
-static long xattr_target(const struct sysargs *a, int variant)
+/* Resolve the object of a path or fd variant; 0 or -errno. *ro: it is
+ * on a read-only mount. */
+static long xattr_target(const struct sysargs *a, int variant, bool *ro)
 {
+	*ro = false;
 	if (variant == 2) { /* f*xattr */
 		struct file *f = fget((int)a->a[0]);
 		if (!f)
 			return -EBADF;
+		*ro = mnt_readonly(f->mnt);
 		fput(f);
 		return 0;
 	}
 	struct walk_result r;
 	struct file *f;
 	int err = user_walk(AT_FDCWD, a->a[0], EMPTY_NO, variant == 0 ? WALK_FOLLOW : 0, &r, &f);
-	if (!err)
+	if (!err) {
+		*ro = mnt_readonly(r.path.mnt);
 		walk_done(&r);
+	}
 	return err;
 }
 
 static long get(const struct sysargs *a, int variant)
 {
-	long err = xattr_target(a, variant);
+	bool ro;
+	long err = xattr_target(a, variant, &ro);
 	if (!err)
 		err = xattr_name(a->a[1]);
 	return err ? err : -ENODATA;
@@ -46,7 +52,8 @@ static long get(const struct sysargs *a, int variant)
 
 static long list(const struct sysargs *a, int variant)
 {
-	long err = xattr_target(a, variant);
+	bool ro;
+	long err = xattr_target(a, variant, &ro);
 	return err ? err : 0;
 }
 
@@ -55,10 +62,11 @@ static long change(const struct sysargs *a, int variant, bool has_flags)
 {
 	if (has_flags && ((int)a->a[4] & ~(XATTR_CREATE | XATTR_REPLACE)))
 		return -EINVAL;
-	long err = xattr_target(a, variant);
+	bool ro;
+	long err = xattr_target(a, variant, &ro);
 	if (!err)
 		err = xattr_name(a->a[1]);
-	return err ? err : -EROFS;
+	return err ? err : ro ? -EROFS : -EOPNOTSUPP;
 }
 
 long sys_getxattr(const struct sysargs *a) { return get(a, 0); }

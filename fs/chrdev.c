@@ -1,0 +1,115 @@
+/* Character devices, found by number wherever their node is: null, zero,
+ * full, random, urandom, and tty (the terminal cocoon's stdin is, if it is
+ * one; otherwise ENXIO, like Linux without a controlling terminal). Any
+ * other number is no device here (ENXIO). */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include "fs/file.h"
+
+static ssize_t total(const struct iovec *iov, int n)
+{
+	ssize_t t = 0;
+	for (int k = 0; k < n; k++)
+		t += iov[k].iov_len;
+	return t;
+}
+
+static ssize_t zero_read(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf)
+{
+	for (int k = 0; k < n; k++)
+		memset(iov[k].iov_base, 0, iov[k].iov_len);
+	return total(iov, n);
+}
+
+static ssize_t null_read(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf)
+{
+	return 0;
+}
+
+static ssize_t sink_write(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf)
+{
+	return total(iov, n);
+}
+
+static ssize_t full_write(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf)
+{
+	return total(iov, n) ? -ENOSPC : 0;
+}
+
+static ssize_t random_read(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf)
+{
+	ssize_t done = 0;
+	for (int k = 0; k < n; k++) {
+		size_t off = 0;
+		while (off < iov[k].iov_len) {
+			ssize_t r = getrandom((char *)iov[k].iov_base + off, iov[k].iov_len - off, 0);
+			if (r < 0)
+				return done ? done : -errno;
+			off += r;
+			done += r;
+		}
+	}
+	return done;
+}
+
+static off_t zero_llseek(struct file *f, off_t off, int whence)
+{
+	return 0; /* Linux's null_lseek / noop_llseek */
+}
+
+static const struct file_ops null_ops = {
+	.read = null_read, .write = sink_write, .llseek = zero_llseek, .statx = vfs_file_statx,
+};
+static const struct file_ops zero_ops = {
+	.read = zero_read, .write = sink_write, .llseek = zero_llseek, .statx = vfs_file_statx,
+};
+static const struct file_ops full_ops = {
+	.read = zero_read, .write = full_write, .llseek = zero_llseek, .statx = vfs_file_statx,
+};
+static const struct file_ops random_ops = {
+	.read = random_read, .write = sink_write, .llseek = zero_llseek, .statx = vfs_file_statx,
+};
+
+static int tty_open(int flags, struct file **out)
+{
+	if (!isatty(0))
+		return -ENXIO;
+	/* The terminal itself, opened anew (its own file status flags). */
+	int acc = flags & O_ACCMODE;
+	int fd = open("/dev/tty", (acc == 3 ? O_RDWR : acc) | O_CLOEXEC | O_NOCTTY |
+		      (flags & O_NONBLOCK));
+	if (fd < 0)
+		return -ENXIO;
+	if (!(*out = hostfile_new(fd, flags, NULL))) {
+		close(fd);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static const struct chrdev {
+	unsigned major, minor;
+	const struct file_ops *ops;
+} devices[] = {
+	{ 1, 3, &null_ops },
+	{ 1, 5, &zero_ops },
+	{ 1, 7, &full_ops },
+	{ 1, 8, &random_ops },
+	{ 1, 9, &random_ops },
+};
+
+int chrdev_open(dev_t rdev, int flags, struct file **out)
+{
+	if (major(rdev) == 5 && minor(rdev) == 0)
+		return tty_open(flags, out);
+	for (size_t k = 0; k < ARRAY_SIZE(devices); k++) {
+		if (devices[k].major != major(rdev) || devices[k].minor != minor(rdev))
+			continue;
+		*out = file_new(devices[k].ops, flags, S_IFCHR, NULL);
+		return *out ? 0 : -ENOMEM;
+	}
+	return -ENXIO;
+}

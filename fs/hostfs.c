@@ -1,0 +1,278 @@
+/* Host directories: the overlay's lower layer and --bind/--ro-bind mounts.
+ *
+ * Each inode holds an O_PATH|O_NOFOLLOW host fd of its object, found by
+ * openat() of one name relative to its parent's fd: the host never
+ * resolves a path or a symlink for us, and never sees "..". Objects are
+ * reopened for I/O through /proc/self/fd/N (the same host file, whatever
+ * was renamed meanwhile). Changes (read-write binds only) are made with
+ * the *at calls relative to the parent's fd, under vfs_lock. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "fs/file.h"
+#include "fs/hostfs.h"
+
+#define OPATH (O_PATH | O_NOFOLLOW | O_CLOEXEC)
+
+struct hostnode {
+	int fd;
+};
+
+static const struct inode_ops host_iops;
+
+static int hfd(const struct inode *i)
+{
+	return ((struct hostnode *)i->priv)->fd;
+}
+
+static void proc_fd_path(char *buf, int fd)
+{
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+}
+
+int hostfs_reopen(struct inode *i, int hflags)
+{
+	char p[32];
+	proc_fd_path(p, hfd(i));
+	int fd = open(p, hflags | O_CLOEXEC | O_NOCTTY);
+	return fd < 0 ? -errno : fd;
+}
+
+static void refresh(struct inode *i, const struct stat *st)
+{
+	i->mode = st->st_mode;
+	i->uid = st->st_uid;
+	i->gid = st->st_gid;
+}
+
+/* An inode for host fd (taken over). */
+static struct inode *host_inode(struct super *sb, int fd, int *err)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		*err = -errno;
+		close(fd);
+		return NULL;
+	}
+	struct hostnode *h = malloc(sizeof(*h));
+	struct inode *i = h ? inode_new(sb, &host_iops, st.st_mode, st.st_ino) : NULL;
+	if (!i) {
+		free(h);
+		close(fd);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	h->fd = fd;
+	i->priv = h;
+	i->dev = st.st_dev;
+	refresh(i, &st);
+	return i;
+}
+
+static int host_lookup(struct inode *dir, const char *name, struct inode **out)
+{
+	int fd = openat(hfd(dir), name, OPATH);
+	if (fd < 0)
+		return -errno;
+	int err = 0;
+	*out = host_inode(dir->sb, fd, &err);
+	return err;
+}
+
+static int host_getattr(struct inode *i, struct statx *x)
+{
+	if (statx(hfd(i), "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+		  STATX_BASIC_STATS | STATX_BTIME, x) < 0)
+		return -errno;
+	i->mode = x->stx_mode;
+	i->uid = x->stx_uid;
+	i->gid = x->stx_gid;
+	return 0;
+}
+
+static int host_readlink(struct inode *i, char *buf, size_t size)
+{
+	ssize_t n = readlinkat(hfd(i), "", buf, size);
+	return n < 0 ? -errno : (int)n;
+}
+
+static int host_open(struct inode *i, int flags, struct file **out)
+{
+	int acc = flags & O_ACCMODE;
+	int hflags = (acc == 3 ? O_RDONLY : acc) |
+		(flags & (O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_SYNC | O_DSYNC));
+	if (S_ISDIR(i->mode))
+		hflags = O_RDONLY | O_DIRECTORY;
+	else if (!S_ISREG(i->mode) && !S_ISFIFO(i->mode))
+		return -ENXIO;
+	int fd = hostfs_reopen(i, hflags);
+	if (fd < 0)
+		return fd;
+	struct file *f = hostfile_new_reg(fd, flags, i->mode);
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	*out = f;
+	return 0;
+}
+
+static int host_iterate(struct inode *dir, struct dentry *d, struct dir_ctx *ctx)
+{
+	int fd = hostfs_reopen(dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	char buf[16384];
+	int err = 0;
+	for (;;) {
+		long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+		if (n <= 0) {
+			err = n < 0 ? -errno : 0;
+			break;
+		}
+		for (long pos = 0; pos < n && !err;) {
+			struct {
+				uint64_t ino;
+				int64_t off;
+				uint16_t reclen;
+				uint8_t type;
+				char name[];
+			} *e = (void *)(buf + pos);
+			err = ctx->emit(ctx, e->name, strlen(e->name), e->ino, e->type);
+			pos += e->reclen;
+		}
+		if (err)
+			break;
+	}
+	close(fd);
+	return err > 0 ? 0 : err;
+}
+
+static int host_statfs(struct inode *i, struct statfs *st)
+{
+	return fstatfs(hfd(i), st) < 0 ? -errno : 0;
+}
+
+static int host_create(struct inode *dir, const char *name, mode_t mode, dev_t rdev,
+		       const char *target, struct inode **out)
+{
+	int dfd = hfd(dir), r;
+	switch (mode & S_IFMT) {
+	case S_IFDIR: r = mkdirat(dfd, name, mode & 07777); break;
+	case S_IFLNK: r = symlinkat(target, dfd, name); break;
+	case S_IFREG:
+		r = openat(dfd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode & 07777);
+		if (r >= 0)
+			r = close(r);
+		break;
+	default: r = mknodat(dfd, name, mode, rdev); break;
+	}
+	if (r < 0)
+		return -errno;
+	return host_lookup(dir, name, out);
+}
+
+static int host_link(struct inode *dir, const char *name, struct inode *old)
+{
+	char p[32];
+	proc_fd_path(p, hfd(old));
+	return linkat(AT_FDCWD, p, hfd(dir), name, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+}
+
+static int host_unlink(struct inode *dir, const char *name, struct inode *i, bool isdir)
+{
+	return unlinkat(hfd(dir), name, isdir ? AT_REMOVEDIR : 0) < 0 ? -errno : 0;
+}
+
+static int host_rename(struct inode *odir, const char *oname, struct inode *ndir,
+		       const char *nname, struct inode *i, struct inode *target, unsigned flags)
+{
+	long r = syscall(SYS_renameat2, hfd(odir), oname, hfd(ndir), nname, flags);
+	return r < 0 ? -errno : 0;
+}
+
+static int host_setattr(struct inode *i, const struct iattr *a)
+{
+	char p[32];
+	int fd = hfd(i);
+	proc_fd_path(p, fd);
+	if ((a->valid & ATTR_MODE) && fchmodat(AT_FDCWD, p, a->mode & 07777, 0) < 0)
+		return -errno;
+	if ((a->valid & (ATTR_UID | ATTR_GID)) &&
+	    fchownat(fd, "", (a->valid & ATTR_UID) ? a->uid : (uid_t)-1,
+		     (a->valid & ATTR_GID) ? a->gid : (gid_t)-1, AT_EMPTY_PATH) < 0)
+		return -errno;
+	if ((a->valid & ATTR_SIZE) && truncate(p, a->size) < 0)
+		return -errno;
+	if (a->valid & (ATTR_ATIME | ATTR_MTIME)) {
+		struct timespec ts[2] = { a->atime, a->mtime };
+		if (!(a->valid & ATTR_ATIME))
+			ts[0].tv_nsec = UTIME_OMIT;
+		if (!(a->valid & ATTR_MTIME))
+			ts[1].tv_nsec = UTIME_OMIT;
+		if (utimensat(fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+	}
+	struct stat st;
+	if (fstat(fd, &st) == 0)
+		refresh(i, &st);
+	return 0;
+}
+
+static void host_evict(struct inode *i)
+{
+	struct hostnode *h = i->priv;
+	close(h->fd);
+	free(h);
+}
+
+static const struct inode_ops host_iops = {
+	.lookup = host_lookup,
+	.create = host_create,
+	.link = host_link,
+	.unlink = host_unlink,
+	.rename = host_rename,
+	.readlink = host_readlink,
+	.getattr = host_getattr,
+	.setattr = host_setattr,
+	.open = host_open,
+	.iterate = host_iterate,
+	.statfs = host_statfs,
+	.evict = host_evict,
+};
+
+struct dentry *hostfs_root(const char *hostdir, int *err)
+{
+	int fd = open(hostdir, O_PATH | O_CLOEXEC);
+	if (fd < 0) {
+		*err = -errno;
+		return NULL;
+	}
+	struct super *sb = super_new("hostfs", 0, false);
+	struct inode *i = sb ? host_inode(sb, fd, err) : NULL;
+	if (!sb)
+		*err = -ENOMEM;
+	if (!i)
+		return NULL;
+	struct dentry *d = d_alloc_root(sb, i);
+	if (!d) {
+		iput(i);
+		*err = -ENOMEM;
+	}
+	return d;
+}
+
+bool hostfs_is(const struct inode *i)
+{
+	return i->ops == &host_iops;
+}
+
+int hostfs_fd(const struct inode *i)
+{
+	return hfd(i);
+}

@@ -1,0 +1,15 @@
+/* Host directories as file systems (fs/hostfs.c). */
+#ifndef COCOON_FS_HOSTFS_H
+#define COCOON_FS_HOSTFS_H
+
+#include "fs/vfs.h"
+
+/* A new hostfs whose root is the host directory (or file) hostdir: its
+ * root dentry, or NULL with *err set. Writability is the mount's. */
+struct dentry *hostfs_root(const char *hostdir, int *err);
+bool hostfs_is(const struct inode *i);
+int hostfs_fd(const struct inode *i);
+/* Open i's host object anew with host open flags: a host fd or -errno. */
+int hostfs_reopen(struct inode *i, int hflags);
+
+#endif

@@ -1,0 +1,322 @@
+/* Synthetic file systems (see pseudofs.h): inodes are (node, context)
+ * pairs; directories iterate their fixed and generated children; files
+ * are snapshots taken at open. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include "fs/file.h"
+#include "fs/pseudofs.h"
+
+struct pnode {
+	const struct pseudo_node *node;
+	struct pseudo_ctx ctx;
+};
+
+static const struct inode_ops pseudo_iops, pseudo_magic_iops;
+
+void seq_write(struct seqbuf *s, const void *p, size_t n)
+{
+	if (s->err)
+		return;
+	if (s->len + n > s->cap) {
+		size_t cap = MAX(s->cap * 2, s->len + n + 256);
+		char *b = realloc(s->buf, cap);
+		if (!b) {
+			s->err = -ENOMEM;
+			return;
+		}
+		s->buf = b;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+}
+
+void seq_printf(struct seqbuf *s, const char *fmt, ...)
+{
+	char small[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(small)) {
+		seq_write(s, small, n);
+		return;
+	}
+	char *big = malloc(n + 1);
+	if (!big) {
+		s->err = -ENOMEM;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, n + 1, fmt, ap);
+	va_end(ap);
+	seq_write(s, big, n);
+	free(big);
+}
+
+static struct pnode *P(const struct inode *i)
+{
+	return i->priv;
+}
+
+static struct inode *pseudo_inode(struct super *sb, const struct pseudo_node *node,
+				  const struct pseudo_ctx *ctx)
+{
+	struct pnode *p = malloc(sizeof(*p));
+	struct inode *i = p ? inode_new(sb, node->jump ? &pseudo_magic_iops : &pseudo_iops,
+					node->mode, 0) : NULL;
+	if (!i) {
+		free(p);
+		return NULL;
+	}
+	p->node = node;
+	p->ctx = *ctx;
+	i->priv = p;
+	if (node->owner)
+		node->owner(ctx, &i->uid, &i->gid);
+	return i;
+}
+
+static int pseudo_lookup(struct inode *dir, const char *name, struct inode **out)
+{
+	struct pnode *p = P(dir);
+	const struct pseudo_node *n = NULL;
+	struct pseudo_ctx ctx = p->ctx;
+	for (const struct pseudo_node *c = p->node->children; c && c->name; c++)
+		if (!strcmp(c->name, name)) {
+			n = c;
+			break;
+		}
+	if (!n) {
+		if (!p->node->lookup)
+			return -ENOENT;
+		int err = p->node->lookup(&p->ctx, name, &n, &ctx);
+		if (err)
+			return err;
+	}
+	*out = pseudo_inode(dir->sb, n, &ctx);
+	return *out ? 0 : -ENOMEM;
+}
+
+struct pseudo_lister {
+	struct dir_ctx *ctx;
+	struct inode *dir;
+};
+
+int pseudo_emit(struct pseudo_lister *l, const char *name, const struct pseudo_node *node,
+		const struct pseudo_ctx *ctx)
+{
+	/* Generated entries get no inode for a listing: a stable number
+	 * from the name is what d_ino needs. */
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uintptr_t)node;
+	for (const char *c = name; *c; c++)
+		h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+	return l->ctx->emit(l->ctx, name, strlen(name), (h >> 1) | 1, dtype_of(node->mode));
+}
+
+static int pseudo_iterate(struct inode *dir, struct dentry *d, struct dir_ctx *ctx)
+{
+	struct pnode *p = P(dir);
+	uint64_t pino = d && d->parent && d->parent->inode ? d->parent->inode->ino : dir->ino;
+	int err = ctx->emit(ctx, ".", 1, dir->ino, DT_DIR);
+	if (!err)
+		err = ctx->emit(ctx, "..", 2, pino, DT_DIR);
+	struct pseudo_lister l = { ctx, dir };
+	for (const struct pseudo_node *c = p->node->children; !err && c && c->name; c++)
+		err = pseudo_emit(&l, c->name, c, &p->ctx);
+	if (!err && p->node->list)
+		err = p->node->list(&p->ctx, &l);
+	return err > 0 ? 0 : err;
+}
+
+static int pseudo_readlink(struct inode *i, char *buf, size_t size)
+{
+	struct pnode *p = P(i);
+	if (!p->node->readlink)
+		return -EINVAL;
+	char tmp[PATH_MAX];
+	int n = p->node->readlink(&p->ctx, tmp, sizeof(tmp));
+	if (n < 0)
+		return n;
+	n = MIN((size_t)n, size);
+	memcpy(buf, tmp, n);
+	return n;
+}
+
+static int pseudo_get_link(struct inode *i, struct path *out)
+{
+	struct pnode *p = P(i);
+	return p->node->jump(&p->ctx, out);
+}
+
+static int pseudo_getattr(struct inode *i, struct statx *x)
+{
+	static struct timespec boot;
+	if (!boot.tv_sec)
+		time_now(&boot);
+	x->stx_mask = STATX_BASIC_STATS;
+	x->stx_mode = i->mode;
+	x->stx_nlink = S_ISDIR(i->mode) ? 2 : 1;
+	x->stx_uid = i->uid;
+	x->stx_gid = i->gid;
+	x->stx_ino = i->ino;
+	x->stx_blksize = 1024;
+	x->stx_dev_major = major(i->dev);
+	x->stx_dev_minor = minor(i->dev);
+	x->stx_atime = x->stx_mtime = x->stx_ctime =
+		(struct statx_timestamp){ .tv_sec = boot.tv_sec, .tv_nsec = boot.tv_nsec };
+	return 0;
+}
+
+static int pseudo_statfs(struct inode *i, struct statfs *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->f_type = i->sb->magic;
+	st->f_bsize = st->f_frsize = 4096;
+	st->f_namelen = NAME_MAX;
+	return 0;
+}
+
+/* ---- open files: a snapshot of show() ------------------------------------ */
+
+static ssize_t snap_read(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf)
+{
+	struct seqbuf *s = f->priv;
+	bool at_pos = pos < 0;
+	if (at_pos) {
+		pthread_mutex_lock(&f->pos_lock);
+		pos = f->pos;
+	}
+	ssize_t done = 0;
+	for (int k = 0; k < n && (size_t)pos < s->len; k++) {
+		size_t c = MIN(iov[k].iov_len, s->len - pos);
+		memcpy(iov[k].iov_base, s->buf + pos, c);
+		pos += c;
+		done += c;
+	}
+	if (at_pos) {
+		f->pos = pos;
+		pthread_mutex_unlock(&f->pos_lock);
+	}
+	return done;
+}
+
+static ssize_t snap_write(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf)
+{
+	struct pnode *p = P(f->inode);
+	if (!p->node->store)
+		return -EIO;
+	size_t len = 0;
+	for (int k = 0; k < n; k++)
+		len += iov[k].iov_len;
+	char *buf = malloc(len + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (size_t k = 0, o = 0; k < (size_t)n; o += iov[k].iov_len, k++)
+		memcpy(buf + o, iov[k].iov_base, iov[k].iov_len);
+	buf[len] = '\0';
+	ssize_t r = p->node->store(&p->ctx, buf, len);
+	free(buf);
+	return r;
+}
+
+static off_t snap_llseek(struct file *f, off_t off, int whence)
+{
+	struct seqbuf *s = f->priv;
+	pthread_mutex_lock(&f->pos_lock);
+	off_t r = whence == SEEK_SET ? off : whence == SEEK_CUR ? f->pos + off
+		: whence == SEEK_END ? (off_t)s->len + off : -1;
+	if (r < 0)
+		r = -EINVAL;
+	else
+		f->pos = r;
+	pthread_mutex_unlock(&f->pos_lock);
+	return r;
+}
+
+static void snap_release(struct file *f)
+{
+	struct seqbuf *s = f->priv;
+	free(s->buf);
+	free(s);
+}
+
+static const struct file_ops snap_ops = {
+	.read = snap_read,
+	.write = snap_write,
+	.llseek = snap_llseek,
+	.statx = vfs_file_statx,
+	.release = snap_release,
+};
+
+static int pseudo_open(struct inode *i, int flags, struct file **out)
+{
+	struct pnode *p = P(i);
+	if (S_ISDIR(i->mode))
+		return vfs_dir_open(i, flags, out);
+	if (!S_ISREG(i->mode))
+		return -ENXIO;
+	struct seqbuf *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	int acc = flags & O_ACCMODE;
+	int err = 0;
+	/* Without store() nobody writes it, root included (like sysctl's
+	 * read-only entries). */
+	if ((acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC)) && !p->node->store)
+		return -EACCES;
+	if (p->node->show && acc != O_WRONLY)
+		err = p->node->show(&p->ctx, s);
+	if (!err)
+		err = s->err;
+	if (!err && !(*out = file_new(&snap_ops, flags, S_IFREG, s)))
+		err = -ENOMEM;
+	if (err) {
+		free(s->buf);
+		free(s);
+	}
+	return err;
+}
+
+static void pseudo_evict(struct inode *i)
+{
+	free(i->priv);
+}
+
+static const struct inode_ops pseudo_iops = {
+	.lookup = pseudo_lookup,
+	.readlink = pseudo_readlink,
+	.getattr = pseudo_getattr,
+	.open = pseudo_open,
+	.iterate = pseudo_iterate,
+	.statfs = pseudo_statfs,
+	.evict = pseudo_evict,
+};
+
+/* Magic links need get_link; plain ones must not have it. */
+static const struct inode_ops pseudo_magic_iops = {
+	.readlink = pseudo_readlink,
+	.get_link = pseudo_get_link,
+	.getattr = pseudo_getattr,
+	.statfs = pseudo_statfs,
+	.evict = pseudo_evict,
+};
+
+struct dentry *pseudofs_root(const char *type, unsigned long magic, const struct pseudo_node *root)
+{
+	struct super *sb = super_new(type, magic, false);
+	if (!sb)
+		return NULL;
+	struct inode *i = pseudo_inode(sb, root, &(struct pseudo_ctx){ { 0, 0 } });
+	if (!i)
+		return NULL;
+	struct dentry *d = d_alloc_root(sb, i);
+	if (!d)
+		iput(i);
+	return d;
+}
