@@ -837,6 +837,49 @@ host_writes_case() {
 }
 submit "shell: host unchanged" host_writes_case
 
+# 200 guest processes, once they have exited, leave nothing behind on the
+# host: while the guest (a shell that spawned and reaped them, then
+# exec'd sleep) lives on, cocoon has as many host processes and fds and
+# about as much memory-file space as when no children were spawned.
+leftovers_probe() {  # OUT SCRIPT: run it, measure when it prints "done"
+	local out=$1 k i c mem
+	(cd / && "${GENV[@]}" timeout -k 5 "$T" "$COCOON" run -- /bin/sh -c "$2" > "$out.stdout" 2> "$out.err") &
+	k=$!
+	for ((i = 0; i < 200; i++)); do
+		grep -q '^done' "$out.stdout" 2>/dev/null && break
+		sleep 0.1
+	done
+	sleep 0.5
+	c=$(pgrep -P "$(pgrep -P "$k" -x timeout || echo "$k")" -x cocoon 2>/dev/null | head -n 1)
+	if grep -q '^done' "$out.stdout" 2>/dev/null && [ -n "$c" ]; then
+		mem=$(for f in /proc/$c/fd/*; do
+			case $(readlink "$f") in *memfd:cocoon-memory*) stat -L -c %b "$f" ;; esac
+		done | head -n 1)
+		echo "procs $(pgrep -c -P "$c") fds $(ls /proc/$c/fd | wc -l) kib $(( ${mem:-0} / 2 ))" > "$out"
+	else
+		echo "failed" > "$out"
+	fi
+	wait "$k"
+}
+leftovers_case() {
+	local label="proc_leftovers: 200 guest processes leave nothing behind" why=() a b
+	if ! have_cocoon; then verdict "$label" 1 "$COCOON does not exist"; return; fi
+	leftovers_probe "$CASE/base" 'echo done; exec sleep 3'
+	leftovers_probe "$CASE/many" 'i=0; while [ $i -lt 200 ]; do /bin/true & i=$((i + 1)); done; wait; echo done; exec sleep 3'
+	read -r _ pa _ fa _ ma < "$CASE/base"
+	read -r _ pb _ fb _ mb < "$CASE/many"
+	if [ "$(cat "$CASE/base")" = failed ] || [ "$(cat "$CASE/many")" = failed ]; then
+		why+=("a guest did not run: $(head -c 100 "$CASE/many.stdout") $(tail -n 1 "$CASE/many.err")")
+	else
+		[ "$pa" = "$pb" ] || why+=("host processes under cocoon: $pb after 200 children, $pa without")
+		[ "$fa" = "$fb" ] || why+=("cocoon's fds: $fb after 200 children, $fa without")
+		[ "$mb" -le $((ma + 32768)) ] || why+=("memory file: $mb KiB after 200 children, $ma KiB without")
+	fi
+	verdict "$label" 1 "${why[@]}"
+	return 0
+}
+submit "proc_leftovers" leftovers_case
+
 wait
 for ((i = NEXT; i < NSUB; i++)); do
 	[ -e "$WORK/res/$i" ] || echo "FAIL (runner) case $i left no report" > "$WORK/res/$i"
