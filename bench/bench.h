@@ -1,4 +1,4 @@
-/* Helpers for the benchmarks (bench/*.c, built static with gcc -O2).
+/* Helpers for the benchmarks (the programs in bench/, built static with gcc -O2).
  * Each program measures one thing and prints one line:
  *     NAME MEDIAN UNIT
  * e.g. "getppid 172.4 ns/call". bench/run.sh runs it natively and under
@@ -43,7 +43,7 @@ static double median(double *v, int n)
 /* Run fn(iters) for `rounds` rounds; iters is chosen so that one round
  * takes about target_ms (at least min_iters, at most max_iters). Returns
  * the median time per iteration in ns. */
-static double bench_adaptive(void (*fn)(long), int rounds, double target_ms,
+static inline double bench_adaptive(void (*fn)(long), int rounds, double target_ms,
 			     long min_iters, long max_iters)
 {
 	long iters = min_iters;

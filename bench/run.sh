@@ -3,8 +3,14 @@
 # Each BUILD_DIR/bench/X prints "NAME MEDIAN UNIT"; every one runs 3 times
 # natively, 3 times under BUILD_DIR/cocoon and, if `runsc` (gVisor) is
 # installed, 3 times under `runsc do`; the table shows the median of the 3
-# medians and the ratios to native. Exit status 1 if a run failed.
-# BENCH_RUNS (default 3), BENCH_FILTER (regex on benchmark names).
+# medians and the ratios to native (how many times slower: cocoon/native
+# for times, native/cocoon for rates, units ending in "/s").
+# Then whole workloads, timed from outside (so cocoon's start-up counts):
+# a /bin/sh loop running /bin/true 1000 times, and `python3 -c pass`.
+# Exit status 1 if a run failed.
+# BENCH_RUNS (default 3), BENCH_FILTER (regex on benchmark names),
+# BENCH_TMPDIR (where the work directory goes, default /var/tmp: guests
+# get a tmpfs of their own at /tmp).
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -u
 if [ $# -ne 1 ] || [ ! -d "$1/bench" ]; then
@@ -15,13 +21,18 @@ BUILD=$(cd "$1" && pwd)
 COCOON=$BUILD/cocoon
 RUNS=${BENCH_RUNS:-3}
 FILTER=${BENCH_FILTER:-}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/cocoon-bench.XXXXXX") || exit 2
+WORK=$(mktemp -d "${BENCH_TMPDIR:-/var/tmp}/cocoon-bench.XXXXXX") || exit 2
 chmod 755 "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 ulimit -c 0 2>/dev/null
 
-# A 64 MiB host file for the pread benchmark (the guest sees it read-only).
+# A 64 MiB host file for the pread benchmark (the guest sees it read-only),
+# a 100-byte one for open_read_close, and the smallest static program
+# (it only exits) for fork_exec_wait.
 head -c $((64 << 20)) /dev/zero > "$WORK/data"
+head -c 100 /dev/zero | tr '\0' s > "$WORK/small"
+printf '%s\n' 'void _start(void) { __asm__ volatile("mov $60, %eax; xor %edi, %edi; syscall"); }' > "$WORK/tiny.c"
+gcc -O2 -static -nostdlib -o "$WORK/tiny" "$WORK/tiny.c" 2> /dev/null || rm -f "$WORK/tiny"
 
 RUNSC=
 if command -v runsc > /dev/null 2>&1; then RUNSC=$(command -v runsc); fi
@@ -53,9 +64,12 @@ one() {
 	done
 	printf '%s\n' "${vals[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
-ratio() {
+ratio() {  # NATIVE OTHER UNIT
 	case "$1$2" in *failed*|*-*) echo "-"; return ;; esac
-	awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.1fx", b / a; else print "-" }'
+	case $3 in
+	*/s) awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }' ;;
+	*) awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.1fx", b / a; else print "-" }' ;;
+	esac
 }
 
 : > "$WORK/errors"
@@ -69,7 +83,11 @@ for bin in "$BUILD"/bench/*; do
 	x=${bin##*/}
 	if [ -n "$FILTER" ] && ! [[ $x =~ $FILTER ]]; then continue; fi
 	args=()
-	[ "$x" = pread ] && args=("$WORK/data")
+	case $x in
+	pread) args=("$WORK/data") ;;
+	open_read_close) args=("$WORK/small") ;;
+	fork_exec_wait) [ -x "$WORK/tiny" ] && args=("$WORK/tiny") ;;
+	esac
 	first=$("$bin" "${args[@]}" 2>/dev/null | head -n 1)
 	name=$(echo "$first" | awk '{ print $1 }')
 	unit=$(echo "$first" | awk '{ print $3 }')
@@ -83,12 +101,66 @@ for bin in "$BUILD"/bench/*; do
 	fi
 	if [ -n "$RUNSC" ]; then
 		g=$(one runsc "$bin" "${args[@]}") || g=failed
-		printf '%-22s %-10s %12s %12s %8s %12s %8s\n' "$name" "$unit" "$n" "$c" "$(ratio "$n" "$c")" \
-			"$g" "$(ratio "$n" "$g")"
+		printf '%-22s %-10s %12s %12s %8s %12s %8s\n' "$name" "$unit" "$n" "$c" "$(ratio "$n" "$c" "$unit")" \
+			"$g" "$(ratio "$n" "$g" "$unit")"
 	else
-		printf '%-22s %-10s %12s %12s %8s\n' "$name" "$unit" "$n" "$c" "$(ratio "$n" "$c")"
+		printf '%-22s %-10s %12s %12s %8s\n' "$name" "$unit" "$n" "$c" "$(ratio "$n" "$c" "$unit")"
 	fi
 done
+
+# ---- whole workloads --------------------------------------------------------
+# wl_one MODE REPS CMD... -> the median over RUNS of (wall time of REPS
+# runs of CMD one after the other) / REPS, in ms; or "failed".
+wl_one() {
+	local mode=$1 reps=$2
+	shift 2
+	local vals=() i k t0 t1 pre=()
+	case $mode in
+	cocoon) pre=("$COCOON" run --) ;;
+	runsc) pre=("$RUNSC" --network=none do) ;;
+	esac
+	for ((i = 0; i < RUNS; i++)); do
+		t0=$EPOCHREALTIME
+		for ((k = 0; k < reps; k++)); do
+			if ! (cd / && timeout 300 "${pre[@]}" "$@" > /dev/null 2> "$WORK/err"); then
+				echo "failed"
+				{
+					echo "  $mode run of $*: failed"
+					tail -n 5 "$WORK/err" | sed 's/^/    | /'
+				} >> "$WORK/errors"
+				return 1
+			fi
+		done
+		t1=$EPOCHREALTIME
+		vals+=("$(awk -v a="$t0" -v b="$t1" -v n="$reps" 'BEGIN { printf "%.1f", (b - a) * 1000 / n }')")
+	done
+	printf '%s\n' "${vals[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+workload() {  # NAME UNIT REPS CMD...
+	local name=$1 unit=$2 reps=$3 n c g
+	shift 3
+	if [ -n "$FILTER" ] && ! [[ $name =~ $FILTER ]]; then return; fi
+	n=$(wl_one native "$reps" "$@") || failed=1
+	if [ -x "$COCOON" ]; then
+		c=$(wl_one cocoon "$reps" "$@") || failed=1
+	else
+		c=failed
+		failed=1
+	fi
+	if [ -n "$RUNSC" ]; then
+		g=$(wl_one runsc "$reps" "$@") || g=failed
+		printf '%-22s %-10s %12s %12s %8s %12s %8s\n' "$name" "$unit" "$n" "$c" "$(ratio "$n" "$c" "$unit")" \
+			"$g" "$(ratio "$n" "$g" "$unit")"
+	else
+		printf '%-22s %-10s %12s %12s %8s\n' "$name" "$unit" "$n" "$c" "$(ratio "$n" "$c" "$unit")"
+	fi
+}
+workload sh_1000_true ms 1 /bin/sh -c 'i=0; while [ $i -lt 1000 ]; do /bin/true; i=$((i + 1)); done'
+if [ -x /usr/bin/python3 ]; then
+	workload python3_pass ms/run 5 /usr/bin/python3 -c pass
+else
+	echo "python3_pass: skipped (/usr/bin/python3 not installed)"
+fi
 if [ ! -x "$COCOON" ]; then
 	echo "note: $COCOON does not exist: cocoon column empty"
 fi

@@ -17,13 +17,26 @@
 #     the runner checks that a canary file's content never shows up, that
 #     a victim process lives and that the guest said "contained".
 #  6. as root with setpriv: a few guest tests again as uid/gid 65534.
+#  7. shell workloads: each tests/scripts/X.sh (dash, bash, coreutils,
+#     python3, tar, make) run as the program, natively and under cocoon,
+#     compared like guest tests; a `# REQUIRES: PATH...` line skips it when
+#     a path is missing. Then a guest changes files (host_writes.sh) and
+#     writes under /, and the host must be unchanged.
 # The last line is "N passed, N failed"; the exit status is 1 if any failed.
+#
+# Pending features: a case whose name starts with a word of COCOON_PENDING
+# (default "proc_ shell": the process tests and shell workloads, until
+# processes land; set COCOON_PENDING= to run them as ordinary cases) and
+# fails only under cocoon is reported XFAIL and counted apart ("N expected
+# failures"), not as failed. A native run that fails its own checks is
+# still a failure; a pending case that passes says so.
 #
 # Environment: COCOON_TEST_JOBS (parallel jobs, default nproc),
 # COCOON_TEST_TIMEOUT (seconds per run, default 60), COCOON_TEST_FILTER
 # (extended regex: only cases whose name matches), COCOON_TEST_DYNAMIC=1,
 # COCOON_ESCAPE_SITES (stub syscall sites to jump to, default 16),
-# COCOON_TEST_KEEP=1 (keep the work directory).
+# COCOON_TEST_KEEP=1 (keep the work directory), COCOON_TEST_TMPDIR (where
+# the work directory goes, default /var/tmp), COCOON_PENDING (above).
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -u
 
@@ -37,13 +50,16 @@ COCOON=$BUILD/cocoon
 JOBS=${COCOON_TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
 T=${COCOON_TEST_TIMEOUT:-60}
 FILTER=${COCOON_TEST_FILTER:-}
+PENDING=${COCOON_PENDING-proc_ shell}
 ESCAPE_SITES=${COCOON_ESCAPE_SITES:-16}
 
 umask 022
 ulimit -c 0 2>/dev/null
 ulimit -s 8192 2>/dev/null
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/cocoon-test.XXXXXX") || exit 2
+# Not under /tmp: guests get a tmpfs of their own there, and must see the
+# fixture at its host path.
+WORK=$(mktemp -d "${COCOON_TEST_TMPDIR:-/var/tmp}/cocoon-test.XXXXXX") || exit 2
 chmod 755 "$WORK"
 mkdir -p "$WORK/res" "$WORK/cases"
 cleanup() {
@@ -97,20 +113,22 @@ make_fixture() {
 make_fixture
 
 GENV=(env -i PATH=/usr/bin:/bin HOME=/ LC_ALL=C TZ=UTC
-	"COCOON_TEST_VAR=hello world" COCOON_TEST_EMPTY= "COCOON_FIXTURE=$FIX")
+	"COCOON_TEST_VAR=hello world" COCOON_TEST_EMPTY= "COCOON_FIXTURE=$FIX"
+	"COCOON_TESTDATA=$SRC/tests/guest/data")
 for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
 	[ -n "${!v:-}" ] && GENV+=("$v=${!v}")
 done
 
 # ---- the job queue ----------------------------------------------------------
 # submit NAME FUNC ARGS...: runs FUNC in the background; its stdout is the
-# report. The first line starts with PASS, FAIL, SKIP or NOTE; a line
-# "#COUNT P F" overrides the count (unit tests). Reports are printed in
-# submission order as soon as they are complete.
+# report. The first line starts with PASS, FAIL, XFAIL, SKIP or NOTE; a
+# line "#COUNT P F" overrides the count (unit tests). Reports are printed
+# in submission order as soon as they are complete.
 NSUB=0
 NEXT=0
 PASSED=0
 FAILED=0
+XFAILED=0
 submit() {
 	local name=$1
 	shift
@@ -138,9 +156,10 @@ flush() {
 			esac
 		done < "$f"
 		if [ -z "$p" ]; then
-			case $(grep -m 1 -E '^(PASS|FAIL|SKIP|NOTE)' "$f") in
+			case $(grep -m 1 -E '^(PASS|FAIL|XFAIL|SKIP|NOTE)' "$f") in
 			PASS*) PASSED=$((PASSED + 1)) ;;
 			FAIL*) FAILED=$((FAILED + 1)) ;;
+			XFAIL*) XFAILED=$((XFAILED + 1)) ;;
 			esac
 		fi
 		NEXT=$((NEXT + 1))
@@ -179,6 +198,40 @@ cocoon_crashed() {
 	grep -qE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|Oops' "$1"
 }
 
+# is_pending LABEL: does the case wait for a feature (COCOON_PENDING)?
+is_pending() {
+	local w
+	for w in $PENDING; do
+		[[ $1 == "$w"* ]] && return 0
+	done
+	return 1
+}
+# verdict LABEL NATIVE_OK REASON...: the first line of a case's report
+# and the reasons. NATIVE_OK=0 (the native run is wrong, or the failure is
+# one no pending feature excuses) rules out XFAIL. Returns 0 when the case
+# passed, 2 for XFAIL, 1 for FAIL.
+verdict() {
+	local label=$1 native_ok=$2
+	shift 2
+	if [ $# -eq 0 ]; then
+		if is_pending "$label"; then
+			echo "PASS $label (pending in COCOON_PENDING, but it passes now)"
+		else
+			echo "PASS $label"
+		fi
+		return 0
+	fi
+	local w st=1
+	if [ "$native_ok" = 1 ] && is_pending "$label"; then
+		echo "XFAIL $label (pending: fails under cocoon)"
+		st=2
+	else
+		echo "FAIL $label"
+	fi
+	for w in "$@"; do echo "    $w"; done
+	return $st
+}
+
 # pair LABEL CMD...: run natively and under cocoon, compare stdout + status.
 pair() {
 	local label=$1
@@ -192,19 +245,19 @@ pair() {
 		return
 	fi
 	cs=$(run_cocoon "$d/c.out" "$d/c.err" "$@")
-	local why=()
-	[ "$ns" = 124 ] && why+=("the native run timed out")
+	local why=() native_ok=1
+	[ "$ns" = 124 ] && why+=("the native run timed out") && native_ok=0
 	[ "$ns" != "$cs" ] && why+=("exit status: native $(status_text "$ns"), cocoon $(status_text "$cs")")
 	cmp -s "$d/n.out" "$d/c.out" || why+=("stdout differs")
-	grep -q '^NO:' "$d/n.out" && why+=("the native run fails its own checks (NO: lines)")
+	grep -q '^NO:' "$d/n.out" && why+=("the native run fails its own checks (NO: lines)") && native_ok=0
 	cocoon_crashed "$d/c.err" && why+=("cocoon reported a crash on stderr")
-	if [ ${#why[@]} -eq 0 ]; then
-		echo "PASS $label"
-		return
-	fi
-	echo "FAIL $label"
-	local w
-	for w in "${why[@]}"; do echo "    $w"; done
+	verdict "$label" "$native_ok" "${why[@]}"
+	case $? in
+	0) return ;;
+	2)  # expected for now: the first line cocoon said about it is enough
+		[ -s "$d/c.err" ] && echo "    cocoon: $(grep -v '^$' "$d/c.err" | head -n 1 | cut -c1-160)"
+		return ;;
+	esac
 	if [ -s "$d/n.out" ] && [ ! -s "$d/c.out" ]; then
 		echo "    cocoon's stdout is empty (native: $(wc -l < "$d/n.out") lines, first: $(head -n 1 "$d/n.out"))"
 	elif ! cmp -s "$d/n.out" "$d/c.out"; then
@@ -713,10 +766,125 @@ else
 	fi
 fi
 
+# ---- 7. shell workloads ----------------------------------------------------------------
+shell_case() {  # SCRIPT
+	local src=$1 label="shell: ${1##*/}" req missing=
+	for req in $(sed -n 's|^# REQUIRES:||p' "$src"); do
+		[ -e "$req" ] || missing="$missing $req"
+	done
+	if [ -n "$missing" ]; then
+		echo "SKIP $label (not installed:$missing)"
+		return
+	fi
+	pair "$label" "$src"
+}
+for src in "$SRC"/tests/scripts/*.sh; do
+	[ -e "$src" ] || continue
+	case ${src##*/} in host_writes.sh) continue ;; esac
+	submit "shell: ${src##*/}" shell_case "$src"
+done
+
+# A guest creates, changes, renames and deletes files in a host directory
+# (host_writes.sh) and writes a file at the root; the guest must see its
+# changes (the same output as a native run on a copy) and the host must
+# see none. The directory is outside /tmp (the guests' own tmpfs).
+hw_make() {  # DIR: the starting state
+	mkdir -p "$1/emptydir"
+	printf 'canary line\n' > "$1/canary"
+	printf 'to rename\n' > "$1/renamed-from"
+	printf 'to delete\n' > "$1/deleted"
+	printf 'mode\n' > "$1/modebits"
+	chmod 644 "$1/modebits"
+	chmod 755 "$1"
+}
+hw_snapshot() {  # DIR -> every entry's type, mode, size, link target and sum
+	(cd "$1" && find . -printf '%p %y %m %s %l\n' | sort && find . -type f -exec cksum {} + | sort)
+}
+host_writes_case() {
+	local label="shell: host unchanged after guest writes"
+	local src=$SRC/tests/scripts/host_writes.sh d why=() native_ok=1 ns cs
+	if ! have_cocoon; then verdict "$label" 1 "$COCOON does not exist"; return; fi
+	d=$(mktemp -d "${COCOON_TEST_TMPDIR:-/var/tmp}/cocoon-hostwrites.XXXXXX") || return
+	chmod 755 "$d"
+	hw_make "$d/native"
+	hw_make "$d/guest"
+	hw_snapshot "$d/guest" > "$CASE/before"
+	ns=$(run_native "$CASE/n.out" "$CASE/n.err" "$src" "$d/native")
+	cs=$(run_cocoon "$CASE/c.out" "$CASE/c.err" "$src" "$d/guest")
+	hw_snapshot "$d/guest" > "$CASE/after"
+	[ "$ns" = 0 ] || { why+=("the native run failed: $(status_text "$ns")"); native_ok=0; }
+	[ "$ns" != "$cs" ] && why+=("exit status: native $(status_text "$ns"), cocoon $(status_text "$cs")")
+	cmp -s "$CASE/n.out" "$CASE/c.out" || why+=("what the guest saw differs from the native run")
+	if ! cmp -s "$CASE/before" "$CASE/after"; then
+		why+=("THE HOST DIRECTORY CHANGED: $(diff "$CASE/before" "$CASE/after" | grep '^[<>]' | head -n 5 | tr '\n' ';')")
+		native_ok=0   # never an expected failure
+	fi
+	# And a file written at the root of the sandbox.
+	local name=cocoon-host-write-$RANDOM$RANDOM
+	cs=$(run_cocoon "$CASE/r.out" "$CASE/r.err" /bin/sh -c "echo guest > /$name && cat /$name")
+	[ "$cs" = 0 ] && [ "$(cat "$CASE/r.out")" = guest ] ||
+		why+=("writing /$name in the guest: exit $(status_text "$cs"), stdout $(head -c 80 "$CASE/r.out")")
+	if [ -e "/$name" ]; then
+		why+=("THE GUEST'S /$name APPEARED ON THE HOST")
+		native_ok=0
+		rm -f "/$name"
+	fi
+	cocoon_crashed "$CASE/c.err" && why+=("cocoon reported a crash on stderr")
+	rm -rf "$d"
+	verdict "$label" "$native_ok" "${why[@]}"
+	[ $? = 1 ] && [ -s "$CASE/c.err" ] && tail -n 5 "$CASE/c.err" | sed 's/^/    | /'
+	return 0
+}
+submit "shell: host unchanged" host_writes_case
+
+# 200 guest processes, once they have exited, leave nothing behind on the
+# host: while the guest (a shell that spawned and reaped them, then
+# exec'd sleep) lives on, cocoon has as many host processes and fds and
+# about as much memory-file space as when no children were spawned.
+leftovers_probe() {  # OUT SCRIPT: run it, measure when it prints "done"
+	local out=$1 k i c mem
+	(cd / && "${GENV[@]}" timeout -k 5 "$T" "$COCOON" run -- /bin/sh -c "$2" > "$out.stdout" 2> "$out.err") &
+	k=$!
+	for ((i = 0; i < 200; i++)); do
+		grep -q '^done' "$out.stdout" 2>/dev/null && break
+		sleep 0.1
+	done
+	sleep 0.5
+	c=$(pgrep -P "$(pgrep -P "$k" -x timeout || echo "$k")" -x cocoon 2>/dev/null | head -n 1)
+	if grep -q '^done' "$out.stdout" 2>/dev/null && [ -n "$c" ]; then
+		mem=$(for f in /proc/$c/fd/*; do
+			case $(readlink "$f") in *memfd:cocoon-memory*) stat -L -c %b "$f" ;; esac
+		done | head -n 1)
+		echo "procs $(pgrep -c -P "$c") fds $(ls /proc/$c/fd | wc -l) kib $(( ${mem:-0} / 2 ))" > "$out"
+	else
+		echo "failed" > "$out"
+	fi
+	wait "$k"
+}
+leftovers_case() {
+	local label="proc_leftovers: 200 guest processes leave nothing behind" why=() a b
+	if ! have_cocoon; then verdict "$label" 1 "$COCOON does not exist"; return; fi
+	leftovers_probe "$CASE/base" 'echo done; exec sleep 3'
+	leftovers_probe "$CASE/many" 'i=0; while [ $i -lt 200 ]; do /bin/true & i=$((i + 1)); done; wait; echo done; exec sleep 3'
+	read -r _ pa _ fa _ ma < "$CASE/base"
+	read -r _ pb _ fb _ mb < "$CASE/many"
+	if [ "$(cat "$CASE/base")" = failed ] || [ "$(cat "$CASE/many")" = failed ]; then
+		why+=("a guest did not run: $(head -c 100 "$CASE/many.stdout") $(tail -n 1 "$CASE/many.err")")
+	else
+		[ "$pa" = "$pb" ] || why+=("host processes under cocoon: $pb after 200 children, $pa without")
+		[ "$fa" = "$fb" ] || why+=("cocoon's fds: $fb after 200 children, $fa without")
+		[ "$mb" -le $((ma + 32768)) ] || why+=("memory file: $mb KiB after 200 children, $ma KiB without")
+	fi
+	verdict "$label" 1 "${why[@]}"
+	return 0
+}
+submit "proc_leftovers" leftovers_case
+
 wait
 for ((i = NEXT; i < NSUB; i++)); do
 	[ -e "$WORK/res/$i" ] || echo "FAIL (runner) case $i left no report" > "$WORK/res/$i"
 done
 flush
+[ "$XFAILED" -gt 0 ] && echo "$XFAILED expected failures (COCOON_PENDING=\"$PENDING\")"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
