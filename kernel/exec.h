@@ -6,6 +6,7 @@
 #define COCOON_EXEC_H
 
 #include "kernel/kernel.h"
+#include <stdbool.h>
 #include "arch/x86_64/regs.h"
 
 struct mm;
@@ -47,5 +48,10 @@ int exec_load(struct mm *mm, int host_fd, const char *filename,
  * frees what *argv is afterwards). Closes fd. kernel/sys_exec.c. */
 int exec_image(struct mm *mm, int fd, const char *filename, char ***argv, char *const envp[],
 	       struct guest_regs *regs);
+
+/* The same; path_inaccessible: the file is a close-on-exec fd's /dev/fd
+ * name, which a script's interpreter could not open (ENOENT). */
+int exec_image_flags(struct mm *mm, int fd, const char *filename, char ***argv, char *const envp[],
+		     struct guest_regs *regs, bool path_inaccessible);
 
 #endif

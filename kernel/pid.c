@@ -90,15 +90,15 @@ long sys_setpgid(const struct sysargs *a)
 {
 	int pid = (int)a->a[0], pgid = (int)a->a[1];
 	struct process *me = current->proc;
-	if (pgid < 0)
-		return -EINVAL;
-	pthread_mutex_lock(&tasklist_lock);
-	long ret = -ESRCH;
-	struct process *p = pid ? pid_lookup(pid) : me;
 	if (!pid)
 		pid = me->pid;
 	if (!pgid)
 		pgid = pid;
+	if (pgid < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&tasklist_lock);
+	long ret = -ESRCH;
+	struct process *p = pid_lookup(pid);
 	if (!p || (p != me && p->parent != me))
 		goto out;
 	if (p != me) {

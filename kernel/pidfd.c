@@ -45,7 +45,7 @@ int pidfd_pid(int fd)
 	struct file *f = fget(fd);
 	if (!f)
 		return -EBADF;
-	int pid = -EINVAL;
+	int pid = -EBADF; /* Linux's pidfd_get_pid: not a pidfd is EBADF too */
 	if (f->ops == &pidfd_ops) {
 		struct pidfd *pd = f->priv;
 		pthread_mutex_lock(&tasklist_lock);

@@ -7,9 +7,8 @@ struct process;
 /* Install a pidfd for p (close-on-exec) in the current process: the fd
  * or -errno. tasklist_lock not held. */
 int pidfd_install(struct process *p);
-/* The process a pidfd names: its pid, or -EBADF (no such fd), -EINVAL
- * (not a pidfd), -ECHILD... The pid may name nobody any more (ESRCH for
- * the caller to find). */
+/* The process a pidfd names: its pid, 0 if it is gone, or -EBADF (no
+ * such fd, or not a pidfd). */
 int pidfd_pid(int fd);
 
 #endif

@@ -18,6 +18,7 @@
 #include "kernel/exec.h"
 #include "kernel/syscall.h"
 #include "fs/fs.h"
+#include "fs/file.h"
 #include "mm/mm.h"
 #include "mm/uaccess.h"
 #include "platform/platform.h"
@@ -241,24 +242,42 @@ static void reset_for_exec(struct thread *t, const char *filename)
 int exec_image(struct mm *mm, int fd, const char *filename, char ***argvp, char *const envp[],
 	       struct guest_regs *regs)
 {
+	return exec_image_flags(mm, fd, filename, argvp, envp, regs, false);
+}
+
+int exec_image_flags(struct mm *mm, int fd, const char *filename, char ***argvp, char *const envp[],
+		     struct guest_regs *regs, bool path_inaccessible)
+{
 	struct strvec argv = { .v = *argvp };
 	while (argv.v && argv.v[argv.n])
 		argv.n++;
 	argv.cap = argv.n + 1;
 	int err = 0;
+	/* Each level's script path is what the level above named: the
+	 * original file first, then each interpreter in turn. */
+	char *script = strdup(filename);
+	if (!script)
+		err = -ENOMEM;
 	for (int depth = 0; !err; depth++) {
 		char *interp = NULL;
-		int r = script_rewrite(fd, filename, &argv, &interp);
+		int r = script_rewrite(fd, script, &argv, &interp);
 		if (r <= 0) {
 			err = r;
 			break;
 		}
+		if (path_inaccessible) { /* /dev/fd/N of a close-on-exec fd */
+			free(interp);
+			err = -ENOENT;
+			break;
+		}
 		close(fd);
 		fd = depth >= MAX_INTERP_DEPTH ? -ELOOP : fs_open_exec(interp);
-		free(interp);
+		free(script);
+		script = interp;
 		if (fd < 0)
 			err = fd;
 	}
+	free(script);
 	*argvp = argv.v;
 	if (!err)
 		err = exec_load(mm, fd, filename, argv.v, envp, regs);
@@ -289,6 +308,9 @@ static long do_execve(int dirfd, gaddr_t upath, gaddr_t uargv, gaddr_t uenvp, in
 	int fd = fs_open_exec_at(dirfd, path, flags);
 	if (fd < 0)
 		return fd;
+	/* A script run through a close-on-exec fd could not be opened by
+	 * its interpreter: Linux refuses it (BINPRM_FLAGS_PATH_INACCESSIBLE). */
+	bool inaccessible = dirfd != AT_FDCWD && path[0] != '/' && fd_cloexec(dirfd, -1) > 0;
 	struct strvec argv = { 0 }, envp = { 0 };
 	size_t budget = ARGS_COPY_MAX;
 	pthread_mutex_lock(&exec_lock);
@@ -304,7 +326,7 @@ static long do_execve(int dirfd, gaddr_t upath, gaddr_t uargv, gaddr_t uenvp, in
 	if (!err && !(mm = mm_new(NULL)))
 		err = -ENOMEM;
 	if (!err)
-		err = exec_image(mm, fd, filename, &argv.v, envp.v, &regs);
+		err = exec_image_flags(mm, fd, filename, &argv.v, envp.v, &regs, inaccessible);
 	else
 		close(fd);
 	strvec_free(&argv);
