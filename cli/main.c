@@ -14,6 +14,7 @@
 #include "kernel/ktime.h"
 #include "kernel/vdso.h"
 #include "fs/fs.h"
+#include "fs/poll.h"
 #include "mm/memfile.h"
 #include "platform/platform.h"
 
@@ -216,6 +217,7 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "cocoon: %s: %s\n", fs_init_failure(), strerror(-err));
 		return 2;
 	}
+	hostpoll_init();
 	int status = run_init_process(prog, argv + optind, environ);
 	if (status < 0) {
 		fprintf(stderr, "cocoon: %s: %s\n", prog, strerror(-status));

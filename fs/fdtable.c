@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <linux/close_range.h>
 #include "fs/file.h"
+#include "fs/pipe.h"
 #include "fs/locks.h"
 #include "kernel/syscall.h"
 #include "kernel/task.h"
@@ -341,8 +342,12 @@ long sys_fcntl(const struct sysargs *a)
 	case F_GET_SEALS:
 		r = memfd_fcntl(f, cmd, arg);
 		break;
+	case F_SETPIPE_SZ:
+	case F_GETPIPE_SZ:
+		r = pipe_fcntl(f, cmd, arg);
+		break;
 	default:
-		r = -EINVAL; /* leases, owners, pipe sizes: not yet */
+		r = -EINVAL; /* leases, owners: not yet */
 	}
 	fput(f);
 	return r;

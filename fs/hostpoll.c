@@ -63,6 +63,13 @@ static void *poller(void *unused)
 	return NULL;
 }
 
+static void start(void);
+
+void hostpoll_init(void)
+{
+	pthread_once(&hp.once, start);
+}
+
 static void start(void)
 {
 	hp.epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -50,6 +50,8 @@ struct pipe {
 	uint64_t ino;
 	uint32_t uid, gid;
 	struct timespec atime, mtime, ctime;
+	void **fifo_slot;  /* a FIFO's pipe: where its inode keeps it */
+	unsigned r_counter, w_counter; /* opens of each end, for fifo_open */
 };
 
 static const struct file_ops pipe_ops;
@@ -408,18 +410,33 @@ static int pipe_statx(struct file *f, int flags, unsigned mask, struct statx *x)
 	return 0;
 }
 
+static pthread_mutex_t fifo_lock = PTHREAD_MUTEX_INITIALIZER; /* before pipe.lock */
+
 /* The last reader or writer gone: wake the other side (EOF, EPIPE). */
 static void pipe_release(struct file *f)
 {
 	struct pipe *p = f->priv;
 	int acc = f->flags & O_ACCMODE;
 	eventpoll_release(f);
+	if (p->fifo_slot)
+		pthread_mutex_lock(&fifo_lock);
 	pthread_mutex_lock(&p->lock);
 	if (acc != O_WRONLY)
 		p->readers--;
 	if (acc != O_RDONLY)
 		p->writers--;
+	bool unused = p->fifo_slot && !p->readers && !p->writers;
+	if (unused) { /* a FIFO's data goes with its last opener */
+		*p->fifo_slot = NULL;
+		p->fifo_slot = NULL;
+	}
 	pthread_mutex_unlock(&p->lock);
+	if (unused) {
+		pthread_mutex_unlock(&fifo_lock);
+		pipe_put(p); /* the inode's reference */
+	} else if (p->fifo_slot) {
+		pthread_mutex_unlock(&fifo_lock);
+	}
 	wake(&p->rd_wait);
 	wake(&p->wr_wait);
 	pipe_put(p);
@@ -434,7 +451,8 @@ static const struct file_ops pipe_ops = {
 	.release = pipe_release,
 };
 
-int pipe_create(int flags, struct file *files[2])
+/* A new pipe object with refs references and no ends counted. */
+static struct pipe *pipe_alloc(int refs)
 {
 	static _Atomic uint64_t next_ino = 1000;
 	struct pipe *p = calloc(1, sizeof(*p));
@@ -442,13 +460,12 @@ int pipe_create(int flags, struct file *files[2])
 	if (!p || !bufs) {
 		free(p);
 		free(bufs);
-		return -ENOMEM;
+		return NULL;
 	}
 	pthread_mutex_init(&p->lock, NULL);
 	waitq_init(&p->rd_wait);
 	waitq_init(&p->wr_wait);
-	atomic_init(&p->refs, 2);
-	p->readers = p->writers = 1;
+	atomic_init(&p->refs, refs);
 	p->nslots = PIPE_DEF_SLOTS;
 	p->bufs = bufs;
 	p->ino = atomic_fetch_add(&next_ino, 1);
@@ -456,6 +473,95 @@ int pipe_create(int flags, struct file *files[2])
 	p->gid = current ? current->proc->gid : 0;
 	stamp(&p->atime);
 	p->mtime = p->ctime = p->atime;
+	return p;
+}
+
+static bool partner_opened(struct pipe *p, bool reader, unsigned seen)
+{
+	return (reader ? p->w_counter : p->r_counter) != seen;
+}
+
+/* Linux's fifo_open: a reader waits for a writer and a writer for a
+ * reader, unless O_NONBLOCK (then a lone writer gets ENXIO); O_RDWR never
+ * waits. The inode keeps the pipe (*slot) while anyone has it open. */
+int fifo_open(struct inode *i, void **slot, int flags, struct file **out)
+{
+	int acc = flags & O_ACCMODE;
+	pthread_mutex_lock(&fifo_lock);
+	struct pipe *p = *slot;
+	if (!p) {
+		if (!(p = pipe_alloc(1))) {
+			pthread_mutex_unlock(&fifo_lock);
+			return -ENOMEM;
+		}
+		p->fifo_slot = slot;
+		*slot = p;
+	}
+	pthread_mutex_lock(&p->lock);
+	if (acc == O_WRONLY && (flags & O_NONBLOCK) && !p->readers) {
+		bool unused = !p->writers;
+		if (unused)
+			*slot = NULL;
+		pthread_mutex_unlock(&p->lock);
+		pthread_mutex_unlock(&fifo_lock);
+		if (unused)
+			pipe_put(p);
+		return -ENXIO;
+	}
+	struct file *f = file_new(&pipe_ops, flags & (O_ACCMODE | O_NONBLOCK | O_DIRECT), S_IFIFO, pipe_ref(p));
+	if (!f) {
+		pthread_mutex_unlock(&p->lock);
+		pthread_mutex_unlock(&fifo_lock);
+		pipe_put(p);
+		return -ENOMEM;
+	}
+	f->no_pread = true;
+	if (acc != O_WRONLY) {
+		p->readers++;
+		p->r_counter++;
+	}
+	if (acc != O_RDONLY) {
+		p->writers++;
+		p->w_counter++;
+	}
+	pthread_mutex_unlock(&fifo_lock);
+	wake(&p->rd_wait);
+	wake(&p->wr_wait);
+	int err = 0;
+	if (acc != O_RDWR && !(flags & O_NONBLOCK)) {
+		bool reader = acc == O_RDONLY;
+		unsigned seen = reader ? p->w_counter : p->r_counter;
+		if ((reader ? p->writers : p->readers) == 0) {
+			struct waitq *q = reader ? &p->rd_wait : &p->wr_wait;
+			struct wait_entry e;
+			waitq_add(q, &e);
+			while (!partner_opened(p, reader, seen)) {
+				uint32_t snap = sleep_prepare();
+				pthread_mutex_unlock(&p->lock);
+				err = partner_opened(p, reader, seen) ? 0 : sleep_until(snap, NULL);
+				pthread_mutex_lock(&p->lock);
+				if (err)
+					break;
+			}
+			waitq_remove(&e);
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (err) {
+		fput(f); /* releases the end it counted */
+		return err;
+	}
+	*out = f;
+	return 0;
+}
+
+int pipe_create(int flags, struct file *files[2])
+{
+	struct pipe *p = pipe_alloc(2);
+	if (!p)
+		return -ENOMEM;
+	struct pipe_buf *bufs = p->bufs;
+	p->readers = p->writers = 1;
 	/* Packet mode is the writer's: the read end does not show O_DIRECT. */
 	flags &= O_NONBLOCK | O_DIRECT;
 	files[0] = file_new(&pipe_ops, O_RDONLY | (flags & O_NONBLOCK), S_IFIFO, p);

@@ -110,6 +110,9 @@ int poll_table_pins(const struct poll_table *pt, const struct file *f);
  * pt, the host fd is armed in the cocoon-wide host poller, which wakes a
  * queue tied to the file when the host fd becomes ready. */
 unsigned host_fd_poll(struct file *f, struct poll_table *pt);
+/* Start the host poller now (at start-up: its epoll fd is then there from
+ * the beginning, not created by the first guest that polls). */
+void hostpoll_init(void);
 
 /* ---- epoll (fs/epoll.c) ---- */
 
