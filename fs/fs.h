@@ -44,6 +44,10 @@ int fs_open_exec_at(int dirfd, const char *path, int at_flags);
  * AT_EMPTY_PATH / AT_SYMLINK_NOFOLLOW (ELOOP for a symlink). */
 struct file *fs_open_exec_file(const char *path, int *err);
 struct file *fs_open_exec_file_at(int dirfd, const char *path, int at_flags, int *err);
+/* A host fd (read-only, close-on-exec, the caller closes it) with the
+ * bytes of a file opened for exec: the host file itself, or a memfd copy
+ * of an in-memory one. -errno on failure. */
+int fs_exec_fd(struct file *f);
 
 /* For fork, clone, execve and unshare. */
 struct fdtable *fdtable_get(struct fdtable *t);  /* share (CLONE_FILES) */

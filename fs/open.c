@@ -386,6 +386,13 @@ int fs_open_exec_at(int dirfd, const char *path, int at_flags)
 	struct file *f = fs_open_exec_file_at(dirfd, path, at_flags, &err);
 	if (!f)
 		return err;
+	int fd = fs_exec_fd(f);
+	fput(f);
+	return fd;
+}
+
+int fs_exec_fd(struct file *f)
+{
 	int fd = -1;
 	struct inode *i = f->inode, *lower = memfs_lower_data(i);
 	if (lower && hostfs_is(lower)) {
@@ -411,6 +418,5 @@ int fs_open_exec_at(int dirfd, const char *path, int at_flags)
 		}
 	}
 	iput(lower);
-	fput(f);
 	return fd;
 }

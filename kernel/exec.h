@@ -43,15 +43,15 @@ struct mm;
 int exec_load(struct mm *mm, int host_fd, const char *filename,
 	      char *const argv[], char *const envp[], struct guest_regs *regs);
 
-/* exec_load after `#!` rewriting (Linux's binfmt_script): *argv is a
- * malloc'd vector of malloc'd strings, which a script rewrites (the caller
- * frees what *argv is afterwards). Closes fd. kernel/sys_exec.c. */
-int exec_image(struct mm *mm, int fd, const char *filename, char ***argv, char *const envp[],
-	       struct guest_regs *regs);
-
-/* The same; path_inaccessible: the file is a close-on-exec fd's /dev/fd
- * name, which a script's interpreter could not open (ENOENT). */
-int exec_image_flags(struct mm *mm, int fd, const char *filename, char ***argv, char *const envp[],
-		     struct guest_regs *regs, bool path_inaccessible);
+/* exec_load after `#!` rewriting (Linux's binfmt_script) of the file
+ * opened for exec (its reference is taken over). *argv is a malloc'd
+ * vector of malloc'd strings, which a script rewrites (the caller frees
+ * what *argv is afterwards). path_inaccessible: the file is a
+ * close-on-exec fd's /dev/fd name, which a script's interpreter could not
+ * open (ENOENT). On success *exe (if not NULL) gets the file actually
+ * loaded (the interpreter of a script). kernel/sys_exec.c. */
+struct file;
+int exec_image(struct mm *mm, struct file *file, const char *filename, char ***argv,
+	       char *const envp[], struct guest_regs *regs, bool path_inaccessible, struct file **exe);
 
 #endif

@@ -239,24 +239,18 @@ static void reset_for_exec(struct thread *t, const char *filename)
 	platform_thread_fpu_reset(t->plat);
 }
 
-int exec_image(struct mm *mm, int fd, const char *filename, char ***argvp, char *const envp[],
-	       struct guest_regs *regs)
-{
-	return exec_image_flags(mm, fd, filename, argvp, envp, regs, false);
-}
-
-int exec_image_flags(struct mm *mm, int fd, const char *filename, char ***argvp, char *const envp[],
-		     struct guest_regs *regs, bool path_inaccessible)
+int exec_image(struct mm *mm, struct file *file, const char *filename, char ***argvp,
+	       char *const envp[], struct guest_regs *regs, bool path_inaccessible, struct file **exe)
 {
 	struct strvec argv = { .v = *argvp };
 	while (argv.v && argv.v[argv.n])
 		argv.n++;
 	argv.cap = argv.n + 1;
-	int err = 0;
+	int fd = fs_exec_fd(file), err = fd < 0 ? fd : 0;
 	/* Each level's script path is what the level above named: the
 	 * original file first, then each interpreter in turn. */
 	char *script = strdup(filename);
-	if (!script)
+	if (!script && !err)
 		err = -ENOMEM;
 	for (int depth = 0; !err; depth++) {
 		char *interp = NULL;
@@ -271,10 +265,14 @@ int exec_image_flags(struct mm *mm, int fd, const char *filename, char ***argvp,
 			break;
 		}
 		close(fd);
-		fd = depth >= MAX_INTERP_DEPTH ? -ELOOP : fs_open_exec(interp);
+		fd = -1;
+		fput(file);
+		file = depth >= MAX_INTERP_DEPTH ? NULL : fs_open_exec_file(interp, &err);
+		if (depth >= MAX_INTERP_DEPTH)
+			err = -ELOOP;
 		free(script);
 		script = interp;
-		if (fd < 0)
+		if (file && (fd = fs_exec_fd(file)) < 0)
 			err = fd;
 	}
 	free(script);
@@ -283,6 +281,10 @@ int exec_image_flags(struct mm *mm, int fd, const char *filename, char ***argvp,
 		err = exec_load(mm, fd, filename, argv.v, envp, regs);
 	if (fd >= 0)
 		close(fd);
+	if (!err && exe)
+		*exe = file;
+	else if (file)
+		fput(file);
 	return err;
 }
 
@@ -305,9 +307,10 @@ static long do_execve(int dirfd, gaddr_t upath, gaddr_t uargv, gaddr_t uenvp, in
 	else
 		snprintf(filename, sizeof(filename), "/dev/fd/%d/%s", dirfd, path);
 
-	int fd = fs_open_exec_at(dirfd, path, flags);
-	if (fd < 0)
-		return fd;
+	int err0;
+	struct file *file = fs_open_exec_file_at(dirfd, path, flags, &err0);
+	if (!file)
+		return err0;
 	/* A script run through a close-on-exec fd could not be opened by
 	 * its interpreter: Linux refuses it (BINPRM_FLAGS_PATH_INACCESSIBLE). */
 	bool inaccessible = dirfd != AT_FDCWD && path[0] != '/' && fd_cloexec(dirfd, -1) > 0;
@@ -322,13 +325,14 @@ static long do_execve(int dirfd, gaddr_t upath, gaddr_t uargv, gaddr_t uenvp, in
 		err = strvec_push(&argv, strdup(""));
 
 	struct mm *mm = NULL;
+	struct file *exe = NULL;
 	struct guest_regs regs;
 	if (!err && !(mm = mm_new(NULL)))
 		err = -ENOMEM;
 	if (!err)
-		err = exec_image_flags(mm, fd, filename, &argv.v, envp.v, &regs, inaccessible);
+		err = exec_image(mm, file, filename, &argv.v, envp.v, &regs, inaccessible, &exe);
 	else
-		close(fd);
+		fput(file);
 	strvec_free(&argv);
 	strvec_free(&envp);
 	if (err) {
@@ -338,6 +342,7 @@ static long do_execve(int dirfd, gaddr_t upath, gaddr_t uargv, gaddr_t uenvp, in
 
 	struct thread *t = current;
 	if ((err = switch_mm(t, mm))) {
+		fput(exe);
 		klog("pid %d: execve failed past the point of no return (%s)", t->proc->pid, strerror((int)-err));
 		mm_put(mm);
 		process_kill(t->proc, SIGSEGV);
@@ -345,6 +350,11 @@ static long do_execve(int dirfd, gaddr_t upath, gaddr_t uargv, gaddr_t uenvp, in
 		return 0;
 	}
 	reset_for_exec(t, filename);
+	pthread_mutex_lock(&t->proc->lock);
+	struct file *old_exe = t->proc->exe;
+	t->proc->exe = exe;
+	pthread_mutex_unlock(&t->proc->lock);
+	fput(old_exe);
 	vfork_release(t->proc);
 	t->regs = regs;
 	return 0; /* rax of the new image (start_thread zeroes it) */

@@ -48,6 +48,7 @@ struct process *process_alloc(void)
 
 void process_free(struct process *p)
 {
+	fput(p->exe);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
@@ -284,9 +285,12 @@ void process_end(struct thread *t)
 	struct process *p = t->proc;
 	pthread_mutex_lock(&p->lock);
 	struct mm *mm = p->mm;
+	struct file *exe = p->exe;
 	p->mm = NULL;
+	p->exe = NULL; /* a zombie has no exe, like Linux's mm-less task */
 	p->thread = NULL;
 	pthread_mutex_unlock(&p->lock);
+	fput(exe);
 	if (mm) {
 		if (__atomic_load_n(&mm->users, __ATOMIC_ACQUIRE) > 1) {
 			platform_thread_release(t->plat); /* a vfork child's host thread */
@@ -378,38 +382,42 @@ static bool sandbox_empty(void)
 
 /* The program to run: a name without a slash is looked up in the PATH of
  * the guest's environment, inside the sandbox, like execvp. *found gets
- * the path used; the open fd or -errno. */
-static int open_program(const char *name, char *const envp[], char *found, size_t size)
+ * the path used; the file opened for exec, or NULL with *err. */
+static struct file *open_program(const char *name, char *const envp[], char *found, size_t size,
+				 int *err)
 {
 	if (strchr(name, '/') || !*name) {
 		snprintf(found, size, "%s", name);
-		return fs_open_exec(name);
+		return fs_open_exec_file(name, err);
 	}
 	const char *path = "/usr/local/bin:/usr/bin:/bin";
 	for (size_t i = 0; envp && envp[i]; i++)
 		if (!strncmp(envp[i], "PATH=", 5))
 			path = envp[i] + 5;
-	int err = -ENOENT;
+	int best = -ENOENT;
 	for (const char *dir = path;; dir++) {
 		size_t len = strcspn(dir, ":");
 		snprintf(found, size, "%.*s%s%s", (int)len, dir, len ? "/" : "", name);
-		int fd = fs_open_exec(found);
-		if (fd >= 0)
-			return fd;
-		if (fd == -EACCES)
-			err = fd; /* execvp reports EACCES if nothing better turns up */
+		struct file *f = fs_open_exec_file(found, err);
+		if (f)
+			return f;
+		if (*err == -EACCES)
+			best = *err; /* execvp reports EACCES if nothing better turns up */
 		dir += len;
-		if (!*dir)
-			return err;
+		if (!*dir) {
+			*err = best;
+			return NULL;
+		}
 	}
 }
 
 int run_init_process(const char *name, char *const argv[], char *const envp[])
 {
 	char path[PATH_MAX];
-	int fd = open_program(name, envp, path, sizeof(path));
-	if (fd < 0)
-		return fd;
+	int err;
+	struct file *file = open_program(name, envp, path, sizeof(path), &err);
+	if (!file)
+		return err;
 	struct process *p = process_alloc();
 	struct thread *t = calloc(1, sizeof(*t));
 	if (!p || !t)
@@ -433,7 +441,7 @@ int run_init_process(const char *name, char *const argv[], char *const envp[])
 			return -ENOMEM;
 	if (!args)
 		return -ENOMEM;
-	int err = exec_image(mm, fd, path, &args, envp, &t->regs);
+	err = exec_image(mm, file, path, &args, envp, &t->regs, false, &p->exe);
 	for (size_t i = 0; args && args[i]; i++)
 		free(args[i]);
 	free(args);

@@ -60,6 +60,7 @@ struct process {
 	int exit_status;         /* wait status once exited */
 	bool exited;
 	struct thread *thread;   /* the one thread (threads: issue 6) */
+	struct file *exe;        /* the program file (/proc/<pid>/exe); lock */
 	struct timespec start_time; /* CLOCK_MONOTONIC of creation */
 	pthread_mutex_t lock;
 };
