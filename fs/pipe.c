@@ -241,13 +241,13 @@ static ssize_t pipe_read(struct file *f, const struct iovec *iov, int n, off_t p
 	return ret;
 }
 
-/* Queued like Linux's send_sig: the serve loop acts on it (or drops it,
- * if ignored) as the call returns. Acting here could take the process
- * lock under the guest memory lock, against the lock order. */
+/* Queued like Linux's send_sig: delivered (or dropped, if ignored) as
+ * the call returns. process.lock is a leaf, so taking it here under the
+ * guest memory lock is safe. */
 static void raise_sigpipe(void)
 {
 	if (current)
-		current->pending |= 1ULL << (SIGPIPE - 1);
+		signal_raise(SIGPIPE);
 }
 
 static ssize_t pipe_write(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf)

@@ -190,7 +190,7 @@ int poll_sigmask_set(gaddr_t umask, uint64_t size, uint64_t *saved, bool *set)
 	if (copy_from_guest(&mask, umask, sizeof(mask)))
 		return -EFAULT;
 	*saved = current->sigmask;
-	current->sigmask = mask & ~UNBLOCKABLE_SIGS;
+	sigmask_set(mask);
 	*set = true;
 	return 0;
 }
@@ -199,11 +199,12 @@ void poll_sigmask_restore(uint64_t saved, bool set, long ret)
 {
 	if (!set)
 		return;
-	/* TODO(signals): with delivery, a handler runs with the temporary
-	 * mask and the old one comes back on its sigreturn (saved_sigmask). */
-	if (ret == -EINTR && (current->pending & ~current->sigmask))
-		signal_act_on_pending();
-	current->sigmask = saved;
+	/* Interrupted: the handler runs with the temporary mask and the old
+	 * one comes back on its sigreturn (Linux's restore_saved_sigmask). */
+	if (ret == -EINTR || ret == -ERESTARTNOHAND || ret == -ERESTART_RESTARTBLOCK)
+		sigmask_restore_after_delivery(saved);
+	else
+		sigmask_set(saved);
 }
 
 /* ---- poll, ppoll -------------------------------------------------------- */

@@ -1,116 +1,571 @@
-/* Signals before delivery lands: each process has one thread, signals are
- * sent only to it, and what can happen without building a frame does
- * happen — default actions that terminate, ignoring, and pending while
- * blocked. A signal whose action is a handler is dropped with a --debug
- * line (delivery comes with the signals issue). */
+/* Signals: pending sets, sending, delivery, job control and the restart
+ * of interrupted system calls, after Linux's kernel/signal.c and
+ * arch/x86/kernel/signal.c.
+ *
+ * A signal is sent into a pending set (the process's for kill, a
+ * thread's for tgkill and faults); the target thread is woken if it
+ * sleeps in the kernel and kicked if it runs guest code. Delivery happens
+ * in the thread itself, in signal_deliver on its way back to the guest:
+ * the lowest pending unblocked signal (synchronous faults first) gets its
+ * default action, or a handler frame is built on the guest stack
+ * (arch/x86_64/sigframe.c), and the loop goes on with the new mask. */
+#include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "kernel/signal.h"
+#include "kernel/sigframe.h"
 #include "kernel/syscall.h"
 #include "kernel/task.h"
+#include "mm/mm.h"
+#include "mm/uaccess.h"
+#include "platform/platform.h"
 
-enum sig_default { SIG_TERM, SIG_CORE, SIG_IGNORE, SIG_STOP_, SIG_CONT_ };
+enum sig_default { ACT_TERM, ACT_CORE, ACT_IGNORE, ACT_STOP, ACT_CONT };
 
 static const unsigned char default_action[65] = {
-	[SIGHUP] = SIG_TERM, [SIGINT] = SIG_TERM, [SIGQUIT] = SIG_CORE, [SIGILL] = SIG_CORE,
-	[SIGTRAP] = SIG_CORE, [SIGABRT] = SIG_CORE, [SIGBUS] = SIG_CORE, [SIGFPE] = SIG_CORE,
-	[SIGKILL] = SIG_TERM, [SIGUSR1] = SIG_TERM, [SIGSEGV] = SIG_CORE, [SIGUSR2] = SIG_TERM,
-	[SIGPIPE] = SIG_TERM, [SIGALRM] = SIG_TERM, [SIGTERM] = SIG_TERM, [SIGSTKFLT] = SIG_TERM,
-	[SIGCHLD] = SIG_IGNORE, [SIGCONT] = SIG_CONT_, [SIGSTOP] = SIG_STOP_, [SIGTSTP] = SIG_STOP_,
-	[SIGTTIN] = SIG_STOP_, [SIGTTOU] = SIG_STOP_, [SIGURG] = SIG_IGNORE, [SIGXCPU] = SIG_CORE,
-	[SIGXFSZ] = SIG_CORE, [SIGVTALRM] = SIG_TERM, [SIGPROF] = SIG_TERM, [SIGWINCH] = SIG_IGNORE,
-	[SIGIO] = SIG_TERM, [SIGPWR] = SIG_TERM, [SIGSYS] = SIG_CORE,
-	/* 32..64 (real-time) terminate: SIG_TERM is 0. */
+	[SIGHUP] = ACT_TERM, [SIGINT] = ACT_TERM, [SIGQUIT] = ACT_CORE, [SIGILL] = ACT_CORE,
+	[SIGTRAP] = ACT_CORE, [SIGABRT] = ACT_CORE, [SIGBUS] = ACT_CORE, [SIGFPE] = ACT_CORE,
+	[SIGKILL] = ACT_TERM, [SIGUSR1] = ACT_TERM, [SIGSEGV] = ACT_CORE, [SIGUSR2] = ACT_TERM,
+	[SIGPIPE] = ACT_TERM, [SIGALRM] = ACT_TERM, [SIGTERM] = ACT_TERM, [SIGSTKFLT] = ACT_TERM,
+	[SIGCHLD] = ACT_IGNORE, [SIGCONT] = ACT_CONT, [SIGSTOP] = ACT_STOP, [SIGTSTP] = ACT_STOP,
+	[SIGTTIN] = ACT_STOP, [SIGTTOU] = ACT_STOP, [SIGURG] = ACT_IGNORE, [SIGXCPU] = ACT_CORE,
+	[SIGXFSZ] = ACT_CORE, [SIGVTALRM] = ACT_TERM, [SIGPROF] = ACT_TERM, [SIGWINCH] = ACT_IGNORE,
+	[SIGIO] = ACT_TERM, [SIGPWR] = ACT_TERM, [SIGSYS] = ACT_CORE,
+	/* 32..64 (real-time) terminate: ACT_TERM is 0. */
 };
 
 bool signal_default_ignored(int sig)
 {
-	return sig > 0 && sig <= 64 && (default_action[sig] == SIG_IGNORE || default_action[sig] == SIG_CONT_);
+	return sig > 0 && sig <= 64 && (default_action[sig] == ACT_IGNORE || default_action[sig] == ACT_CONT);
 }
 
-static inline uint64_t sigbit(int sig) { return 1ULL << (sig - 1); }
-static long send_self(int sig);
+/* ---- pending sets ------------------------------------------------------ */
 
-/* Act on one unblocked signal. */
-static void act(int sig)
+/* Queued siginfos in the sandbox, against RLIMIT_SIGPENDING (Linux counts
+ * per user; every guest is the same user). */
+static atomic_long queued;
+
+void sigpending_flush(struct sigpending *p)
 {
-	struct ksigaction *ka = &current->proc->sigactions[sig - 1];
-	bool dfl = ka->handler == (uint64_t)SIG_DFL || sig == SIGKILL || sig == SIGSTOP;
-	if (!dfl) {
-		if (ka->handler != (uint64_t)SIG_IGN)
-			kdebug("signal %d has a handler; delivery is not supported yet, dropped", sig);
-		return;
+	while (p->head) {
+		struct sigqueue *q = p->head;
+		p->head = q->next;
+		free(q);
+		atomic_fetch_sub(&queued, 1);
 	}
-	switch (default_action[sig]) {
-	case SIG_TERM:
-	case SIG_CORE:
-		process_kill(current->proc, sig);
-		current->exiting = true;
-		return;
-	case SIG_STOP_:
-		kdebug("stop signals are not supported yet; %d ignored", sig);
-		return;
-	default:
-		return;
-	}
+	p->set = 0;
 }
 
-void signal_act_on_pending(void)
+/* Drop every pending instance of the signals in mask. */
+static void sigpending_remove(struct sigpending *p, uint64_t mask)
 {
-	uint64_t ready;
-	while (!current->exiting && (ready = __atomic_load_n(&current->pending, __ATOMIC_ACQUIRE) & ~current->sigmask)) {
-		int sig = __builtin_ctzll(ready) + 1;
-		__atomic_and_fetch(&current->pending, ~sigbit(sig), __ATOMIC_ACQ_REL);
-		act(sig);
+	if (!(p->set & mask))
+		return;
+	p->set &= ~mask;
+	for (struct sigqueue **qq = &p->head; *qq;) {
+		struct sigqueue *q = *qq;
+		if (mask & SIGBIT(q->info.si_signo)) {
+			*qq = q->next;
+			free(q);
+			atomic_fetch_sub(&queued, 1);
+		} else {
+			qq = &q->next;
+		}
 	}
 }
 
-int signal_send(struct process *p, int sig)
+/* Add sig to a pending set: standard signals coalesce, real-time ones
+ * queue while RLIMIT_SIGPENDING allows (past it only the bit is set, or
+ * -EAGAIN for rt_sigqueueinfo-style senders). */
+static int sigpending_add(struct sigpending *p, int sig, const siginfo_t *info, uint64_t limit)
+{
+	if (sig < SIGRTMIN && (p->set & SIGBIT(sig)))
+		return 0;
+	struct sigqueue *q = NULL;
+	if ((uint64_t)atomic_fetch_add(&queued, 1) < limit && (q = malloc(sizeof(*q)))) {
+		q->next = NULL;
+		q->info = *info;
+		struct sigqueue **tail = &p->head;
+		while (*tail)
+			tail = &(*tail)->next;
+		*tail = q;
+	} else {
+		atomic_fetch_sub(&queued, 1);
+		if (sig >= SIGRTMIN && info->si_code != SI_USER)
+			return -EAGAIN;
+	}
+	p->set |= SIGBIT(sig);
+	return 0;
+}
+
+/* The next signal to deliver from a set: synchronous faults first, then
+ * the lowest number. 0 if none. */
+static int next_signal(const struct sigpending *p, uint64_t blocked)
+{
+	uint64_t x = p->set & ~blocked;
+	if (!x)
+		return 0;
+	if (x & SIG_SYNC_MASK)
+		x &= SIG_SYNC_MASK;
+	return __builtin_ctzll(x) + 1;
+}
+
+/* Take sig out of a set with its siginfo (the first queued one; a bit
+ * without a queued entry gets SI_USER with no sender). */
+static void collect(struct sigpending *p, int sig, siginfo_t *info)
+{
+	struct sigqueue *found = NULL;
+	for (struct sigqueue **qq = &p->head; *qq; qq = &(*qq)->next)
+		if ((*qq)->info.si_signo == sig) {
+			found = *qq;
+			*qq = found->next;
+			break;
+		}
+	bool more = false;
+	for (struct sigqueue *q = p->head; q && !more; q = q->next)
+		more = q->info.si_signo == sig;
+	if (!more)
+		p->set &= ~SIGBIT(sig);
+	if (found) {
+		*info = found->info;
+		free(found);
+		atomic_fetch_sub(&queued, 1);
+	} else {
+		memset(info, 0, sizeof(*info));
+		info->si_signo = sig;
+		info->si_code = SI_USER;
+	}
+}
+
+void signal_discard_locked(struct process *p, int sig)
+{
+	sigpending_remove(&p->shared_pending, SIGBIT(sig));
+	if (p->thread)
+		sigpending_remove(&p->thread->pending, SIGBIT(sig));
+}
+
+/* ---- sending ----------------------------------------------------------- */
+
+static bool sig_ignored(struct process *p, struct thread *t, int sig)
+{
+	if (t && (t->sigmask & SIGBIT(sig)))
+		return false; /* the handler may change before it is unblocked */
+	uint64_t h = p->sigactions[sig - 1].handler;
+	return h == (uint64_t)SIG_IGN || (h == (uint64_t)SIG_DFL && signal_default_ignored(sig));
+}
+
+static bool sig_fatal(struct process *p, struct thread *t, int sig)
+{
+	if (sig == SIGKILL)
+		return true;
+	if (t && (t->sigmask & SIGBIT(sig)))
+		return false;
+	int act = default_action[sig];
+	return p->sigactions[sig - 1].handler == (uint64_t)SIG_DFL && (act == ACT_TERM || act == ACT_CORE);
+}
+
+/* Make t notice a new signal: wake it if it sleeps in the kernel, kick it
+ * if it runs guest code (it sets in_guest before checking for signals,
+ * we set the pending bit before reading in_guest). */
+static void signal_wake(struct thread *t)
+{
+	thread_wake(t);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load(&t->in_guest) && t->plat)
+		platform_thread_kick(t->plat);
+}
+
+static bool core_pattern_is_pipe(void)
+{
+	static int cached = -1;
+	if (cached < 0) {
+		char c = 0;
+		int fd = open("/proc/sys/kernel/core_pattern", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (read(fd, &c, 1) != 1)
+				c = 0;
+			close(fd);
+		}
+		cached = c == '|';
+	}
+	return cached;
+}
+
+/* The wait status of death by sig: with the core-dump bit when Linux
+ * would have dumped one here (a dumpable process, and a core limit or a
+ * pipe as the host's core pattern). No core file is written. */
+static int death_status(struct process *p, int sig)
+{
+	bool core = default_action[sig] == ACT_CORE && p->dumpable &&
+		    (p->rlimits[RLIMIT_CORE].rlim_cur > 0 || core_pattern_is_pipe());
+	return sig | (core ? 0x80 : 0);
+}
+
+int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo_t *info)
 {
 	if (sig < 0 || sig > 64)
 		return -EINVAL;
 	if (sig == 0)
 		return 0;
+	siginfo_t si;
+	if (!info) {
+		memset(&si, 0, sizeof(si));
+		si.si_signo = sig;
+		si.si_code = current ? SI_USER : SI_KERNEL;
+		if (current) {
+			si.si_pid = current->proc->pid;
+			si.si_uid = current->proc->uid;
+		}
+		info = &si;
+	}
 	pthread_mutex_lock(&p->lock);
-	struct thread *t = p->thread;
-	if (!t || p->exited) {
+	struct thread *target = t ? t : p->thread;
+	if (p->exited || !target) { /* a zombie, or on its way */
 		pthread_mutex_unlock(&p->lock);
 		return 0;
 	}
-	struct ksigaction *ka = &p->sigactions[sig - 1];
-	bool unstoppable = sig == SIGKILL || sig == SIGSTOP;
-	bool blocked = !unstoppable && (t->sigmask & sigbit(sig));
-	bool dfl = unstoppable || ka->handler == (uint64_t)SIG_DFL;
-	bool ignored = !unstoppable && (ka->handler == (uint64_t)SIG_IGN || (dfl && signal_default_ignored(sig)));
-	if (ignored && !blocked) { /* never queued, like Linux's sig_ignored() */
+	/* Job control acts at send time (Linux's prepare_signal). */
+	if (sig == SIGCONT || sig == SIGKILL) {
+		sigpending_remove(&p->shared_pending, SIG_STOP_MASK);
+		sigpending_remove(&target->pending, SIG_STOP_MASK);
+		if (p->stopped) {
+			p->stopped = false;
+			if (sig == SIGCONT) {
+				p->report_cont = true;
+				p->report_stop = false;
+			}
+			thread_wake(target);
+		}
+	} else if (SIGBIT(sig) & SIG_STOP_MASK) {
+		sigpending_remove(&p->shared_pending, SIGBIT(SIGCONT));
+		sigpending_remove(&target->pending, SIGBIT(SIGCONT));
+	}
+	if (sig_ignored(p, target, sig)) {
 		pthread_mutex_unlock(&p->lock);
 		return 0;
 	}
-	if (!blocked && dfl && (default_action[sig] == SIG_TERM || default_action[sig] == SIG_CORE)) {
+	if (sig_fatal(p, target, sig)) {
+		int status = death_status(p, sig);
 		pthread_mutex_unlock(&p->lock);
-		process_kill(p, sig);
+		process_kill(p, status);
 		return 0;
 	}
-	__atomic_or_fetch(&t->pending, sigbit(sig), __ATOMIC_ACQ_REL);
-	thread_wake(t);
+	int err = sigpending_add(t ? &t->pending : &p->shared_pending, sig, info,
+				 p->rlimits[RLIMIT_SIGPENDING].rlim_cur);
+	if (!err)
+		signal_wake(target);
 	pthread_mutex_unlock(&p->lock);
-	return 0;
+	return err;
+}
+
+int signal_send(struct process *p, int sig)
+{
+	return signal_send_info(p, NULL, sig, NULL);
 }
 
 void signal_raise(int sig)
 {
-	send_self(sig);
+	struct thread *t = current;
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	si.si_signo = sig;
+	si.si_code = SI_KERNEL;
+	signal_send_info(t->proc, t, sig, &si);
 }
 
-static long send_self(int sig)
+void signal_force(int sig, const siginfo_t *info)
 {
-	if (sig == 0)
-		return 0;
-	current->pending |= sigbit(sig);
-	if (sig == SIGKILL || sig == SIGSTOP)
-		current->sigmask &= ~sigbit(sig);
-	signal_act_on_pending();
-	return 0;
+	struct thread *t = current;
+	struct process *p = t->proc;
+	pthread_mutex_lock(&p->lock);
+	struct ksigaction *ka = &p->sigactions[sig - 1];
+	bool blocked = t->sigmask & SIGBIT(sig);
+	if (blocked || ka->handler == (uint64_t)SIG_IGN) {
+		ka->handler = (uint64_t)SIG_DFL;
+		t->sigmask &= ~SIGBIT(sig);
+	}
+	siginfo_t si = *info;
+	si.si_signo = sig;
+	/* A fault is never coalesced away: deliver this one. */
+	sigpending_remove(&t->pending, SIGBIT(sig));
+	sigpending_add(&t->pending, sig, &si, UINT64_MAX);
+	pthread_mutex_unlock(&p->lock);
 }
+
+bool signal_pending(void)
+{
+	struct thread *t = current;
+	struct process *p = t->proc;
+	uint64_t set = __atomic_load_n(&t->pending.set, __ATOMIC_ACQUIRE) |
+		       __atomic_load_n(&p->shared_pending.set, __ATOMIC_ACQUIRE);
+	return (set & ~__atomic_load_n(&t->sigmask, __ATOMIC_ACQUIRE)) || t->exiting || p->exited ||
+	       __atomic_load_n(&p->stopped, __ATOMIC_ACQUIRE);
+}
+
+void sigmask_set(uint64_t mask)
+{
+	struct process *p = current->proc;
+	pthread_mutex_lock(&p->lock);
+	current->sigmask = mask & ~SIG_UNBLOCKABLE;
+	pthread_mutex_unlock(&p->lock);
+}
+
+void sigmask_restore_after_delivery(uint64_t old)
+{
+	current->saved_sigmask = old;
+	current->restore_sigmask = true;
+}
+
+/* ---- notifying the parent ---------------------------------------------- */
+
+void signal_notify_parent_stop(struct process *p, int why, int sig)
+{
+	struct process *parent = p->parent;
+	if (!parent)
+		return;
+	if (!(parent->sigactions[SIGCHLD - 1].flags & SA_NOCLDSTOP)) {
+		siginfo_t si;
+		memset(&si, 0, sizeof(si));
+		si.si_signo = SIGCHLD;
+		si.si_code = why;
+		si.si_pid = p->pid;
+		si.si_uid = p->uid;
+		si.si_status = sig;
+		signal_send_info(parent, NULL, SIGCHLD, &si);
+	}
+	waitq_wake_all(&parent->child_wq);
+}
+
+void signal_notify_parent_exit(struct process *p)
+{
+	struct process *parent = p->parent;
+	if (!parent)
+		return;
+	if (p->exit_signal) {
+		siginfo_t si;
+		memset(&si, 0, sizeof(si));
+		si.si_signo = p->exit_signal;
+		si.si_pid = p->pid;
+		si.si_uid = p->uid;
+		int st = p->exit_status;
+		if ((st & 0x7f) == 0) {
+			si.si_code = CLD_EXITED;
+			si.si_status = (st >> 8) & 0xff;
+		} else {
+			si.si_code = (st & 0x80) ? CLD_DUMPED : CLD_KILLED;
+			si.si_status = st & 0x7f;
+		}
+		signal_send_info(parent, NULL, p->exit_signal, &si);
+	}
+	waitq_wake_all(&parent->child_wq);
+}
+
+/* ---- job control ------------------------------------------------------- */
+
+/* Linux's will_become_orphaned_pgrp: no member has a parent in another
+ * group of the same session (tasklist_lock held). */
+static bool pgrp_orphaned(int pgid)
+{
+	for (int pid = 1; pid < PID_MAX; pid++) {
+		struct process *q = pid_lookup(pid);
+		if (!q || q->pgid != pgid || q->state != PROC_ALIVE)
+			continue;
+		struct process *par = q->parent;
+		if (par && par->pgid != pgid && par->sid == q->sid)
+			return false;
+	}
+	return true;
+}
+
+/* Stop the process for sig and sleep until SIGCONT or death. */
+static void do_signal_stop(int sig)
+{
+	struct thread *t = current;
+	struct process *p = t->proc;
+	pthread_mutex_lock(&tasklist_lock);
+	if (sig != SIGSTOP && pgrp_orphaned(p->pgid)) {
+		pthread_mutex_unlock(&tasklist_lock);
+		return; /* Linux discards tty stops of orphaned groups */
+	}
+	pthread_mutex_lock(&p->lock);
+	bool stop = !p->exited && !t->exiting;
+	if (stop) {
+		p->stopped = true;
+		p->stop_sig = sig;
+		p->report_stop = true;
+		p->report_cont = false;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (stop)
+		signal_notify_parent_stop(p, CLD_STOPPED, sig);
+	pthread_mutex_unlock(&tasklist_lock);
+	for (;;) {
+		uint32_t snap = sleep_prepare();
+		pthread_mutex_lock(&p->lock);
+		bool still = p->stopped && !p->exited && !t->exiting;
+		pthread_mutex_unlock(&p->lock);
+		if (!still)
+			break;
+		sleep_until_uninterruptible(snap);
+	}
+	/* Continued: the parent hears it from us, as in Linux. */
+	pthread_mutex_lock(&tasklist_lock);
+	pthread_mutex_lock(&p->lock);
+	bool cont = p->report_cont && !p->exited;
+	pthread_mutex_unlock(&p->lock);
+	if (cont)
+		signal_notify_parent_stop(p, CLD_CONTINUED, SIGCONT);
+	pthread_mutex_unlock(&tasklist_lock);
+}
+
+/* ---- delivery ---------------------------------------------------------- */
+
+/* The next deliverable signal of the current thread (p->lock held): its
+ * own pending set first, then the process's. */
+static int dequeue(struct thread *t, siginfo_t *info)
+{
+	struct process *p = t->proc;
+	int sig = next_signal(&t->pending, t->sigmask);
+	if (sig) {
+		collect(&t->pending, sig, info);
+		return sig;
+	}
+	sig = next_signal(&p->shared_pending, t->sigmask);
+	if (sig)
+		collect(&p->shared_pending, sig, info);
+	return sig;
+}
+
+#define SYSCALL_INSN_LEN 2 /* syscall is 0f 05 */
+#define NR_RESTART_SYSCALL 219
+
+/* Linux's handle_signal() part for an interrupted call when a handler
+ * runs. */
+static void restart_for_handler(struct guest_regs *r, int nr, const struct ksigaction *ka)
+{
+	switch ((long)r->rax) {
+	case -ERESTART_RESTARTBLOCK:
+	case -ERESTARTNOHAND:
+		r->rax = (uint64_t)-EINTR;
+		break;
+	case -ERESTARTSYS:
+		if (!(ka->flags & SA_RESTART)) {
+			r->rax = (uint64_t)-EINTR;
+			break;
+		}
+		/* fall through */
+	case -ERESTARTNOINTR:
+		r->rax = (uint64_t)nr;
+		r->rip -= SYSCALL_INSN_LEN;
+		break;
+	}
+}
+
+/* ... and when no handler runs: every interrupted call starts again. */
+static void restart_without_handler(struct guest_regs *r, int nr)
+{
+	switch ((long)r->rax) {
+	case -ERESTARTNOHAND:
+	case -ERESTARTSYS:
+	case -ERESTARTNOINTR:
+		r->rax = (uint64_t)nr;
+		r->rip -= SYSCALL_INSN_LEN;
+		break;
+	case -ERESTART_RESTARTBLOCK:
+		r->rax = NR_RESTART_SYSCALL;
+		r->rip -= SYSCALL_INSN_LEN;
+		break;
+	}
+}
+
+void signal_deliver(long *syscall_ret, int syscall_nr)
+{
+	struct thread *t = current;
+	struct process *p = t->proc;
+	bool in_syscall = syscall_ret != NULL, handled = false;
+	if (in_syscall)
+		t->regs.rax = (uint64_t)*syscall_ret;
+	for (;;) {
+		if (t->exiting)
+			return;
+		pthread_mutex_lock(&p->lock);
+		if (p->exited) {
+			pthread_mutex_unlock(&p->lock);
+			t->exiting = true;
+			return;
+		}
+		siginfo_t info;
+		int sig = dequeue(t, &info);
+		if (!sig) {
+			pthread_mutex_unlock(&p->lock);
+			break;
+		}
+		struct ksigaction ka = p->sigactions[sig - 1];
+		if (ka.handler == (uint64_t)SIG_IGN && sig != SIGKILL) {
+			pthread_mutex_unlock(&p->lock);
+			continue;
+		}
+		if (ka.handler == (uint64_t)SIG_DFL || sig == SIGKILL || sig == SIGSTOP) {
+			int act = default_action[sig];
+			int status = death_status(p, sig);
+			pthread_mutex_unlock(&p->lock);
+			if (act == ACT_IGNORE || act == ACT_CONT)
+				continue;
+			if (act == ACT_STOP) {
+				do_signal_stop(sig);
+				continue;
+			}
+			process_kill(p, status);
+			t->exiting = true;
+			return;
+		}
+		if (ka.flags & SA_RESETHAND)
+			p->sigactions[sig - 1].handler = (uint64_t)SIG_DFL;
+		uint64_t oldmask = t->restore_sigmask ? t->saved_sigmask : t->sigmask;
+		pthread_mutex_unlock(&p->lock);
+
+		if (in_syscall && !handled)
+			restart_for_handler(&t->regs, syscall_nr, &ka);
+		if (sigframe_setup(t, sig, &ka, &info, oldmask)) {
+			/* No room for the frame: Linux's force_sigsegv. */
+			process_kill(p, death_status(p, SIGSEGV));
+			t->exiting = true;
+			return;
+		}
+		pthread_mutex_lock(&p->lock);
+		t->sigmask |= ka.mask | ((ka.flags & SA_NODEFER) ? 0 : SIGBIT(sig));
+		t->sigmask &= ~SIG_UNBLOCKABLE;
+		t->restore_sigmask = false;
+		pthread_mutex_unlock(&p->lock);
+		handled = true;
+	}
+	if (in_syscall && !handled)
+		restart_without_handler(&t->regs, syscall_nr);
+	if (t->restore_sigmask) {
+		t->restore_sigmask = false;
+		sigmask_set(t->saved_sigmask);
+	}
+}
+
+void process_kill(struct process *p, int status)
+{
+	process_exit(p, status & 0xff);
+	if (current && p == current->proc)
+		return; /* we leave the serve loop ourselves */
+	/* Stop a thread that runs guest code: kill its host process, unless
+	 * it shares it (a vfork child), which then stops at its next trap. */
+	pthread_mutex_lock(&p->lock);
+	if (p->mm && __atomic_load_n(&p->mm->users, __ATOMIC_ACQUIRE) == 1)
+		platform_as_kill(p->mm->as);
+	else if (p->thread && p->thread->plat)
+		platform_thread_kick(p->thread->plat);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* ---- system calls ------------------------------------------------------ */
 
 /* kill(2): pid > 0 one process, 0 the caller's group, -1 everyone but
  * init and the caller, < -1 group -pid. Every guest has the same
@@ -124,14 +579,12 @@ long sys_kill(const struct sysargs *a)
 	struct process *me = current->proc;
 	if (pid == INT_MIN)
 		return -ESRCH;
-	bool self = false, found = false;
+	bool found = false;
 	pthread_mutex_lock(&tasklist_lock);
 	if (pid > 0) {
 		struct process *p = pid_lookup(pid);
 		found = p != NULL;
-		if (p == me)
-			self = true;
-		else if (p)
+		if (p)
 			signal_send(p, sig);
 	} else {
 		int pgid = pid == 0 ? me->pgid : -pid;
@@ -140,16 +593,29 @@ long sys_kill(const struct sysargs *a)
 			if (!p || (pid == -1 ? (i == 1 || p == me) : p->pgid != pgid))
 				continue;
 			found = true;
-			if (p == me)
-				self = true;
-			else
-				signal_send(p, sig);
+			signal_send(p, sig);
 		}
 	}
 	pthread_mutex_unlock(&tasklist_lock);
-	if (self)
-		send_self(sig);
 	return found ? 0 : -ESRCH;
+}
+
+/* The thread with id tid (in process tgid if tgid > 0), tasklist_lock held. */
+static struct thread *find_thread(int tgid, int tid)
+{
+	struct process *p = pid_lookup(tid); /* one thread per process: tid == pid */
+	if (!p || !p->thread || (tgid > 0 && p->pid != tgid))
+		return NULL;
+	return p->thread;
+}
+
+static long send_to_thread(int tgid, int tid, int sig, const siginfo_t *info)
+{
+	pthread_mutex_lock(&tasklist_lock);
+	struct thread *t = find_thread(tgid, tid);
+	long ret = t ? signal_send_info(t->proc, t, sig, info) : -ESRCH;
+	pthread_mutex_unlock(&tasklist_lock);
+	return ret;
 }
 
 long sys_tgkill(const struct sysargs *a)
@@ -157,9 +623,7 @@ long sys_tgkill(const struct sysargs *a)
 	int tgid = (int)a->a[0], tid = (int)a->a[1];
 	if (tgid <= 0 || tid <= 0 || a->a[2] > 64)
 		return -EINVAL;
-	if (tgid != current->proc->pid || tid != current->tid)
-		return -ESRCH;
-	return send_self((int)a->a[2]);
+	return send_to_thread(tgid, tid, (int)a->a[2], NULL);
 }
 
 long sys_tkill(const struct sysargs *a)
@@ -167,13 +631,44 @@ long sys_tkill(const struct sysargs *a)
 	int tid = (int)a->a[0];
 	if (tid <= 0 || a->a[1] > 64)
 		return -EINVAL;
-	if (tid != current->tid)
-		return -ESRCH;
-	return send_self((int)a->a[1]);
+	return send_to_thread(0, tid, (int)a->a[1], NULL);
 }
 
-bool signal_pending(void)
+/* rt_sigqueueinfo and rt_tgsigqueueinfo: the caller's siginfo, but it may
+ * not pretend to be the kernel or kill (si_code >= 0 or SI_TKILL) when
+ * signalling another process. */
+static long get_user_info(gaddr_t uinfo, int sig, bool self, siginfo_t *info)
 {
-	struct thread *t = current;
-	return (t->pending & ~t->sigmask) || t->exiting || t->proc->exited;
+	if (copy_from_guest(info, uinfo, sizeof(*info)))
+		return -EFAULT;
+	if (!self && (info->si_code >= 0 || info->si_code == SI_TKILL))
+		return -EPERM;
+	info->si_signo = sig;
+	return 0;
+}
+
+long sys_rt_sigqueueinfo(const struct sysargs *a)
+{
+	int pid = (int)a->a[0], sig = (int)a->a[1];
+	siginfo_t info;
+	if (sig < 0 || sig > 64)
+		return -EINVAL;
+	long err = get_user_info(a->a[2], sig, pid == current->proc->pid, &info);
+	if (err)
+		return err;
+	pthread_mutex_lock(&tasklist_lock);
+	struct process *p = pid > 0 ? pid_lookup(pid) : NULL;
+	err = p ? signal_send_info(p, NULL, sig, &info) : -ESRCH;
+	pthread_mutex_unlock(&tasklist_lock);
+	return err;
+}
+
+long sys_rt_tgsigqueueinfo(const struct sysargs *a)
+{
+	int tgid = (int)a->a[0], tid = (int)a->a[1], sig = (int)a->a[2];
+	siginfo_t info;
+	if (tgid <= 0 || tid <= 0 || sig < 0 || sig > 64)
+		return -EINVAL;
+	long err = get_user_info(a->a[3], sig, tgid == current->proc->pid, &info);
+	return err ? err : send_to_thread(tgid, tid, sig, &info);
 }

@@ -57,7 +57,7 @@ long sys_rt_sigaction(const struct sysargs *a)
 		 * discards the pending instance (POSIX 3.3.1.3). */
 		if (nw.handler == (uint64_t)SIG_IGN ||
 		    (nw.handler == (uint64_t)SIG_DFL && signal_default_ignored(sig)))
-			current->pending &= ~(1ULL << (sig - 1));
+			signal_discard_locked(p, sig);
 	}
 	pthread_mutex_unlock(&p->lock);
 	/* A failed copy-out leaves the new action in place, as in Linux. */
@@ -77,16 +77,15 @@ long sys_rt_sigprocmask(const struct sysargs *a)
 	if (nset) {
 		if (copy_from_guest(&set, nset, sizeof set))
 			return -EFAULT;
-		set &= ~UNBLOCKABLE;
 		switch (how) {
 		case K_SIG_BLOCK:
-			current->sigmask |= set;
+			sigmask_set(old | set);
 			break;
 		case K_SIG_UNBLOCK:
-			current->sigmask &= ~set;
+			sigmask_set(old & ~set);
 			break;
 		case K_SIG_SETMASK:
-			current->sigmask = set;
+			sigmask_set(set);
 			break;
 		default:
 			return -EINVAL;
@@ -103,7 +102,10 @@ long sys_rt_sigprocmask(const struct sysargs *a)
  * sigsetsize > sizeof(sigset_t)). Linux reports pending & blocked. */
 long sys_rt_sigpending(const struct sysargs *a)
 {
-	uint64_t pending = current->pending & current->sigmask, size = a->a[1];
+	struct process *p = current->proc;
+	pthread_mutex_lock(&p->lock);
+	uint64_t pending = (current->pending.set | p->shared_pending.set) & current->sigmask, size = a->a[1];
+	pthread_mutex_unlock(&p->lock);
 	if (size > KSIGSET_SIZE)
 		return -EINVAL;
 	if (size == 0)
@@ -131,6 +133,27 @@ static bool on_altstack(const struct altstack *s, uint64_t sp)
 	return sp > s->sp && sp - s->sp <= s->size;
 }
 
+int altstack_set(struct thread *t, const struct altstack_req *nw, uint64_t sp)
+{
+	struct altstack *s = &t->altstack;
+	uint32_t flags = nw->flags, mode = flags & ~K_SS_AUTODISARM;
+	if (on_altstack(s, sp))
+		return -EPERM;
+	if (mode != K_SS_DISABLE && mode != K_SS_ONSTACK && mode != 0)
+		return -EINVAL;
+	/* Linux returns early when nothing changes, before the size check:
+	 * {0, 0, 0} is accepted on a never-set stack. */
+	if (s->sp == nw->sp && s->size == nw->size && s->flags == flags)
+		return 0;
+	if (mode == K_SS_DISABLE)
+		*s = (struct altstack){ 0, 0, flags };
+	else if (nw->size < K_MINSIGSTKSZ)
+		return -ENOMEM;
+	else
+		*s = (struct altstack){ nw->sp, nw->size, flags };
+	return 0;
+}
+
 long sys_sigaltstack(const struct sysargs *a)
 {
 	gaddr_t uss = a->a[0], uoss = a->a[1];
@@ -150,22 +173,10 @@ long sys_sigaltstack(const struct sysargs *a)
 					 (s->flags & K_SS_AUTODISARM));
 	}
 	if (uss) {
-		uint32_t flags = (uint32_t)nw.ss_flags, mode = flags & ~K_SS_AUTODISARM;
-		if (on_altstack(s, sp))
-			return -EPERM;
-		if (mode != K_SS_DISABLE && mode != K_SS_ONSTACK && mode != 0)
-			return -EINVAL;
-		/* Linux returns early when nothing changes, before the size
-		 * check: {0, 0, 0} is accepted on a never-set stack. */
-		if (!(s->sp == nw.ss_sp && s->size == nw.ss_size && s->flags == flags)) {
-			if (mode == K_SS_DISABLE) {
-				nw.ss_sp = 0;
-				nw.ss_size = 0;
-			} else if (nw.ss_size < K_MINSIGSTKSZ) {
-				return -ENOMEM;
-			}
-			*s = (struct altstack){ nw.ss_sp, nw.ss_size, flags };
-		}
+		struct altstack_req req = { nw.ss_sp, (uint32_t)nw.ss_flags, nw.ss_size };
+		int err = altstack_set(current, &req, sp);
+		if (err)
+			return err;
 	}
 	if (uoss && copy_to_guest(uoss, &old, sizeof old))
 		return -EFAULT;

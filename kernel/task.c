@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "kernel/task.h"
@@ -68,19 +69,6 @@ void process_exit(struct process *p, int wait_status)
 	pthread_mutex_unlock(&p->lock);
 }
 
-void process_kill(struct process *p, int signo)
-{
-	process_exit(p, signo & 0x7f);
-	if (current && p == current->proc)
-		return; /* we leave the serve loop ourselves */
-	/* Stop a thread that runs guest code: kill its host process, unless
-	 * it shares it (a vfork child), which then stops at its next trap. */
-	pthread_mutex_lock(&p->lock);
-	if (p->mm && __atomic_load_n(&p->mm->users, __ATOMIC_ACQUIRE) == 1)
-		platform_as_kill(p->mm->as);
-	pthread_mutex_unlock(&p->lock);
-}
-
 void vfork_release(struct process *p)
 {
 	pthread_mutex_lock(&tasklist_lock);
@@ -102,13 +90,39 @@ static int host_death_status(int host_status)
 	return SIGKILL;
 }
 
+/* A fault the kernel does not resolve becomes the guest's signal, with
+ * the host's siginfo (what Linux would tell the guest on this CPU). */
+static void fault_to_signal(struct thread *t, struct trap *trap)
+{
+	siginfo_t si;
+	memcpy(&si, trap->siginfo, sizeof(si));
+	int sig = trap->signo;
+	if (sig == SIGSEGV && mm_fault_is_bus(t->proc->mm, trap->addr)) {
+		sig = SIGBUS; /* past the end of a mapped file */
+		si.si_code = BUS_ADRERR;
+	}
+	si.si_signo = sig;
+	kdebug("pid %d: signal %d (code %d) at rip %#lx, address %#lx", t->proc->pid, sig, si.si_code,
+	       t->regs.rip, trap->addr);
+	signal_force(sig, &si);
+}
+
 static void serve(struct thread *t)
 {
 	struct process *p = t->proc;
 	while (!t->exiting) {
+		/* Senders kick a thread in the guest: say so before the last
+		 * look for signals (they set theirs before looking at ours). */
+		atomic_store(&t->in_guest, true);
+		if (signal_pending()) {
+			atomic_store(&t->in_guest, false);
+			signal_deliver(NULL, -1);
+			continue;
+		}
 		struct trap trap;
 		bool set_fs = t->fs_base_dirty;
 		int err = platform_run(t->plat, &t->regs, &set_fs, t->fs_base, &trap);
+		atomic_store(&t->in_guest, false);
 		t->fs_base_dirty = set_fs;
 		if (err) {
 			klog("pid %d: cannot resume the guest (%s); killing it", p->pid, strerror(-err));
@@ -128,25 +142,25 @@ static void serve(struct thread *t)
 			} else {
 				ret = syscall_dispatch(&personality_x86_64, &args);
 			}
-			if (t->pending & ~t->sigmask)
-				signal_act_on_pending();
 			if (t->exiting)
 				return;
-			t->regs.rax = (uint64_t)ret;
+			/* rt_sigreturn restored every register: no restart. */
+			if (args.nr == SYS_rt_sigreturn)
+				signal_deliver(NULL, -1);
+			else
+				signal_deliver(&ret, args.nr);
 			break;
 		}
 		case TRAP_FAULT:
 			/* A write to pages shared since fork: copied, retried. */
 			if (trap.signo == SIGSEGV && (t->regs.err & 2) && mm_cow_fault(p->mm, trap.addr))
 				break;
-			/* Signal delivery to handlers comes with the signals
-			 * issue; until then a fault is fatal, as with SIG_DFL. */
-			kdebug("pid %d: signal %d (code %d) at rip %#lx, address %#lx", p->pid, trap.signo, trap.code,
-			       t->regs.rip, trap.addr);
-			if (trap.signo == SIGSEGV && mm_fault_is_bus(p->mm, trap.addr))
-				trap.signo = SIGBUS; /* past the end of a mapped file */
-			process_kill(p, trap.signo);
-			return;
+			fault_to_signal(t, &trap);
+			signal_deliver(NULL, -1);
+			break;
+		case TRAP_INTERRUPT: /* kicked: a signal came */
+			signal_deliver(NULL, -1);
+			break;
 		case TRAP_DEAD:
 			process_kill(p, host_death_status(trap.host_status));
 			return;
@@ -305,7 +319,9 @@ void process_end(struct thread *t)
 	fs_struct_put(p->fs);
 	p->files = NULL;
 	p->fs = NULL;
+	sigpending_flush(&t->pending);
 	free(t);
+	current = NULL; /* from here on we act for nobody */
 
 	pthread_mutex_lock(&tasklist_lock);
 	reparent_children(p);
@@ -319,13 +335,17 @@ void process_end(struct thread *t)
 	}
 	struct process *parent = p->parent;
 	p->state = PROC_ZOMBIE;
-	if (parent && parent_autoreaps(parent)) {
-		process_unlink(p);
-		process_free(p);
-	} else if (parent) {
-		if (p->exit_signal)
-			signal_send(parent, p->exit_signal);
-		waitq_wake_all(&parent->child_wq);
+	if (parent) {
+		/* Linux's do_notify_parent: with SA_NOCLDWAIT a handler still
+		 * gets SIGCHLD, with SIG_IGN nobody does; both reap at once. */
+		bool autoreap = parent_autoreaps(parent);
+		if (!autoreap || parent->sigactions[SIGCHLD - 1].handler != (uint64_t)SIG_IGN)
+			signal_notify_parent_exit(p);
+		if (autoreap) {
+			process_unlink(p);
+			process_free(p);
+			waitq_wake_all(&parent->child_wq); /* wait may now see ECHILD */
+		}
 	}
 	nr_running--;
 	waitq_wake_all(&sandbox_wq);

@@ -10,6 +10,7 @@
 #include "kernel/kernel.h"
 #include "arch/x86_64/regs.h"
 #include "kernel/waitq.h"
+#include "kernel/signal.h"
 
 struct mm;
 struct fdtable;
@@ -60,6 +61,11 @@ struct process {
 	int exit_status;         /* wait status once exited */
 	bool exited;
 	struct thread *thread;   /* the one thread (threads: issue 6) */
+	struct sigpending shared_pending; /* process-directed signals; lock */
+	/* Job control (lock): stopped by stop_sig; what wait has yet to
+	 * report (WUNTRACED, WCONTINUED). */
+	bool stopped, report_stop, report_cont;
+	int stop_sig;
 	struct file *exe;        /* the program file (/proc/<pid>/exe); lock */
 	struct timespec start_time; /* CLOCK_MONOTONIC of creation */
 	pthread_mutex_t lock;
@@ -88,7 +94,11 @@ struct thread {
 	int nice;
 	int pdeath_signal;       /* PR_SET_PDEATHSIG (stored) */
 	bool no_new_privs;
-	uint64_t pending;        /* signals sent to this thread, not yet acted on */
+	struct sigpending pending; /* thread-directed signals; proc->lock */
+	uint64_t saved_sigmask;  /* restored after delivery (sigsuspend...) */
+	bool restore_sigmask;
+	struct restart_block restart;
+	_Atomic bool in_guest;   /* running guest code: a signal must kick it */
 	gaddr_t clear_child_tid;
 	gaddr_t set_child_tid;   /* CLONE_CHILD_SETTID: written at start */
 	gaddr_t robust_list;
@@ -120,22 +130,6 @@ void process_unlink(struct process *p);
 void process_end(struct thread *t);
 /* Start a new kernel thread serving t (fork, clone). */
 int thread_start(struct thread *t);
-/* Send sig to process p (kill, SIGCHLD): ignored signals are dropped, a
- * default action that terminates happens at once, the rest is left
- * pending for p's thread. 0, or -EINVAL for a bad signal number. */
-int signal_send(struct process *p, int sig);
-/* Act on pending signals the thread no longer blocks (kernel/signal.c). */
-void signal_act_on_pending(void);
-/* Whether the current thread has something to act on that must end an
- * interruptible sleep: a signal it does not block, or its exit. */
-bool signal_pending(void);
-/* Send sig to the current thread (SIGPIPE, SIGXFSZ: thread-directed). */
-void signal_raise(int sig);
-/* Whether the default action of sig is to ignore it (CHLD, URG, WINCH, CONT). */
-bool signal_default_ignored(int sig);
-/* The default action of a signal kills the process: do it. */
-void process_kill(struct process *p, int signo);
 /* Release a vfork parent waiting on p (exec, exit). */
 void vfork_release(struct process *p);
-
 #endif

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include "kernel/waitq.h"
 #include "kernel/task.h"
+#include "kernel/signal.h"
 
 /* Threads that serve no guest thread (the main thread, unit tests) sleep
  * on a word of their own. */
@@ -111,4 +112,11 @@ int sleep_until(uint32_t snap, const struct timespec *deadline)
 		}
 		syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, snap, relp, NULL, 0);
 	}
+}
+
+void sleep_until_uninterruptible(uint32_t snap)
+{
+	_Atomic uint32_t *w = my_word();
+	while (atomic_load(w) == snap)
+		syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, snap, NULL, NULL, 0);
 }

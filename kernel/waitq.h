@@ -54,6 +54,9 @@ void waitq_remove(struct wait_entry *e);
  * Returns 0 (woken: re-check the condition), -EINTR (signal pending) or
  * -ETIMEDOUT. */
 int sleep_until(uint32_t snap, const struct timespec *deadline);
+/* The same without a deadline, ended only by a wake-up (a stopped
+ * process waits for SIGCONT or SIGKILL this way). */
+void sleep_until_uninterruptible(uint32_t snap);
 /* Make t's current or next sleep return (signals, kills). */
 void thread_wake(struct thread *t);
 

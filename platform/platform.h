@@ -15,6 +15,7 @@ enum trap_kind {
 	TRAP_SYSCALL, /* regs.rax holds the number; arch says which ABI */
 	TRAP_FAULT,   /* a hardware fault: signo/code/addr */
 	TRAP_DEAD,    /* the host process is gone (host_status: wait status) */
+	TRAP_INTERRUPT, /* platform_thread_kick stopped the guest thread */
 };
 
 struct trap {
@@ -23,6 +24,7 @@ struct trap {
 	uint64_t addr;      /* fault address */
 	uint32_t arch;      /* AUDIT_ARCH_* of a system call */
 	int host_status;
+	uint8_t siginfo[128]; /* TRAP_FAULT: the host's siginfo of the fault */
 };
 
 int platform_init(void);
@@ -52,6 +54,14 @@ void platform_thread_release(struct platform_thread *pt);
  * or a copy of parent's current one (fork). */
 void platform_thread_fpu_reset(struct platform_thread *pt);
 int platform_thread_fpu_inherit(struct platform_thread *child, struct platform_thread *parent);
+/* The trapped thread's FPU state: the xsave image in Linux's signal-frame
+ * layout of this machine (fxsave area with its software bytes, then the
+ * xsave header and features, then FP_XSTATE_MAGIC2), a kernel pointer,
+ * and its length; NULL if there is none. Valid until the next resume. */
+void *platform_thread_fpstate(struct platform_thread *pt, size_t *len);
+/* Make a thread that runs guest code trap soon (TRAP_INTERRUPT), so the
+ * kernel sees a signal sent to it. Harmless if it is in the kernel. */
+void platform_thread_kick(struct platform_thread *pt);
 
 /* Resume the guest thread with *regs (and fs_base if *set_fs) and wait for
  * its next trap; *regs then holds the trapped context. */

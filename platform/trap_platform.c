@@ -721,6 +721,27 @@ static uint8_t *frame_fpstate(struct platform_thread *pt, ucontext_t *uc, size_t
 	return f;
 }
 
+static void apply_fpu(struct platform_thread *pt);
+
+void *platform_thread_fpstate(struct platform_thread *pt, size_t *len)
+{
+	if (!pt->uc)
+		return NULL;
+	if (pt->fpu_next != FPU_KEEP)
+		apply_fpu(pt); /* what the guest will resume with */
+	return frame_fpstate(pt, pt->uc, len);
+}
+
+void platform_thread_kick(struct platform_thread *pt)
+{
+	struct platform_as *as = pt->as;
+	/* Process-directed: the control thread blocks every signal and a
+	 * trapped thread blocks them in the handler, so the running guest
+	 * thread takes it (threads will need a thread-directed kick). */
+	if (!as->dead)
+		syscall(SYS_pidfd_send_signal, as->pidfd, STUB_KICK_SIGNAL, NULL, 0);
+}
+
 void platform_thread_fpu_reset(struct platform_thread *pt)
 {
 	pt->fpu_next = FPU_RESET;
@@ -893,7 +914,10 @@ int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_
 	if (signo == SIGSYS && si.si_code == SYS_SECCOMP) {
 		out->kind = TRAP_SYSCALL;
 		out->arch = si.si_arch;
+	} else if (signo == STUB_KICK_SIGNAL) {
+		out->kind = TRAP_INTERRUPT;
 	} else {
+		memcpy(out->siginfo, &si, sizeof(out->siginfo));
 		out->kind = TRAP_FAULT;
 		out->signo = signo;
 		out->code = si.si_code;

@@ -59,6 +59,7 @@ STUB_FN _Noreturn void stub_setup(void)
 	stub_syscall(SYS_rt_sigaction, SIGFPE, &sa, 0, 8, 0, 0);
 	stub_syscall(SYS_rt_sigaction, SIGILL, &sa, 0, 8, 0, 0);
 	stub_syscall(SYS_rt_sigaction, SIGTRAP, &sa, 0, 8, 0, 0);
+	stub_syscall(SYS_rt_sigaction, STUB_KICK_SIGNAL, &sa, 0, 8, 0, 0);
 	/* The control thread takes no signals; guest threads unblock theirs. */
 	stub_syscall(SYS_rt_sigprocmask, SIG_SETMASK, &o->all_mask, 0, 8, 0, 0);
 

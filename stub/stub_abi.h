@@ -29,6 +29,11 @@
 #define AREA_STACK_OFF   0x2000
 #define AREA_STACK_SIZE  (STUB_AREA_SIZE - AREA_STACK_OFF)
 
+/* The host signal the kernel sends a guest host-process to make its
+ * running guest thread trap (platform_thread_kick): default-ignored, so a
+ * process that has no handler for it yet is not harmed. */
+#define STUB_KICK_SIGNAL 23 /* SIGURG */
+
 /* Orders the control thread carries out. */
 #define ORDER_MMAP 1
 #define ORDER_MUNMAP 2
