@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <sys/uio.h>
 #include "fs/file.h"
+#include "kernel/signal.h"
 #include "fs/poll.h"
 #include "kernel/syscall.h"
 #include "mm/copy.h"
@@ -60,8 +61,7 @@ bool file_is_eventfd(const struct file *f)
 
 static bool efd_readable(struct eventfd *e) { return e->count > 0; }
 
-/* Wait, lock held, until ok(e, arg): 0 or -EINTR.
- * TODO(restart): Linux returns -ERESTARTSYS. */
+/* Wait, lock held, until ok(e, arg): 0 or -ERESTARTSYS. */
 static int efd_wait(struct eventfd *e, bool (*ok)(struct eventfd *, uint64_t), uint64_t arg)
 {
 	struct wait_entry w;
@@ -75,8 +75,7 @@ static int efd_wait(struct eventfd *e, bool (*ok)(struct eventfd *, uint64_t), u
 		r = sleep_until(snap, NULL);
 		pthread_mutex_lock(&e->lock);
 		if (r) {
-			if (ok(e, arg))
-				r = 0;
+			r = ok(e, arg) ? 0 : -ERESTARTSYS;
 			break;
 		}
 	}

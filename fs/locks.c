@@ -240,8 +240,10 @@ static int set_lock(struct inode *i, struct lockrec *want, bool wait)
 		err = sleep_until(snap, NULL);
 		set_waiting(&w, false);
 		pthread_mutex_lock(&t->lock);
-		if (err == -EINTR)
+		if (err == -EINTR) {
+			err = -ERESTARTSYS;
 			break;
+		}
 		err = 0;
 	}
 	pthread_mutex_unlock(&t->lock);

@@ -102,8 +102,8 @@ static void stamp(struct timespec *t)
 }
 
 /* Sleep until ready(p): called and returns with p->lock held; 0 or
- * -EINTR (a signal, or the thread is exiting).
- * TODO(restart): Linux returns -ERESTARTSYS when nothing moved yet. */
+ * -EINTR (a signal, or the thread is exiting); callers return
+ * -ERESTARTSYS when nothing moved yet, like Linux. */
 static int pipe_wait(struct pipe *p, struct waitq *q, bool (*ready)(const struct pipe *))
 {
 	struct wait_entry e;
@@ -229,7 +229,7 @@ static ssize_t pipe_read(struct file *f, const struct iovec *iov, int n, off_t p
 			consumed = false;
 		}
 		if (pipe_wait(p, &p->rd_wait, can_read)) {
-			ret = -EINTR;
+			ret = -ERESTARTSYS;
 			break;
 		}
 	}
@@ -325,7 +325,7 @@ static ssize_t pipe_write(struct file *f, const struct iovec *iov, int n, off_t 
 		}
 		if (pipe_wait(p, &p->wr_wait, can_write)) {
 			if (!ret)
-				ret = -EINTR;
+				ret = -ERESTARTSYS;
 			break;
 		}
 	}
@@ -540,8 +540,10 @@ int fifo_open(struct inode *i, void **slot, int flags, struct file **out)
 				pthread_mutex_unlock(&p->lock);
 				err = partner_opened(p, reader, seen) ? 0 : sleep_until(snap, NULL);
 				pthread_mutex_lock(&p->lock);
-				if (err)
+				if (err) {
+					err = -ERESTARTSYS;
 					break;
+				}
 			}
 			waitq_remove(&e);
 		}

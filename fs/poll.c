@@ -265,9 +265,9 @@ static long do_poll(gaddr_t ufds, unsigned nfds, struct poll_timeout *t)
 		if (r == -ETIMEDOUT)
 			timed_out = true; /* one last look, like Linux */
 		else if (r) {
-			/* TODO(restart): Linux returns -ERESTART_RESTARTBLOCK
-			 * (poll) or -ERESTARTNOHAND (ppoll) here. */
-			count = -EINTR;
+			/* Linux: poll resumes its timeout through a restart
+			 * block; restarting with the whole timeout is close. */
+			count = -ERESTARTNOHAND;
 			break;
 		}
 	}

@@ -107,7 +107,7 @@ static long do_select(int n, struct fdsets *s, struct poll_timeout *t)
 		if (r == -ETIMEDOUT)
 			timed_out = true;
 		else if (r) {
-			count = -EINTR; /* TODO(restart): -ERESTARTNOHAND */
+			count = -ERESTARTNOHAND;
 			break;
 		}
 	}

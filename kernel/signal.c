@@ -151,7 +151,7 @@ void signal_discard_locked(struct process *p, int sig)
 
 static bool sig_ignored(struct process *p, struct thread *t, int sig)
 {
-	if (t && (t->sigmask & SIGBIT(sig)))
+	if (t && ((t->sigmask | t->real_blocked) & SIGBIT(sig)))
 		return false; /* the handler may change before it is unblocked */
 	uint64_t h = p->sigactions[sig - 1].handler;
 	return h == (uint64_t)SIG_IGN || (h == (uint64_t)SIG_DFL && signal_default_ignored(sig));
@@ -161,7 +161,7 @@ static bool sig_fatal(struct process *p, struct thread *t, int sig)
 {
 	if (sig == SIGKILL)
 		return true;
-	if (t && (t->sigmask & SIGBIT(sig)))
+	if (t && ((t->sigmask | t->real_blocked) & SIGBIT(sig)))
 		return false;
 	int act = default_action[sig];
 	return p->sigactions[sig - 1].handler == (uint64_t)SIG_DFL && (act == ACT_TERM || act == ACT_CORE);
@@ -419,6 +419,21 @@ static void do_signal_stop(int sig)
 	if (cont)
 		signal_notify_parent_stop(p, CLD_CONTINUED, SIGCONT);
 	pthread_mutex_unlock(&tasklist_lock);
+}
+
+int signal_dequeue_mask(uint64_t mask, siginfo_t *info)
+{
+	struct thread *t = current;
+	struct process *p = t->proc;
+	pthread_mutex_lock(&p->lock);
+	int sig = next_signal(&t->pending, ~mask);
+	if (sig) {
+		collect(&t->pending, sig, info);
+	} else if ((sig = next_signal(&p->shared_pending, ~mask))) {
+		collect(&p->shared_pending, sig, info);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return sig;
 }
 
 /* ---- delivery ---------------------------------------------------------- */

@@ -62,6 +62,11 @@ void signal_raise(int sig);
  * blocked or ignored (then it kills, like Linux's force_sig_info). */
 void signal_force(int sig, const siginfo_t *info);
 
+/* Take the lowest pending signal in mask from the current thread's sets
+ * (blocked or not): its number and info, or 0 (rt_sigtimedwait,
+ * signalfd). */
+int signal_dequeue_mask(uint64_t mask, siginfo_t *info);
+
 /* Whether the current thread must leave an interruptible sleep: a
  * signal it does not block, a stop, or its exit. */
 bool signal_pending(void);

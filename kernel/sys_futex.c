@@ -1,6 +1,6 @@
 /* futex while every process has one thread: a wake finds no waiter, and a
- * wait whose value matches can only end by its timeout (or never, as on
- * Linux). Real futexes come with threads. */
+ * wait whose value matches can only end by its timeout or a signal (or
+ * never, as on Linux). Real futexes come with threads. */
 #include <time.h>
 #include <linux/futex.h>
 #include "kernel/syscall.h"
@@ -41,26 +41,28 @@ long sys_futex(const struct sysargs *a)
 			return -EFAULT;
 		if (val != (uint32_t)a->a[2])
 			return -EAGAIN;
-		if (!timed) {
-			/* Nothing can wake it: wait until the process is killed. */
-			kdebug("futex wait with no other thread: the guest waits forever");
-			while (platform_as_alive(current->proc->mm->as))
-				sleep(1);
-			return -EINTR;
-		}
-		/* WAIT's timeout is relative; WAIT_BITSET's absolute (monotonic,
-		 * or realtime with FUTEX_CLOCK_REALTIME). */
-		if (op == FUTEX_WAIT) {
-			nanosleep(&ts, NULL);
-		} else {
+		/* Nothing can wake it but a signal (or its timeout). */
+		struct timespec deadline, *dl = NULL;
+		if (timed && op == FUTEX_WAIT) {
+			deadline = deadline_after(&ts);
+			dl = &deadline;
+		} else if (timed) {
+			/* WAIT_BITSET's timeout is absolute: monotonic, or
+			 * realtime with FUTEX_CLOCK_REALTIME. */
 			clockid_t clk = ((int)a->a[1] & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME : CLOCK_MONOTONIC;
 			struct timespec now;
 			ktime_get(clk, &now);
 			int64_t ns = (ts.tv_sec - now.tv_sec) * 1000000000LL + (ts.tv_nsec - now.tv_nsec);
-			if (ns > 0) {
-				struct timespec rel = { ns / 1000000000LL, ns % 1000000000LL };
-				nanosleep(&rel, NULL);
-			}
+			struct timespec rel = { ns > 0 ? ns / 1000000000LL : 0, ns > 0 ? ns % 1000000000LL : 0 };
+			deadline = deadline_after(&rel);
+			dl = &deadline;
+		}
+		for (;;) {
+			int r = sleep_until(sleep_prepare(), dl);
+			if (r == -EINTR) /* Linux: restarted only without a timeout */
+				return timed ? -EINTR : -ERESTARTSYS;
+			if (r == -ETIMEDOUT)
+				break;
 		}
 		return -ETIMEDOUT;
 	}

@@ -10,6 +10,7 @@
 #include "kernel/ktime.h"
 #include "kernel/syscall.h"
 #include "kernel/task.h"
+#include "kernel/signal.h"
 #include "mm/uaccess.h"
 
 /* Linux's CPU-clock ids: ~pid << 3 | perthread << 2 | which, where which 3
@@ -217,26 +218,52 @@ static long get_request(gaddr_t addr, struct timespec *ts)
 
 /* ---- sleeping ------------------------------------------------------------ */
 
-/* TODO(signals): a guest signal must end these waits (the kernel thread
- * will get a host signal, so clock_nanosleep returns EINTR): relative
- * sleeps then write the time left to rmtp (EFAULT if that fails) and
- * return -ERESTART_RESTARTBLOCK, absolute ones -ERESTARTNOHAND. Until
- * then an interrupted wait simply resumes. */
-static long host_sleep(const struct gclock *c, bool abs, const struct timespec *req)
+/* Sleep until the sandbox clock `on` reaches deadline (ns): 0, or -EINTR
+ * when a signal comes. The wait is on the host's monotonic clock, the
+ * deadline checked again on the sandbox clock after every wake-up. */
+static int sleep_to(clockid_t on, kns_t deadline)
 {
-	/* A deadline on a sandbox clock, so resuming after an interruption
-	 * does not restart the whole interval; the host waits on its clock of
-	 * the same name, and again if the two drifted apart meanwhile. */
+	for (;;) {
+		kns_t left = deadline - ktime_sandbox_ns(on);
+		if (left <= 0)
+			return 0;
+		struct timespec rel = ns_ts(left), dl = deadline_after(&rel);
+		if (sleep_until(sleep_prepare(), &dl) == -EINTR)
+			return -EINTR;
+	}
+}
+
+/* An interrupted relative sleep: the time left goes to rmtp, and a
+ * restart without a handler (restart_syscall) sleeps to the same end. */
+static long nanosleep_restart(struct restart_block *rb);
+
+static long interrupted(clockid_t on, kns_t deadline, gaddr_t rmtp)
+{
+	if (rmtp) {
+		kns_t left = deadline - ktime_sandbox_ns(on);
+		struct timespec ts = ns_ts(left > 0 ? left : 0);
+		if (put_timespec(rmtp, &ts))
+			return -EFAULT;
+	}
+	current->restart = (struct restart_block){ nanosleep_restart, { on, (int64_t)deadline, (int64_t)rmtp } };
+	return -ERESTART_RESTARTBLOCK;
+}
+
+static long nanosleep_restart(struct restart_block *rb)
+{
+	clockid_t on = (clockid_t)rb->a[0];
+	kns_t deadline = rb->a[1];
+	return sleep_to(on, deadline) ? interrupted(on, deadline, (gaddr_t)rb->a[2]) : 0;
+}
+
+static long host_sleep(const struct gclock *c, bool abs, const struct timespec *req, gaddr_t rmtp)
+{
 	clockid_t on = abs ? c->read : c->rel;
 	kns_t deadline = ts_ns(req) + (abs ? 0 : ktime_sandbox_ns(on));
-	for (;;) {
-		if (ktime_sandbox_ns(on) >= deadline)
-			return 0;
-		struct timespec host = ns_ts(deadline - ktime_host_offset_ns(on, on));
-		int e = clock_nanosleep(on, TIMER_ABSTIME, &host, NULL);
-		if (e && e != EINTR)
-			return -e;
-	}
+	if (!sleep_to(on, deadline))
+		return 0;
+	/* Absolute sleeps just start again (Linux: -ERESTARTNOHAND). */
+	return abs ? -ERESTARTNOHAND : interrupted(on, deadline, rmtp);
 }
 
 /* The host cannot wait on the guest's process CPU time: poll it. It can
@@ -250,13 +277,14 @@ static long cpu_sleep(const struct gclock *c, bool abs, const struct timespec *r
 		kns_t left = deadline - ts_ns(&now);
 		if (left <= 0)
 			return 0;
-		struct timespec nap = ns_ts(MIN(left, (kns_t)10000000));
-		nanosleep(&nap, NULL);
+		struct timespec nap = ns_ts(MIN(left, (kns_t)10000000)), dl = deadline_after(&nap);
+		if (sleep_until(sleep_prepare(), &dl) == -EINTR)
+			return abs ? -ERESTARTNOHAND : -EINTR;
 		gclock_read(c, &now);
 	}
 }
 
-static long do_nsleep(const struct gclock *c, int flags, const struct timespec *req)
+static long do_nsleep(const struct gclock *c, int flags, const struct timespec *req, gaddr_t rmtp)
 {
 	bool abs = flags & TIMER_ABSTIME;
 	struct timespec r;
@@ -276,7 +304,7 @@ static long do_nsleep(const struct gclock *c, int flags, const struct timespec *
 			return -EPERM;
 		break;
 	}
-	return host_sleep(c, abs, req);
+	return host_sleep(c, abs, req, rmtp);
 }
 
 /* ---- system calls -------------------------------------------------------- */
@@ -328,13 +356,12 @@ long sys_time(const struct sysargs *a)
 	return t;
 }
 
-/* rmtp (a->a[1]) is only written when a signal interrupts the sleep; see
- * host_sleep. */
+/* rmtp (a->a[1]) is only written when a signal interrupts the sleep. */
 long sys_nanosleep(const struct sysargs *a)
 {
 	struct timespec req;
 	long err = get_request(a->a[0], &req);
-	return err ? err : host_sleep(&fixed_clocks[CLOCK_MONOTONIC], false, &req);
+	return err ? err : host_sleep(&fixed_clocks[CLOCK_MONOTONIC], false, &req, a->a[1]);
 }
 
 /* The raw call returns -errno like any other; glibc's clock_nanosleep
@@ -362,5 +389,5 @@ long sys_clock_nanosleep(const struct sysargs *a)
 		return err;
 	if (cerr)
 		return cerr;
-	return do_nsleep(&c, flags, &req);
+	return do_nsleep(&c, flags, &req, a->a[3]);
 }

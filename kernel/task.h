@@ -96,6 +96,7 @@ struct thread {
 	bool no_new_privs;
 	struct sigpending pending; /* thread-directed signals; proc->lock */
 	uint64_t saved_sigmask;  /* restored after delivery (sigsuspend...) */
+	uint64_t real_blocked;   /* rt_sigtimedwait: the mask before it unblocked its set */
 	bool restore_sigmask;
 	struct restart_block restart;
 	_Atomic bool in_guest;   /* running guest code: a signal must kick it */

@@ -1,8 +1,8 @@
-/* wait4 and waitid: a parent collects its children's ends. Children that
- * exit become zombies (kernel/task.c) and wake their parent's child_wq;
- * a waiter scans its children under tasklist_lock and sleeps on that
- * queue until one qualifies. Stops and continues are not reported yet
- * (no job control until the signals issue). */
+/* wait4 and waitid: a parent collects its children's ends, stops and
+ * continues. Children that exit become zombies (kernel/task.c), stopped
+ * or continued ones are marked (kernel/signal.c); both wake their
+ * parent's child_wq, where a waiter sleeps between scans of its children
+ * under tasklist_lock. */
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
@@ -28,6 +28,7 @@ struct wait_opts {
 struct wait_result {
 	int pid;
 	int status; /* wait status */
+	int code;   /* waitid's si_code: CLD_EXITED, CLD_STOPPED... */
 };
 
 /* Linux's eligible_child(): the id matches, and __WCLONE/__WALL say
@@ -43,6 +44,30 @@ static bool eligible(const struct wait_opts *w, const struct process *c)
 	return (c->exit_signal != SIGCHLD) == !!(w->options & __WCLONE);
 }
 
+/* A stop (WSTOPPED/WUNTRACED) or continue (WCONTINUED) of a living child
+ * not reported yet: true with *r (tasklist_lock held). */
+static bool stop_or_continue(const struct wait_opts *w, struct process *c, struct wait_result *r)
+{
+	bool found = false;
+	pthread_mutex_lock(&c->lock);
+	if ((w->options & WSTOPPED) && c->stopped && c->report_stop) {
+		r->status = (c->stop_sig << 8) | 0x7f;
+		r->code = CLD_STOPPED;
+		found = true;
+		if (!(w->options & WNOWAIT))
+			c->report_stop = false;
+	} else if ((w->options & WCONTINUED) && c->report_cont) {
+		r->status = 0xffff;
+		r->code = CLD_CONTINUED;
+		found = true;
+		if (!(w->options & WNOWAIT))
+			c->report_cont = false;
+	}
+	pthread_mutex_unlock(&c->lock);
+	r->pid = c->pid;
+	return found;
+}
+
 /* One pass over the children: 1 and *r if one was collected, 0 if some
  * may still qualify later, -ECHILD if none ever can. */
 static int scan(const struct wait_opts *w, struct wait_result *r)
@@ -54,10 +79,15 @@ static int scan(const struct wait_opts *w, struct wait_result *r)
 		if (!eligible(w, c))
 			continue;
 		any = true;
+		if (c->state == PROC_ALIVE && stop_or_continue(w, c, r)) {
+			pthread_mutex_unlock(&tasklist_lock);
+			return 1;
+		}
 		if (c->state != PROC_ZOMBIE || !(w->options & WEXITED))
 			continue;
 		r->pid = c->pid;
 		r->status = c->exit_status;
+		r->code = WIFEXITED(r->status) ? CLD_EXITED : WCOREDUMP(r->status) ? CLD_DUMPED : CLD_KILLED;
 		if (!(w->options & WNOWAIT)) {
 			process_unlink(c);
 			process_free(c);
@@ -81,8 +111,13 @@ static int do_wait(const struct wait_opts *w, struct wait_result *r)
 		ret = scan(w, r);
 		if (ret != 0 || (w->options & WNOHANG))
 			break;
-		if ((ret = sleep_until(snap, NULL)) < 0)
-			break; /* -EINTR; restart comes with signal delivery */
+		if (sleep_until(snap, NULL) < 0) {
+			/* A child that became waitable meanwhile wins. */
+			ret = scan(w, r);
+			if (ret == 0)
+				ret = -ERESTARTSYS;
+			break;
+		}
 	}
 	waitq_remove(&e);
 	return ret;
@@ -190,13 +225,10 @@ long sys_waitid(const struct sysargs *a)
 		info.signo = SIGCHLD;
 		info.pid = r.pid;
 		info.uid = current->proc->uid;
-		if (WIFEXITED(r.status)) {
-			info.code = CLD_EXITED;
-			info.status = WEXITSTATUS(r.status);
-		} else {
-			info.code = WCOREDUMP(r.status) ? CLD_DUMPED : CLD_KILLED;
-			info.status = WTERMSIG(r.status);
-		}
+		info.code = r.code;
+		info.status = r.code == CLD_EXITED ? WEXITSTATUS(r.status)
+			: r.code == CLD_STOPPED ? WSTOPSIG(r.status)
+			: r.code == CLD_CONTINUED ? SIGCONT : WTERMSIG(r.status);
 	}
 	/* Field by field like Linux: the padding after si_code stays. */
 	if (infop && (copy_to_guest(infop, &info, 12) ||
