@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "kernel/elf.h"
 #include "kernel/exec.h"
+#include "kernel/task.h"
 #include "kernel/vdso.h"
 #include "fs/fs.h"
 #include "mm/mm.h"
@@ -405,10 +406,11 @@ int exec_load(struct mm *mm, int host_fd, const char *filename,
 	AUX(AT_FLAGS, 0);
 	AUX(AT_ENTRY, info->entry + prog.bias);
 	/* The guest runs as the invoking user. */
-	AUX(AT_UID, getuid());
-	AUX(AT_EUID, geteuid());
-	AUX(AT_GID, getgid());
-	AUX(AT_EGID, getegid());
+	struct process *cred = current ? current->proc : NULL;
+	AUX(AT_UID, cred ? cred->ruid : getuid());
+	AUX(AT_EUID, cred ? cred->uid : geteuid());
+	AUX(AT_GID, cred ? cred->rgid : getgid());
+	AUX(AT_EGID, cred ? cred->gid : getegid());
 	AUX(AT_SECURE, 0);
 	AUX(AT_RANDOM, u_random);
 	AUX(AT_HWCAP2, host.hwcap2);

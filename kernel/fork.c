@@ -63,6 +63,12 @@ static int copy_process_state(struct process *p, struct process *parent, uint64_
 	memcpy(p->comm, parent->comm, sizeof(p->comm));
 	p->uid = parent->uid;
 	p->gid = parent->gid;
+	p->ruid = parent->ruid;
+	p->suid = parent->suid;
+	p->fsuid = parent->fsuid;
+	p->rgid = parent->rgid;
+	p->sgid = parent->sgid;
+	p->fsgid = parent->fsgid;
 	p->umask = parent->umask;
 	p->dumpable = parent->dumpable;
 	p->exe = parent->exe ? file_get(parent->exe) : NULL;

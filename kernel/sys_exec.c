@@ -209,6 +209,7 @@ static int switch_mm(struct thread *t, struct mm *new_mm)
 static void reset_for_exec(struct thread *t, const char *filename)
 {
 	struct process *p = t->proc;
+	p->did_exec = true; /* before close-on-exec: a parent may be watching */
 	/* A shared fd table becomes our own before close-on-exec. */
 	if (fdtable_shared(p->files)) {
 		struct fdtable *own = fdtable_copy(p->files);

@@ -32,23 +32,33 @@ long sys_uname(const struct sysargs *a)
 }
 
 long sys_gettid(const struct sysargs *a) { return current->tid; }
-/* One uid and gid per process for now: real = effective = saved. */
-long sys_getuid(const struct sysargs *a) { return current->proc->uid; }
+/* Real and effective ids; the set* calls are in kernel/sys_cred.c. */
+long sys_getuid(const struct sysargs *a) { return current->proc->ruid; }
 long sys_geteuid(const struct sysargs *a) { return current->proc->uid; }
-long sys_getgid(const struct sysargs *a) { return current->proc->gid; }
+long sys_getgid(const struct sysargs *a) { return current->proc->rgid; }
 long sys_getegid(const struct sysargs *a) { return current->proc->gid; }
 
 /* Three separate stores in order, stopping at the first fault, as Linux. */
-static long put_res_ids(const struct sysargs *a, uint32_t id)
+static long put_res_ids(const struct sysargs *a, uint32_t r, uint32_t e, uint32_t s)
 {
+	uint32_t id[3] = { r, e, s };
 	for (int i = 0; i < 3; i++)
-		if (copy_to_guest(a->a[i], &id, sizeof id))
+		if (copy_to_guest(a->a[i], &id[i], sizeof id[i]))
 			return -EFAULT;
 	return 0;
 }
 
-long sys_getresuid(const struct sysargs *a) { return put_res_ids(a, current->proc->uid); }
-long sys_getresgid(const struct sysargs *a) { return put_res_ids(a, current->proc->gid); }
+long sys_getresuid(const struct sysargs *a)
+{
+	struct process *p = current->proc;
+	return put_res_ids(a, p->ruid, p->uid, p->suid);
+}
+
+long sys_getresgid(const struct sysargs *a)
+{
+	struct process *p = current->proc;
+	return put_res_ids(a, p->rgid, p->gid, p->sgid);
+}
 
 long sys_set_tid_address(const struct sysargs *a)
 {

@@ -38,8 +38,8 @@ struct process *process_alloc(void)
 	pthread_mutex_init(&p->lock, NULL);
 	waitq_init(&p->child_wq);
 	rlimits_init_default(p->rlimits);
-	p->uid = getuid();
-	p->gid = getgid();
+	p->uid = p->ruid = p->suid = p->fsuid = getuid();
+	p->gid = p->rgid = p->sgid = p->fsgid = getgid();
 	p->umask = 022;
 	p->dumpable = 1;
 	p->exit_signal = SIGCHLD;

@@ -54,7 +54,8 @@ struct process {
 	struct fs_struct *fs;
 	struct ksigaction sigactions[64];
 	struct rlimit rlimits[RLIM_NLIMITS];
-	uint32_t uid, gid;
+	uint32_t uid, gid;       /* effective ids (what permission checks use) */
+	uint32_t ruid, suid, fsuid, rgid, sgid, fsgid; /* real, saved, fs */
 	mode_t umask;
 	char comm[16];
 	int dumpable;            /* PR_SET_DUMPABLE */

@@ -453,8 +453,8 @@ int main(void)
 	static struct process parent = { .pid = 3 };
 	proc.parent = &parent;
 	proc.pgid = proc.sid = 7;
-	proc.uid = 1000;
-	proc.gid = 1001;
+	proc.uid = proc.ruid = proc.suid = proc.fsuid = 1000;
+	proc.gid = proc.rgid = proc.sgid = proc.fsgid = 1001;
 	proc.umask = 022;
 	pthread_mutex_init(&proc.lock, NULL);
 	rlimits_init_default(proc.rlimits);
