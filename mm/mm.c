@@ -181,11 +181,54 @@ long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 /* Bytes of f readable from pos (its size then): 0 past the end. */
 static uint64_t file_bytes_from(struct file *f, uint64_t pos)
 {
-	struct stat st;
-	int fd = file_host_fd(f);
-	if (fd < 0 || fstat(fd, &st) < 0 || (uint64_t)st.st_size <= pos)
+	int64_t size = file_size(f);
+	if (size < 0 || (uint64_t)size <= pos)
 		return 0;
-	return (uint64_t)st.st_size - pos;
+	return (uint64_t)size - pos;
+}
+
+/* MAP_SHARED of a file that keeps its bytes in memory-file pages (tmpfs,
+ * memfds, the overlay's files): the mapping is those very pages, so
+ * writes through it and write(2) see each other, as in Linux. One VMA per
+ * run of contiguous pages. -ENODEV if the file keeps no pages. */
+static long map_file_pages(struct mm *mm, gaddr_t at, size_t len, int prot, struct file *f, uint64_t file_off)
+{
+	size_t n = len / PAGE_SIZE;
+	int64_t *pages = malloc(MAX(n, 1) * sizeof(*pages));
+	if (!pages)
+		return -ENOMEM;
+	long err = 0;
+	size_t got = 0;
+	for (; got < n; got++) {
+		int64_t off = file_page_get(f, file_off / PAGE_SIZE + got, true);
+		if (off < 0) {
+			err = off;
+			break;
+		}
+		pages[got] = off;
+	}
+	for (size_t i = 0; !err && i < n;) {
+		size_t j = i + 1;
+		while (j < n && pages[j] == pages[i] + (int64_t)((j - i) * PAGE_SIZE))
+			j++;
+		struct vma v = {
+			.start = at + i * PAGE_SIZE, .end = at + j * PAGE_SIZE, .prot = prot,
+			.flags = MAP_SHARED, .kind = VMA_FILE, .off = (uint64_t)pages[i],
+			.file_off = file_off + i * PAGE_SIZE, .file = file_get(f),
+			.name = f->path ? strdup(f->path) : NULL,
+		};
+		long r = install(mm, &v); /* install frees the backing on failure */
+		for (size_t k = i; k < j; k++)
+			pages[k] = -1;
+		if (r < 0)
+			err = r;
+		i = j;
+	}
+	for (size_t k = 0; k < got; k++) /* references not handed to a VMA */
+		if (pages[k] >= 0)
+			memfile_free((uint64_t)pages[k], PAGE_SIZE);
+	free(pages);
+	return err;
 }
 
 void mm_reload_file_pages(struct vma *v, gaddr_t start, gaddr_t end)
@@ -203,6 +246,20 @@ void mm_reload_file_pages(struct vma *v, gaddr_t start, gaddr_t end)
  * cheaper than copy-on-write faults later. */
 #define FILE_COPY_MAX (1UL << 20)
 
+/* Whole pages past the end of the file: no backing, SIGBUS on touch. */
+static long mm_mmap_file_tail(struct mm *mm, gaddr_t at, uint64_t backed, size_t len, int prot, int flags,
+			      struct file *f, uint64_t file_off)
+{
+	struct vma tail = {
+		.start = at + backed, .end = at + len, .prot = prot,
+		.flags = flags & (MAP_SHARED | MAP_PRIVATE), .kind = VMA_FILE,
+		.off = NO_BACKING, .file_off = file_off + backed, .file = file_get(f),
+		.name = f->path ? strdup(f->path) : NULL,
+	};
+	long r = install(mm, &tail);
+	return r < 0 ? r : (long)at;
+}
+
 long mm_mmap_file(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, struct file *f,
 		  uint64_t file_off)
 {
@@ -210,6 +267,31 @@ long mm_mmap_file(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 	if (at < 0)
 		return at;
 	uint64_t backed = MIN(len, PAGE_ALIGN(file_bytes_from(f, file_off)));
+	if (flags & MAP_SHARED) {
+		/* A read-only view of a file without pages of its own (a host
+		 * file, an overlay file not copied up) needs no copy-up. */
+		long r = 0;
+		if (backed && !(prot & PROT_WRITE)) {
+			int64_t probe = file_page_get(f, file_off / PAGE_SIZE, false);
+			if (probe >= 0)
+				memfile_free((uint64_t)probe, PAGE_SIZE);
+			r = probe == -ENODEV ? -ENODEV : 0;
+		}
+		if (backed && !r)
+			r = map_file_pages(mm, (gaddr_t)at, backed, prot, f, file_off);
+		if (r == -ENODEV && (prot & PROT_WRITE)) {
+			kdebug("writable shared mappings of host files are not supported");
+			return r;
+		}
+		if (r < 0 && r != -ENODEV)
+			return r;
+		if (r == 0) {
+			if (backed < len) /* past the end: SIGBUS on touch */
+				return mm_mmap_file_tail(mm, (gaddr_t)at, backed, len, prot, flags, f, file_off);
+			return at;
+		}
+		/* a host file read-only: the page cache, as for private ones */
+	}
 	struct vma v = {
 		.start = (gaddr_t)at, .end = (gaddr_t)at + backed, .prot = prot,
 		.flags = flags & (MAP_SHARED | MAP_PRIVATE), .kind = VMA_FILE,
@@ -243,19 +325,7 @@ long mm_mmap_file(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 		if (r < 0)
 			return r;
 	}
-	if (backed < len) { /* past the end of the file: SIGBUS on touch */
-		struct vma tail = v;
-		tail.start = (gaddr_t)at + backed;
-		tail.end = (gaddr_t)at + len;
-		tail.off = NO_BACKING;
-		tail.file_off = file_off + backed;
-		tail.name = f->path ? strdup(f->path) : NULL;
-		file_get(f);
-		long r = install(mm, &tail);
-		if (r < 0)
-			return r;
-	}
-	return at;
+	return backed < len ? mm_mmap_file_tail(mm, (gaddr_t)at, backed, len, prot, flags, f, file_off) : at;
 }
 
 bool mm_fault_is_bus(struct mm *mm, gaddr_t addr)

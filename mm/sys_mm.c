@@ -67,12 +67,8 @@ static long mmap_checked(gaddr_t addr, uint64_t len, int prot, int flags, int ty
 			return -EACCES;
 		if (type != MAP_PRIVATE && (prot & PROT_WRITE) && acc != O_RDWR)
 			return -EACCES;
-		if (!S_ISREG(file->type) || file_host_fd(file) < 0)
+		if (!S_ISREG(file->type))
 			return -ENODEV;
-		if (type != MAP_PRIVATE && (prot & PROT_WRITE)) {
-			kdebug("writable shared file mappings are not supported yet");
-			return -ENODEV;
-		}
 	}
 	int mflags = (type == MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED) |
 		     (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_GROWSDOWN));
