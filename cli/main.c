@@ -15,6 +15,7 @@
 #include "kernel/vdso.h"
 #include "fs/fs.h"
 #include "fs/poll.h"
+#include "kernel/tty.h"
 #include "mm/memfile.h"
 #include "platform/platform.h"
 
@@ -186,6 +187,7 @@ static int cmd_run(int argc, char **argv)
 	fault_init();
 	/* A write to a closed pipe is the guest's SIGPIPE, not ours. */
 	signal(SIGPIPE, SIG_IGN);
+	tty_init(); /* before any thread: the terminal signals are the guests' */
 	/* Every file a guest opens is a host fd of ours: allow as many as
 	 * the host lets us (guests get their own RLIMIT_NOFILE). */
 	rlimits_snapshot_host();
@@ -218,7 +220,9 @@ static int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	hostpoll_init();
+	tty_start();
 	int status = run_init_process(prog, argv + optind, environ);
+	tty_restore();
 	if (status < 0) {
 		fprintf(stderr, "cocoon: %s: %s\n", prog, strerror(-status));
 		return 2;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "fs/file.h"
 #include "fs/poll.h"
+#include "kernel/tty.h"
 #include "mm/uaccess.h"
 
 /* Linux's struct termios (asm-generic/termbits.h), not glibc's. */
@@ -58,7 +59,9 @@ static int host_statx_op(struct file *f, int flags, unsigned mask, struct statx 
 	return host_statx(f->hostfd, flags, mask, stx);
 }
 
-/* Terminal queries go to the host tty; anything else is not a tty's. */
+/* Terminal queries and mode changes go to the host tty; its process
+ * groups are the sandbox's own (kernel/tty.c); anything else is not a
+ * tty's. */
 static long host_ioctl(struct file *f, unsigned cmd, gaddr_t arg)
 {
 	union {
@@ -67,15 +70,27 @@ static long host_ioctl(struct file *f, unsigned cmd, gaddr_t arg)
 		int n;
 	} u;
 	size_t size;
+	bool in = false; /* the argument is read, not written */
+	long jc = tty_jobctl_ioctl(f->hostfd, cmd, arg);
+	if (jc != 1)
+		return jc;
 	switch (cmd) {
 	case TCGETS: size = sizeof(u.t); break;
+	case TCSETS: case TCSETSW: case TCSETSF: size = sizeof(u.t); in = true; break;
 	case TIOCGWINSZ: size = sizeof(u.ws); break;
+	case TIOCSWINSZ: size = sizeof(u.ws); in = true; break;
 	case FIONREAD: size = sizeof(u.n); break;
 	default: return -ENOTTY;
 	}
+	if (in) {
+		if (!isatty(f->hostfd))
+			return -ENOTTY;
+		if (copy_from_guest(&u, arg, size))
+			return -EFAULT;
+	}
 	if (ioctl(f->hostfd, cmd, &u) < 0)
 		return -errno;
-	return copy_to_guest(arg, &u, size);
+	return in ? 0 : copy_to_guest(arg, &u, size);
 }
 
 /* The host file's own flags follow the guest's; O_ASYNC stays ours, the

@@ -868,6 +868,16 @@ static bool take_birth(struct platform_thread *pt)
 		return false;
 	ucontext_t *uc = trapped_frame(pt);
 	uint64_t signo = __atomic_load_n(&pt->mb->signo, __ATOMIC_RELAXED);
+	/* A kick (a signal for the guest) can beat the birth: the thread
+	 * still runs only stub code, so let it go on to its birth trap. */
+	while (uc && signo == STUB_KICK_SIGNAL) {
+		reply(pt);
+		wait_trap(pt);
+		if (pt->as->dead)
+			return false;
+		uc = trapped_frame(pt);
+		signo = __atomic_load_n(&pt->mb->signo, __ATOMIC_RELAXED);
+	}
 	if (!uc || signo != SIGILL || (uint64_t)uc->uc_mcontext.gregs[REG_RIP] != STUB_ADDR(stub_thread_birth)) {
 		klog("pid %d: a guest thread was not born cleanly; killing the guest", pt->as->pid);
 		kill_wait(pt->as);

@@ -37,6 +37,9 @@ STUB_FN _Noreturn void stub_setup(void)
 		stub_syscall(SYS_exit_group, 5, 0, 0, 0, 0, 0);
 
 	stub_syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0);
+	/* Out of the terminal's process group: Ctrl-C reaches cocoon, which
+	 * sends the guests' foreground group its SIGINT (kernel/tty.c). */
+	stub_syscall(SYS_setsid, 0, 0, 0, 0, 0, 0);
 	if (stub_syscall(SYS_getppid, 0, 0, 0, 0, 0, 0) != o->kernel_pid)
 		stub_syscall(SYS_exit_group, 1, 0, 0, 0, 0, 0);
 	stub_syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
