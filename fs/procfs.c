@@ -42,6 +42,14 @@ struct pseudo_ctx proc_ctx_of(const struct process *p)
 	return (struct pseudo_ctx){ { p->pid, proc_identity(p), 0 } };
 }
 
+bool proc_valid(const struct pseudo_ctx *c)
+{
+	pthread_mutex_lock(&tasklist_lock);
+	struct process *p = proc_get_locked(c);
+	pthread_mutex_unlock(&tasklist_lock);
+	return p != NULL;
+}
+
 void proc_owner(const struct pseudo_ctx *c, uid_t *uid, gid_t *gid)
 {
 	pthread_mutex_lock(&tasklist_lock);

@@ -279,9 +279,19 @@ static int fd_getattr(const struct pseudo_ctx *c, struct statx *x)
 	return 0;
 }
 
+/* A cached fd/N or fdinfo/N is looked up again once N is closed. */
+static bool fd_valid(const struct pseudo_ctx *c)
+{
+	struct fd_ref r;
+	if (proc_fget(c, (int)c->id[CTX_SUB], false, &r))
+		return false;
+	fput(r.file);
+	return true;
+}
+
 /* The link's mode tells the fd's access, like Linux's. */
 #define FD_LINK(m) { .mode = S_IFLNK | (m), .owner = proc_owner, .readlink = fd_readlink, \
-	.jump = fd_jump, .getattr = fd_getattr }
+	.jump = fd_jump, .getattr = fd_getattr, .valid = fd_valid }
 static const struct pseudo_node fd_links[4] = {
 	FD_LINK(0500), FD_LINK(0300), FD_LINK(0700), FD_LINK(0),
 };
@@ -297,7 +307,7 @@ static const struct pseudo_node *fd_link_node(int flags)
 static int show_fdinfo(const struct pseudo_ctx *c, struct seqbuf *s);
 
 static const struct pseudo_node fdinfo_file = {
-	.mode = S_IFREG | 0444, .owner = proc_owner, .show = show_fdinfo,
+	.mode = S_IFREG | 0444, .owner = proc_owner, .show = show_fdinfo, .valid = fd_valid,
 };
 
 struct fd_entry_info {

@@ -33,6 +33,9 @@ struct process *proc_get_locked(const struct pseudo_ctx *c);
 /* Linux's ptrace_may_access(PTRACE_MODE_READ_FSCREDS) for the caller
  * (tasklist_lock held): root, or the same uid and gid and dumpable. */
 bool proc_may_access_locked(struct process *p);
+/* Whether the process c names still exists (a cached /proc/<pid> is
+ * looked up again once it is gone: the pid may name another one). */
+bool proc_valid(const struct pseudo_ctx *c);
 /* The directory /proc/<pid> of process p, for lookups (/proc/self). */
 struct pseudo_ctx proc_ctx_of(const struct process *p);
 /* Owner of per-process nodes: the process's uid/gid (root if it is not

@@ -367,8 +367,8 @@ static int read_auxv(struct mm *mm, struct mem_read *r)
 static int read_mem(struct process *p, struct mm *mm, void *arg)
 {
 	struct mem_read *r = arg;
-	if (!mm)
-		return 0; /* a zombie: empty */
+	if (!mm) /* a zombie: cmdline is empty, the others cannot be opened */
+		return r->what == 0 ? 0 : -ESRCH;
 	if (r->what == 0)
 		return read_cmdline(mm, r);
 	if (r->what == 2)
@@ -552,7 +552,7 @@ static int task_list(const struct pseudo_ctx *c, struct pseudo_lister *l);
 #define PER_TASK_ENTRIES \
 	{ .name = "fd", .mode = S_IFDIR | 0500, .owner = proc_owner, .list = proc_fd_list, \
 	  .lookup = proc_fd_lookup }, \
-	{ .name = "fdinfo", .mode = S_IFDIR | 0500, .owner = proc_owner, \
+	{ .name = "fdinfo", .mode = S_IFDIR | 0555, .owner = proc_owner, \
 	  .list = proc_fdinfo_list, .lookup = proc_fdinfo_lookup }, \
 	F("environ", 0400, .show = show_environ), \
 	F("auxv", 0400, .show = show_auxv), \
@@ -607,8 +607,9 @@ static int dir_list(const struct pseudo_ctx *c, struct pseudo_lister *l,
 static int dir_lookup(const struct pseudo_ctx *c, const char *name, const struct pseudo_node **node,
 		      struct pseudo_ctx *child, const struct pseudo_node *table)
 {
-	if (proc_gone(c))
-		return -ENOENT;
+	int err = proc_gone(c);
+	if (err)
+		return err; /* ESRCH, like Linux for a directory kept open */
 	for (const struct pseudo_node *n = table; n->name; n++)
 		if (!strcmp(n->name, name)) {
 			*node = n;
@@ -633,12 +634,23 @@ static int tid_lookup_entry(const struct pseudo_ctx *c, const char *name,
 	return dir_lookup(c, name, node, child, tid_children);
 }
 
+static bool tid_valid(const struct pseudo_ctx *c)
+{
+	pthread_mutex_lock(&tasklist_lock);
+	struct process *p = proc_get_locked(c);
+	bool ok = p && ctx_tid(c, p) == c->id[CTX_SUB];
+	pthread_mutex_unlock(&tasklist_lock);
+	return ok;
+}
+
 static const struct pseudo_node tid_dir = {
 	.mode = S_IFDIR | 0555, .owner = proc_owner, .list = tid_list, .lookup = tid_lookup_entry,
+	.valid = tid_valid,
 };
 
 const struct pseudo_node proc_pid_dir = {
 	.mode = S_IFDIR | 0555, .owner = proc_owner, .list = pid_list, .lookup = pid_lookup_entry,
+	.valid = proc_valid,
 };
 
 /* The threads: one per process until threads land. */

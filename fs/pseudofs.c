@@ -180,6 +180,12 @@ static int pseudo_setattr(struct inode *i, const struct iattr *a)
 	return p->node->setattr ? p->node->setattr(&p->ctx, a) : -EPERM;
 }
 
+static bool pseudo_revalidate(struct inode *i)
+{
+	struct pnode *p = P(i);
+	return !p->node->valid || p->node->valid(&p->ctx);
+}
+
 static int pseudo_statfs(struct inode *i, struct statfs *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -303,6 +309,7 @@ static const struct inode_ops pseudo_iops = {
 	.getattr = pseudo_getattr,
 	.setattr = pseudo_setattr,
 	.open = pseudo_open,
+	.revalidate = pseudo_revalidate,
 	.iterate = pseudo_iterate,
 	.statfs = pseudo_statfs,
 	.evict = pseudo_evict,
@@ -313,6 +320,7 @@ static const struct inode_ops pseudo_magic_iops = {
 	.readlink = pseudo_readlink,
 	.get_link = pseudo_get_link,
 	.getattr = pseudo_getattr,
+	.revalidate = pseudo_revalidate,
 	.statfs = pseudo_statfs,
 	.evict = pseudo_evict,
 };

@@ -78,6 +78,10 @@ struct pseudo_node {
 	int (*open)(const struct pseudo_ctx *ctx, int flags, struct file **out);
 	/* Optional: chmod, truncate... (EPERM without it). */
 	int (*setattr)(const struct pseudo_ctx *ctx, const struct iattr *a);
+	/* Optional: whether the node still stands for something (a process
+	 * that may end): a lookup finding it cached asks, and looks again
+	 * if not. */
+	bool (*valid)(const struct pseudo_ctx *ctx);
 };
 
 /* From list(): one generated entry (name, its node, its context). A
