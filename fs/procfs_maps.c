@@ -36,6 +36,8 @@ struct vma_snap {
 	char *name;          /* the path recorded at mmap time (owned) */
 	const char *special; /* [vvar], [vdso], [heap], [stack] */
 	bool exe;            /* a mapping of the program's own file */
+	uint64_t rss;        /* bytes the memory file holds for it */
+	bool shared_pages;   /* some of them have another owner too */
 };
 
 struct maps_snap {
@@ -56,8 +58,9 @@ static int take_vmas(struct process *p, struct mm *mm, void *arg)
 	for (size_t k = 0; !err && k < mm->vmas.n; k++) {
 		const struct vma *v = &mm->vmas.v[k];
 		struct vma_snap *o = &s->v[s->n++];
-		*o = (struct vma_snap){ v->start, v->end, v->prot, v->flags, v->kind, v->off,
-					v->file_off, NULL, NULL, NULL, false };
+		*o = (struct vma_snap){ .start = v->start, .end = v->end, .prot = v->prot,
+					.flags = v->flags, .kind = v->kind, .off = v->off,
+					.file_off = v->file_off };
 		if (v->kind == VMA_FILE) {
 			o->file = v->file ? file_get(v->file) : NULL;
 			o->name = v->name ? strdup(v->name) : NULL;
@@ -87,13 +90,53 @@ static void snap_free(struct maps_snap *s)
 	free(s->v);
 }
 
-static int take_snap(const struct pseudo_ctx *c, bool check, struct maps_snap *s)
+static uint64_t resident(uint64_t off, uint64_t len);
+
+/* Neighbours Linux would have merged into one VMA: contiguous, with the
+ * same protection, sharing and kind, and the same file at contiguous
+ * offsets (cocoon keeps them apart when their memory-file ranges are). */
+static bool mergeable(const struct vma_snap *a, const struct vma_snap *b)
+{
+	if (a->end != b->start || a->prot != b->prot || a->flags != b->flags || a->kind != b->kind ||
+	    a->special != b->special || a->kind == VMA_VVAR)
+		return false;
+	if (a->kind != VMA_FILE)
+		return true;
+	return a->file && b->file && a->file->inode == b->file->inode &&
+	       a->file_off + (a->end - a->start) == b->file_off;
+}
+
+/* The mappings of the process c names (the caller's access checked if
+ * asked), merged as Linux would, with resident sizes if asked. */
+static int take_snap(const struct pseudo_ctx *c, bool check, bool rss, struct maps_snap *s)
 {
 	*s = (struct maps_snap){ 0 };
 	int err = proc_with_mm(c, check, take_vmas, s);
-	if (err)
+	if (err) {
 		snap_free(s);
-	return err;
+		return err;
+	}
+	size_t n = 0;
+	for (size_t k = 0; k < s->n; k++) {
+		struct vma_snap *v = &s->v[k];
+		if (rss) {
+			v->rss = resident(v->off, v->end - v->start);
+			v->shared_pages = v->off != NO_BACKING && memfile_shared(v->off, v->end - v->start);
+		}
+		struct vma_snap *last = n ? &s->v[n - 1] : NULL;
+		if (last && mergeable(last, v)) {
+			last->end = v->end;
+			last->rss += v->rss;
+			last->shared_pages |= v->shared_pages;
+			if (v->file)
+				fput(v->file);
+			free(v->name);
+			continue;
+		}
+		s->v[n++] = *v;
+	}
+	s->n = n;
+	return 0;
 }
 
 /* Bytes of [off, off+len) of the memory file that hold pages. */
@@ -126,7 +169,7 @@ static bool is_shared(const struct vma_snap *v)
 int proc_vmstat(const struct pseudo_ctx *c, struct proc_vmstat *st)
 {
 	struct maps_snap s;
-	int err = take_snap(c, false, &s);
+	int err = take_snap(c, false, true, &s);
 	if (err)
 		return err;
 	*st = (struct proc_vmstat){ 0 };
@@ -152,7 +195,7 @@ int proc_vmstat(const struct pseudo_ctx *c, struct proc_vmstat *st)
 			st->start_data = v->start;
 		if (v->exe)
 			st->end_data = v->end;
-		uint64_t rss = resident(v->off, size);
+		uint64_t rss = v->rss;
 		if (v->kind == VMA_FILE)
 			st->rss_file += rss;
 		else if (is_shared(v))
@@ -268,8 +311,8 @@ static void vsyscall_find(void)
 /* vmflags: the VmFlags line's text if not derived from v. */
 static void smaps_fields(struct seqbuf *s, const struct vma_snap *v, const char *vmflags)
 {
-	uint64_t size = v->end - v->start, rss = resident(v->off, size);
-	bool shared = v->off != NO_BACKING && memfile_shared(v->off, size);
+	uint64_t size = v->end - v->start, rss = v->rss;
+	bool shared = v->shared_pages;
 	bool anon = v->kind != VMA_FILE;
 	uint64_t pss = shared ? rss / 2 : rss;
 	uint64_t sc = shared && !anon ? rss : 0, sd = shared && anon ? rss : 0;
@@ -343,7 +386,7 @@ static void tail_lines(struct seqbuf *s, bool smaps)
 static int show_maps(const struct pseudo_ctx *c, struct seqbuf *s, bool smaps)
 {
 	struct maps_snap m;
-	int err = take_snap(c, true, &m);
+	int err = take_snap(c, true, smaps, &m);
 	if (err)
 		return err;
 	struct vma_id *id = malloc(sizeof(*id));
