@@ -34,7 +34,9 @@ bool proc_may_access_locked(struct process *p)
 	struct process *me = current ? current->proc : NULL;
 	if (!me || me == p || me->uid == 0)
 		return true;
-	return me->uid == p->uid && me->gid == p->gid && p->dumpable == 1;
+	return me->fsuid == p->ruid && me->fsuid == p->uid && me->fsuid == p->suid &&
+	       me->fsgid == p->rgid && me->fsgid == p->gid && me->fsgid == p->sgid &&
+	       p->dumpable == 1;
 }
 
 struct pseudo_ctx proc_ctx_of(const struct process *p)

@@ -31,7 +31,8 @@ int64_t proc_identity(const struct process *p);
 /* The process c names (tasklist_lock held), or NULL if it is gone. */
 struct process *proc_get_locked(const struct pseudo_ctx *c);
 /* Linux's ptrace_may_access(PTRACE_MODE_READ_FSCREDS) for the caller
- * (tasklist_lock held): root, or the same uid and gid and dumpable. */
+ * (tasklist_lock held): root, or the caller's fs ids are all of the
+ * target's ids, and it is dumpable. */
 bool proc_may_access_locked(struct process *p);
 /* Whether the process c names still exists (a cached /proc/<pid> is
  * looked up again once it is gone: the pid may name another one). */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "fs/procfs_internal.h"
 #include "kernel/ktime.h"
+#include "kernel/signal.h"
 #include "kernel/task.h"
 #include "mm/mm.h"
 
@@ -25,11 +26,11 @@ struct snap {
 	char state;
 	bool self, zombie, permitted, has_mm, has_fs, no_new_privs;
 	char comm[16];
-	uint32_t uid, gid;
+	uint32_t ruid, uid, suid, fsuid, rgid, gid, sgid, fsgid;
 	mode_t umask;
 	int fdsize;
 	struct rlimit rlim[RLIM_NLIMITS];
-	uint64_t blocked, pending, ignored, caught;
+	uint64_t blocked, pending, shpending, ignored, caught;
 	int64_t start_ns; /* on the host's CLOCK_MONOTONIC */
 	gaddr_t start_stack, start_brk, arg_start, arg_end, env_start, env_end;
 };
@@ -49,7 +50,10 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 	struct snap *s = arg;
 	s->self = current && current->proc == p;
 	s->zombie = p->state != PROC_ALIVE;
-	s->state = s->zombie ? 'Z' : s->self ? 'R' : 'S';
+	/* Running: the reader itself, or a thread in guest code; blocked in
+	 * a system call counts as sleeping. */
+	bool running = s->self || (p->thread && atomic_load(&p->thread->in_guest));
+	s->state = s->zombie ? 'Z' : p->stopped ? 'T' : running ? 'R' : 'S';
 	s->permitted = proc_may_access_locked(p);
 	s->pid = p->pid;
 	s->ppid = p->parent ? p->parent->pid : 0;
@@ -59,8 +63,15 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 	s->exit_code = s->zombie ? p->exit_status : 0;
 	memcpy(s->comm, p->comm, sizeof(s->comm));
 	s->comm[15] = '\0';
+	s->ruid = p->ruid;
 	s->uid = p->uid;
+	s->suid = p->suid;
+	s->fsuid = p->fsuid;
+	s->rgid = p->rgid;
 	s->gid = p->gid;
+	s->sgid = p->sgid;
+	s->fsgid = p->fsgid;
+	s->shpending = p->shared_pending.set;
 	s->umask = p->umask;
 	s->has_fs = p->fs != NULL;
 	s->fdsize = proc_fdsize_locked(p);
@@ -74,7 +85,7 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 	}
 	if (p->thread) {
 		s->blocked = p->thread->sigmask;
-		s->pending = p->thread->pending;
+		s->pending = p->thread->pending.set;
 		s->nice = p->thread->nice;
 		s->no_new_privs = p->thread->no_new_privs;
 	}
@@ -249,10 +260,10 @@ static int show_status(const struct pseudo_ctx *c, struct seqbuf *out)
 	if (s.has_fs)
 		seq_printf(out, "Umask:\t%#04o\n", s.umask);
 	seq_printf(out, "State:\t%s\n", s.zombie ? "Z (zombie)" : s.state == 'R' ? "R (running)"
-		   : "S (sleeping)");
+		   : s.state == 'T' ? "T (stopped)" : "S (sleeping)");
 	seq_printf(out, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", s.pid, s.tid, s.ppid);
-	seq_printf(out, "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n", s.uid, s.uid, s.uid, s.uid,
-		   s.gid, s.gid, s.gid, s.gid);
+	seq_printf(out, "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n", s.ruid, s.uid, s.suid,
+		   s.fsuid, s.rgid, s.gid, s.sgid, s.fsgid);
 	seq_printf(out, "FDSize:\t%d\nGroups:\t", s.fdsize);
 	gid_t groups[256];
 	int ng = getgroups(256, groups);
@@ -276,13 +287,15 @@ static int show_status(const struct pseudo_ctx *c, struct seqbuf *out)
 		host_line(out, "THP_enabled", "1");
 		host_line(out, "untag_mask", "0xffffffffffffffff");
 	}
-	seq_printf(out, "Threads:\t1\nSigQ:\t%d/%llu\n", __builtin_popcountll(s.pending),
+	seq_printf(out, "Threads:\t1\nSigQ:\t%d/%llu\n",
+		   __builtin_popcountll(s.pending) + __builtin_popcountll(s.shpending),
 		   (unsigned long long)s.rlim[RLIMIT_SIGPENDING].rlim_cur);
 	seq_printf(out, "SigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\n"
-		   "SigIgn:\t%016llx\nSigCgt:\t%016llx\n", (unsigned long long)s.pending, 0ULL,
+		   "SigIgn:\t%016llx\nSigCgt:\t%016llx\n", (unsigned long long)s.pending,
+		   (unsigned long long)s.shpending,
 		   (unsigned long long)s.blocked, (unsigned long long)s.ignored,
 		   (unsigned long long)s.caught);
-	uint64_t caps = s.uid == 0 ? cap_full() : 0;
+	uint64_t caps = s.uid == 0 ? cap_full() : 0; /* root's, as Linux gives them */
 	seq_printf(out, "CapInh:\t%016llx\nCapPrm:\t%016llx\nCapEff:\t%016llx\nCapBnd:\t%016llx\n"
 		   "CapAmb:\t%016llx\n", 0ULL, (unsigned long long)caps, (unsigned long long)caps,
 		   (unsigned long long)cap_full(), 0ULL);
