@@ -137,8 +137,7 @@ static int host_text(int hostfd, char *buf, size_t size)
 	return snprintf(buf, size, "(unreachable)");
 }
 
-/* What readlink of /proc/<pid>/fd/N shows for f. */
-static int file_text(struct file *f, char *buf, size_t size)
+int proc_file_text(struct file *f, char *buf, size_t size)
 {
 	if (has_path(f))
 		return path_text(&(struct path){ f->mnt, f->dentry }, buf, size);
@@ -256,7 +255,7 @@ static int fd_readlink(const struct pseudo_ctx *c, char *buf, size_t size)
 	int err = proc_fget(c, (int)c->id[CTX_SUB], true, &r);
 	if (err)
 		return err;
-	err = file_text(r.file, buf, size);
+	err = proc_file_text(r.file, buf, size);
 	fput(r.file);
 	return err;
 }

@@ -69,6 +69,9 @@ int proc_cwd_readlink(const struct pseudo_ctx *c, char *buf, size_t size);
 int proc_cwd_jump(const struct pseudo_ctx *c, struct path *out);
 int proc_root_readlink(const struct pseudo_ctx *c, char *buf, size_t size);
 int proc_root_jump(const struct pseudo_ctx *c, struct path *out);
+/* What readlink of /proc/<pid>/fd/N shows for f (maps names mapped
+ * files the same way): its length or -errno. */
+int proc_file_text(struct file *f, char *buf, size_t size);
 /* The number of fd slots of p's table (status's FDSize), p locked. */
 int proc_fdsize_locked(struct process *p);
 

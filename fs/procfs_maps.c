@@ -254,15 +254,8 @@ static void vma_identify(const struct vma_snap *v, struct vma_id *id)
 			id->min = x.stx_dev_minor;
 			id->ino = x.stx_ino;
 		}
-		if (f && f->dentry && f->mnt) {
-			struct path root = cur_root();
-			int err = d_path(&(struct path){ f->mnt, f->dentry }, &root, id->name,
-					 sizeof(id->name) - 16);
-			path_put(&root);
-			if (err == -ENOENT)
-				strcat(id->name, " (deleted)");
-			id->named = err == 0 || err == -ENOENT;
-		}
+		if (f)
+			id->named = proc_file_text(f, id->name, sizeof(id->name)) > 0;
 		if (!id->named && v->name) {
 			snprintf(id->name, sizeof(id->name), "%s", v->name);
 			id->named = true;
