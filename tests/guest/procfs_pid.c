@@ -185,7 +185,7 @@ static void listing(void)
 	char p[128];
 	snprintf(p, sizeof p, "/proc/self/task/%s/stat", pid);
 	struct stat_fields s;
-	expect(slurp(p) > 0 && !parse_stat(buf, &s) && s.f[1] == rsys(SYS_gettid), "task/<tid>/stat");
+	expect(slurp(p) > 0 && !parse_stat(buf, &s) && s.f[1] == (unsigned long long)rsys(SYS_gettid), "task/<tid>/stat");
 
 	struct { const char *path; mode_t mode; } modes[] = {
 		{ "/proc/self/fd", S_IFDIR | 0500 }, { "/proc/self/fdinfo", S_IFDIR | 0555 },

@@ -75,7 +75,7 @@ int main(void)
 
 	n = slurp("/proc/loadavg");
 	double l1, l5, l15;
-	int running, total, last;
+	int running = 0, total = 0, last = 0;
 	expect(n > 0 && sscanf(buf, "%lf %lf %lf %d/%d %d", &l1, &l5, &l15, &running, &total, &last) == 6,
 	       "loadavg: Linux's format");
 	expect(running >= 1 && running <= total && last >= 1, "loadavg: running <= total, a last pid");
