@@ -457,6 +457,7 @@ static const struct file_ops ep_ops = {
 	.poll = ep_file_poll,
 	.statx = ep_statx,
 	.release = ep_release,
+	.anon_name = "[eventpoll]",
 };
 
 /* ---- system calls -------------------------------------------------------- */

@@ -11,6 +11,7 @@
 #include "fs/file.h"
 #include "kernel/signal.h"
 #include "fs/poll.h"
+#include "fs/pseudofs.h"
 #include "kernel/syscall.h"
 #include "mm/copy.h"
 
@@ -20,6 +21,7 @@ struct eventfd {
 	atomic_int refs; /* the file and poll-table pins */
 	uint64_t count;
 	bool semaphore;
+	int id; /* for /proc/<pid>/fdinfo, like Linux's */
 };
 
 #define ANON_INODE_INO 1
@@ -203,6 +205,16 @@ static void efd_release(struct file *f)
 	efd_put(f->priv);
 }
 
+static void efd_show_fdinfo(struct file *f, struct seqbuf *s)
+{
+	struct eventfd *e = f->priv;
+	pthread_mutex_lock(&e->lock);
+	uint64_t c = e->count;
+	pthread_mutex_unlock(&e->lock);
+	seq_printf(s, "eventfd-count: %16llx\neventfd-id: %d\neventfd-semaphore: %d\n",
+		   (unsigned long long)c, e->id, e->semaphore);
+}
+
 static const struct file_ops eventfd_ops = {
 	.read = efd_read,
 	.write = efd_write,
@@ -210,6 +222,8 @@ static const struct file_ops eventfd_ops = {
 	.poll = efd_poll,
 	.statx = efd_statx,
 	.release = efd_release,
+	.show_fdinfo = efd_show_fdinfo,
+	.anon_name = "[eventfd]",
 };
 
 static long do_eventfd2(unsigned count, int flags)
@@ -224,6 +238,8 @@ static long do_eventfd2(unsigned count, int flags)
 	atomic_init(&e->refs, 1);
 	e->count = count;
 	e->semaphore = flags & EFD_SEMAPHORE;
+	static atomic_int next_id;
+	e->id = atomic_fetch_add(&next_id, 1);
 	struct file *f = file_new(&eventfd_ops, O_RDWR | (flags & O_NONBLOCK), 0, e);
 	if (!f) {
 		free(e);

@@ -21,6 +21,7 @@
 
 struct file;
 struct poll_table;
+struct seqbuf;
 
 /* Transfers take kernel iovecs (pointing into the memory file or a bounce
  * buffer). pos -1 means the file position, like preadv2. Missing ops give
@@ -39,6 +40,12 @@ struct file_ops {
 	unsigned (*poll)(struct file *f, struct poll_table *pt);
 	int (*setfl)(struct file *f, int flags); /* O_APPEND, O_NONBLOCK... */
 	void (*release)(struct file *f);
+	/* /proc/<pid>/fdinfo/N: lines of the kind's own after the common
+	 * ones (Linux's show_fdinfo); optional. */
+	void (*show_fdinfo)(struct file *f, struct seqbuf *s);
+	/* Anonymous-inode files: the name /proc/<pid>/fd shows after
+	 * "anon_inode:", e.g. "[eventfd]". */
+	const char *anon_name;
 };
 
 struct file {

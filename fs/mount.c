@@ -250,3 +250,40 @@ int fs_show_mounts(struct seqbuf *s)
 	path_put(&root);
 	return 0;
 }
+
+/* Mounts never go away, so a mount's id is its place in the table (from
+ * 21, under an unlisted 20, as in a container's namespace). */
+int mount_id(const struct mount *m)
+{
+	int id = 21;
+	pthread_mutex_lock(&vfs_lock);
+	for (struct mount *q = mount_list; q && q != m; q = q->next)
+		id++;
+	pthread_mutex_unlock(&vfs_lock);
+	return id;
+}
+
+/* /proc/<pid>/mountinfo: the same with Linux's ids and devices. */
+int fs_show_mountinfo(struct seqbuf *s)
+{
+	struct path root = cur_root();
+	int id = 21;
+	for (struct mount *m = mount_list; m; m = m->next, id++) {
+		char path[PATH_MAX];
+		struct path at = { m, m->root };
+		if (d_path(&at, &root, path, sizeof(path)) < 0)
+			continue;
+		int parent = 20, k = 21;
+		for (struct mount *q = mount_list; q && m->parent; q = q->next, k++)
+			if (q == m->parent)
+				parent = k;
+		const char *rw = (m->flags & MNT_RDONLY) ? "ro" : "rw";
+		seq_printf(s, "%d %d %u:%u / %s %s%s%s%s - %s %s %s\n", id, parent,
+			   major(m->sb->dev), minor(m->sb->dev), path, rw,
+			   (m->flags & MNT_NOSUID) ? ",nosuid" : "",
+			   (m->flags & MNT_NODEV) ? ",nodev" : "",
+			   (m->flags & MNT_NOEXEC) ? ",noexec" : "", m->sb->type, m->source, rw);
+	}
+	path_put(&root);
+	return 0;
+}

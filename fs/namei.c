@@ -170,6 +170,14 @@ int vfs_lookup_one(struct dentry *dir, const char *name, struct dentry **out)
 	pthread_mutex_lock(&vfs_lock);
 	struct dentry *c = d_lookup_locked(dir, name);
 	pthread_mutex_unlock(&vfs_lock);
+	if (c && c->inode && c->inode->ops->revalidate && !c->inode->ops->revalidate(c->inode)) {
+		pthread_mutex_lock(&vfs_lock);
+		if (c->hashed)
+			d_drop_locked(c);
+		pthread_mutex_unlock(&vfs_lock);
+		dput(c);
+		c = NULL;
+	}
 	if (!c) {
 		struct inode *i;
 		if (!di->ops->lookup)

@@ -557,6 +557,14 @@ int fifo_open(struct inode *i, void **slot, int flags, struct file **out)
 	return 0;
 }
 
+int pipe_reopen(struct file *f, int flags, struct file **out)
+{
+	if (f->ops != &pipe_ops)
+		return -ENXIO;
+	void *slot = f->priv; /* an open end holds it: fifo_open never drops it */
+	return fifo_open(NULL, &slot, flags, out);
+}
+
 int pipe_create(int flags, struct file *files[2])
 {
 	struct pipe *p = pipe_alloc(2);

@@ -18,6 +18,9 @@ struct file;
  * O_NONBLOCK, O_DIRECT. 0 or -ENOMEM. */
 int pipe_create(int flags, struct file *files[2]);
 bool file_is_pipe(const struct file *f);
+/* Open the pipe of pipe file f again (/proc/<pid>/fd/N of a pipe), with
+ * a FIFO's rules for flags; -ENXIO if f is not a pipe. */
+int pipe_reopen(struct file *f, int flags, struct file **out);
 
 /* F_GETPIPE_SZ and F_SETPIPE_SZ: sys_fcntl calls this for those two
  * commands; -EBADF if f is not a pipe, like Linux. */

@@ -170,7 +170,20 @@ static int pseudo_getattr(struct inode *i, struct statx *x)
 	x->stx_dev_minor = minor(i->dev);
 	x->stx_atime = x->stx_mtime = x->stx_ctime =
 		(struct statx_timestamp){ .tv_sec = boot.tv_sec, .tv_nsec = boot.tv_nsec };
-	return 0;
+	struct pnode *p = P(i);
+	return p->node->getattr ? p->node->getattr(&p->ctx, x) : 0;
+}
+
+static int pseudo_setattr(struct inode *i, const struct iattr *a)
+{
+	struct pnode *p = P(i);
+	return p->node->setattr ? p->node->setattr(&p->ctx, a) : -EPERM;
+}
+
+static bool pseudo_revalidate(struct inode *i)
+{
+	struct pnode *p = P(i);
+	return !p->node->valid || p->node->valid(&p->ctx);
 }
 
 static int pseudo_statfs(struct inode *i, struct statfs *st)
@@ -257,6 +270,8 @@ static const struct file_ops snap_ops = {
 static int pseudo_open(struct inode *i, int flags, struct file **out)
 {
 	struct pnode *p = P(i);
+	if (p->node->open)
+		return p->node->open(&p->ctx, flags, out);
 	if (S_ISDIR(i->mode))
 		return vfs_dir_open(i, flags, out);
 	if (!S_ISREG(i->mode))
@@ -292,7 +307,9 @@ static const struct inode_ops pseudo_iops = {
 	.lookup = pseudo_lookup,
 	.readlink = pseudo_readlink,
 	.getattr = pseudo_getattr,
+	.setattr = pseudo_setattr,
 	.open = pseudo_open,
+	.revalidate = pseudo_revalidate,
 	.iterate = pseudo_iterate,
 	.statfs = pseudo_statfs,
 	.evict = pseudo_evict,
@@ -303,9 +320,24 @@ static const struct inode_ops pseudo_magic_iops = {
 	.readlink = pseudo_readlink,
 	.get_link = pseudo_get_link,
 	.getattr = pseudo_getattr,
+	.revalidate = pseudo_revalidate,
 	.statfs = pseudo_statfs,
 	.evict = pseudo_evict,
 };
+
+int pseudo_path_detached(struct mount *mnt, const char *name, const struct pseudo_node *node,
+			 const struct pseudo_ctx *ctx, struct path *out)
+{
+	struct inode *i = pseudo_inode(mnt->sb, node, ctx);
+	struct dentry *d = i ? d_alloc_unhashed(mnt->root, name, i) : NULL;
+	if (!d) {
+		if (i)
+			iput(i);
+		return -ENOMEM;
+	}
+	*out = (struct path){ mnt, d };
+	return 0;
+}
 
 struct dentry *pseudofs_root(const char *type, unsigned long magic, const struct pseudo_node *root)
 {

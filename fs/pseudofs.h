@@ -43,7 +43,7 @@
 #include "fs/vfs.h"
 
 struct pseudo_ctx {
-	int64_t id[2]; /* e.g. id[0] a pid, id[1] an fd */
+	int64_t id[3]; /* e.g. a pid, its identity, an fd */
 };
 
 /* A growing text buffer. Out of memory is remembered (err) and reported
@@ -70,6 +70,18 @@ struct pseudo_node {
 	int (*lookup)(const struct pseudo_ctx *ctx, const char *name,
 		      const struct pseudo_node **node, struct pseudo_ctx *child);
 	void (*owner)(const struct pseudo_ctx *ctx, uid_t *uid, gid_t *gid);
+	/* Optional: change the attributes stat shows (filled in already
+	 * from the node), e.g. a size, or those of what the node stands for. */
+	int (*getattr)(const struct pseudo_ctx *ctx, struct statx *x);
+	/* Optional, for a node that opens as another object (the target of
+	 * a magic link that has no name, such as a pipe): the open file. */
+	int (*open)(const struct pseudo_ctx *ctx, int flags, struct file **out);
+	/* Optional: chmod, truncate... (EPERM without it). */
+	int (*setattr)(const struct pseudo_ctx *ctx, const struct iattr *a);
+	/* Optional: whether the node still stands for something (a process
+	 * that may end): a lookup finding it cached asks, and looks again
+	 * if not. */
+	bool (*valid)(const struct pseudo_ctx *ctx);
 };
 
 /* From list(): one generated entry (name, its node, its context). A
@@ -77,12 +89,21 @@ struct pseudo_node {
 int pseudo_emit(struct pseudo_lister *l, const char *name, const struct pseudo_node *node,
 		const struct pseudo_ctx *ctx);
 
+/* A path for node in no directory, under mnt's root (a pseudofs mount):
+ * what a magic link to an object without a name jumps to. The name shows
+ * nowhere. 0 or -ENOMEM. */
+int pseudo_path_detached(struct mount *mnt, const char *name, const struct pseudo_node *node,
+			 const struct pseudo_ctx *ctx, struct path *out);
+
 /* A new pseudo file system whose root directory is root. */
 struct dentry *pseudofs_root(const char *type, unsigned long magic, const struct pseudo_node *root);
 
 /* The mount table as /proc/mounts shows it, seen from the caller's root
  * (fs/mount.c). */
 int fs_show_mounts(struct seqbuf *s);
+/* The same as /proc/<pid>/mountinfo shows it, and a mount's id there. */
+int fs_show_mountinfo(struct seqbuf *s);
+int mount_id(const struct mount *m);
 
 /* /proc (fs/procfs.c). */
 struct dentry *procfs_root(void);

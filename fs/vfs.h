@@ -101,6 +101,10 @@ struct inode_ops {
 	int (*statfs)(struct inode *i, struct statfs *st);
 	/* Last reference gone: free the file system's part. */
 	void (*evict)(struct inode *i);
+	/* Optional: whether a cached dentry of i still names it (Linux's
+	 * d_revalidate: /proc/<pid> of a process that is gone does not).
+	 * Called without vfs_lock; false drops the dentry and looks again. */
+	bool (*revalidate)(struct inode *i);
 };
 
 struct inode {

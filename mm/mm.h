@@ -81,4 +81,10 @@ bool mm_cow_fault(struct mm *mm, gaddr_t addr);
 int mm_cow_drop_locked(struct mm *mm, gaddr_t start, gaddr_t end);
 int mm_cow_break(struct mm *mm, gaddr_t addr, size_t len); /* 0 or -errno */
 
+/* ---- reading another address space (mm/remote.c) ---- */
+/* Copy [addr, addr+len) of mm into buf, up to the first byte that is not
+ * readable (Linux's access_remote_vm): the bytes copied. Takes mm->lock
+ * for reading; the caller keeps mm alive. */
+long mm_read_remote(struct mm *mm, gaddr_t addr, void *buf, size_t len);
+
 #endif
