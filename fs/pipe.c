@@ -484,7 +484,17 @@ static bool partner_opened(struct pipe *p, bool reader, unsigned seen)
 /* Linux's fifo_open: a reader waits for a writer and a writer for a
  * reader, unless O_NONBLOCK (then a lone writer gets ENXIO); O_RDWR never
  * waits. The inode keeps the pipe (*slot) while anyone has it open. */
+static int open_end(void **slot, int flags, struct file **out, bool anon);
+
 int fifo_open(struct inode *i, void **slot, int flags, struct file **out)
+{
+	return open_end(slot, flags, out, false);
+}
+
+/* Another end of a pipe or FIFO. An anonymous pipe reopened through
+ * /proc/<pid>/fd (anon) never waits for a partner, like Linux's is_pipe
+ * case of fifo_open. */
+static int open_end(void **slot, int flags, struct file **out, bool anon)
 {
 	int acc = flags & O_ACCMODE;
 	pthread_mutex_lock(&fifo_lock);
@@ -498,7 +508,7 @@ int fifo_open(struct inode *i, void **slot, int flags, struct file **out)
 		*slot = p;
 	}
 	pthread_mutex_lock(&p->lock);
-	if (acc == O_WRONLY && (flags & O_NONBLOCK) && !p->readers) {
+	if (!anon && acc == O_WRONLY && (flags & O_NONBLOCK) && !p->readers) {
 		bool unused = !p->writers;
 		if (unused)
 			*slot = NULL;
@@ -528,7 +538,7 @@ int fifo_open(struct inode *i, void **slot, int flags, struct file **out)
 	wake(&p->rd_wait);
 	wake(&p->wr_wait);
 	int err = 0;
-	if (acc != O_RDWR && !(flags & O_NONBLOCK)) {
+	if (!anon && acc != O_RDWR && !(flags & O_NONBLOCK)) {
 		bool reader = acc == O_RDONLY;
 		unsigned seen = reader ? p->w_counter : p->r_counter;
 		if ((reader ? p->writers : p->readers) == 0) {
@@ -561,8 +571,8 @@ int pipe_reopen(struct file *f, int flags, struct file **out)
 {
 	if (f->ops != &pipe_ops)
 		return -ENXIO;
-	void *slot = f->priv; /* an open end holds it: fifo_open never drops it */
-	return fifo_open(NULL, &slot, flags, out);
+	void *slot = f->priv; /* an open end holds it: open_end never drops it */
+	return open_end(&slot, flags, out, true);
 }
 
 int pipe_create(int flags, struct file *files[2])

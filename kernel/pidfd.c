@@ -20,6 +20,7 @@ static void pidfd_release(struct file *f)
 
 static const struct file_ops pidfd_ops = {
 	.release = pidfd_release,
+	.anon_name = "[pidfd]",
 };
 
 int pidfd_install(struct process *p)

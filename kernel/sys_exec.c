@@ -214,8 +214,11 @@ static void reset_for_exec(struct thread *t, const char *filename)
 	if (fdtable_shared(p->files)) {
 		struct fdtable *own = fdtable_copy(p->files);
 		if (own) {
-			fdtable_put(p->files);
+			pthread_mutex_lock(&p->lock);
+			struct fdtable *old = p->files;
 			p->files = own;
+			pthread_mutex_unlock(&p->lock);
+			fdtable_put(old);
 		}
 	}
 	fdtable_exec(p->files);

@@ -315,10 +315,15 @@ void process_end(struct thread *t)
 		}
 	}
 	vfork_release(p);
-	fdtable_put(p->files);
-	fs_struct_put(p->fs);
+	/* Detached under the lock: /proc readers take references under it. */
+	pthread_mutex_lock(&p->lock);
+	struct fdtable *files = p->files;
+	struct fs_struct *fs = p->fs;
 	p->files = NULL;
 	p->fs = NULL;
+	pthread_mutex_unlock(&p->lock);
+	fdtable_put(files);
+	fs_struct_put(fs);
 	sigpending_flush(&t->pending);
 	free(t);
 	current = NULL; /* from here on we act for nobody */
