@@ -76,60 +76,12 @@ static int count_strings(char *const v[], size_t *count, size_t *bytes)
 	return 0;
 }
 
-/* Copy file bytes [off, off+len) to guest memory at addr; stops quietly
- * at EOF (the rest stays zero, like a file page past EOF). */
-static int fill_from_file(struct mm *mm, int fd, gaddr_t addr, uint64_t off, size_t len)
-{
-	char *bounce = NULL;
-	int err = 0;
-
-	while (len) {
-		size_t avail = 0, chunk;
-		ssize_t n;
-
-		/* Straight into the memory file when the page is backed... */
-		pthread_rwlock_rdlock(&mm->lock);
-		void *p = mm_translate(mm, addr, true, &avail);
-		if (p) {
-			chunk = MIN(len, avail);
-			n = pread(fd, p, chunk, (off_t)off);
-		}
-		pthread_rwlock_unlock(&mm->lock);
-		if (!p) {
-			/* ...else through a buffer and mm_poke. */
-			if (!bounce && !(bounce = malloc(1 << 16))) {
-				err = -ENOMEM;
-				break;
-			}
-			chunk = MIN(len, (size_t)1 << 16);
-			n = pread(fd, bounce, chunk, (off_t)off);
-			if (n > 0 && mm_poke(mm, addr, bounce, (size_t)n) < 0) {
-				err = -EFAULT;
-				break;
-			}
-		}
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		addr += (size_t)n;
-		off += (size_t)n;
-		len -= (size_t)n;
-	}
-	free(bounce);
-	return err;
-}
-
-/* Map one PT_LOAD like Linux's elf_load(): its pages are mapped afresh
- * (replacing a page shared with the previous segment), hold the file's
- * bytes from the page start (so the bytes around the segment in its
- * first and last page are the file's too), and zero past p_filesz only
- * when there is a bss. */
-static int load_segment(struct mm *mm, int fd, const Elf64_Phdr *ph, uint64_t bias,
+/* Map one PT_LOAD like Linux's elf_load(): the file's pages from the
+ * segment's page start (so the bytes around it in its first and last
+ * page are the file's too) as a private file mapping, shared with every
+ * other process through the page cache until written; the rest of the
+ * last file page zeroed and anonymous pages for the bss. */
+static int load_segment(struct mm *mm, struct file *file, const Elf64_Phdr *ph, uint64_t bias,
 			bool first)
 {
 	gaddr_t vaddr = bias + ph->p_vaddr;
@@ -138,39 +90,49 @@ static int load_segment(struct mm *mm, int fd, const Elf64_Phdr *ph, uint64_t bi
 	int prot = elf_prot(ph->p_flags);
 	/* Linux: MAP_FIXED_NOREPLACE for the first, so an image that
 	 * collides with the stack fails with EEXIST. */
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS |
-		    (first ? MAP_FIXED_NOREPLACE : MAP_FIXED);
+	int fixed = first ? MAP_FIXED_NOREPLACE : MAP_FIXED;
+	gaddr_t file_end = ph->p_filesz ? PAGE_ALIGN(vaddr + ph->p_filesz) : start;
 	long r;
 
 	if (ph->p_memsz == 0)
 		return 0;
 	if (start < GUEST_MIN_ADDR)
 		return -EPERM; /* vm.mmap_min_addr */
-	/* Writable while we fill it; the final protections come after. */
-	r = mm_mmap_anon(mm, start, end - start, PROT_READ | PROT_WRITE, flags, VMA_ANON);
-	if (r < 0)
-		return (int)r;
-	if ((gaddr_t)r != start)
-		return -EEXIST;
 	if (ph->p_filesz) {
-		size_t len = (vaddr - start) + ph->p_filesz;
-		if (ph->p_memsz == ph->p_filesz)
-			len = PAGE_ALIGN(len); /* file bytes up to the page end */
-		int err = fill_from_file(mm, fd, start, ph->p_offset - (vaddr - start), len);
-		if (err)
-			return err;
-	}
-	if (prot != (PROT_READ | PROT_WRITE)) {
-		r = mm_mprotect(mm, start, end - start, prot);
+		r = mm_mmap_file(mm, start, file_end - start, prot, MAP_PRIVATE | fixed, file,
+				 ph->p_offset - (vaddr - start));
 		if (r < 0)
 			return (int)r;
+		if ((gaddr_t)r != start)
+			return -EEXIST;
+		fixed = MAP_FIXED;
+	}
+	if (ph->p_memsz > ph->p_filesz) {
+		/* Linux's padzero: the file page's tail past p_filesz reads as
+		 * zero (only possible, and only required, when writable). */
+		gaddr_t zero = vaddr + ph->p_filesz;
+		if (ph->p_filesz && (zero & ~PAGE_MASK) && (prot & PROT_WRITE)) {
+			static const char zeros[PAGE_SIZE];
+			size_t n = PAGE_ALIGN(zero) - zero;
+			if (mm_cow_break(mm, zero, n) || mm_poke(mm, zero, zeros, n))
+				return -EFAULT;
+		}
+		if (end > file_end) {
+			r = mm_mmap_anon(mm, file_end, end - file_end, prot, MAP_PRIVATE | MAP_ANONYMOUS | fixed,
+					 VMA_ANON);
+			if (r < 0)
+				return (int)r;
+			if ((gaddr_t)r != file_end)
+				return -EEXIST;
+		}
 	}
 	return 0;
 }
 
 /* An ELF file being loaded: the program or its interpreter. */
 struct image {
-	int fd;
+	int fd;              /* for reading headers */
+	struct file *file;   /* for mapping */
 	struct elf_info info;
 	void *phdrs;
 	uint64_t bias;
@@ -235,7 +197,7 @@ static int map_image(struct mm *mm, const struct image *im)
 		elf_phdr_get(im->phdrs, i, &ph);
 		if (ph.p_type != PT_LOAD)
 			continue;
-		int err = load_segment(mm, im->fd, &ph, im->bias, first);
+		int err = load_segment(mm, im->file, &ph, im->bias, first);
 		if (err)
 			return err;
 		first = false;
@@ -256,11 +218,12 @@ static int open_interp(const struct image *prog, struct image *interp)
 		return -ENOMEM;
 	err = elf_read_interp(prog->fd, &prog->info, path);
 	if (!err) {
-		interp->fd = fs_open_exec(path);
-		if (interp->fd < 0)
-			err = interp->fd;
-		else
-			err = elf_read_interp_headers(interp->fd, &interp->info, &interp->phdrs);
+		interp->file = fs_open_exec_file(path, &err);
+		if (interp->file) {
+			interp->fd = fs_exec_fd(interp->file);
+			err = interp->fd < 0 ? interp->fd
+				: elf_read_interp_headers(interp->fd, &interp->info, &interp->phdrs);
+		}
 		if (err)
 			kdebug("exec: interpreter %s: %s", path, strerror(-err));
 	}
@@ -306,11 +269,11 @@ static gaddr_t put_strings(struct frame *f, gaddr_t addr, char *const v[], size_
 	return addr;
 }
 
-int exec_load(struct mm *mm, int host_fd, const char *filename,
+int exec_load(struct mm *mm, struct file *file, int host_fd, const char *filename,
 	      char *const argv[], char *const envp[], struct guest_regs *regs)
 {
 	static char *const empty_argv[] = { "", NULL };
-	struct image prog = { .fd = host_fd }, interp = { .fd = -1 };
+	struct image prog = { .fd = host_fd, .file = file }, interp = { .fd = -1 };
 	const struct elf_info *info = &prog.info;
 	size_t argc, envc, arg_bytes, env_bytes, fn_len;
 	uint64_t limit, ptr_size;
@@ -459,5 +422,7 @@ out:
 	free(interp.phdrs);
 	if (interp.fd >= 0)
 		close(interp.fd);
+	if (interp.file)
+		fput(interp.file);
 	return err;
 }

@@ -21,7 +21,7 @@ struct mm;
 #define ELF_ET_DYN_BASE 0x555555554aaaUL
 
 /*
- * Load the program open on host_fd into mm, which must be new and empty,
+ * Load the program (file, readable through host_fd) into mm, which must be new and empty,
  * and build its stack from argv and envp (kernel copies, NULL-terminated;
  * argv may be NULL or empty: Linux then passes argv = {""}). filename is
  * the path as given to execve (AT_EXECFN). On success sets mm's layout
@@ -40,7 +40,8 @@ struct mm;
  * (other threads, CLOEXEC, signal handlers, comm), the FPU reset (FCW
  * 0x37f, MXCSR 0x1f80), FS/GS base 0.
  */
-int exec_load(struct mm *mm, int host_fd, const char *filename,
+struct file;
+int exec_load(struct mm *mm, struct file *file, int host_fd, const char *filename,
 	      char *const argv[], char *const envp[], struct guest_regs *regs);
 
 /* exec_load after `#!` rewriting (Linux's binfmt_script) of the file

@@ -282,7 +282,7 @@ int exec_image(struct mm *mm, struct file *file, const char *filename, char ***a
 	free(script);
 	*argvp = argv.v;
 	if (!err)
-		err = exec_load(mm, fd, filename, argv.v, envp, regs);
+		err = exec_load(mm, file, fd, filename, argv.v, envp, regs);
 	if (fd >= 0)
 		close(fd);
 	if (!err && exe)

@@ -20,6 +20,13 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "fs/file.h"
+
+/* The kernel file the loader maps from, for a host fd (kept for the run). */
+static struct file *file_of(int fd)
+{
+	return hostfile_new(dup(fd), O_RDONLY, NULL);
+}
 
 #define PG 4096UL
 #define BASE 0x400000UL
@@ -376,7 +383,7 @@ static void test_load_busybox(void)
 		return;
 
 	struct mm *mm = mm_new(NULL);
-	CHECK_EQ(exec_load(mm, fd, "/bin/busybox", argv, envp, &r), 0, "exec_load busybox");
+	CHECK_EQ(exec_load(mm, file_of(fd), fd, "/bin/busybox", argv, envp, &r), 0, "exec_load busybox");
 	CHECK_EQ(r.rip, info.entry, "rip = e_entry");
 	CHECK(r.rsp == mm->start_stack && r.rsp % 16 == 0, "rsp 16-aligned = start_stack");
 	CHECK(r.eflags == 0x202 && r.csgsfs == 0x002b000000000033ULL, "eflags, cs, ss");
@@ -471,7 +478,7 @@ static void test_load_busybox(void)
 	/* The environment reaches the program. */
 	char *envargv[] = { "env", NULL };
 	mm = mm_new(NULL);
-	CHECK_EQ(exec_load(mm, fd, "/bin/env", envargv, envp, &r), 0, "exec_load busybox env");
+	CHECK_EQ(exec_load(mm, file_of(fd), fd, "/bin/env", envargv, envp, &r), 0, "exec_load busybox env");
 	rc = run_native(mm, &r, out, sizeof(out));
 	if (rc >= 0)
 		CHECK(rc == 0 && !strcmp(out, "A=1\nHOME=/\n"), "busybox env runs natively");
@@ -494,7 +501,7 @@ static void test_load_synthetic(void)
 	mk_valid(ET_EXEC, BASE);
 	fd = img_fd(IMG_LEN);
 	mm = mm_new(NULL);
-	CHECK_EQ(exec_load(mm, fd, "prog", argv, envp, &r), 0, "exec_load synthetic ET_EXEC");
+	CHECK_EQ(exec_load(mm, file_of(fd), fd, "prog", argv, envp, &r), 0, "exec_load synthetic ET_EXEC");
 	unsigned char b[PG];
 	CHECK(peek(mm, BASE + PG, b, PG) == 0 && b[0x7ff] == 0xaa && b[0x800] == 0 && b[PG - 1] == 0,
 	      "data then zeroed bss tail");
@@ -510,7 +517,7 @@ static void test_load_synthetic(void)
 	/* argc 0 becomes argv {""}. */
 	fd = img_fd(IMG_LEN);
 	mm = mm_new(NULL);
-	CHECK_EQ(exec_load(mm, fd, "prog", NULL, envp, &r), 0, "exec_load with no argv");
+	CHECK_EQ(exec_load(mm, file_of(fd), fd, "prog", NULL, envp, &r), 0, "exec_load with no argv");
 	CHECK(peek64(mm, r.rsp) == 1 && peek_str_eq(mm, peek64(mm, r.rsp + 8), ""), "argv = {\"\"}");
 	mm_put(mm);
 	close(fd);
@@ -519,7 +526,7 @@ static void test_load_synthetic(void)
 	mk_valid(ET_DYN, 0);
 	fd = img_fd(IMG_LEN);
 	mm = mm_new(NULL);
-	CHECK_EQ(exec_load(mm, fd, "pie", argv, envp, &r), 0, "exec_load static PIE");
+	CHECK_EQ(exec_load(mm, file_of(fd), fd, "pie", argv, envp, &r), 0, "exec_load static PIE");
 	uint64_t bias = r.rip - 0x200;
 	CHECK(PAGE_ALIGNED(bias) && bias >= GUEST_MIN_ADDR && bias + 4 * PG <= mm->mmap_base,
 	      "PIE below mmap_base (bias %#lx)", (unsigned long)bias);
@@ -538,7 +545,7 @@ static void test_load_synthetic(void)
 	set_phdr_field(0, offsetof(Elf64_Phdr, p_align), 0x200000);
 	fd = img_fd(IMG_LEN);
 	mm = mm_new(NULL);
-	CHECK_EQ(exec_load(mm, fd, "pie", argv, envp, &r), 0, "exec_load PIE with 2 MiB p_align");
+	CHECK_EQ(exec_load(mm, file_of(fd), fd, "pie", argv, envp, &r), 0, "exec_load PIE with 2 MiB p_align");
 	CHECK_EQ((r.rip - 0x200) % 0x200000, 0, "bias aligned to p_align");
 	mm_put(mm);
 	close(fd);
@@ -547,7 +554,7 @@ static void test_load_synthetic(void)
 	mk_valid(ET_EXEC, 0x1000);
 	fd = img_fd(IMG_LEN);
 	mm = mm_new(NULL);
-	CHECK_EQ(exec_load(mm, fd, "low", argv, envp, &r), -EPERM, "ET_EXEC below mmap_min_addr");
+	CHECK_EQ(exec_load(mm, file_of(fd), fd, "low", argv, envp, &r), -EPERM, "ET_EXEC below mmap_min_addr");
 	mm_put(mm);
 	close(fd);
 
@@ -555,7 +562,7 @@ static void test_load_synthetic(void)
 	put_phdr(1, PT_LOAD, PF_R | PF_W, 0, GUEST_TASK_SIZE - 2 * PG, 0, 2 * PG);
 	fd = img_fd(IMG_LEN);
 	mm = mm_new(NULL);
-	int e = exec_load(mm, fd, "high", argv, envp, &r);
+	int e = exec_load(mm, file_of(fd), fd, "high", argv, envp, &r);
 	CHECK(e == 0 || e == -EEXIST, "segment at the top: loads or collides with the stack");
 	mm_put(mm);
 	close(fd);
@@ -634,7 +641,7 @@ static int load_err(uint16_t type, const char *path, uint64_t len, off_t cut)
 	if (cut && ftruncate(fd, cut) != 0)
 		return -1;
 	struct mm *mm = mm_new(NULL);
-	int err = exec_load(mm, fd, "prog", argv, envp, &r);
+	int err = exec_load(mm, file_of(fd), fd, "prog", argv, envp, &r);
 	mm_put(mm);
 	close(fd);
 	return err;
@@ -679,7 +686,7 @@ static void test_load_interp(void)
 	/* A PIE and its interpreter. */
 	int fd = prog_with_interp(ET_DYN, "/ld.so", 0);
 	struct mm *mm = mm_new(NULL);
-	CHECK_EQ(exec_load(mm, fd, "prog", argv, envp, &r), 0, "exec_load PIE with interpreter");
+	CHECK_EQ(exec_load(mm, file_of(fd), fd, "prog", argv, envp, &r), 0, "exec_load PIE with interpreter");
 	uint64_t base = auxv_get(mm, &r, AT_BASE), entry = auxv_get(mm, &r, AT_ENTRY);
 	uint64_t bias = auxv_get(mm, &r, AT_PHDR) - 64;
 	struct vma *iv = vma_find(&mm->vmas, base);
@@ -705,7 +712,7 @@ static void test_load_interp(void)
 	/* ET_EXEC program, relative interpreter path (from the cwd, "/"). */
 	fd = prog_with_interp(ET_EXEC, "ld.so", 0);
 	mm = mm_new(NULL);
-	CHECK_EQ(exec_load(mm, fd, "prog", argv, envp, &r), 0, "exec_load ET_EXEC, relative interpreter");
+	CHECK_EQ(exec_load(mm, file_of(fd), fd, "prog", argv, envp, &r), 0, "exec_load ET_EXEC, relative interpreter");
 	CHECK(auxv_get(mm, &r, AT_ENTRY) == BASE + 0x200 && auxv_get(mm, &r, AT_PHDR) == BASE + 64,
 	      "AT_ENTRY, AT_PHDR of the program");
 	CHECK(mm->brk >= BASE + 5 * PG && mm->brk < BASE + 5 * PG + (1UL << 30), "brk above the program");
@@ -718,7 +725,7 @@ static void test_load_interp(void)
 	/* An ET_EXEC interpreter is loaded at its own addresses (Linux), AT_BASE 0. */
 	fd = prog_with_interp(ET_DYN, "/fixed", 0);
 	mm = mm_new(NULL);
-	CHECK_EQ(exec_load(mm, fd, "prog", argv, envp, &r), 0, "ET_EXEC interpreter");
+	CHECK_EQ(exec_load(mm, file_of(fd), fd, "prog", argv, envp, &r), 0, "ET_EXEC interpreter");
 	CHECK(r.rip == 0x10000200 && auxv_get(mm, &r, AT_BASE) == 0, "at its vaddr, AT_BASE 0");
 	mm_put(mm);
 	close(fd);
@@ -779,7 +786,7 @@ static void test_load_real_dynamic(void)
 		return;
 	}
 	struct mm *mm = mm_new(NULL);
-	CHECK_EQ(exec_load(mm, fd, "/bin/echo", argv, envp, &r), 0, "exec_load /bin/echo");
+	CHECK_EQ(exec_load(mm, file_of(fd), fd, "/bin/echo", argv, envp, &r), 0, "exec_load /bin/echo");
 	uint64_t base = auxv_get(mm, &r, AT_BASE);
 	unsigned char m[4];
 	CHECK(base && peek(mm, base, m, 4) == 0 && !memcmp(m, ELFMAG, 4) && r.rip > base,
@@ -806,9 +813,9 @@ static void test_e2big(void)
 	int fd = img_fd(IMG_LEN);
 	char *argv1[] = { "p", s, NULL };
 	struct mm *mm = mm_new(NULL);
-	CHECK_EQ(exec_load(mm, fd, "p", argv1, envp, &r), -E2BIG, "string over MAX_ARG_STRLEN");
+	CHECK_EQ(exec_load(mm, file_of(fd), fd, "p", argv1, envp, &r), -E2BIG, "string over MAX_ARG_STRLEN");
 	s[big] = 0;
-	CHECK_EQ(exec_load(mm, fd, "p", argv1, envp, &r), 0, "string of MAX_ARG_STRLEN");
+	CHECK_EQ(exec_load(mm, file_of(fd), fd, "p", argv1, envp, &r), 0, "string of MAX_ARG_STRLEN");
 	mm_put(mm);
 
 	/* 2 MiB for strings and pointers: 15 strings of 128 KiB fit, 16 do not. */
@@ -816,9 +823,9 @@ static void test_e2big(void)
 	for (int i = 1; i <= 16; i++)
 		argv16[i] = s;
 	mm = mm_new(NULL);
-	CHECK_EQ(exec_load(mm, fd, "p", argv16, envp, &r), -E2BIG, "2 MiB of arguments");
+	CHECK_EQ(exec_load(mm, file_of(fd), fd, "p", argv16, envp, &r), -E2BIG, "2 MiB of arguments");
 	argv16[16] = NULL;
-	CHECK_EQ(exec_load(mm, fd, "p", argv16, envp, &r), 0, "just under 2 MiB of arguments");
+	CHECK_EQ(exec_load(mm, file_of(fd), fd, "p", argv16, envp, &r), 0, "just under 2 MiB of arguments");
 	mm_put(mm);
 	close(fd);
 	free(s);
