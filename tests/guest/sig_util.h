@@ -5,7 +5,8 @@
  * waits for it and a third process kills it after SIG_WATCHDOG_S seconds
  * (no alarm(): timers may be missing). So no test hangs, the test never
  * runs as pid 1 (cocoon's first guest is pid 1, natively it is not) and
- * it has no children but its own.
+ * it has no children but its own. The test leads a process group of its
+ * own, which the watchdog kills as a whole (helpers left behind too).
  *
  * Output must not depend on the libc: SIGRTMIN is 34 in glibc and 35 in
  * musl, so real-time signals are printed as "SIGRTMIN+k". Handlers only
@@ -206,22 +207,25 @@ static void sig_start(int argc, char **argv)
 {
 	proc_init(argc, argv);
 	pid_t t = xfork();
-	if (t == 0)
+	if (t == 0) {
+		setpgid(0, 0);
 		return; /* the test */
-	pid_t s = fork();
-	if (s == 0) {
-		struct timespec ts = { SIG_WATCHDOG_S, 0 };
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-		kill(t, SIGKILL);
-		_exit(0);
 	}
-	/* Signals the test sends to its group (or to -1) spare the watchdog. */
+	setpgid(t, t);
+	/* Signals the test sends to -1 spare the watchdog. */
 	signal(SIGUSR1, SIG_IGN);
 	signal(SIGUSR2, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
+	pid_t s = fork();
+	if (s == 0) {
+		struct timespec ts = { SIG_WATCHDOG_S, 0 };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		kill(-t, SIGKILL);
+		_exit(0);
+	}
 	int st = reap(t);
 	if (s > 0) {
 		kill(s, SIGKILL);
@@ -229,6 +233,7 @@ static void sig_start(int argc, char **argv)
 	}
 	if (WIFEXITED(st))
 		exit(WEXITSTATUS(st));
+	kill(-t, SIGKILL);
 	printf("NO: the test process ended: %s%s\n", status_str(st),
 	       WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? " (the watchdog, after 20 s?)" : "");
 	exit(1);
