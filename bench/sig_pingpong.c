@@ -11,7 +11,7 @@
 #define TRIPS 2000
 
 static volatile sig_atomic_t got;
-static void handler(int s) { got = 1; }
+static void handler(int s) { (void)s; got = 1; }
 
 static void await(const sigset_t *open)
 {

@@ -5,7 +5,7 @@
 #include <signal.h>
 
 static volatile long handled;
-static void handler(int s) { handled++; }
+static void handler(int s) { (void)s; handled++; }
 
 static void run(long n)
 {
