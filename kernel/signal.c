@@ -247,7 +247,9 @@ int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo
 		pthread_mutex_unlock(&p->lock);
 		return 0;
 	}
-	if (sig_fatal(p, target, sig)) {
+	/* A stopped process wants nothing but SIGKILL (Linux's
+	 * wants_signal): a fatal signal waits for SIGCONT. */
+	if (sig_fatal(p, target, sig) && (!p->stopped || sig == SIGKILL)) {
 		int status = death_status(p, sig);
 		pthread_mutex_unlock(&p->lock);
 		process_kill(p, status);
@@ -545,10 +547,19 @@ void signal_deliver(long *syscall_ret, int syscall_nr)
 		if (in_syscall && !handled)
 			restart_for_handler(&t->regs, syscall_nr, &ka);
 		if (sigframe_setup(t, sig, &ka, &info, oldmask)) {
-			/* No room for the frame: Linux's force_sigsegv. */
-			process_kill(p, death_status(p, SIGSEGV));
-			t->exiting = true;
-			return;
+			/* No room for the frame: Linux's force_sigsegv. A SIGSEGV
+			 * handler gets its chance (on its alternate stack, say),
+			 * unless it is SIGSEGV's own frame that failed. */
+			if (sig == SIGSEGV) {
+				pthread_mutex_lock(&p->lock);
+				p->sigactions[SIGSEGV - 1].handler = (uint64_t)SIG_DFL;
+				pthread_mutex_unlock(&p->lock);
+			}
+			siginfo_t si;
+			memset(&si, 0, sizeof(si));
+			si.si_code = SI_KERNEL;
+			signal_force(SIGSEGV, &si);
+			continue;
 		}
 		pthread_mutex_lock(&p->lock);
 		t->sigmask |= ka.mask | ((ka.flags & SA_NODEFER) ? 0 : SIGBIT(sig));
@@ -582,9 +593,29 @@ void process_kill(struct process *p, int status)
 
 /* ---- system calls ------------------------------------------------------ */
 
+/* Linux's kill_ok_by_cred: the sandbox's root (effective uid 0) may
+ * signal anyone, others a process whose real or saved uid is their real
+ * or effective one. SIGCONT within a session is always allowed. */
+static bool may_signal(const struct process *t, int sig)
+{
+	const struct process *me = current->proc;
+	if (me->uid == 0 || me == t)
+		return true;
+	if (me->uid == t->ruid || me->uid == t->suid || me->ruid == t->ruid || me->ruid == t->suid)
+		return true;
+	return sig == SIGCONT && me->sid == t->sid;
+}
+
+/* Send to one process with the permission check: 0 or -EPERM. */
+static int kill_one(struct process *p, int sig)
+{
+	if (!may_signal(p, sig))
+		return -EPERM;
+	return signal_send(p, sig);
+}
+
 /* kill(2): pid > 0 one process, 0 the caller's group, -1 everyone but
- * init and the caller, < -1 group -pid. Every guest has the same
- * credentials, so permission is never the problem. */
+ * init and the caller, < -1 group -pid. */
 long sys_kill(const struct sysargs *a)
 {
 	int pid = (int)a->a[0];
@@ -594,25 +625,37 @@ long sys_kill(const struct sysargs *a)
 	struct process *me = current->proc;
 	if (pid == INT_MIN)
 		return -ESRCH;
-	bool found = false;
+	long ret = -ESRCH;
 	pthread_mutex_lock(&tasklist_lock);
 	if (pid > 0) {
 		struct process *p = pid_lookup(pid);
-		found = p != NULL;
 		if (p)
-			signal_send(p, sig);
+			ret = kill_one(p, sig);
 	} else {
+		/* Linux: a group gives 0 if any was signalled, else the last
+		 * error; -1 gives ESRCH only if nobody was tried, and ignores
+		 * EPERM. */
 		int pgid = pid == 0 ? me->pgid : -pid;
+		bool any = false, tried = false;
+		long last = -ESRCH, not_eperm = 0;
 		for (int i = 1; i < PID_MAX; i++) {
 			struct process *p = pid_lookup(i);
 			if (!p || (pid == -1 ? (i == 1 || p == me) : p->pgid != pgid))
 				continue;
-			found = true;
-			signal_send(p, sig);
+			int r = kill_one(p, sig);
+			tried = true;
+			any |= !r;
+			last = r;
+			if (r != -EPERM)
+				not_eperm = r;
 		}
+		if (pid == -1)
+			ret = tried ? not_eperm : -ESRCH;
+		else
+			ret = any ? 0 : last;
 	}
 	pthread_mutex_unlock(&tasklist_lock);
-	return found ? 0 : -ESRCH;
+	return ret;
 }
 
 /* The thread with id tid (in process tgid if tgid > 0), tasklist_lock held. */
@@ -626,9 +669,18 @@ static struct thread *find_thread(int tgid, int tid)
 
 static long send_to_thread(int tgid, int tid, int sig, const siginfo_t *info)
 {
+	siginfo_t tk;
+	if (!info) { /* tkill/tgkill: SI_TKILL from the caller */
+		memset(&tk, 0, sizeof(tk));
+		tk.si_signo = sig;
+		tk.si_code = SI_TKILL;
+		tk.si_pid = current->proc->pid;
+		tk.si_uid = current->proc->ruid;
+		info = &tk;
+	}
 	pthread_mutex_lock(&tasklist_lock);
 	struct thread *t = find_thread(tgid, tid);
-	long ret = t ? signal_send_info(t->proc, t, sig, info) : -ESRCH;
+	long ret = !t ? -ESRCH : !may_signal(t->proc, sig) ? -EPERM : signal_send_info(t->proc, t, sig, info);
 	pthread_mutex_unlock(&tasklist_lock);
 	return ret;
 }
@@ -673,7 +725,7 @@ long sys_rt_sigqueueinfo(const struct sysargs *a)
 		return err;
 	pthread_mutex_lock(&tasklist_lock);
 	struct process *p = pid > 0 ? pid_lookup(pid) : NULL;
-	err = p ? signal_send_info(p, NULL, sig, &info) : -ESRCH;
+	err = !p ? -ESRCH : !may_signal(p, sig) ? -EPERM : signal_send_info(p, NULL, sig, &info);
 	pthread_mutex_unlock(&tasklist_lock);
 	return err;
 }

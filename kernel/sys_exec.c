@@ -223,10 +223,12 @@ static void reset_for_exec(struct thread *t, const char *filename)
 	}
 	fdtable_exec(p->files);
 	pthread_mutex_lock(&p->lock);
+	/* Linux's flush_signal_handlers: handlers go back to SIG_DFL, and
+	 * every action, ignored ones too, loses its flags, mask and restorer. */
 	for (int i = 0; i < 64; i++) {
 		struct ksigaction *ka = &p->sigactions[i];
-		if (ka->handler != (uint64_t)SIG_IGN)
-			*ka = (struct ksigaction){ 0 };
+		uint64_t h = ka->handler == (uint64_t)SIG_IGN ? (uint64_t)SIG_IGN : (uint64_t)SIG_DFL;
+		*ka = (struct ksigaction){ .handler = h };
 	}
 	const char *base = strrchr(filename, '/');
 	base = base ? base + 1 : filename;

@@ -11,6 +11,40 @@
 #include "platform/platform.h"
 #include <unistd.h>
 
+/* Sleep until dl (NULL: forever) or a signal: 0 on the timeout, or the
+ * interrupted call's return: -ERESTARTSYS without a timeout; with one,
+ * a restart block that waits on to the same deadline (Linux's
+ * futex_wait_restart), so SIGSTOP/SIGCONT do not cut it short. */
+static long futex_restart(struct restart_block *rb);
+
+static long futex_sleep(gaddr_t uaddr, uint32_t val, const struct timespec *dl)
+{
+	for (;;) {
+		int r = sleep_until(sleep_prepare(), dl);
+		if (r == -ETIMEDOUT)
+			return -ETIMEDOUT;
+		if (r == -EINTR) {
+			if (!dl)
+				return -ERESTARTSYS;
+			current->restart = (struct restart_block){ futex_restart,
+				{ (int64_t)uaddr, val, dl->tv_sec, dl->tv_nsec } };
+			return -ERESTART_RESTARTBLOCK;
+		}
+	}
+}
+
+static long futex_restart(struct restart_block *rb)
+{
+	gaddr_t uaddr = (gaddr_t)rb->a[0];
+	uint32_t val = (uint32_t)rb->a[1], cur;
+	struct timespec dl = { rb->a[2], rb->a[3] };
+	if (copy_from_guest(&cur, uaddr, sizeof(cur)))
+		return -EFAULT;
+	if (cur != val)
+		return -EAGAIN;
+	return futex_sleep(uaddr, val, &dl);
+}
+
 long sys_futex(const struct sysargs *a)
 {
 	gaddr_t uaddr = a->a[0];
@@ -57,14 +91,7 @@ long sys_futex(const struct sysargs *a)
 			deadline = deadline_after(&rel);
 			dl = &deadline;
 		}
-		for (;;) {
-			int r = sleep_until(sleep_prepare(), dl);
-			if (r == -EINTR) /* Linux: restarted only without a timeout */
-				return timed ? -EINTR : -ERESTARTSYS;
-			if (r == -ETIMEDOUT)
-				break;
-		}
-		return -ETIMEDOUT;
+		return futex_sleep(uaddr, val, dl);
 	}
 	default:
 		kdebug("futex operation %d is not supported", op);

@@ -100,6 +100,8 @@ static void fault_to_signal(struct thread *t, struct trap *trap)
 	if (sig == SIGSEGV && mm_fault_is_bus(t->proc->mm, trap->addr)) {
 		sig = SIGBUS; /* past the end of a mapped file */
 		si.si_code = BUS_ADRERR;
+	} else if (sig == SIGSEGV && si.si_code == SEGV_MAPERR && mm_is_mapped(t->proc->mm, trap->addr)) {
+		si.si_code = SEGV_ACCERR; /* PROT_NONE: mapped for Linux, not in the host */
 	}
 	si.si_signo = sig;
 	kdebug("pid %d: signal %d (code %d) at rip %#lx, address %#lx", t->proc->pid, sig, si.si_code,
@@ -192,8 +194,9 @@ static void reparent_children(struct process *p)
 		pthread_mutex_lock(&c->lock); /* c->thread may be ending */
 		int pdeath = c->thread ? c->thread->pdeath_signal : 0;
 		pthread_mutex_unlock(&c->lock);
-		if (pdeath)
-			signal_send(c, pdeath);
+		if (pdeath) /* from the parent that died, as Linux's SEND_SIG_NOINFO */
+			signal_send_info(c, NULL, pdeath, &(siginfo_t){ .si_signo = pdeath, .si_code = SI_USER,
+									._sifields._kill = { p->pid, p->uid } });
 		if (reaper) {
 			c->sibling = reaper->children;
 			reaper->children = c;

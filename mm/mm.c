@@ -328,6 +328,14 @@ long mm_mmap_file(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 	return backed < len ? mm_mmap_file_tail(mm, (gaddr_t)at, backed, len, prot, flags, f, file_off) : at;
 }
 
+bool mm_is_mapped(struct mm *mm, gaddr_t addr)
+{
+	pthread_rwlock_rdlock(&mm->lock);
+	bool mapped = vma_find(&mm->vmas, addr) != NULL;
+	pthread_rwlock_unlock(&mm->lock);
+	return mapped;
+}
+
 bool mm_fault_is_bus(struct mm *mm, gaddr_t addr)
 {
 	pthread_rwlock_rdlock(&mm->lock);

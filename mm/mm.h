@@ -40,6 +40,8 @@ long mm_mmap_file(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 		  uint64_t file_off);
 /* Give private file pages their file contents again (MADV_DONTNEED). */
 void mm_reload_file_pages(struct vma *v, gaddr_t start, gaddr_t end);
+/* Whether addr lies in a VMA (a fault there is an access error). */
+bool mm_is_mapped(struct mm *mm, gaddr_t addr);
 /* Whether a fault at addr is an access past the end of a mapped file. */
 bool mm_fault_is_bus(struct mm *mm, gaddr_t addr);
 long mm_munmap(struct mm *mm, gaddr_t addr, size_t len);

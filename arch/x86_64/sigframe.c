@@ -98,7 +98,7 @@ int sigframe_setup(struct thread *t, int sig, const struct ksigaction *ka, const
 	}
 	uint64_t fpaddr = fp ? (sp - fplen) & ~63UL : sp;
 	sp = fpaddr - sizeof(struct rt_sigframe);
-	sp = ((sp + 8) & ~15UL) - 8;
+	sp = (sp & ~15UL) - 8; /* Linux's align_sigframe: as if a call pushed the return address */
 	if ((nested || entering) && !on_stack_range(as, sp))
 		return -EFAULT; /* it would overflow the alternate stack */
 
@@ -120,7 +120,10 @@ int sigframe_setup(struct thread *t, int sig, const struct ksigaction *ka, const
 	f.uc.uc_mcontext.fpstate = fp ? fpaddr : 0;
 	f.uc.uc_sigmask = oldmask;
 	f.info = *info;
-	if ((fp && copy_to_guest(fpaddr, fp, fplen)) || copy_to_guest(sp, &f, sizeof(f)))
+	/* siginfo only for SA_SIGINFO handlers, like Linux: the rest of the
+	 * frame is written, that part of the stack left as it was. */
+	size_t n = (ka->flags & SA_SIGINFO) ? sizeof(f) : offsetof(struct rt_sigframe, info);
+	if ((fp && copy_to_guest(fpaddr, fp, fplen)) || copy_to_guest(sp, &f, n))
 		return -EFAULT;
 
 	/* Handler entry, as Linux sets it up. */
@@ -190,10 +193,8 @@ static bool restore_fpstate(struct thread *t, gaddr_t buf)
 		return true;
 	}
 	memcpy(host, img, SW_BYTES_OFF);
-	if (len > FXSAVE_SIZE) { /* legacy image: only x87 and SSE state */
-		uint64_t bv;
-		memcpy(&bv, host + XSAVE_HDR_OFF, 8);
-		bv = (bv & ~3ULL) | 3;
+	if (len > FXSAVE_SIZE) { /* legacy image: x87 and SSE, the rest in its init state */
+		uint64_t bv = 3;
 		memcpy(host + XSAVE_HDR_OFF, &bv, 8);
 	}
 	return true;
@@ -224,7 +225,7 @@ long sys_rt_sigreturn(const struct sysargs *a)
 	sigmask_set(uc.uc_sigmask);
 	/* The alternate stack comes back too; only a fault would matter. */
 	struct altstack_req req = { uc.uc_stack.ss_sp, (uint32_t)uc.uc_stack.ss_flags, uc.uc_stack.ss_size };
-	altstack_set(t, &req, r->rsp);
+	altstack_set(t, &req, saved.rsp); /* checked against the handler's sp, as Linux */
 	t->restart.fn = NULL; /* Linux: no restart_syscall after a sigreturn */
 	return (long)r->rax;
 bad: {
