@@ -147,13 +147,19 @@ static void ptimer_get(struct ptimer *t, int64_t *value, int64_t *interval)
 static void ptimer_set(struct ptimer *t, bool abs, int64_t value, int64_t interval)
 {
 	struct ktimer *k = &t->k;
+	int64_t old_expiry = k->expires;
 	ktimer_stop(k);
 	t->sent = false; /* a signal still queued is not counted on */
 	t->overrun = t->overrun_last = 0;
 	/* Linux: CPU timers keep the interval even when disarmed. */
 	k->interval = (value || k->cpu != CPU_NONE) ? interval : 0;
-	if (!value)
+	if (!value) {
+		/* Linux leaves a disarmed SIGEV_NONE timer's expiry, which
+		 * timer_gettime still reports until it passes. */
+		if (t->notify == SIGEV_NONE && k->cpu == CPU_NONE)
+			k->expires = old_expiry;
 		return;
+	}
 	int64_t expires = abs ? value : ns_add(ktimer_now(k), value);
 	if (t->notify == SIGEV_NONE)
 		k->expires = expires; /* nothing to fire: only timer_gettime looks */
