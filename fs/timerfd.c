@@ -140,7 +140,7 @@ static unsigned tfd_poll(struct file *f, struct poll_table *pt)
 	pthread_mutex_lock(&timers_lock);
 	bool ready = t->ticks > 0;
 	pthread_mutex_unlock(&timers_lock);
-	return ready ? POLLIN | POLLRDNORM : 0;
+	return ready ? POLLIN : 0; /* Linux says EPOLLIN only */
 }
 
 /* TFD_IOC_SET_TICKS (checkpoint/restore): the count is set, the timer
