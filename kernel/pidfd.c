@@ -187,9 +187,12 @@ long sys_pidfd_send_signal(const struct sysargs *a)
 	pthread_mutex_lock(&tasklist_lock);
 	struct process *p = pidfd_process(&self);
 	long err = -ESRCH;
-	if (p && pgrp)
-		err = signal_pgrp(p->pid, sig, ip);
-	else if (p && (sig < 0 || sig > 64))
+	if (pgrp) {
+		/* Linux: the group named by the process's pid, which lives on
+		 * after the leader is reaped, as long as its pid is not reused. */
+		if (p || !pid_lookup(self.pid))
+			err = signal_pgrp(self.pid, sig, ip);
+	} else if (p && (sig < 0 || sig > 64))
 		err = -EINVAL;
 	else if (p)
 		err = signal_send_info(p, thread ? p->thread : NULL, sig, ip);
