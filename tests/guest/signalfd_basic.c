@@ -181,7 +181,7 @@ int main(int argc, char **argv)
 	hits = 0;
 	pid = fork();
 	if (pid == 0) {
-		usleep(60000);
+		usleep(300000);
 		kill(parent, SIGUSR1);
 		_exit(0);
 	}
