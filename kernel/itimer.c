@@ -58,7 +58,7 @@ static void real_fire(struct ktimer *k, int64_t now)
 	bool pending = sigalrm_pending(pt);
 	if (k->interval) {
 		ktimer_forward(k, now);
-		ktimer_rearm(k, k->expires);
+		ktimer_rearm(k, k->expires, pending ? MAX(k->interval, PENDING_RECHECK_NS) : 0);
 	} else {
 		k->expires = 0;
 	}

@@ -98,11 +98,32 @@ static bool still_queued(struct ptimer *t, int more_overruns)
 	return q != NULL;
 }
 
-static void ptimer_signal(struct ptimer *t, int64_t missed)
+/* Whether sig is dropped when sent to p now (Linux's sig_ignored; the
+ * thread's mask keeps it). p->lock held. */
+static bool ignored_locked(struct process *p, int sig)
 {
-	if (t->notify == SIGEV_NONE || still_queued(t, clamp_int(missed + 1)))
-		return;
+	struct thread *t = p->thread;
+	if (t && ((t->sigmask | t->real_blocked) & SIGBIT(sig)))
+		return false;
+	uint64_t h = p->sigactions[sig - 1].handler;
+	return h == (uint64_t)SIG_IGN || (h == (uint64_t)SIG_DFL && signal_default_ignored(sig));
+}
+
+/* Send t's signal for an expiry (missed: periods passed unnoticed), or
+ * count it as an overrun of the one still queued. Whether the timer may
+ * slow down: its signal is still queued, or ignored. */
+static bool ptimer_signal(struct ptimer *t, int64_t missed)
+{
+	if (t->notify == SIGEV_NONE)
+		return false;
+	if (still_queued(t, clamp_int(missed + 1)))
+		return true;
 	struct process *p = t->k.owner->proc;
+	pthread_mutex_lock(&p->lock);
+	bool ignored = ignored_locked(p, t->signo);
+	pthread_mutex_unlock(&p->lock);
+	if (ignored)
+		return true;
 	siginfo_t si;
 	memset(&si, 0, sizeof(si));
 	si.si_signo = t->signo;
@@ -112,18 +133,17 @@ static void ptimer_signal(struct ptimer *t, int64_t missed)
 	memcpy(&si.si_value, &t->value, sizeof(t->value));
 	t->sent = true;
 	signal_send_info(p, t->notify == SIGEV_THREAD_ID ? p->thread : NULL, t->signo, &si);
+	return false;
 }
 
 static void ptimer_fire(struct ktimer *k, int64_t now)
 {
-	int64_t missed = 0;
-	if (k->interval) {
-		missed = ktimer_forward(k, now) - 1;
-		ktimer_rearm(k, k->expires);
-	} else {
+	int64_t missed = k->interval ? ktimer_forward(k, now) - 1 : 0;
+	bool slow = ptimer_signal(ptimer_of(k), missed);
+	if (k->interval)
+		ktimer_rearm(k, k->expires, slow ? MAX(k->interval, PENDING_RECHECK_NS) : 0);
+	else
 		k->expires = 0;
-	}
-	ptimer_signal(ptimer_of(k), missed);
 }
 
 /* Linux's common_timer_get / posix_cpu_timer_get. */

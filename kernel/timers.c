@@ -302,9 +302,9 @@ void ktimer_start(struct ktimer *k, int64_t expires)
 	arm(k, expires, 0);
 }
 
-void ktimer_rearm(struct ktimer *k, int64_t expires)
+void ktimer_rearm(struct ktimer *k, int64_t expires, int64_t min_gap)
 {
-	arm(k, expires, REARM_MIN_NS);
+	arm(k, expires, MAX(min_gap, REARM_MIN_NS));
 }
 
 int64_t ktimer_forward(struct ktimer *k, int64_t now)

@@ -121,9 +121,13 @@ int64_t ktimer_now(const struct ktimer *k);
 /* Arm k to fire when its clock reaches expires (0: disarm). */
 void ktimer_start(struct ktimer *k, int64_t expires);
 /* The same from a fire callback: the thread looks again no sooner than
- * REARM_MIN_NS from now, whatever the interval, so a tiny period cannot
- * keep it busy (callers count missed periods from the clock). */
-void ktimer_rearm(struct ktimer *k, int64_t expires);
+ * min_gap (and at least 100 us) from now, whatever the interval, so a
+ * tiny period cannot keep it busy (callers count missed periods from the
+ * clock). */
+void ktimer_rearm(struct ktimer *k, int64_t expires, int64_t min_gap);
+/* While a timer's signal waits to be taken (or is ignored), Linux's timer
+ * stands still; ours looks again at most this often. */
+#define PENDING_RECHECK_NS 1000000LL
 void ktimer_stop(struct ktimer *k);
 /* For a periodic k whose expiry is at or before now: move expires to the
  * first period boundary after now (not armed); the periods it passed. */
