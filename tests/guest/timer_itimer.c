@@ -221,6 +221,18 @@ static void across_fork_and_exec(void)
 	waitpid(pid, &st, 0);
 	expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child saw nothing before exec");
 	set(ITIMER_REAL, 0, 0, 0, 0);
+
+	/* SIGALRM's default action ends a child. */
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGALRM, SIG_DFL);
+		set(ITIMER_REAL, 0, 10000, 0, 0);
+		for (;;)
+			pause();
+	}
+	waitpid(pid, &st, 0);
+	printf("child with an itimer and no handler: %s\n",
+	       WIFSIGNALED(st) ? signame(WTERMSIG(st)) : "not killed");
 }
 
 int main(int argc, char **argv)
