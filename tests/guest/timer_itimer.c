@@ -154,7 +154,8 @@ static void real_signals(void)
 	sigpending(&p);
 	expect(sigismember(&p, SIGALRM), "SIGALRM pending");
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	printf("handler ran %d time(s) on unblocking\n", hits);
+	/* (The next period may end before we look: it must have run once.) */
+	printf("handler ran on unblocking: %s\n", hits ? "yes" : "no");
 	while (hits < 2)
 		pause();
 	g = get(ITIMER_REAL);
