@@ -10,5 +10,8 @@ int pidfd_install(struct process *p);
 /* The process a pidfd names: its pid, 0 if it is gone, or -EBADF (no
  * such fd, or not a pidfd). */
 int pidfd_pid(int fd);
+/* Some process became a zombie or vanished (kernel/task.c, tasklist_lock
+ * held): wake the pollers of pidfds. */
+void pidfd_notify_exit(void);
 
 #endif

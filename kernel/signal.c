@@ -19,6 +19,7 @@
 #include "kernel/sigframe.h"
 #include "kernel/syscall.h"
 #include "kernel/task.h"
+#include "kernel/timers.h"
 #include "mm/mm.h"
 #include "mm/uaccess.h"
 #include "platform/platform.h"
@@ -257,8 +258,10 @@ int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo
 	}
 	int err = sigpending_add(t ? &t->pending : &p->shared_pending, sig, info,
 				 p->rlimits[RLIMIT_SIGPENDING].rlim_cur);
-	if (!err)
+	if (!err) {
 		signal_wake(target);
+		signalfd_notify(p); /* timers: wake signalfd readers and pollers */
+	}
 	pthread_mutex_unlock(&p->lock);
 	return err;
 }

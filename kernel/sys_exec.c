@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "kernel/task.h"
+#include "kernel/timers.h"
 #include "kernel/exec.h"
 #include "kernel/syscall.h"
 #include "fs/fs.h"
@@ -222,6 +223,7 @@ static void reset_for_exec(struct thread *t, const char *filename)
 		}
 	}
 	fdtable_exec(p->files);
+	timers_exec(p); /* POSIX timers go, itimers stay */
 	pthread_mutex_lock(&p->lock);
 	/* Linux's flush_signal_handlers: handlers go back to SIG_DFL, and
 	 * every action, ignored ones too, loses its flags, mask and restorer. */

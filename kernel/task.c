@@ -17,6 +17,8 @@
 #include "kernel/exec.h"
 #include "kernel/fault.h"
 #include "kernel/limits.h"
+#include "kernel/pidfd.h"
+#include "kernel/timers.h"
 #include "kernel/syscall.h"
 #include "fs/fs.h"
 #include "mm/mm.h"
@@ -300,6 +302,7 @@ static void janitor_drain(void)
 void process_end(struct thread *t)
 {
 	struct process *p = t->proc;
+	timers_exit(p); /* no timer fires for a dead process */
 	pthread_mutex_lock(&p->lock);
 	struct mm *mm = p->mm;
 	struct file *exe = p->exe;
@@ -355,6 +358,7 @@ void process_end(struct thread *t)
 			waitq_wake_all(&parent->child_wq); /* wait may now see ECHILD */
 		}
 	}
+	pidfd_notify_exit(); /* pollers of pidfds: p is a zombie or gone */
 	nr_running--;
 	waitq_wake_all(&sandbox_wq);
 	pthread_mutex_unlock(&tasklist_lock);

@@ -69,6 +69,7 @@ struct process {
 	int stop_sig;
 	struct file *exe;        /* the program file (/proc/<pid>/exe); lock */
 	struct timespec start_time; /* CLOCK_MONOTONIC of creation */
+	struct proc_timers *timers; /* kernel/timers.h: made on first use; lock and timers_lock */
 	pthread_mutex_t lock;
 };
 
