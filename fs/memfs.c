@@ -22,6 +22,7 @@
 #include "fs/filepages.h"
 #include "fs/memfs.h"
 #include "mm/memfile.h"
+#include "mm/mm.h"
 
 #define BOGO_DIRENT_SIZE 20 /* tmpfs's directory size per entry */
 #define COPY_CHUNK (64 * 1024)
@@ -284,6 +285,7 @@ static int mem_setattr(struct inode *i, const struct iattr *a)
 {
 	struct memnode *m = M(i);
 	pthread_mutex_lock(&i->lock);
+	bool shrinks = (a->valid & ATTR_SIZE) && a->size < m->size;
 	int err = (a->valid & ATTR_SIZE) ? copy_up_data(i) : copy_up_attr(i);
 	if (!err && (a->valid & ATTR_SIZE) && a->size > (off_t)(FP_MAX_PAGES * PAGE_SIZE))
 		err = -EFBIG;
@@ -307,6 +309,8 @@ static int mem_setattr(struct inode *i, const struct iattr *a)
 		time_now(&m->ctime);
 	}
 	pthread_mutex_unlock(&i->lock);
+	if (!err && shrinks) /* after the inode lock: mm locks come first */
+		mm_file_shrunk(i, (uint64_t)a->size);
 	return err;
 }
 

@@ -12,6 +12,7 @@
 #include "mm/copy.h"
 #include "platform/platform.h"
 #include "fs/file.h"
+#include "kernel/task.h"
 
 struct mm *mm_new(struct platform_as *as)
 {
@@ -431,4 +432,63 @@ int mm_poke(struct mm *mm, gaddr_t addr, const void *src, size_t n)
 		n -= chunk;
 	}
 	return 0;
+}
+
+/* Pieces of one address space's shared mappings of inode that lie at or
+ * past file offset `from`: unmapped in the host, their pages dropped, so
+ * touching them is SIGBUS, as after a truncate on Linux. */
+static void shrink_mm(struct mm *mm, const void *inode, uint64_t from)
+{
+	pthread_rwlock_wrlock(&mm->lock);
+	struct backing_list freed = { 0 };
+	for (size_t i = 0; i < mm->vmas.n; i++) {
+		struct vma *v = &mm->vmas.v[i];
+		if (v->kind != VMA_FILE || !(v->flags & MAP_SHARED) || v->off == NO_BACKING || !v->file ||
+		    v->file->inode != inode || v->file_off + (v->end - v->start) <= from)
+			continue;
+		gaddr_t cut = v->start + (from > v->file_off ? from - v->file_off : 0);
+		if (cut > v->start) {
+			if (vma_split_at(&mm->vmas, cut))
+				continue;
+			continue; /* the piece past the cut comes next in the list */
+		}
+		collect_backing(v, &freed);
+		v->off = NO_BACKING;
+		platform_as_unmap(mm->as, v->start, v->end - v->start);
+	}
+	platform_as_flush(mm->as);
+	for (size_t i = 0; i < freed.n; i++)
+		memfile_free(freed.v[i].off, freed.v[i].len);
+	free(freed.v);
+	pthread_rwlock_unlock(&mm->lock);
+}
+
+void mm_file_shrunk(const void *inode, uint64_t size)
+{
+	uint64_t from = PAGE_ALIGN(size);
+	/* Every address space that may map it, held while we work. */
+	struct mm **mms = NULL;
+	size_t n = 0, cap = 0;
+	pthread_mutex_lock(&tasklist_lock);
+	for (int pid = 1; pid < PID_MAX; pid++) {
+		struct process *p = pid_lookup(pid);
+		if (!p)
+			continue;
+		pthread_mutex_lock(&p->lock);
+		struct mm *mm = p->mm;
+		bool seen = false;
+		for (size_t k = 0; mm && k < n; k++)
+			seen |= mms[k] == mm;
+		if (mm && !seen && (n < cap || (mms = realloc(mms, (cap = cap ? 2 * cap : 16) * sizeof(*mms))))) {
+			__atomic_add_fetch(&mm->users, 1, __ATOMIC_ACQ_REL);
+			mms[n++] = mm;
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+	pthread_mutex_unlock(&tasklist_lock);
+	for (size_t k = 0; k < n; k++) {
+		shrink_mm(mms[k], inode, from);
+		mm_put(mms[k]);
+	}
+	free(mms);
 }

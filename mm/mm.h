@@ -40,6 +40,10 @@ long mm_mmap_file(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 		  uint64_t file_off);
 /* Give private file pages their file contents again (MADV_DONTNEED). */
 void mm_reload_file_pages(struct vma *v, gaddr_t start, gaddr_t end);
+/* A file shrank to size: shared mappings of its pages past the new end
+ * (in every process) lose them, so touching them is SIGBUS. inode: the
+ * file's inode. Takes tasklist_lock and mm locks: call without fs locks. */
+void mm_file_shrunk(const void *inode, uint64_t size);
 /* Whether addr lies in a VMA (a fault there is an access error). */
 bool mm_is_mapped(struct mm *mm, gaddr_t addr);
 /* Whether a fault at addr is an access past the end of a mapped file. */

@@ -25,10 +25,14 @@ exec {upper[1]}>&-
 read -r line <&"${upper[0]}"
 echo "coproc: $line"
 wait
-sleep 0.2 & s1=$!
-(exit 6) & s2=$!
-wait -n; echo "wait -n: first done has status $?"
-wait $s1; echo "sleep status $?"
+# In a subshell of its own: wait -n may also take a process substitution
+# of the parent that ended late, which would depend on timing.
+(
+	sleep 0.2 & s1=$!
+	(sleep 0.05; exit 6) & s2=$! # ends after wait -n starts, on a slow machine too
+	wait -n; echo "wait -n: first done has status $?"
+	wait $s1; echo "sleep status $?"
+)
 f() { local x=local; echo "$x $FUNCNAME"; }; f
 trap 'echo "ERR trap at status $?"' ERR
 false
