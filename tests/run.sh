@@ -73,6 +73,14 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
+
+# A checkout under a directory the sandbox mounts its own file system on
+# (/tmp, /dev/shm) is invisible to guests: then every `cocoon run` of the
+# runner gets the checkout bound at its own path, read-only.
+RUNOPTS=()
+case "$SRC/" in
+/tmp/* | /dev/shm/*) RUNOPTS=(--ro-bind "$SRC:$SRC") ;;
+esac
 trap 'exit 130' INT TERM
 
 # ---- fixture: files with known shapes for the guest tests -------------------
@@ -178,7 +186,7 @@ run_native() {
 run_cocoon() {
 	local out=$1 err=$2
 	shift 2
-	{ (cd / && ${RUNAS:-} "${GENV[@]}" timeout -k 5 "$T" "${COCOON_BIN:-$COCOON}" run -- "$@" \
+	{ (cd / && ${RUNAS:-} "${GENV[@]}" timeout -k 5 "$T" "${COCOON_BIN:-$COCOON}" run "${RUNOPTS[@]}" -- "$@" \
 		< "${STDIN:-/dev/null}" > "$out" 2> "$err"); } 2> /dev/null
 	echo $?
 }
@@ -410,7 +418,9 @@ cli_case() {  # LABEL WANT_STATUS STDERR_RULE ARGS...
 		return
 	fi
 	local st
-	{ (cd / && "${GENV[@]}" timeout -k 5 20 "$COCOON" "$@" < /dev/null > "$CASE/out" 2> "$CASE/err"); } 2> /dev/null
+	local args=("$@")
+	[ "${1:-}" = run ] && args=(run "${RUNOPTS[@]}" "${@:2}")
+	{ (cd / && "${GENV[@]}" timeout -k 5 20 "$COCOON" "${args[@]}" < /dev/null > "$CASE/out" 2> "$CASE/err"); } 2> /dev/null
 	st=$?
 	local why=()
 	[ "$st" != "$want" ] && why+=("exit status $(status_text "$st"), want $want")
@@ -473,7 +483,7 @@ submit "docs: syscall table" syscall_doc_case
 sigpipe_case() {
 	local native cocoon
 	busybox cat /bin/busybox 2>/dev/null | head -c 4 > /dev/null; native=${PIPESTATUS[0]}
-	"$COCOON" run -- /bin/busybox cat /bin/busybox 2>/dev/null | head -c 4 > /dev/null; cocoon=${PIPESTATUS[0]}
+	"$COCOON" run "${RUNOPTS[@]}" -- /bin/busybox cat /bin/busybox 2>/dev/null | head -c 4 > /dev/null; cocoon=${PIPESTATUS[0]}
 	if [ "$native" = "$cocoon" ]; then
 		echo "PASS sigpipe: writer to a closed pipe"
 	else
@@ -489,7 +499,7 @@ submit "sigpipe" sigpipe_case
 # guest thread under both filters.
 isolation_case() {
 	local k c bad=() n
-	"$COCOON" run -- /bin/busybox sleep 2 & k=$!
+	"$COCOON" run "${RUNOPTS[@]}" -- /bin/busybox sleep 2 & k=$!
 	for n in 1 2 3 4 5 6 7 8 9 10; do
 		c=$(pgrep -P "$k" | head -n 1)
 		[ -n "$c" ] && [ "$(ls "/proc/$c/task" 2>/dev/null | wc -l)" -ge 2 ] && break
@@ -527,7 +537,7 @@ submit "isolation" isolation_case
 vdso_notrap_case() {  # VARIANT
 	local bin=$BUILD/tests/guest/vdso_notrap.$1 n
 	if [ ! -x "$bin" ]; then missing_case "vdso: no clock traps ($1)" "$bin"; return; fi
-	(cd / && "${GENV[@]}" timeout -k 5 "$T" "$COCOON" run --trace -- "$bin" > "$CASE/out" 2> "$CASE/err")
+	(cd / && "${GENV[@]}" timeout -k 5 "$T" "$COCOON" run "${RUNOPTS[@]}" --trace -- "$bin" > "$CASE/out" 2> "$CASE/err")
 	n=$(grep -cE '\] (clock_gettime|gettimeofday|time|getcpu)\(' "$CASE/err")
 	if [ "$n" = 0 ] && [ "$(cat "$CASE/out")" = done ]; then
 		echo "PASS vdso: no clock traps ($1)"
@@ -575,7 +585,7 @@ escape_run() {
 	local name=$1 mode=$2 may_die=$3 may_hang=$4 tag=${5:-$RANDOM}
 	local out=$CASE/out.$tag err=$CASE/err.$tag st
 	start_victim
-	{ (cd / && "${GENV[@]}" timeout -k 5 "${E_T:-$T}" "$COCOON" run --root "$E_ROOT" -- "/$name" \
+	{ (cd / && "${GENV[@]}" timeout -k 5 "${E_T:-$T}" "$COCOON" run "${RUNOPTS[@]}" --root "$E_ROOT" -- "/$name" \
 		"$E_CANARY" "$E_VICTIM" "$mode" < /dev/null > "$out" 2> "$err" 9< "$E_CANARY"); } 2> /dev/null
 	st=$?
 	local why=() how=
@@ -648,7 +658,7 @@ stubjump_case() {
 	: > "$report"
 	local n st
 	start_victim
-	{ (cd / && "${GENV[@]}" timeout -k 5 20 "$COCOON" run --root "$E_ROOT" -- "/$name" \
+	{ (cd / && "${GENV[@]}" timeout -k 5 20 "$COCOON" run "${RUNOPTS[@]}" --root "$E_ROOT" -- "/$name" \
 		"$E_CANARY" "$E_VICTIM" count < /dev/null > "$CASE/count.out" 2> "$CASE/count.err"); } 2> /dev/null
 	st=$?
 	stop_victim
@@ -745,6 +755,7 @@ unpriv_setup() {
 }
 NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
 unpriv_pair() {
+	local RUNOPTS=() # its programs are copies under $WORK, outside the checkout
 	RUNAS="${NOBODY[*]}" COCOON_BIN="$WORK/unpriv/cocoon" pair "$@"
 }
 if [ "$(id -u)" != 0 ]; then
@@ -842,7 +853,7 @@ submit "shell: host unchanged" host_writes_case
 # about as much memory-file space as when no children were spawned.
 leftovers_probe() {  # OUT SCRIPT: run it, measure when it prints "done"
 	local out=$1 k i c mem
-	(cd / && "${GENV[@]}" timeout -k 5 "$T" "$COCOON" run -- /bin/sh -c "$2" > "$out.stdout" 2> "$out.err") &
+	(cd / && "${GENV[@]}" timeout -k 5 "$T" "$COCOON" run "${RUNOPTS[@]}" -- /bin/sh -c "$2" > "$out.stdout" 2> "$out.err") &
 	k=$!
 	for ((i = 0; i < 200; i++)); do
 		grep -q '^done' "$out.stdout" 2>/dev/null && break
