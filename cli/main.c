@@ -51,6 +51,8 @@ static const char run_usage[] =
 	"               /dev and /proc are the sandbox's own, by default)\n"
 	"  --debug      log unimplemented system calls and guest faults to stderr\n"
 	"  --trace      log every system call, its arguments and result to stderr\n"
+	"  --stats      at exit, print to stderr how many times each system call\n"
+	"               trapped into cocoon (calls the vDSO serves never trap)\n"
 	"  --time-offset=SECONDS  the guest's wall clock (CLOCK_REALTIME) is the\n"
 	"               host's plus SECONDS (may be negative or fractional)\n"
 	"  --time=@EPOCH  the guest's wall clock starts at EPOCH (seconds since\n"
@@ -138,6 +140,7 @@ static int cmd_run(int argc, char **argv)
 		{ "tmpfs", required_argument, NULL, 'm' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "trace", no_argument, NULL, 't' },
+		{ "stats", no_argument, NULL, 'S' },
 		{ "time-offset", required_argument, NULL, 'o' },
 		{ "time", required_argument, NULL, 'T' },
 		{ "vdso", required_argument, NULL, 'v' },
@@ -159,6 +162,7 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'd': cocoon_config.debug = true; break;
 		case 't': cocoon_config.trace = true; break;
+		case 'S': cocoon_config.stats = true; break;
 		case 'o':
 			if (!parse_seconds(optarg, &ns))
 				usage_error("run: --time-offset wants seconds, not '%s'", optarg);
@@ -223,6 +227,8 @@ static int cmd_run(int argc, char **argv)
 	tty_start();
 	int status = run_init_process(prog, argv + optind, environ);
 	tty_restore();
+	if (cocoon_config.stats)
+		syscall_stats_print(&personality_x86_64);
 	if (status < 0) {
 		fprintf(stderr, "cocoon: %s: %s\n", prog, strerror(-status));
 		return 2;

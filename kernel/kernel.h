@@ -26,6 +26,7 @@ struct cocoon_config {
 	const char *root;  /* host directory that is the guest's "/" */
 	bool debug;        /* log unimplemented calls and oddities */
 	bool trace;        /* log every system call with its result */
+	bool stats;        /* count traps, print the counts at exit */
 };
 extern struct cocoon_config cocoon_config;
 

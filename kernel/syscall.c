@@ -23,9 +23,28 @@ static void log_unimplemented(const struct personality *pers, int nr)
 	klog("unimplemented system call %s (%d, %s)", name ? name : "?", nr, pers->name);
 }
 
+/* --stats: traps by system call number (the last slot: unknown numbers). */
+static _Atomic unsigned long syscall_counts[1025];
+
+void syscall_stats_print(const struct personality *pers)
+{
+	unsigned long total = 0;
+	for (unsigned nr = 0; nr < ARRAY_SIZE(syscall_counts); nr++)
+		total += syscall_counts[nr];
+	klog("stats: %lu system-call traps", total);
+	for (unsigned nr = 0; nr < ARRAY_SIZE(syscall_counts); nr++) {
+		unsigned long n = syscall_counts[nr];
+		const char *name = nr < pers->nr_syscalls ? syscall_name(pers, (int)nr) : NULL;
+		if (n)
+			klog("stats:   %-20s %lu", name ? name : "(other)", n);
+	}
+}
+
 long syscall_dispatch(const struct personality *pers, const struct sysargs *args)
 {
 	int nr = args->nr;
+	if (cocoon_config.stats)
+		syscall_counts[nr >= 0 && nr < 1024 ? nr : 1024]++;
 	syscall_fn fn = nr >= 0 && (unsigned)nr < pers->nr_syscalls ? pers->table[nr].fn : NULL;
 	if (!fn) {
 		if (cocoon_config.debug)

@@ -11,6 +11,9 @@ struct sysargs {
 };
 
 typedef long (*syscall_fn)(const struct sysargs *args);
+struct personality;
+/* --stats: print the system-call trap counts (at exit). */
+void syscall_stats_print(const struct personality *pers);
 
 enum syscall_support { NONE, PARTIAL, FULL };
 

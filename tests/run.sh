@@ -409,7 +409,7 @@ fi
 
 # ---- 4. command line -----------------------------------------------------------------
 cli_case() {  # LABEL WANT_STATUS STDERR_RULE ARGS...
-	# STDERR_RULE: "oneline", "=TEXT" (exactly), "any"
+	# STDERR_RULE: "oneline", "=TEXT" (exactly), "any", "stats" (trap counts)
 	local label="cli: $1" want=$2 rule=$3
 	shift 3
 	if ! have_cocoon; then
@@ -432,6 +432,8 @@ cli_case() {  # LABEL WANT_STATUS STDERR_RULE ARGS...
 		why+=("stderr is not exactly: ${rule#=}") ;;
 	stdout=*) [ "$(cat "$CASE/out")" = "${rule#stdout=}" ] || why+=("stdout is not: ${rule#stdout=}") ;;
 	nonempty) [ -s "$CASE/out" ] || why+=("nothing on stdout") ;;
+	stats) grep -q "stats: .* system-call traps" "$CASE/err" && grep -q "stats:   write " "$CASE/err" ||
+		why+=("no trap counts on stderr") ;;
 	esac
 	cocoon_crashed "$CASE/err" && why+=("cocoon reported a crash on stderr")
 	if [ ${#why[@]} -eq 0 ]; then
@@ -458,6 +460,7 @@ submit "cli: missing --root" cli_case "missing --root" 2 oneline run --root /non
 submit "cli: --help" cli_case "--help" 0 nonempty --help
 submit "cli: run --debug" cli_case "run --debug" 0 "stdout=hello, world" run --debug -- "$HELLO"
 submit "cli: run --trace" cli_case "run --trace" 0 "stdout=hello, world" run --trace -- "$HELLO"
+submit "cli: run --stats" cli_case "run --stats" 0 stats run --stats -- "$HELLO"
 submit "cli: run --root" cli_case "run --root" 0 "stdout=hello, world" run --root "$BUILD/tests/guest" -- /hello.glibc-static
 submit "cli: run --vdso=syscall" cli_case "run --vdso=syscall" 0 "stdout=hello, world" run --vdso=syscall -- "$HELLO"
 submit "cli: run --vdso=bogus" cli_case "run --vdso=bogus" 2 oneline run --vdso=bogus -- "$HELLO"
