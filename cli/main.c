@@ -19,15 +19,6 @@
 #include "mm/memfile.h"
 #include "platform/platform.h"
 
-/* Sanitizer builds: the kernel's long-lived state (the VFS tree, file
- * tables of the last processes) is left to process exit, as in the normal
- * build, so LeakSanitizer's exit report would be noise. ASan and UBSan
- * proper stay on. */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-	return "detect_leaks=0";
-}
 
 extern char **environ;
 

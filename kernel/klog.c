@@ -7,6 +7,15 @@
 #include "kernel/fault.h"
 
 struct cocoon_config cocoon_config = { .root = "/" };
+/* Sanitizer builds (cocoon and the unit tests): the kernel's long-lived
+ * state (the VFS tree, file tables of the last processes) is left to
+ * process exit, so LeakSanitizer's exit report would be noise. ASan and
+ * UBSan proper stay on. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "detect_leaks=0";
+}
 
 void klog(const char *fmt, ...)
 {
