@@ -11,6 +11,8 @@
 #include <asm/prctl.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include "platform/seccomp_filter.h"
 #include "kernel/kernel.h"
@@ -38,12 +40,16 @@ static const struct stub_rule rules[] = {
 	{ SYS_mmap, 3, MAP_SHARED | MAP_FIXED, MAP_SHARED | MAP_FIXED, CTRL },
 	{ SYS_munmap, ARG_ANY, 0, 0, CTRL },
 	{ SYS_mprotect, ARG_ANY, 0, 0, CTRL },
-	{ SYS_clone, 0, THREAD_CLONE_FLAGS, THREAD_CLONE_FLAGS, CTRL },
+	/* a guest thread, or (the zygote) a host process as cocoon's child */
+	{ SYS_clone, 0, THREAD_CLONE_FLAGS, CLONE_PARENT, CTRL },
 	{ SYS_sigaltstack, ARG_ANY, 0, 0, CTRL },
 	{ SYS_rt_sigprocmask, ARG_ANY, 0, 0, CTRL },
 	{ SYS_seccomp, 0, SECCOMP_SET_MODE_FILTER, SECCOMP_SET_MODE_FILTER, CTRL },
 	{ SYS_exit_group, ARG_ANY, 0, 0, CTRL },
-	{ SYS_write, 0, STUB_DONE_FD, STUB_DONE_FD, CTRL }, /* the completion pipe only */
+	{ SYS_pwrite64, 0, STUB_MEMFD, STUB_MEMFD, CTRL }, /* orders->done */
+	/* a fork of the zygote: die with cocoon, check cocoon still lives */
+	{ SYS_prctl, 0, PR_SET_PDEATHSIG, PR_SET_PDEATHSIG, CTRL },
+	{ SYS_getppid, ARG_ANY, 0, 0, CTRL },
 };
 
 #define OFF_NR offsetof(struct seccomp_data, nr)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include "tests/unit/check.h"
 #include "platform/seccomp_filter.h"
@@ -81,11 +82,18 @@ int main(void)
 	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control mmap of another fd kills");
 	d = call(SYS_mmap, in, 0, 0, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1);
 	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control anonymous mmap kills");
-	d = call(SYS_write, in, STUB_DONE_FD, 0, 0, 0);
-	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_ALLOW, "control write to the completion pipe allowed");
+	d = call(SYS_pwrite64, in, STUB_MEMFD, 0, 0, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_ALLOW, "control pwrite to the memory file allowed");
 	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "... never by a guest thread");
-	d = call(SYS_write, in, 2, 0, 0, 0);
-	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control write elsewhere kills");
+	d = call(SYS_pwrite64, in, 2, 0, 0, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control pwrite elsewhere kills");
+	d = call(SYS_write, in, 1, 0, 0, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control write kills");
+	d = call(SYS_prctl, in, PR_SET_PDEATHSIG, 0, 0, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_ALLOW, "control PR_SET_PDEATHSIG allowed (a zygote's fork)");
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "... never by a guest thread");
+	d = call(SYS_prctl, in, PR_SET_DUMPABLE, 1, 0, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control PR_SET_DUMPABLE kills");
 	d = call(SYS_openat, in, 0, 0, 0, 0);
 	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "openat from the stub kills");
 	d = call(SYS_clone, in, 0x50f00, 0, 0, 0);
@@ -93,6 +101,9 @@ int main(void)
 	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "... never by a guest thread");
 	d = call(SYS_clone, in, 0x11, 0, 0, 0);
 	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "clone of a process kills");
+	d = call(SYS_clone, in, 0x8000, 0, 0, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_ALLOW, "control clone(CLONE_PARENT) allowed (the zygote)");
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "... never by a guest thread");
 
 	/* The instruction pointer is the address after the syscall. */
 	d = call(SYS_futex, STUB_BASE, 0, FUTEX_WAKE, 0, 0);
