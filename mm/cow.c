@@ -74,7 +74,7 @@ struct mm *mm_fork(struct mm *parent, struct platform_as *as, gaddr_t sp)
 		if ((copy_at_fork(v) || (at_sp && v->off != NO_BACKING && (v->prot & PROT_WRITE))) &&
 		    !memfile_shared(v->off, v->end - v->start)) {
 			size_t len = v->end - v->start;
-			int64_t copy = memfile_alloc(len);
+			int64_t copy = memfile_alloc_dirty(len);
 			if (copy >= 0) {
 				memcpy(memfile_ptr((uint64_t)copy), memfile_ptr(v->off), len);
 				c.off = (uint64_t)copy;
@@ -120,7 +120,7 @@ static int unshare_vma(struct mm *mm, struct vma *v, bool copy_pages)
 		v->cow = false;
 		return platform_as_protect(mm->as, v->start, len, v->prot);
 	}
-	int64_t copy = memfile_alloc(len);
+	int64_t copy = copy_pages ? memfile_alloc_dirty(len) : memfile_alloc(len);
 	if (copy < 0)
 		return (int)copy;
 	if (copy_pages)

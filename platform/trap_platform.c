@@ -279,11 +279,13 @@ static struct platform_as *as_alloc(void)
 	struct platform_as *as = calloc(1, sizeof(*as));
 	if (!as)
 		return NULL;
-	int64_t off = memfile_alloc(STUB_PROC_SIZE);
+	/* Cleared here: the guest can read its orders and ack pages. */
+	int64_t off = memfile_alloc_dirty(STUB_PROC_SIZE);
 	if (off < 0) {
 		free(as);
 		return NULL;
 	}
+	memset(memfile_ptr((uint64_t)off), 0, STUB_PROC_SIZE);
 	as->proc_off = (uint64_t)off;
 	as->orders = memfile_ptr(as->proc_off);
 	as->ack = memfile_ptr(as->proc_off + STUB_ORDERS_SIZE);
@@ -779,7 +781,9 @@ int platform_thread_create(struct platform_as *as, struct platform_thread **out)
 	as->threads[slot] = pt; /* reserved; wake_all skips it until born */
 	pthread_mutex_unlock(&plat.lock);
 
-	int64_t off = memfile_alloc(STUB_AREA_SIZE);
+	int64_t off = memfile_alloc_dirty(STUB_AREA_SIZE);
+	if (off >= 0) /* the guest can read it all */
+		memset(memfile_ptr((uint64_t)off), 0, STUB_AREA_SIZE);
 	if (off < 0) {
 		pthread_mutex_lock(&plat.lock);
 		as->threads[slot] = NULL;
