@@ -5,6 +5,7 @@
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <sched.h>
+#include <cpuid.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ _Static_assert(offsetof(struct stub_orders, memfd) == ORDERS_MEMFD, "orders layo
 _Static_assert(offsetof(struct stub_orders, kernel_pid) == ORDERS_KERNEL_PID, "orders layout");
 _Static_assert(offsetof(struct stub_orders, done) == ORDERS_DONE, "orders layout");
 _Static_assert(offsetof(struct stub_orders, done_off) == ORDERS_DONE_OFF, "orders layout");
+_Static_assert(offsetof(struct stub_orders, cpu_mask) == ORDERS_CPU_MASK, "orders layout");
 _Static_assert(offsetof(struct stub_orders, seq_failed) == ORDERS_SEQ_FAILED, "orders layout");
 _Static_assert(offsetof(struct stub_orders, guest_prog) == ORDERS_GUEST_PROG, "orders layout");
 _Static_assert(offsetof(struct stub_orders, ops) == ORDERS_OPS, "orders layout");
@@ -40,6 +42,7 @@ _Static_assert(offsetof(struct stub_ack, fork_pid) == ACK_FORK_PID, "ack layout"
 _Static_assert(offsetof(struct stub_ack, ctrl_sleeping) == ACK_CTRL_SLEEPING, "ack layout");
 _Static_assert(offsetof(struct stub_ack, first_error) == ACK_FIRST_ERROR, "ack layout");
 _Static_assert(offsetof(struct stub_thread_const, empty_mask) == CONST_EMPTY_MASK, "const layout");
+_Static_assert(offsetof(struct stub_thread_const, cpu_mask) == CONST_CPU_MASK, "const layout");
 _Static_assert(sizeof(struct stub_mailbox) <= 0x1000, "mailbox size");
 
 extern char __start_cocoon_stub[], __stop_cocoon_stub[];
@@ -54,6 +57,7 @@ extern char stub_thread_birth[];
 struct platform_as {
 	pid_t pid;
 	int pidfd;                   /* signals go here: the pid may be reused */
+	uint64_t cpu_mask;           /* its threads' CPU (0: any) */
 	uint32_t seq, count;         /* ours: the shared page's copies are not trusted */
 	uint64_t proc_off;           /* memory-file offset of the per-process pages */
 	struct stub_orders *orders;  /* kernel view */
@@ -91,6 +95,8 @@ static struct {
 	uint64_t spin_ack;      /* kernel waiting for the control thread */
 	uint64_t spin_ctrl;     /* control thread waiting for orders */
 	bool fsgsbase;
+	bool rdtscp;            /* stubs report the CPU of each trap */
+	cpu_set_t cpus;         /* where cocoon may run */
 	/* The guest threads' seccomp program, built once. */
 	struct stub_sock_filter guest_filter[STUB_MAX_FILTER];
 	uint16_t guest_filter_len;
@@ -149,10 +155,17 @@ int platform_init(void)
 	plat.code_off = (uint64_t)off;
 	plat.code_len = (uint32_t)len;
 	plat.fsgsbase = getauxval(AT_HWCAP2) & 2;
+	unsigned a, b, c, d;
+	plat.rdtscp = __get_cpuid(0x80000001, &a, &b, &c, &d) && (d & (1u << 27));
+	if (sched_getaffinity(0, sizeof(plat.cpus), &plat.cpus) < 0)
+		plat.rdtscp = false;
 	plat.guest_filter_len = (uint16_t)seccomp_filter_build(FILTER_GUEST, plat.code_len, plat.guest_filter);
 	/* Spinning pays only while another CPU can run the other side, and
-	 * only briefly: the figures are from bench/ on 2-CPU machines. */
-	if (sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+	 * only briefly: the figures are from bench/ on 2-CPU machines. Not
+	 * at all when a guest thread, its kernel thread and the control
+	 * thread share one CPU (below: whenever the stub can report its
+	 * CPU): the spinner would only keep the other side from running. */
+	if (sysconf(_SC_NPROCESSORS_ONLN) > 1 && !plat.rdtscp) {
 		uint64_t per_us = tsc_per_us();
 		plat.spin_reply = SPIN_REPLY_US * per_us;
 		plat.spin_trap = SPIN_TRAP_US * per_us;
@@ -431,11 +444,14 @@ static int zygote_fork(struct platform_as *as)
 	return 0;
 }
 
-static int as_fork(struct platform_as **out)
+/* A new host process from the zygote; its threads on the CPUs of mask
+ * (0: any). */
+static int as_fork(struct platform_as **out, uint64_t mask)
 {
 	struct platform_as *as = as_alloc();
 	if (!as)
 		return -ENOMEM;
+	as->cpu_mask = as->orders->cpu_mask = mask;
 	int err = zygote_fork(as);
 	if (err) {
 		if (as->proc_off)
@@ -453,7 +469,8 @@ static bool take_birth(struct platform_thread *pt);
 /* Spare host processes, forked ahead by a background thread with their
  * first thread born and parked in the stub: fork and exec then find one
  * ready instead of waiting for the zygote, the new thread's set-up and
- * its seccomp filter's compilation. */
+ * its seccomp filter's compilation. They are made unbound (on whatever
+ * CPU is free) and bound to their CPU when taken. */
 #define SPARES 2
 static struct {
 	pthread_mutex_t lock;
@@ -463,11 +480,17 @@ static struct {
 	bool started;
 } spares = { .lock = PTHREAD_MUTEX_INITIALIZER, .want = PTHREAD_COND_INITIALIZER };
 
+static int queue(struct platform_as *as, uint32_t kind, gaddr_t addr, size_t len, int prot, uint64_t off);
+
+/* The CPU of the calling kernel thread's guest thread (-1: none yet). */
+static __thread int bound_cpu = -1;
+static uint64_t next_cpu_mask(void);
+
 static int spare_make(struct platform_as **out)
 {
 	struct platform_as *as;
 	struct platform_thread *pt;
-	int err = as_fork(&as);
+	int err = as_fork(&as, 0);
 	if (err)
 		return err;
 	if ((err = platform_thread_create(as, &pt)) || (err = platform_as_flush(as)) || !take_birth(pt)) {
@@ -500,8 +523,17 @@ static void *spare_maker(void *arg)
 	return NULL;
 }
 
+/* Bind a spare's control thread (and, through platform_thread_create, its
+ * parked thread) to mask, with its first orders. */
+static int bind_spare(struct platform_as *as, uint64_t mask)
+{
+	as->cpu_mask = as->orders->cpu_mask = mask;
+	return mask ? queue(as, ORDER_BIND, 0, 0, 0, 0) : 0;
+}
+
 int platform_as_create(struct platform_as **out)
 {
+	uint64_t mask = next_cpu_mask();
 	pthread_mutex_lock(&spares.lock);
 	if (!spares.started) {
 		pthread_t t;
@@ -512,19 +544,18 @@ int platform_as_create(struct platform_as **out)
 	while (spares.n) {
 		struct platform_as *as = spares.v[--spares.n];
 		pthread_cond_signal(&spares.want);
-		if (as->dead) { /* killed from outside meanwhile */
-			pthread_mutex_unlock(&spares.lock);
+		pthread_mutex_unlock(&spares.lock);
+		if (as->dead || bind_spare(as, mask)) { /* killed from outside meanwhile */
 			platform_as_destroy(as);
 			pthread_mutex_lock(&spares.lock);
 			continue;
 		}
-		pthread_mutex_unlock(&spares.lock);
 		*out = as;
 		return 0;
 	}
 	pthread_cond_signal(&spares.want);
 	pthread_mutex_unlock(&spares.lock);
-	return as_fork(out);
+	return as_fork(out, mask);
 }
 
 static void wake_all(struct platform_as *as)
@@ -754,6 +785,23 @@ int platform_as_flush(struct platform_as *as)
 
 /* ---- threads --------------------------------------------------------- */
 
+/* New guest threads are bound to cocoon's CPUs in turn (a mask of one,
+ * or 0 for no binding). */
+static uint64_t next_cpu_mask(void)
+{
+	static unsigned next;
+	if (!plat.rdtscp)
+		return 0;
+	if (bound_cpu >= 0 && bound_cpu < 64)
+		return 1ULL << bound_cpu;
+	for (unsigned i = 0; i < 64; i++) {
+		unsigned cpu = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED) % 64;
+		if (CPU_ISSET(cpu, &plat.cpus))
+			return 1ULL << cpu;
+	}
+	return 0;
+}
+
 int platform_thread_create(struct platform_as *as, struct platform_thread **out)
 {
 	pthread_mutex_lock(&plat.lock);
@@ -762,6 +810,12 @@ int platform_thread_create(struct platform_as *as, struct platform_thread **out)
 		as->parked = pt->next_parked;
 		pt->next_parked = NULL;
 		pthread_mutex_unlock(&plat.lock);
+		/* The stub binds it to its process's CPU as it resumes. */
+		struct stub_thread_const *c = (struct stub_thread_const *)(pt->area + AREA_CONST_OFF);
+		if (as->cpu_mask && c->cpu_mask != as->cpu_mask) {
+			c->cpu_mask = as->cpu_mask;
+			pt->mb->set_cpu = 1;
+		}
 		*out = pt;
 		return 0;
 	}
@@ -802,9 +856,11 @@ int platform_thread_create(struct platform_as *as, struct platform_thread **out)
 	c->altstack.ss_sp = area + AREA_STACK_OFF;
 	c->altstack.ss_size = AREA_STACK_SIZE;
 	c->empty_mask = 0;
+	c->cpu_mask = as->cpu_mask ? as->cpu_mask : next_cpu_mask();
 	pt->mb->state = MBOX_RUNNING;
 	pt->mb->spin_tsc = plat.spin_reply;
 	pt->mb->has_fsgsbase = plat.fsgsbase;
+	pt->mb->has_rdtscp = plat.rdtscp;
 
 	__atomic_store_n(&pt->mb_ready, true, __ATOMIC_RELEASE);
 	int err = queue(as, ORDER_MMAP, area, AREA_MBOX_OFF, PROT_READ, pt->area_off);
@@ -932,6 +988,25 @@ static void apply_fpu(struct platform_thread *pt)
 }
 
 /* ---- the hand-off ---------------------------------------------------- */
+
+/* A hand-off between two threads on one CPU is a plain switch; across
+ * CPUs it costs a wake-up IPI several times dearer (docs/design.md). So
+ * the kernel thread follows its guest thread: it binds itself to the CPU
+ * the stub reported for the trap. The guest thread stays free to move
+ * (the host balances it); the kernel thread follows at the next trap. */
+static void follow_guest(struct platform_thread *pt)
+{
+	if (!plat.rdtscp)
+		return;
+	uint32_t cpu = __atomic_load_n(&pt->mb->cpu, __ATOMIC_RELAXED);
+	if ((int)cpu == bound_cpu || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &plat.cpus))
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) == 0)
+		bound_cpu = (int)cpu;
+}
 
 /* Wait until the thread traps (or its process dies). */
 static void wait_trap(struct platform_thread *pt)
@@ -1066,6 +1141,7 @@ int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_
 		return 0;
 	}
 	memcpy(regs, pt->uc->uc_mcontext.gregs, sizeof(*regs));
+	follow_guest(pt);
 	siginfo_t si;
 	memcpy(&si, pt->mb->siginfo, sizeof(si));
 	int signo = (int)pt->mb->signo;

@@ -100,6 +100,8 @@ stub_control_loop:
 	je .Lclone
 	cmp $ORDER_FORK, %eax
 	je .Lfork
+	cmp $ORDER_BIND, %eax
+	je .Lbind
 	mov $-22, %rax
 	jmp .Lresult
 .Lmmap:
@@ -140,6 +142,13 @@ stub_control_loop:
 	jz stub_thread_start
 	js .Lresult
 	xor %eax, %eax
+	jmp .Lresult
+.Lbind:
+	xor %edi, %edi
+	mov $8, %esi
+	lea ORDERS_CPU_MASK(%r12), %rdx
+	mov $SYS_sched_setaffinity, %eax
+	syscall
 	jmp .Lresult
 .Lfork:
 	/* A copy of this process as cocoon's child (CLONE_PARENT), so
@@ -197,8 +206,9 @@ stub_control_loop:
 
 	/* A new host process forked by the zygote, with the zygote's
 	 * registers: %r9 is its pages' offset, %r15 the memory file. It takes its
-	 * own orders and ack pages, asks to die with cocoon (fork cleared
-	 * that) and checks cocoon did not die first, then serves its orders. */
+	 * own orders and ack pages, goes to its CPU, asks to die with cocoon
+	 * (fork cleared that) and checks cocoon did not die first, then
+	 * serves its orders. */
 stub_fork_child:
 	mov %r9, %rbx
 	movabs $STUB_ORDERS, %rdi
@@ -221,7 +231,15 @@ stub_fork_child:
 	syscall
 	cmp $-4095, %rax
 	jae .Lfail
-	mov $PR_SET_PDEATHSIG, %edi
+	movabs $STUB_ORDERS, %r12
+	cmpq $0, ORDERS_CPU_MASK(%r12)
+	je 1f
+	xor %edi, %edi
+	mov $8, %esi
+	lea ORDERS_CPU_MASK(%r12), %rdx
+	mov $SYS_sched_setaffinity, %eax
+	syscall
+1:	mov $PR_SET_PDEATHSIG, %edi
 	mov $SIGKILL, %esi
 	xor %edx, %edx
 	xor %r10d, %r10d
@@ -230,7 +248,6 @@ stub_fork_child:
 	syscall
 	mov $SYS_getppid, %eax
 	syscall
-	movabs $STUB_ORDERS, %r12
 	cmp ORDERS_KERNEL_PID(%r12), %eax
 	jne .Lfail
 	jmp stub_control_loop
@@ -259,7 +276,15 @@ stub_thread_start:
 	syscall
 	test %rax, %rax
 	jnz .Lthread_fail
-	mov $1, %edi /* SECCOMP_SET_MODE_FILTER */
+	/* Bound to the CPU its kernel thread will follow it to. */
+	cmpq $0, CONST_CPU_MASK(%r9)
+	je 1f
+	xor %edi, %edi
+	mov $8, %esi
+	lea CONST_CPU_MASK(%r9), %rdx
+	mov $SYS_sched_setaffinity, %eax
+	syscall
+1:	mov $1, %edi /* SECCOMP_SET_MODE_FILTER */
 	xor %esi, %esi
 	lea ORDERS_GUEST_PROG(%r12), %rdx
 	mov $SYS_seccomp, %eax

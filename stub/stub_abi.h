@@ -40,6 +40,7 @@
 #define ORDER_MPROTECT 3
 #define ORDER_CLONE_THREAD 4
 #define ORDER_FORK 5 /* the zygote only: a new host process (off: its pages) */
+#define ORDER_BIND 6 /* the control thread to the CPUs of orders->cpu_mask */
 #define STUB_MAX_ORDERS 500
 
 #ifndef __ASSEMBLER__
@@ -65,12 +66,16 @@ struct stub_mailbox {
 	uint64_t set_fs;        /* 1: load fs_base */
 	uint64_t fs_base;
 	uint32_t has_fsgsbase;  /* wrfsbase usable (else arch_prctl) */
+	uint32_t has_rdtscp;    /* rdtscp usable: the stub reports its CPU */
+	uint32_t cpu;           /* the CPU the trap was taken on (a hint) */
+	uint32_t set_cpu;       /* 1: bind to the thread's cpu_mask on resuming */
 };
 
 /* Per-thread constants, read-only to the guest. */
 struct stub_thread_const {
 	struct { uint64_t ss_sp; int32_t ss_flags; int32_t pad; uint64_t ss_size; } altstack;
 	uint64_t empty_mask;
+	uint64_t cpu_mask;      /* the thread's CPU (affinity), 0: any */
 };
 
 /* Orders from the kernel to the control thread (read-only to the guest). */
@@ -102,6 +107,7 @@ struct stub_orders {
 	uint64_t all_mask;
 	uint64_t ctrl_spin_tsc; /* how long the control thread spins for orders */
 	uint64_t done_off;      /* memory-file offset of `done` */
+	uint64_t cpu_mask;      /* the control thread's CPU (affinity), 0: any */
 	struct stub_sock_filter ctrl_filter[STUB_MAX_FILTER];
 	struct stub_sock_filter guest_filter[STUB_MAX_FILTER];
 	struct stub_order ops[STUB_MAX_ORDERS];
@@ -131,12 +137,14 @@ struct stub_ack {
 #define ORDERS_GUEST_PROG 40
 #define ORDERS_CTRL_SPIN  64
 #define ORDERS_DONE_OFF   72
-#define ORDERS_OPS        2128
+#define ORDERS_CPU_MASK   80
+#define ORDERS_OPS        2136
 #define ORDER_SIZE        32
 #define ACK_CTRL_SLEEPING 4
 #define ACK_FIRST_ERROR   8
 #define ACK_FORK_PID      20
 #define CONST_ALTSTACK    0
 #define CONST_EMPTY_MASK  24
+#define CONST_CPU_MASK    32
 
 #endif
