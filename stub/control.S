@@ -149,6 +149,7 @@ stub_control_loop:
 	lea ORDERS_CPU_MASK(%r12), %rdx
 	mov $SYS_sched_setaffinity, %eax
 	syscall
+	xor %eax, %eax /* a hint: a refusal is no failure */
 	jmp .Lresult
 .Lfork:
 	/* A copy of this process as cocoon's child (CLONE_PARENT), so
