@@ -353,6 +353,21 @@ static void creation_abandon(void)
 	pthread_mutex_unlock(&plat.lock);
 }
 
+/* Where spares are made: away from the first CPU, where guests start
+ * (the last of cocoon's CPUs; all of them if it has one). */
+static void background_cpus(cpu_set_t *set)
+{
+	*set = plat.cpus;
+	if (!plat.rdtscp || CPU_COUNT(set) < 2)
+		return;
+	int last = -1;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, set))
+			last = cpu;
+	CPU_ZERO(set);
+	CPU_SET(last, set);
+}
+
 /* The zygote: a pristine stub process (no guest ever runs in it) that
  * forks itself on ORDER_FORK. Every guest host-process is such a fork,
  * which costs far less than forking cocoon (large, multithreaded) and
@@ -381,6 +396,11 @@ static int zygote_start(void)
 	}
 	as->pidfd = pidfd;
 	as->pid = (pid_t)pid;
+	/* With the spares; its forks start there too, until bound to their
+	 * CPU. Before as_enter: the pid cannot be reaped meanwhile. */
+	cpu_set_t bg;
+	background_cpus(&bg);
+	sched_setaffinity(as->pid, sizeof(bg), &bg);
 	as_enter(as);
 
 	/* Wait until the stub is set up (or died trying). */
@@ -504,6 +524,9 @@ static int spare_make(struct platform_as **out)
 
 static void *spare_maker(void *arg)
 {
+	cpu_set_t bg;
+	background_cpus(&bg);
+	sched_setaffinity(0, sizeof(bg), &bg);
 	pthread_mutex_lock(&spares.lock);
 	for (;;) {
 		while (spares.n == SPARES)
@@ -604,8 +627,10 @@ static void *reaper(void *arg)
 		while (!(as = find_pid(pid)) && plat.creating)
 			pthread_cond_wait(&plat.changed, &plat.lock);
 		int status = 0;
+		/* Someone else may reap a child that is not ours meanwhile
+		 * (LeakSanitizer's helper at exit); ours are reaped only here. */
 		if (waitpid(pid, &status, __WALL) != pid)
-			kpanic("reaper: waitpid(%d): %s", pid, strerror(errno));
+			status = SIGKILL;
 		if (as) {
 			for (struct platform_as **pp = &plat.list; *pp; pp = &(*pp)->next)
 				if (*pp == as) {
