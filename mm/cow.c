@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include "mm/mm.h"
 #include "mm/memfile.h"
 #include "platform/platform.h"
@@ -34,6 +35,16 @@ static bool copy_at_fork(const struct vma *v)
 {
 	return (v->flags & MAP_PRIVATE) && (v->prot & PROT_WRITE) && v->kind != VMA_VVAR &&
 	       v->off != NO_BACKING && v->end - v->start <= FORK_COPY_MAX;
+}
+
+/* Whether [off, off+len) of the memory file holds no page at all (never
+ * touched): the child may then start from fresh zero pages instead of
+ * sharing, which spares both sides copy-on-write (the unused part of a
+ * stack, a large untouched heap). */
+static bool never_touched(uint64_t off, size_t len)
+{
+	off_t data = lseek(memfile.fd, (off_t)off, SEEK_DATA);
+	return (data < 0 && errno == ENXIO) || (data >= 0 && (uint64_t)data >= off + len);
 }
 
 struct mm *mm_fork(struct mm *parent, struct platform_as *as, gaddr_t sp)
@@ -74,10 +85,22 @@ struct mm *mm_fork(struct mm *parent, struct platform_as *as, gaddr_t sp)
 		if ((copy_at_fork(v) || (at_sp && v->off != NO_BACKING && (v->prot & PROT_WRITE))) &&
 		    !memfile_shared(v->off, v->end - v->start)) {
 			size_t len = v->end - v->start;
-			int64_t copy = memfile_alloc(len);
+			int64_t copy = memfile_alloc_dirty(len);
 			if (copy >= 0) {
 				memcpy(memfile_ptr((uint64_t)copy), memfile_ptr(v->off), len);
 				c.off = (uint64_t)copy;
+				c.cow = false;
+				mm->vmas.v[mm->vmas.n++] = c;
+				if (!err)
+					err = mm_host_map(mm, &c);
+				continue;
+			}
+		}
+		if ((v->flags & MAP_PRIVATE) && v->off != NO_BACKING && v->kind != VMA_VVAR && !v->file &&
+		    never_touched(v->off, v->end - v->start)) {
+			int64_t fresh = memfile_alloc(v->end - v->start);
+			if (fresh >= 0) {
+				c.off = (uint64_t)fresh;
 				c.cow = false;
 				mm->vmas.v[mm->vmas.n++] = c;
 				if (!err)
@@ -120,7 +143,7 @@ static int unshare_vma(struct mm *mm, struct vma *v, bool copy_pages)
 		v->cow = false;
 		return platform_as_protect(mm->as, v->start, len, v->prot);
 	}
-	int64_t copy = memfile_alloc(len);
+	int64_t copy = copy_pages ? memfile_alloc_dirty(len) : memfile_alloc(len);
 	if (copy < 0)
 		return (int)copy;
 	if (copy_pages)

@@ -1,6 +1,8 @@
 /* The memory file and its offset allocator: a sorted array of free extents,
  * first fit, coalesced on free. Freed ranges are punched out of the file so
- * their pages go back to the host and read as zero when handed out again. */
+ * their pages go back to the host and read as zero when handed out again;
+ * except a few recently freed small ones, kept whole for allocations that
+ * overwrite them (memfile_alloc_dirty). */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -30,6 +32,17 @@ static struct {
 	size_t n, cap;
 	size_t allocated;
 } pool = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Recently freed ranges that kept their pages, oldest first (pool.lock).
+ * Fork copies the same few sizes again and again (data, heap, stack,
+ * the stub's per-process and per-thread pages): exact sizes are reused. */
+#define DIRTY_MAX_LEN (1UL << 20)
+#define DIRTY_BYTES (16UL << 20)
+#define DIRTY_SLOTS 64
+static struct {
+	struct extent v[DIRTY_SLOTS];
+	size_t n, bytes;
+} dirty;
 
 /* The warmer: one background thread allocating requested ranges in
  * order, each only once it is a little old: memory mapped and unmapped
@@ -179,6 +192,24 @@ int64_t memfile_alloc(size_t len)
 	return -ENOMEM;
 }
 
+int64_t memfile_alloc_dirty(size_t len)
+{
+	pthread_mutex_lock(&pool.lock);
+	for (size_t i = dirty.n; i-- > 0;) {
+		if (dirty.v[i].len != len)
+			continue;
+		uint64_t off = dirty.v[i].off;
+		memmove(&dirty.v[i], &dirty.v[i + 1], (dirty.n - i - 1) * sizeof(dirty.v[0]));
+		dirty.n--;
+		dirty.bytes -= len;
+		pool.allocated += len;
+		pthread_mutex_unlock(&pool.lock);
+		return (int64_t)off;
+	}
+	pthread_mutex_unlock(&pool.lock);
+	return memfile_alloc(len);
+}
+
 void memfile_zero(uint64_t off, size_t len)
 {
 	if (fallocate(memfile.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) < 0)
@@ -239,12 +270,49 @@ void memfile_free(uint64_t off, size_t len)
 		free_range(run * PAGE_SIZE, (end - run) * PAGE_SIZE);
 }
 
+static void pool_insert(uint64_t off, size_t len);
+
+/* Keep [off, +len) with its pages for memfile_alloc_dirty, making room
+ * by giving the oldest kept ranges back. */
+static void keep_dirty(uint64_t off, size_t len)
+{
+	struct extent out[DIRTY_SLOTS];
+	size_t nout = 0;
+	pthread_mutex_lock(&pool.lock);
+	for (size_t i = 0; i < dirty.n; i++)
+		if (dirty.v[i].off < off + len && off < dirty.v[i].off + dirty.v[i].len)
+			kpanic("memfile: double free of [%#lx, +%#zx)", (unsigned long)off, len);
+	while (dirty.n && (dirty.n == DIRTY_SLOTS || dirty.bytes + len > DIRTY_BYTES)) {
+		out[nout++] = dirty.v[0];
+		dirty.bytes -= dirty.v[0].len;
+		pool.allocated += dirty.v[0].len; /* pool_insert takes it off again */
+		memmove(&dirty.v[0], &dirty.v[1], (--dirty.n) * sizeof(dirty.v[0]));
+	}
+	dirty.v[dirty.n++] = (struct extent){ off, len };
+	dirty.bytes += len;
+	pool.allocated -= len;
+	pthread_mutex_unlock(&pool.lock);
+	for (size_t i = 0; i < nout; i++) {
+		memfile_zero(out[i].off, out[i].len);
+		pool_insert(out[i].off, out[i].len);
+	}
+}
+
 static void free_range(uint64_t off, size_t len)
 {
+	warm_cancel(off, len);
+	if (len <= DIRTY_MAX_LEN) {
+		keep_dirty(off, len);
+		return;
+	}
 	/* Give the pages back first: once in the pool the range may be
 	 * handed out again and must read as zero. */
-	warm_cancel(off, len);
 	memfile_zero(off, len);
+	pool_insert(off, len);
+}
+
+static void pool_insert(uint64_t off, size_t len)
+{
 	pthread_mutex_lock(&pool.lock);
 	size_t lo = 0, hi = pool.n; /* first extent with off > the freed one */
 	while (lo < hi) {

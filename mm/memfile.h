@@ -19,6 +19,11 @@ extern struct memfile memfile;
 int memfile_init(void);
 /* Allocate len bytes (page multiple); returns the offset or -ENOMEM. */
 int64_t memfile_alloc(size_t len);
+/* The same for a caller that overwrites every byte before anyone sees
+ * them (a copy): the range may come from the recently freed ones, whose
+ * pages are still there, which saves the host's page faults and zeroing
+ * (and the TLB flushes of punching them out). */
+int64_t memfile_alloc_dirty(size_t len);
 /* Drop one reference to each page of [off, off+len) (any sub-range of
  * earlier allocations); pages nobody else holds go back to the pool. */
 void memfile_free(uint64_t off, size_t len);

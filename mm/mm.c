@@ -304,7 +304,7 @@ long mm_mmap_file(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 		int64_t off = pagecache_map(f, file_off, backed);
 		if (off >= 0 && (prot & PROT_WRITE) && (flags & MAP_PRIVATE) && backed <= FILE_COPY_MAX) {
 			/* Written at once (data, GOT): copied now, not faulted. */
-			int64_t copy = memfile_alloc(backed);
+			int64_t copy = memfile_alloc_dirty(backed);
 			if (copy >= 0)
 				memcpy(memfile_ptr((uint64_t)copy), memfile_ptr((uint64_t)off), backed);
 			memfile_free((uint64_t)off, backed);

@@ -11,6 +11,8 @@
 #include <asm/prctl.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include "platform/seccomp_filter.h"
 #include "kernel/kernel.h"
@@ -38,12 +40,18 @@ static const struct stub_rule rules[] = {
 	{ SYS_mmap, 3, MAP_SHARED | MAP_FIXED, MAP_SHARED | MAP_FIXED, CTRL },
 	{ SYS_munmap, ARG_ANY, 0, 0, CTRL },
 	{ SYS_mprotect, ARG_ANY, 0, 0, CTRL },
-	{ SYS_clone, 0, THREAD_CLONE_FLAGS, THREAD_CLONE_FLAGS, CTRL },
+	/* a guest thread, or (the zygote) a host process as cocoon's child */
+	{ SYS_clone, 0, THREAD_CLONE_FLAGS, CLONE_PARENT, CTRL },
 	{ SYS_sigaltstack, ARG_ANY, 0, 0, CTRL },
 	{ SYS_rt_sigprocmask, ARG_ANY, 0, 0, CTRL },
+	/* its own thread only; guest threads: see cpu_mask_rule() */
+	{ SYS_sched_setaffinity, 0, 0, 0, CTRL },
 	{ SYS_seccomp, 0, SECCOMP_SET_MODE_FILTER, SECCOMP_SET_MODE_FILTER, CTRL },
 	{ SYS_exit_group, ARG_ANY, 0, 0, CTRL },
-	{ SYS_write, 0, STUB_DONE_FD, STUB_DONE_FD, CTRL }, /* the completion pipe only */
+	{ SYS_pwrite64, 0, STUB_MEMFD, STUB_MEMFD, CTRL }, /* orders->done */
+	/* a fork of the zygote: die with cocoon, check cocoon still lives */
+	{ SYS_prctl, 0, PR_SET_PDEATHSIG, PR_SET_PDEATHSIG, CTRL },
+	{ SYS_getppid, ARG_ANY, 0, 0, CTRL },
 };
 
 #define OFF_NR offsetof(struct seccomp_data, nr)
@@ -83,6 +91,26 @@ static void resolve(struct prog *p)
 		p->f[i].jt = (uint8_t)off[0];
 		p->f[i].jf = (uint8_t)off[1];
 	}
+}
+
+/* A guest thread may bind itself to its CPU (the stub does, when the
+ * kernel asks): sched_setaffinity(0, 8, mask) with mask the cpu_mask of
+ * a thread area's read-only page, which only the kernel writes. */
+static void cpu_mask_rule(struct prog *p)
+{
+	emit(p, BPF_LD | BPF_W | BPF_ABS, OFF_NR, 0, 0);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, SYS_sched_setaffinity, 0, L_KILL);
+	emit(p, BPF_LD | BPF_W | BPF_ABS, OFF_ARG_LO(0), 0, 0);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, L_KILL);
+	emit(p, BPF_LD | BPF_W | BPF_ABS, OFF_ARG_LO(1), 0, 0);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, 8, 0, L_KILL);
+	emit(p, BPF_LD | BPF_W | BPF_ABS, OFF_ARG_LO(2) + 4, 0, 0);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(STUB_THREADS >> 32), 0, L_KILL);
+	emit(p, BPF_LD | BPF_W | BPF_ABS, OFF_ARG_LO(2), 0, 0);
+	emit(p, BPF_JMP | BPF_JGE | BPF_K, (uint32_t)STUB_THREADS, 0, L_KILL);
+	emit(p, BPF_JMP | BPF_JGE | BPF_K, (uint32_t)STUB_END, L_KILL, 0);
+	emit(p, BPF_ALU | BPF_AND | BPF_K, (uint32_t)(STUB_AREA_SIZE - 1), 0, 0);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, AREA_CONST_OFF + CONST_CPU_MASK, L_ALLOW, L_KILL);
 }
 
 int seccomp_filter_build(enum filter_kind kind, uint32_t code_len,
@@ -125,6 +153,8 @@ int seccomp_filter_build(enum filter_kind kind, uint32_t code_len,
 			emit(&p, BPF_JMP | BPF_JEQ | BPF_K, STUB_MEMFD, L_ALLOW, L_KILL);
 		}
 	}
+	if (kind == FILTER_GUEST)
+		cpu_mask_rule(&p);
 	emit(&p, BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS, 0, 0);
 	/* The three verdicts (their order matches resolve()). */
 	emit(&p, BPF_RET | BPF_K, SECCOMP_RET_TRAP, 0, 0);

@@ -4,9 +4,8 @@
 
 #include "stub/stub_abi.h"
 
-/* The fds of a guest host-process: the only two it has. */
+/* The only fd of a guest host-process: the memory file. */
 #define STUB_MEMFD 0
-#define STUB_DONE_FD 1
 
 enum filter_kind {
 	FILTER_CONTROL, /* the control thread: may change the address space */

@@ -5,6 +5,7 @@
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <sched.h>
+#include <cpuid.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -27,17 +28,21 @@
 _Static_assert(offsetof(struct stub_orders, seq) == ORDERS_SEQ, "orders layout");
 _Static_assert(offsetof(struct stub_orders, count) == ORDERS_COUNT, "orders layout");
 _Static_assert(offsetof(struct stub_orders, memfd) == ORDERS_MEMFD, "orders layout");
-_Static_assert(offsetof(struct stub_orders, done_fd) == ORDERS_DONE_FD, "orders layout");
+_Static_assert(offsetof(struct stub_orders, kernel_pid) == ORDERS_KERNEL_PID, "orders layout");
+_Static_assert(offsetof(struct stub_orders, done) == ORDERS_DONE, "orders layout");
+_Static_assert(offsetof(struct stub_orders, done_off) == ORDERS_DONE_OFF, "orders layout");
+_Static_assert(offsetof(struct stub_orders, cpu_mask) == ORDERS_CPU_MASK, "orders layout");
 _Static_assert(offsetof(struct stub_orders, seq_failed) == ORDERS_SEQ_FAILED, "orders layout");
 _Static_assert(offsetof(struct stub_orders, guest_prog) == ORDERS_GUEST_PROG, "orders layout");
 _Static_assert(offsetof(struct stub_orders, ops) == ORDERS_OPS, "orders layout");
 _Static_assert(offsetof(struct stub_orders, ctrl_spin_tsc) == ORDERS_CTRL_SPIN, "orders layout");
 _Static_assert(sizeof(struct stub_order) == ORDER_SIZE, "order size");
 _Static_assert(sizeof(struct stub_orders) <= STUB_ORDERS_SIZE, "orders size");
-_Static_assert(offsetof(struct stub_ack, done_seq) == ACK_DONE_SEQ, "ack layout");
+_Static_assert(offsetof(struct stub_ack, fork_pid) == ACK_FORK_PID, "ack layout");
 _Static_assert(offsetof(struct stub_ack, ctrl_sleeping) == ACK_CTRL_SLEEPING, "ack layout");
 _Static_assert(offsetof(struct stub_ack, first_error) == ACK_FIRST_ERROR, "ack layout");
 _Static_assert(offsetof(struct stub_thread_const, empty_mask) == CONST_EMPTY_MASK, "const layout");
+_Static_assert(offsetof(struct stub_thread_const, cpu_mask) == CONST_CPU_MASK, "const layout");
 _Static_assert(sizeof(struct stub_mailbox) <= 0x1000, "mailbox size");
 
 extern char __start_cocoon_stub[], __stop_cocoon_stub[];
@@ -52,7 +57,7 @@ extern char stub_thread_birth[];
 struct platform_as {
 	pid_t pid;
 	int pidfd;                   /* signals go here: the pid may be reused */
-	int done_fd;                 /* read end of the completion pipe */
+	uint64_t cpu_mask;           /* its threads' CPU (0: any) */
 	uint32_t seq, count;         /* ours: the shared page's copies are not trusted */
 	uint64_t proc_off;           /* memory-file offset of the per-process pages */
 	struct stub_orders *orders;  /* kernel view */
@@ -90,9 +95,17 @@ static struct {
 	uint64_t spin_ack;      /* kernel waiting for the control thread */
 	uint64_t spin_ctrl;     /* control thread waiting for orders */
 	bool fsgsbase;
+	bool rdtscp;            /* stubs report the CPU of each trap */
+	cpu_set_t cpus;         /* where cocoon may run */
+	/* The guest threads' seccomp program, built once. */
+	struct stub_sock_filter guest_filter[STUB_MAX_FILTER];
+	uint16_t guest_filter_len;
 	pthread_mutex_t lock;   /* the list below and slot allocation */
 	pthread_cond_t changed; /* a process was created or died */
 	struct platform_as *list;
+	/* Host processes being created whose pid is not in the list yet:
+	 * the reaper leaves unknown dead children alone meanwhile. */
+	unsigned creating;
 } plat = { .lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER };
 
 static long futex(void *addr, int op, uint32_t val, const struct timespec *ts)
@@ -101,8 +114,6 @@ static long futex(void *addr, int op, uint32_t val, const struct timespec *ts)
 }
 
 static void *reaper(void *arg);
-/* Held while a host process is forked and entered in plat.list. */
-static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *spawner_main(void *arg);
 
 #ifndef SPIN_REPLY_US
@@ -144,9 +155,17 @@ int platform_init(void)
 	plat.code_off = (uint64_t)off;
 	plat.code_len = (uint32_t)len;
 	plat.fsgsbase = getauxval(AT_HWCAP2) & 2;
+	unsigned a, b, c, d;
+	plat.rdtscp = __get_cpuid(0x80000001, &a, &b, &c, &d) && (d & (1u << 27));
+	if (sched_getaffinity(0, sizeof(plat.cpus), &plat.cpus) < 0)
+		plat.rdtscp = false;
+	plat.guest_filter_len = (uint16_t)seccomp_filter_build(FILTER_GUEST, plat.code_len, plat.guest_filter);
 	/* Spinning pays only while another CPU can run the other side, and
-	 * only briefly: the figures are from bench/ on 2-CPU machines. */
-	if (sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+	 * only briefly: the figures are from bench/ on 2-CPU machines. Not
+	 * at all when a guest thread, its kernel thread and the control
+	 * thread share one CPU (below: whenever the stub can report its
+	 * CPU): the spinner would only keep the other side from running. */
+	if (sysconf(_SC_NPROCESSORS_ONLN) > 1 && !plat.rdtscp) {
 		uint64_t per_us = tsc_per_us();
 		plat.spin_reply = SPIN_REPLY_US * per_us;
 		plat.spin_trap = SPIN_TRAP_US * per_us;
@@ -182,15 +201,12 @@ extern __attribute__((weak)) const unsigned int __rseq_size;
  * system calls, no libc, no locks. Maps the stub and jumps into it; the
  * stub then drops everything else. */
 __attribute__((noreturn, noinline, no_sanitize("address", "undefined")))
-static void child_start(int memfd, int done_fd, uint64_t code_off, uint64_t proc_off, void *rseq_area,
-			uint32_t rseq_len)
+static void child_start(int memfd, uint64_t code_off, uint64_t proc_off, void *rseq_area, uint32_t rseq_len)
 {
-	/* The memory file becomes fd 0 and the completion pipe fd 1 (via
-	 * high numbers, whatever fds they had); the stub closes the rest. */
+	/* The memory file becomes fd 0 (via a high number, whatever fd it
+	 * had); the stub closes the rest. */
 	long a = raw6(SYS_fcntl, memfd, F_DUPFD, 10, 0, 0, 0);
-	long b = raw6(SYS_fcntl, done_fd, F_DUPFD, 10, 0, 0, 0);
-	if (a < 0 || b < 0 || raw6(SYS_dup2, a, STUB_MEMFD, 0, 0, 0, 0) < 0 ||
-	    raw6(SYS_dup2, b, STUB_DONE_FD, 0, 0, 0, 0) < 0)
+	if (a < 0 || raw6(SYS_dup2, a, STUB_MEMFD, 0, 0, 0, 0) < 0)
 		raw6(SYS_exit_group, 3, 0, 0, 0, 0, 0);
 	memfd = STUB_MEMFD;
 	/* The host would write the inherited rseq area on every preemption,
@@ -211,15 +227,15 @@ static void child_start(int memfd, int done_fd, uint64_t code_off, uint64_t proc
 	__builtin_unreachable();
 }
 
-/* Guest host-processes are forked by one long-lived thread: their
- * PDEATHSIG fires when the thread that forked them ends, which must be
- * cocoon's end, not the end of the kernel thread of whichever guest
- * process asked. */
+/* The zygote is forked by one long-lived thread: its PDEATHSIG, and that
+ * of its forks (CLONE_PARENT makes them this thread's children too),
+ * fires when the thread that forked it ends, which must be cocoon's end,
+ * not the end of some guest's kernel thread. */
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cv;
 	bool busy, requested, done;
-	int done_fd, pidfd;
+	int pidfd;
 	uint64_t proc_off;
 	long pid;
 	void *rseq_area;
@@ -241,22 +257,21 @@ static void *spawner_main(void *arg)
 		spawner.pidfd = -1;
 		spawner.pid = raw6(SYS_clone, CLONE_PIDFD | SIGCHLD, 0, (long)&spawner.pidfd, 0, 0, 0);
 		if (spawner.pid == 0)
-			child_start(memfile.fd, spawner.done_fd, plat.code_off, spawner.proc_off,
-				    spawner.rseq_area, spawner.rseq_len);
+			child_start(memfile.fd, plat.code_off, spawner.proc_off, spawner.rseq_area,
+				    spawner.rseq_len);
 		spawner.done = true;
 		pthread_cond_broadcast(&spawner.cv);
 	}
 	return NULL;
 }
 
-/* Fork a guest host-process through the spawner: its pid or -errno. */
-static long spawn(int done_fd, uint64_t proc_off, int *pidfd)
+/* Fork cocoon through the spawner: the child's pid or -errno. */
+static long spawn(uint64_t proc_off, int *pidfd)
 {
 	pthread_mutex_lock(&spawner.lock);
 	while (spawner.busy)
 		pthread_cond_wait(&spawner.cv, &spawner.lock);
 	spawner.busy = true;
-	spawner.done_fd = done_fd;
 	spawner.proc_off = proc_off;
 	spawner.done = false;
 	spawner.requested = true;
@@ -271,9 +286,211 @@ static long spawn(int done_fd, uint64_t proc_off, int *pidfd)
 	return pid;
 }
 
-/* A spare host process, made ahead by a background thread with its first
- * thread parked in the stub: fork and exec then find one ready instead of
- * waiting for a host fork and the stub's set-up. */
+/* A host process's bookkeeping and per-process pages, not started. */
+static struct platform_as *as_alloc(void)
+{
+	struct platform_as *as = calloc(1, sizeof(*as));
+	if (!as)
+		return NULL;
+	/* Cleared here: the guest can read its orders and ack pages. */
+	int64_t off = memfile_alloc_dirty(STUB_PROC_SIZE);
+	if (off < 0) {
+		free(as);
+		return NULL;
+	}
+	memset(memfile_ptr((uint64_t)off), 0, STUB_PROC_SIZE);
+	as->proc_off = (uint64_t)off;
+	as->orders = memfile_ptr(as->proc_off);
+	as->ack = memfile_ptr(as->proc_off + STUB_ORDERS_SIZE);
+	as->pidfd = -1;
+	pthread_mutex_init(&as->orders_lock, NULL);
+
+	struct stub_orders *o = as->orders;
+	o->memfd = STUB_MEMFD;
+	o->kernel_pid = (uint32_t)getpid();
+	o->done_off = as->proc_off + offsetof(struct stub_orders, done);
+	o->all_mask = ~0ULL;
+	o->ctrl_spin_tsc = plat.spin_ctrl;
+	o->guest_prog.len = plat.guest_filter_len;
+	o->guest_prog.filter = STUB_ORDERS + offsetof(struct stub_orders, guest_filter);
+	memcpy(o->guest_filter, plat.guest_filter, sizeof(o->guest_filter));
+	return as;
+}
+
+static void as_free(struct platform_as *as)
+{
+	memfile_free(as->proc_off, STUB_PROC_SIZE);
+	if (as->pidfd >= 0)
+		close(as->pidfd);
+	pthread_mutex_destroy(&as->orders_lock);
+	free(as);
+}
+
+/* Enter a started host process in the list (the reaper's) and end its
+ * creation. */
+static void as_enter(struct platform_as *as)
+{
+	pthread_mutex_lock(&plat.lock);
+	as->next = plat.list;
+	plat.list = as;
+	plat.creating--;
+	pthread_cond_broadcast(&plat.changed);
+	pthread_mutex_unlock(&plat.lock);
+}
+
+static void creation_begin(void)
+{
+	pthread_mutex_lock(&plat.lock);
+	plat.creating++;
+	pthread_mutex_unlock(&plat.lock);
+}
+
+static void creation_abandon(void)
+{
+	pthread_mutex_lock(&plat.lock);
+	plat.creating--;
+	pthread_cond_broadcast(&plat.changed);
+	pthread_mutex_unlock(&plat.lock);
+}
+
+/* Where spares are made: away from the first CPU, where guests start
+ * (the last of cocoon's CPUs; all of them if it has one). */
+static void background_cpus(cpu_set_t *set)
+{
+	*set = plat.cpus;
+	if (!plat.rdtscp || CPU_COUNT(set) < 2)
+		return;
+	int last = -1;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, set))
+			last = cpu;
+	CPU_ZERO(set);
+	CPU_SET(last, set);
+}
+
+/* The zygote: a pristine stub process (no guest ever runs in it) that
+ * forks itself on ORDER_FORK. Every guest host-process is such a fork,
+ * which costs far less than forking cocoon (large, multithreaded) and
+ * inherits the stub's set-up and the control filter. zygote.lock
+ * serialises forks; a zygote that died or failed is replaced. */
+static struct {
+	pthread_mutex_t lock;
+	struct platform_as *as;
+} zygote = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static int zygote_start(void)
+{
+	struct platform_as *as = as_alloc();
+	if (!as)
+		return -ENOMEM;
+	struct stub_orders *o = as->orders;
+	o->ctrl_prog.len = (uint16_t)seccomp_filter_build(FILTER_CONTROL, plat.code_len, o->ctrl_filter);
+	o->ctrl_prog.filter = STUB_ORDERS + offsetof(struct stub_orders, ctrl_filter);
+	creation_begin();
+	int pidfd = -1;
+	long pid = spawn(as->proc_off, &pidfd);
+	if (pid < 0) {
+		creation_abandon();
+		as_free(as);
+		return (int)pid;
+	}
+	as->pidfd = pidfd;
+	as->pid = (pid_t)pid;
+	/* With the spares; its forks start there too, until bound to their
+	 * CPU. Before as_enter: the pid cannot be reaped meanwhile. */
+	cpu_set_t bg;
+	background_cpus(&bg);
+	sched_setaffinity(as->pid, sizeof(bg), &bg);
+	as_enter(as);
+
+	/* Wait until the stub is set up (or died trying). */
+	while (!__atomic_load_n(&as->ack->ready, __ATOMIC_ACQUIRE) && !as->dead) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		futex(&as->ack->ready, FUTEX_WAIT, 0, &ts);
+	}
+	if (as->dead) {
+		klog("the zygote host-process failed to start (status 0x%x)", as->host_status);
+		platform_as_destroy(as);
+		return -EAGAIN;
+	}
+	zygote.as = as;
+	return 0;
+}
+
+static int wait_done(struct platform_as *as, uint32_t seq, uint64_t spin);
+
+/* Fork the zygote into a new host process serving as's orders. */
+static int zygote_fork(struct platform_as *as)
+{
+	pthread_mutex_lock(&zygote.lock);
+	int err = 0;
+	if (zygote.as && zygote.as->dead) {
+		platform_as_destroy(zygote.as);
+		zygote.as = NULL;
+	}
+	if (!zygote.as && (err = zygote_start())) {
+		pthread_mutex_unlock(&zygote.lock);
+		return err;
+	}
+	/* Until the child is in the list, the reaper must not reap it: its
+	 * pid would be free for reuse before pidfd_open. */
+	creation_begin();
+	struct platform_as *z = zygote.as;
+	struct stub_orders *o = z->orders;
+	o->ops[0] = (struct stub_order){ .kind = ORDER_FORK, .off = as->proc_off };
+	o->count = 1;
+	uint32_t seq = ++z->seq & 0x7fffffff;
+	o->seq_failed = seq | 0x80000000u;
+	__atomic_store_n(&o->seq, seq, __ATOMIC_SEQ_CST);
+	futex(&o->seq, FUTEX_WAKE, 1, NULL);
+	int done = wait_done(z, seq, plat.spin_ack);
+	pid_t pid = __atomic_load_n(&z->ack->fork_pid, __ATOMIC_RELAXED);
+	int pidfd = done == 1 && pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	if (pidfd < 0) {
+		klog("the zygote failed to fork (%s)", done == 1 ? strerror(errno) : "dead or refused");
+		creation_abandon();
+		/* A child it may have made is unknown to us: leak its pages
+		 * rather than hand them out again under it. */
+		as->proc_off = 0;
+		platform_as_destroy(z);
+		zygote.as = NULL;
+		pthread_mutex_unlock(&zygote.lock);
+		return -EAGAIN;
+	}
+	as->pid = pid;
+	as->pidfd = pidfd;
+	as_enter(as);
+	pthread_mutex_unlock(&zygote.lock);
+	return 0;
+}
+
+/* A new host process from the zygote; its threads on the CPUs of mask
+ * (0: any). */
+static int as_fork(struct platform_as **out, uint64_t mask)
+{
+	struct platform_as *as = as_alloc();
+	if (!as)
+		return -ENOMEM;
+	as->cpu_mask = as->orders->cpu_mask = mask;
+	int err = zygote_fork(as);
+	if (err) {
+		if (as->proc_off)
+			as_free(as);
+		else
+			free(as);
+		return err;
+	}
+	*out = as;
+	return 0;
+}
+
+static bool take_birth(struct platform_thread *pt);
+
+/* Spare host processes, forked ahead by a background thread with their
+ * first thread born and parked in the stub: fork and exec then find one
+ * ready instead of waiting for the zygote, the new thread's set-up and
+ * its seccomp filter's compilation. They are made unbound (on whatever
+ * CPU is free) and bound to their CPU when taken. */
 #define SPARES 2
 static struct {
 	pthread_mutex_t lock;
@@ -283,22 +500,40 @@ static struct {
 	bool started;
 } spares = { .lock = PTHREAD_MUTEX_INITIALIZER, .want = PTHREAD_COND_INITIALIZER };
 
-static int as_create_now(struct platform_as **out);
+static int queue(struct platform_as *as, uint32_t kind, gaddr_t addr, size_t len, int prot, uint64_t off);
+
+/* The CPU of the calling kernel thread's guest thread (-1: none yet). */
+static __thread int bound_cpu = -1;
+static uint64_t next_cpu_mask(void);
+
+static int spare_make(struct platform_as **out)
+{
+	struct platform_as *as;
+	struct platform_thread *pt;
+	int err = as_fork(&as, 0);
+	if (err)
+		return err;
+	if ((err = platform_thread_create(as, &pt)) || (err = platform_as_flush(as)) || !take_birth(pt)) {
+		platform_as_destroy(as);
+		return err ? err : -EAGAIN;
+	}
+	platform_thread_release(pt);
+	*out = as;
+	return 0;
+}
 
 static void *spare_maker(void *arg)
 {
+	cpu_set_t bg;
+	background_cpus(&bg);
+	sched_setaffinity(0, sizeof(bg), &bg);
 	pthread_mutex_lock(&spares.lock);
 	for (;;) {
 		while (spares.n == SPARES)
 			pthread_cond_wait(&spares.want, &spares.lock);
 		pthread_mutex_unlock(&spares.lock);
 		struct platform_as *as;
-		struct platform_thread *pt;
-		int err = as_create_now(&as);
-		if (!err && (err = platform_thread_create(as, &pt)))
-			platform_as_destroy(as);
-		if (!err)
-			platform_thread_release(pt);
+		int err = spare_make(&as);
 		pthread_mutex_lock(&spares.lock);
 		if (err) { /* try again later, without spinning */
 			pthread_mutex_unlock(&spares.lock);
@@ -311,8 +546,17 @@ static void *spare_maker(void *arg)
 	return NULL;
 }
 
+/* Bind a spare's control thread (and, through platform_thread_create, its
+ * parked thread) to mask, with its first orders. */
+static int bind_spare(struct platform_as *as, uint64_t mask)
+{
+	as->cpu_mask = as->orders->cpu_mask = mask;
+	return mask ? queue(as, ORDER_BIND, 0, 0, 0, 0) : 0;
+}
+
 int platform_as_create(struct platform_as **out)
 {
+	uint64_t mask = next_cpu_mask();
 	pthread_mutex_lock(&spares.lock);
 	if (!spares.started) {
 		pthread_t t;
@@ -323,89 +567,18 @@ int platform_as_create(struct platform_as **out)
 	while (spares.n) {
 		struct platform_as *as = spares.v[--spares.n];
 		pthread_cond_signal(&spares.want);
-		if (as->dead) { /* killed from outside meanwhile */
-			pthread_mutex_unlock(&spares.lock);
+		pthread_mutex_unlock(&spares.lock);
+		if (as->dead || bind_spare(as, mask)) { /* killed from outside meanwhile */
 			platform_as_destroy(as);
 			pthread_mutex_lock(&spares.lock);
 			continue;
 		}
-		pthread_mutex_unlock(&spares.lock);
 		*out = as;
 		return 0;
 	}
 	pthread_cond_signal(&spares.want);
 	pthread_mutex_unlock(&spares.lock);
-	return as_create_now(out);
-}
-
-static int as_create_now(struct platform_as **out)
-{
-	struct platform_as *as = calloc(1, sizeof(*as));
-	if (!as)
-		return -ENOMEM;
-	int64_t off = memfile_alloc(STUB_PROC_SIZE);
-	if (off < 0) {
-		free(as);
-		return (int)off;
-	}
-	as->proc_off = (uint64_t)off;
-	as->orders = memfile_ptr(as->proc_off);
-	as->ack = memfile_ptr(as->proc_off + STUB_ORDERS_SIZE);
-	pthread_mutex_init(&as->orders_lock, NULL);
-
-	struct stub_orders *o = as->orders;
-	o->memfd = STUB_MEMFD;
-	o->done_fd = STUB_DONE_FD;
-	o->kernel_pid = (uint32_t)getpid();
-	o->all_mask = ~0ULL;
-	o->ctrl_spin_tsc = plat.spin_ctrl;
-	o->ctrl_prog.len = (uint16_t)seccomp_filter_build(FILTER_CONTROL, plat.code_len, o->ctrl_filter);
-	o->ctrl_prog.filter = STUB_ORDERS + offsetof(struct stub_orders, ctrl_filter);
-	o->guest_prog.len = (uint16_t)seccomp_filter_build(FILTER_GUEST, plat.code_len, o->guest_filter);
-	o->guest_prog.filter = STUB_ORDERS + offsetof(struct stub_orders, guest_filter);
-
-	int pipefd[2];
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		memfile_free(as->proc_off, STUB_PROC_SIZE);
-		free(as);
-		return -errno;
-	}
-	/* Under spawn_lock: the reaper must find the process in the list
-	 * even if it dies at once. */
-	int pidfd = -1;
-	pthread_mutex_lock(&spawn_lock);
-	long pid = spawn(pipefd[1], as->proc_off, &pidfd);
-	close(pipefd[1]);
-	pthread_mutex_lock(&plat.lock);
-	if (pid < 0) {
-		pthread_mutex_unlock(&plat.lock);
-		pthread_mutex_unlock(&spawn_lock);
-		close(pipefd[0]);
-		memfile_free(as->proc_off, STUB_PROC_SIZE);
-		free(as);
-		return (int)pid;
-	}
-	as->done_fd = pipefd[0];
-	as->pidfd = pidfd;
-	as->pid = (pid_t)pid;
-	as->next = plat.list;
-	plat.list = as;
-	pthread_cond_broadcast(&plat.changed);
-	pthread_mutex_unlock(&plat.lock);
-	pthread_mutex_unlock(&spawn_lock);
-
-	/* Wait until the stub is set up (or died trying). */
-	while (!__atomic_load_n(&as->ack->ready, __ATOMIC_ACQUIRE) && !as->dead) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		futex(&as->ack->ready, FUTEX_WAIT, 0, &ts);
-	}
-	if (as->dead) {
-		klog("guest host-process failed to start (status 0x%x)", as->host_status);
-		platform_as_destroy(as);
-		return -EAGAIN;
-	}
-	*out = as;
-	return 0;
+	return as_fork(out, mask);
 }
 
 static void wake_all(struct platform_as *as)
@@ -418,36 +591,55 @@ static void wake_all(struct platform_as *as)
 		futex(&pt->mb->state, FUTEX_WAKE, INT32_MAX, NULL);
 	}
 	futex(&as->ack->ready, FUTEX_WAKE, INT32_MAX, NULL);
+	futex(&as->orders->done, FUTEX_WAKE, INT32_MAX, NULL);
 }
 
-/* Reaps every guest host-process and wakes whoever waits on it. */
+static struct platform_as *find_pid(pid_t pid)
+{
+	for (struct platform_as *as = plat.list; as; as = as->next)
+		if (as->pid == pid)
+			return as;
+	return NULL;
+}
+
+/* Reaps every guest host-process and wakes whoever waits on it. A dead
+ * child is looked at first (WNOWAIT) and reaped only once it is known, so
+ * its pid cannot be reused under a creation that has not opened its
+ * pidfd yet. */
 static void *reaper(void *arg)
 {
 	for (;;) {
-		int status;
-		pid_t pid = waitpid(-1, &status, __WALL);
-		if (pid < 0) {
+		siginfo_t si;
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT | __WALL) < 0) {
+			int e = errno;
+			if (e != ECHILD && e != EINTR)
+				kpanic("reaper: waitid: %s", strerror(e));
 			pthread_mutex_lock(&plat.lock);
-			if (!plat.list)
+			if (e == ECHILD && !plat.list)
 				pthread_cond_wait(&plat.changed, &plat.lock);
 			pthread_mutex_unlock(&plat.lock);
-			if (errno != ECHILD && errno != EINTR)
-				kpanic("reaper: waitpid: %s", strerror(errno));
 			continue;
 		}
-		/* A process being spawned is in the list once spawn_lock is free. */
-		pthread_mutex_lock(&spawn_lock);
-		pthread_mutex_unlock(&spawn_lock);
+		pid_t pid = si.si_pid;
 		pthread_mutex_lock(&plat.lock);
-		for (struct platform_as **pp = &plat.list; *pp; pp = &(*pp)->next) {
-			struct platform_as *as = *pp;
-			if (as->pid != pid)
-				continue;
+		struct platform_as *as;
+		while (!(as = find_pid(pid)) && plat.creating)
+			pthread_cond_wait(&plat.changed, &plat.lock);
+		int status = 0;
+		/* Someone else may reap a child that is not ours meanwhile
+		 * (LeakSanitizer's helper at exit); ours are reaped only here. */
+		if (waitpid(pid, &status, __WALL) != pid)
+			status = SIGKILL;
+		if (as) {
+			for (struct platform_as **pp = &plat.list; *pp; pp = &(*pp)->next)
+				if (*pp == as) {
+					*pp = as->next;
+					break;
+				}
 			as->host_status = status;
 			atomic_store(&as->dead, true);
-			*pp = as->next;
 			wake_all(as);
-			break;
 		}
 		pthread_cond_broadcast(&plat.changed);
 		pthread_mutex_unlock(&plat.lock);
@@ -491,11 +683,7 @@ void platform_as_destroy(struct platform_as *as)
 	for (unsigned i = 0; i < STUB_MAX_THREADS; i++)
 		if (as->threads[i])
 			platform_thread_destroy(as->threads[i]);
-	memfile_free(as->proc_off, STUB_PROC_SIZE);
-	close(as->done_fd);
-	close(as->pidfd);
-	pthread_mutex_destroy(&as->orders_lock);
-	free(as);
+	as_free(as);
 }
 
 /* ---- orders to the control thread ------------------------------------ */
@@ -541,6 +729,42 @@ int platform_as_protect(struct platform_as *as, gaddr_t addr, size_t len, int pr
 	return queue_guest(as, ORDER_MPROTECT, addr, len, prot, 0);
 }
 
+/* Whether the host process has ended (reaped or not). */
+static bool exited(struct platform_as *as)
+{
+	struct pollfd pfd = { as->pidfd, POLLIN, 0 };
+	return as->dead || (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLIN | POLLHUP)));
+}
+
+/* Wait until the control thread has done batch seq: 1 done, 2 done but
+ * an order failed, 0 the process ended. Spins up to `spin` TSC ticks on
+ * orders->done, then sleeps on it. Now and then the control thread is
+ * woken again (the guest could have hidden that it sleeps) and the
+ * process is checked for its end by its pidfd, which does not depend on
+ * the reaper. */
+static int wait_done(struct platform_as *as, uint32_t seq, uint64_t spin)
+{
+	struct stub_orders *o = as->orders;
+	uint64_t deadline = __builtin_ia32_rdtsc() + spin;
+	for (;;) {
+		uint32_t d = __atomic_load_n(&o->done, __ATOMIC_ACQUIRE);
+		if ((d & 0x7fffffff) == seq)
+			return d == seq ? 1 : 2;
+		if (as->dead)
+			return 0;
+		if (__builtin_ia32_rdtsc() < deadline) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		if (futex(&o->done, FUTEX_WAIT, d, &ts) < 0 && errno == ETIMEDOUT) {
+			if (exited(as))
+				return 0;
+			futex(&o->seq, FUTEX_WAKE, 1, NULL);
+		}
+	}
+}
+
 /* Send the queued orders and wait until the control thread has carried
  * them out. An order that fails (the host refused a mapping) leaves the
  * host process out of step with the kernel's view: the process is killed
@@ -566,47 +790,42 @@ int platform_as_flush(struct platform_as *as)
 	__atomic_store_n(&o->seq, seq, __ATOMIC_SEQ_CST);
 	/* A sleeping control thread needs our CPU more than we do: do not
 	 * spin then. */
-	uint64_t deadline = __builtin_ia32_rdtsc() + plat.spin_ack;
+	uint64_t spin = plat.spin_ack;
 	if (__atomic_load_n(&as->ack->ctrl_sleeping, __ATOMIC_SEQ_CST)) {
 		futex(&o->seq, FUTEX_WAKE, 1, NULL);
-		deadline = 0;
+		spin = 0;
 	}
-	/* Spin on the hint while it pays, then take the real answer from
-	 * the pipe. Re-wake now and then: the guest could have hidden that
-	 * the control thread sleeps. */
-	while (__builtin_ia32_rdtsc() < deadline &&
-	       __atomic_load_n(&as->ack->done_seq, __ATOMIC_ACQUIRE) != seq && !as->dead)
-		__builtin_ia32_pause();
-	bool failed = false;
-	for (;;) {
-		struct pollfd pfd = { as->done_fd, POLLIN, 0 };
-		int n = poll(&pfd, 1, 20);
-		if (n == 0) {
-			futex(&o->seq, FUTEX_WAKE, 1, NULL);
-			continue;
-		}
-		uint32_t got;
-		ssize_t r = n > 0 ? read(as->done_fd, &got, sizeof(got)) : -1;
-		if (r == 0 || as->dead) /* the process is gone */
-			break;
-		if (r == (ssize_t)sizeof(got) && (got & 0x7fffffff) == seq) {
-			failed = got != seq;
-			break;
-		}
-		if (r < 0 && errno != EINTR && errno != EAGAIN)
-			kpanic("reading the completion pipe: %s", strerror(errno));
-	}
+	int done = wait_done(as, seq, spin);
 	as->count = 0;
 	pthread_mutex_unlock(&as->orders_lock);
-	if (failed) {
+	if (done == 2) {
 		klog("pid %d: the host refused an address-space change (%lld); killing the guest", as->pid,
 		     (long long)as->ack->first_error);
 		kill_wait(as);
+	} else if (done == 0 && !as->dead) {
+		kill_wait(as); /* ended, not reaped yet: its memory stays ours until then */
 	}
 	return as->dead ? -ESRCH : 0;
 }
 
 /* ---- threads --------------------------------------------------------- */
+
+/* New guest threads are bound to cocoon's CPUs in turn (a mask of one,
+ * or 0 for no binding). */
+static uint64_t next_cpu_mask(void)
+{
+	static unsigned next;
+	if (!plat.rdtscp)
+		return 0;
+	if (bound_cpu >= 0 && bound_cpu < 64)
+		return 1ULL << bound_cpu;
+	for (unsigned i = 0; i < 64; i++) {
+		unsigned cpu = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED) % 64;
+		if (CPU_ISSET(cpu, &plat.cpus))
+			return 1ULL << cpu;
+	}
+	return 0;
+}
 
 int platform_thread_create(struct platform_as *as, struct platform_thread **out)
 {
@@ -616,6 +835,12 @@ int platform_thread_create(struct platform_as *as, struct platform_thread **out)
 		as->parked = pt->next_parked;
 		pt->next_parked = NULL;
 		pthread_mutex_unlock(&plat.lock);
+		/* The stub binds it to its process's CPU as it resumes. */
+		struct stub_thread_const *c = (struct stub_thread_const *)(pt->area + AREA_CONST_OFF);
+		if (as->cpu_mask && c->cpu_mask != as->cpu_mask) {
+			c->cpu_mask = as->cpu_mask;
+			pt->mb->set_cpu = 1;
+		}
 		*out = pt;
 		return 0;
 	}
@@ -635,7 +860,9 @@ int platform_thread_create(struct platform_as *as, struct platform_thread **out)
 	as->threads[slot] = pt; /* reserved; wake_all skips it until born */
 	pthread_mutex_unlock(&plat.lock);
 
-	int64_t off = memfile_alloc(STUB_AREA_SIZE);
+	int64_t off = memfile_alloc_dirty(STUB_AREA_SIZE);
+	if (off >= 0) /* the guest can read it all */
+		memset(memfile_ptr((uint64_t)off), 0, STUB_AREA_SIZE);
 	if (off < 0) {
 		pthread_mutex_lock(&plat.lock);
 		as->threads[slot] = NULL;
@@ -654,19 +881,21 @@ int platform_thread_create(struct platform_as *as, struct platform_thread **out)
 	c->altstack.ss_sp = area + AREA_STACK_OFF;
 	c->altstack.ss_size = AREA_STACK_SIZE;
 	c->empty_mask = 0;
+	c->cpu_mask = as->cpu_mask ? as->cpu_mask : next_cpu_mask();
 	pt->mb->state = MBOX_RUNNING;
 	pt->mb->spin_tsc = plat.spin_reply;
 	pt->mb->has_fsgsbase = plat.fsgsbase;
+	pt->mb->has_rdtscp = plat.rdtscp;
 
 	__atomic_store_n(&pt->mb_ready, true, __ATOMIC_RELEASE);
 	int err = queue(as, ORDER_MMAP, area, AREA_MBOX_OFF, PROT_READ, pt->area_off);
 	if (!err)
 		err = queue(as, ORDER_MMAP, area + AREA_MBOX_OFF, STUB_AREA_SIZE - AREA_MBOX_OFF,
 			    PROT_READ | PROT_WRITE, pt->area_off + AREA_MBOX_OFF);
+	/* Sent with the next flush: at the latest the new thread's first
+	 * platform_run. */
 	if (!err)
 		err = queue(as, ORDER_CLONE_THREAD, area, 0, 0, 0);
-	if (!err)
-		err = platform_as_flush(as);
 	if (err) {
 		platform_thread_destroy(pt);
 		return err;
@@ -784,6 +1013,25 @@ static void apply_fpu(struct platform_thread *pt)
 }
 
 /* ---- the hand-off ---------------------------------------------------- */
+
+/* A hand-off between two threads on one CPU is a plain switch; across
+ * CPUs it costs a wake-up IPI several times dearer (docs/design.md). So
+ * the kernel thread follows its guest thread: it binds itself to the CPU
+ * the stub reported for the trap. The guest thread stays free to move
+ * (the host balances it); the kernel thread follows at the next trap. */
+static void follow_guest(struct platform_thread *pt)
+{
+	if (!plat.rdtscp)
+		return;
+	uint32_t cpu = __atomic_load_n(&pt->mb->cpu, __ATOMIC_RELAXED);
+	if ((int)cpu == bound_cpu || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &plat.cpus))
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) == 0)
+		bound_cpu = (int)cpu;
+}
 
 /* Wait until the thread traps (or its process dies). */
 static void wait_trap(struct platform_thread *pt)
@@ -918,6 +1166,7 @@ int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_
 		return 0;
 	}
 	memcpy(regs, pt->uc->uc_mcontext.gregs, sizeof(*regs));
+	follow_guest(pt);
 	siginfo_t si;
 	memcpy(&si, pt->mb->siginfo, sizeof(si));
 	int signo = (int)pt->mb->signo;

@@ -1,6 +1,7 @@
 /* The control thread of a guest host-process and the start of its guest
  * threads. The control thread maps, unmaps and protects pieces of the
- * memory file on the kernel's orders and creates guest threads. It never
+ * memory file on the kernel's orders and creates guest threads; the
+ * zygote's forks new host processes. It never
  * runs guest code and never touches memory for its control flow: guest
  * threads share its address space and could write any writable page, so
  * everything it trusts is in registers or in the read-only orders page. */
@@ -11,12 +12,17 @@
 #define CLONE_FILES 0x400
 #define CLONE_SIGHAND 0x800
 #define CLONE_THREAD 0x10000
+#define CLONE_PARENT 0x8000
 #define CLONE_SYSVSEM 0x40000
 #include "stub/stub_abi.h"
 
 #define FUTEX_WAIT 0
 #define FUTEX_WAKE 1
 #define MAP_SHARED_FIXED 0x11
+#define PROT_READ 1
+#define PROT_READ_WRITE 3
+#define PR_SET_PDEATHSIG 1
+#define SIGKILL 9
 #define THREAD_FLAGS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM)
 
 	.section cocoon_stub, "ax", @progbits
@@ -92,6 +98,10 @@ stub_control_loop:
 	je .Lmprotect
 	cmp $ORDER_CLONE_THREAD, %eax
 	je .Lclone
+	cmp $ORDER_FORK, %eax
+	je .Lfork
+	cmp $ORDER_BIND, %eax
+	je .Lbind
 	mov $-22, %rax
 	jmp .Lresult
 .Lmmap:
@@ -132,6 +142,34 @@ stub_control_loop:
 	jz stub_thread_start
 	js .Lresult
 	xor %eax, %eax
+	jmp .Lresult
+.Lbind:
+	xor %edi, %edi
+	mov $8, %esi
+	lea ORDERS_CPU_MASK(%r12), %rdx
+	mov $SYS_sched_setaffinity, %eax
+	syscall
+	xor %eax, %eax /* a hint: a refusal is no failure */
+	jmp .Lresult
+.Lfork:
+	/* A copy of this process as cocoon's child (CLONE_PARENT), so
+	 * cocoon reaps it. Only the zygote gets this order: it has no guest
+	 * threads, so its ack page is the kernel's alone. The child gets
+	 * its pages' offset in %r9: the order may be overwritten by the
+	 * next one before the child runs. */
+	mov 24(%rbp), %r9
+	mov $CLONE_PARENT, %edi
+	xor %esi, %esi
+	xor %edx, %edx
+	xor %r10d, %r10d
+	xor %r8d, %r8d
+	mov $SYS_clone, %eax
+	syscall
+	test %rax, %rax
+	jz stub_fork_child
+	js .Lresult
+	mov %eax, ACK_FORK_PID(%r13)
+	xor %eax, %eax
 .Lresult:
 	cmp $-4095, %rax
 	jb .Lnext
@@ -146,18 +184,80 @@ stub_control_loop:
 	dec %ebx
 	jmp .Lop
 .Ldone:
-	/* The hint for a spinning kernel, then the real completion: the
-	 * batch's number, written from the read-only page. */
-	mov %r14d, ACK_DONE_SEQ(%r13)
+	/* The completion: the batch's number (from the read-only page)
+	 * written into orders->done through the memory file, then a wake-up
+	 * for the kernel thread in case it sleeps on that word. */
 	lea ORDERS_SEQ(%r12), %rsi
 	bt $32, %r14
 	jnc 1f
 	lea ORDERS_SEQ_FAILED(%r12), %rsi
-1:	mov $SYS_write, %eax
-	mov ORDERS_DONE_FD(%r12), %edi
+1:	mov %r15d, %edi
 	mov $4, %edx
+	mov ORDERS_DONE_OFF(%r12), %r10
+	mov $SYS_pwrite64, %eax
+	syscall
+	cmp $4, %rax
+	jne .Lfail
+	lea ORDERS_DONE(%r12), %rdi
+	mov $FUTEX_WAKE, %esi
+	mov $1, %edx
+	mov $SYS_futex, %eax
 	syscall
 	jmp .Lwait
+
+	/* A new host process forked by the zygote, with the zygote's
+	 * registers: %r9 is its pages' offset, %r15 the memory file. It takes its
+	 * own orders and ack pages, goes to its CPU, asks to die with cocoon
+	 * (fork cleared that) and checks cocoon did not die first, then
+	 * serves its orders. */
+stub_fork_child:
+	mov %r9, %rbx
+	movabs $STUB_ORDERS, %rdi
+	mov $STUB_ORDERS_SIZE, %esi
+	mov $PROT_READ, %edx
+	mov $MAP_SHARED_FIXED, %r10d
+	mov %r15, %r8
+	mov %rbx, %r9
+	mov $SYS_mmap, %eax
+	syscall
+	cmp $-4095, %rax
+	jae .Lfail
+	movabs $STUB_ACK, %rdi
+	mov $(STUB_PROC_SIZE - STUB_ORDERS_SIZE), %esi
+	mov $PROT_READ_WRITE, %edx
+	mov $MAP_SHARED_FIXED, %r10d
+	mov %r15, %r8
+	lea STUB_ORDERS_SIZE(%rbx), %r9
+	mov $SYS_mmap, %eax
+	syscall
+	cmp $-4095, %rax
+	jae .Lfail
+	movabs $STUB_ORDERS, %r12
+	cmpq $0, ORDERS_CPU_MASK(%r12)
+	je 1f
+	xor %edi, %edi
+	mov $8, %esi
+	lea ORDERS_CPU_MASK(%r12), %rdx
+	mov $SYS_sched_setaffinity, %eax
+	syscall
+1:	mov $PR_SET_PDEATHSIG, %edi
+	mov $SIGKILL, %esi
+	xor %edx, %edx
+	xor %r10d, %r10d
+	xor %r8d, %r8d
+	mov $SYS_prctl, %eax
+	syscall
+	mov $SYS_getppid, %eax
+	syscall
+	cmp ORDERS_KERNEL_PID(%r12), %eax
+	jne .Lfail
+	jmp stub_control_loop
+
+.Lfail:
+	mov $6, %edi
+	mov $SYS_exit_group, %eax
+	syscall
+	ud2
 
 	/* A new guest thread; %r9 = its area, %r12 = orders. Until its own
 	 * filter is installed it runs with the control thread's, so it uses
@@ -177,7 +277,15 @@ stub_thread_start:
 	syscall
 	test %rax, %rax
 	jnz .Lthread_fail
-	mov $1, %edi /* SECCOMP_SET_MODE_FILTER */
+	/* Bound to the CPU its kernel thread will follow it to. */
+	cmpq $0, CONST_CPU_MASK(%r9)
+	je 1f
+	xor %edi, %edi
+	mov $8, %esi
+	lea CONST_CPU_MASK(%r9), %rdx
+	mov $SYS_sched_setaffinity, %eax
+	syscall
+1:	mov $1, %edi /* SECCOMP_SET_MODE_FILTER */
 	xor %esi, %esi
 	lea ORDERS_GUEST_PROG(%r12), %rdx
 	mov $SYS_seccomp, %eax

@@ -24,6 +24,11 @@ STUB_FN void stub_handler(int signo, void *info, void *uc)
 		dst[i] = src[i];
 	mb->signo = (uint64_t)signo;
 	mb->uc = (uint64_t)uc;
+	if (mb->has_rdtscp) { /* TSC_AUX is the CPU number (and node) */
+		uint32_t aux;
+		__asm__ volatile("rdtscp" : "=c"(aux) : : "rax", "rdx");
+		mb->cpu = aux & 0xfff;
+	}
 	if (stub_xchg(&mb->state, MBOX_TRAPPED) == MBOX_RUNNING_KSLEEP)
 		stub_syscall(SYS_futex, &mb->state, FUTEX_WAKE, 1, 0, 0, 0);
 
@@ -49,6 +54,10 @@ STUB_FN void stub_handler(int signo, void *info, void *uc)
 		stub_syscall(SYS_futex, &mb->state, FUTEX_WAIT, s, 0, 0, 0);
 	}
 replied:
+	if (mb->set_cpu) { /* the mask is in the thread's read-only page */
+		mb->set_cpu = 0;
+		stub_syscall(SYS_sched_setaffinity, 0, 8, area + AREA_CONST_OFF + CONST_CPU_MASK, 0, 0, 0);
+	}
 	if (mb->set_fs) {
 		uint64_t base = mb->fs_base;
 		mb->set_fs = 0;

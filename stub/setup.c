@@ -1,7 +1,8 @@
-/* Set-up of a fresh guest host-process, run once on the stub's set-up
- * stack right after cocoon forked it: drop everything of the cocoon
- * process, install the trap handlers and the control thread's seccomp
- * filter, then become the control thread (stub/control.S). */
+/* Set-up of the zygote, run once on the stub's set-up stack right after
+ * cocoon forked it: drop everything of the cocoon process, install the
+ * trap handlers and the control thread's seccomp filter, then become the
+ * control thread (stub/control.S). Guest host-processes are forks of the
+ * zygote and inherit all of this. */
 #include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -31,9 +32,9 @@ STUB_FN _Noreturn void stub_setup(void)
 	 * would make the call fail and leave cocoon's stack mapped. */
 	if (stub_syscall(SYS_munmap, STUB_THREADS, 0x7ffffffff000UL - STUB_THREADS, 0, 0, 0, 0) != 0)
 		stub_syscall(SYS_exit_group, 4, 0, 0, 0, 0, 0);
-	/* No host file descriptors but the memory file and the completion
-	 * pipe (the kernel placed them at fds 0 and 1). */
-	if (stub_syscall(SYS_close_range, 2, ~0U, 0, 0, 0, 0) != 0)
+	/* No host file descriptor but the memory file (the kernel placed it
+	 * at fd 0). */
+	if (stub_syscall(SYS_close_range, 1, ~0U, 0, 0, 0, 0) != 0)
 		stub_syscall(SYS_exit_group, 5, 0, 0, 0, 0, 0);
 
 	stub_syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0, 0);

@@ -39,6 +39,8 @@
 #define ORDER_MUNMAP 2
 #define ORDER_MPROTECT 3
 #define ORDER_CLONE_THREAD 4
+#define ORDER_FORK 5 /* the zygote only: a new host process (off: its pages) */
+#define ORDER_BIND 6 /* the control thread to the CPUs of orders->cpu_mask */
 #define STUB_MAX_ORDERS 500
 
 #ifndef __ASSEMBLER__
@@ -64,12 +66,16 @@ struct stub_mailbox {
 	uint64_t set_fs;        /* 1: load fs_base */
 	uint64_t fs_base;
 	uint32_t has_fsgsbase;  /* wrfsbase usable (else arch_prctl) */
+	uint32_t has_rdtscp;    /* rdtscp usable: the stub reports its CPU */
+	uint32_t cpu;           /* the CPU the trap was taken on (a hint) */
+	uint32_t set_cpu;       /* 1: bind to the thread's cpu_mask on resuming */
 };
 
 /* Per-thread constants, read-only to the guest. */
 struct stub_thread_const {
 	struct { uint64_t ss_sp; int32_t ss_flags; int32_t pad; uint64_t ss_size; } altstack;
 	uint64_t empty_mask;
+	uint64_t cpu_mask;      /* the thread's CPU (affinity), 0: any */
 };
 
 /* Orders from the kernel to the control thread (read-only to the guest). */
@@ -91,26 +97,31 @@ struct stub_orders {
 	uint32_t count;
 	uint32_t memfd;         /* the memory file's fd in the guest process */
 	uint32_t kernel_pid;    /* host pid of cocoon, to detect its death */
-	uint32_t done_fd;       /* write end of the completion pipe */
-	uint32_t seq_failed;    /* what the pipe gets if an order failed */
+	/* The batch last done: written by the control thread only, with
+	 * pwrite on the memory file (the guest maps this page read-only and
+	 * cannot make the call), so the kernel may trust it. */
+	uint32_t done;
+	uint32_t seq_failed;    /* what `done` gets if an order failed */
 	/* seccomp programs (struct sock_fprog: len, pad, pointer) */
 	struct { uint16_t len; uint16_t pad[3]; uint64_t filter; } ctrl_prog, guest_prog;
 	uint64_t all_mask;
 	uint64_t ctrl_spin_tsc; /* how long the control thread spins for orders */
+	uint64_t done_off;      /* memory-file offset of `done` */
+	uint64_t cpu_mask;      /* the control thread's CPU (affinity), 0: any */
 	struct stub_sock_filter ctrl_filter[STUB_MAX_FILTER];
 	struct stub_sock_filter guest_filter[STUB_MAX_FILTER];
 	struct stub_order ops[STUB_MAX_ORDERS];
 };
 
 /* Written by the control thread, but writable by guest threads too: the
- * kernel takes these as hints only. A batch is done when its sequence
- * number arrives through the completion pipe, which only the control
- * thread may write to (guest threads cannot make the call). */
+ * kernel takes these as hints only (a batch is done when orders->done
+ * says so). The zygote has no guest threads: its fork_pid is trusted. */
 struct stub_ack {
-	uint32_t done_seq;      /* last batch finished (hint for spinning) */
+	uint32_t pad;
 	uint32_t ctrl_sleeping; /* control thread waits on orders->seq */
 	int64_t first_error;    /* first failing op's -errno, 0 if none */
-	uint32_t ready;
+	uint32_t ready;         /* set-up done (a spawned process) */
+	int32_t fork_pid;       /* the zygote's last ORDER_FORK: the child's pid */
 };
 
 
@@ -120,16 +131,20 @@ struct stub_ack {
 #define ORDERS_SEQ        0
 #define ORDERS_COUNT      4
 #define ORDERS_MEMFD      8
-#define ORDERS_DONE_FD    16
+#define ORDERS_KERNEL_PID 12
+#define ORDERS_DONE       16
 #define ORDERS_SEQ_FAILED 20
 #define ORDERS_GUEST_PROG 40
 #define ORDERS_CTRL_SPIN  64
-#define ORDERS_OPS        2120
+#define ORDERS_DONE_OFF   72
+#define ORDERS_CPU_MASK   80
+#define ORDERS_OPS        2136
 #define ORDER_SIZE        32
-#define ACK_DONE_SEQ      0
 #define ACK_CTRL_SLEEPING 4
 #define ACK_FIRST_ERROR   8
+#define ACK_FORK_PID      20
 #define CONST_ALTSTACK    0
 #define CONST_EMPTY_MASK  24
+#define CONST_CPU_MASK    32
 
 #endif

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include "tests/unit/check.h"
 #include "platform/seccomp_filter.h"
@@ -29,11 +30,21 @@ static uint32_t run(const struct stub_sock_filter *f, int n, const struct seccom
 		case BPF_JMP | BPF_JEQ | BPF_K: pc += a == in->k ? in->jt : in->jf; break;
 		case BPF_JMP | BPF_JGE | BPF_K: pc += a >= in->k ? in->jt : in->jf; break;
 		case BPF_JMP | BPF_JGT | BPF_K: pc += a > in->k ? in->jt : in->jf; break;
+		case BPF_ALU | BPF_AND | BPF_K: a &= in->k; break;
 		case BPF_RET | BPF_K: return in->k;
 		default: return 0xbad;
 		}
 	}
 	return 0xfa11; /* fell off the end */
+}
+
+static struct seccomp_data call3(int nr, uint64_t ip, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	struct seccomp_data d = { .nr = nr, .arch = AUDIT_ARCH_X86_64, .instruction_pointer = ip };
+	d.args[0] = a0;
+	d.args[1] = a1;
+	d.args[2] = a2;
+	return d;
 }
 
 static struct seccomp_data call(int nr, uint64_t ip, uint64_t a0, uint64_t a1, uint64_t a3, uint64_t a4)
@@ -81,11 +92,18 @@ int main(void)
 	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control mmap of another fd kills");
 	d = call(SYS_mmap, in, 0, 0, MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1);
 	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control anonymous mmap kills");
-	d = call(SYS_write, in, STUB_DONE_FD, 0, 0, 0);
-	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_ALLOW, "control write to the completion pipe allowed");
+	d = call(SYS_pwrite64, in, STUB_MEMFD, 0, 0, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_ALLOW, "control pwrite to the memory file allowed");
 	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "... never by a guest thread");
-	d = call(SYS_write, in, 2, 0, 0, 0);
-	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control write elsewhere kills");
+	d = call(SYS_pwrite64, in, 2, 0, 0, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control pwrite elsewhere kills");
+	d = call(SYS_write, in, 1, 0, 0, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control write kills");
+	d = call(SYS_prctl, in, PR_SET_PDEATHSIG, 0, 0, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_ALLOW, "control PR_SET_PDEATHSIG allowed (a zygote's fork)");
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "... never by a guest thread");
+	d = call(SYS_prctl, in, PR_SET_DUMPABLE, 1, 0, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control PR_SET_DUMPABLE kills");
 	d = call(SYS_openat, in, 0, 0, 0, 0);
 	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "openat from the stub kills");
 	d = call(SYS_clone, in, 0x50f00, 0, 0, 0);
@@ -93,6 +111,23 @@ int main(void)
 	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "... never by a guest thread");
 	d = call(SYS_clone, in, 0x11, 0, 0, 0);
 	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "clone of a process kills");
+	d = call(SYS_clone, in, 0x8000, 0, 0, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_ALLOW, "control clone(CLONE_PARENT) allowed (the zygote)");
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "... never by a guest thread");
+
+	uint64_t mask = STUB_THREADS + 3 * STUB_AREA_SIZE + AREA_CONST_OFF + CONST_CPU_MASK;
+	d = call3(SYS_sched_setaffinity, in, 0, 8, mask);
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_ALLOW, "a guest thread binds itself to a thread area's cpu_mask");
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_ALLOW, "... and passes the control filter");
+	d = call3(SYS_sched_setaffinity, in, 0, 8, mask + 8);
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "... with a mask elsewhere kills");
+	d = call3(SYS_sched_setaffinity, in, 0, 8, 0x601000);
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "... with a mask in guest memory kills");
+	d = call3(SYS_sched_setaffinity, in, 0, 8, STUB_END + CONST_CPU_MASK);
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "... with a mask past the thread areas kills");
+	d = call3(SYS_sched_setaffinity, in, 1234, 8, mask);
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "... of another thread kills");
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "... also for the control thread");
 
 	/* The instruction pointer is the address after the syscall. */
 	d = call(SYS_futex, STUB_BASE, 0, FUTEX_WAKE, 0, 0);
