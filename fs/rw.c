@@ -2,13 +2,15 @@
  *
  * Files that never wait (regular files, directories) move data straight
  * between the host and the memory file, under the guest memory lock, so a
- * page cannot be unmapped while the host writes it. Files that may wait
- * (ttys, pipes) go through a bounce buffer instead: holding the lock
- * while blocked would stall the process's mmap calls. */
+ * page cannot be unmapped while the host writes it. Pipes copy straight
+ * too, taking that lock only while they copy (fs/pipe.c). Other files
+ * that may wait (ttys, host FIFOs) go through a bounce buffer: holding
+ * the lock while blocked would stall the process's mmap calls. */
 #include <signal.h>
 #include <limits.h>
 #include <stdlib.h>
 #include "fs/file.h"
+#include "fs/pipe.h"
 #include "kernel/task.h"
 #include "kernel/syscall.h"
 #include "mm/uaccess.h"
@@ -19,9 +21,7 @@
 #define KIOV_MAX 64
 #define BOUNCE_MAX (64 * 1024)
 
-struct useg { /* a guest struct iovec */
-	uint64_t base, len;
-};
+#define useg guest_seg /* fs/pipe.h */
 
 typedef ssize_t (*rw_op)(struct file *, const struct iovec *, int, off_t, int);
 
@@ -166,6 +166,8 @@ static ssize_t transfer(struct file *f, const struct useg *seg, int nseg, off_t 
 		char dummy;
 		return vec ? 0 : op(f, &(struct iovec){ &dummy, 0 }, 1, pos, rwf);
 	}
+	if (file_is_pipe(f))
+		return pipe_rw_guest(f, seg, nseg, rwf, write);
 	if (!f->may_block)
 		return direct(f, op, seg, nseg, pos, rwf, write);
 	size_t cap = MIN(total, BOUNCE_MAX);
