@@ -6,11 +6,11 @@
  * writes up to PIPE_BUF atomic. Packet mode (O_DIRECT) gives each write
  * chunk its own buffer and each read one packet.
  *
- * Reads and writes come with kernel iovecs: on the direct path of
- * fs/rw.c these point straight into guest memory, so data is copied once
- * each way, like Linux. A blocked call sleeps holding the guest memory
- * lock for reading (fs/rw.c holds it over the whole op); that stalls
- * address-space changes of the same process only.
+ * The guest's reads and writes (pipe_rw_guest) copy straight between
+ * guest memory (through the memory file) and the buffers, once each way
+ * like Linux, holding the guest memory lock only while copying: a
+ * blocked call holds nothing but its wait-queue entry. Kernel callers
+ * (splice, sendfile) come with kernel iovecs.
  *
  * Buffers keep their page when emptied, so a busy pipe allocates nothing
  * after its first round. Sleepers are woken only when a queue is active. */
@@ -101,10 +101,15 @@ static void stamp(struct timespec *t)
 	ktime_get(CLOCK_REALTIME_COARSE, t);
 }
 
+struct kiter;
+static void kiter_unlock(struct kiter *it);
+
 /* Sleep until ready(p): called and returns with p->lock held; 0 or
  * -EINTR (a signal, or the thread is exiting); callers return
- * -ERESTARTSYS when nothing moved yet, like Linux. */
-static int pipe_wait(struct pipe *p, struct waitq *q, bool (*ready)(const struct pipe *))
+ * -ERESTARTSYS when nothing moved yet, like Linux. The guest memory
+ * lock of it (if any) is dropped first. */
+static int pipe_wait(struct pipe *p, struct waitq *q, bool (*ready)(const struct pipe *),
+		     struct kiter *it)
 {
 	struct wait_entry e;
 	int r = 0;
@@ -113,6 +118,7 @@ static int pipe_wait(struct pipe *p, struct waitq *q, bool (*ready)(const struct
 		uint32_t snap = sleep_prepare();
 		if (ready(p))
 			break;
+		kiter_unlock(it);
 		pthread_mutex_unlock(&p->lock);
 		r = sleep_until(snap, NULL);
 		pthread_mutex_lock(&p->lock);
@@ -134,22 +140,95 @@ static char *buf_page(struct pipe_buf *b)
 	return b->page;
 }
 
-/* ---- kernel iovec cursor ---------------------------------------------- */
+/* ---- iovec cursor ------------------------------------------------------ */
 
+/* Where a read puts and a write takes the bytes: kernel iovecs (splice,
+ * kernel callers) or guest segments (read/write/vmsplice of the guest).
+ * Guest memory is reached through the memory file under the guest
+ * memory lock, taken at the first copy and dropped before the pipe
+ * sleeps and at the end, so a blocked pipe never holds it; `span` is the
+ * piece of the memory file at the cursor, valid while the lock is held. */
 struct kiter {
-	const struct iovec *iov;
-	int n;
-	size_t off, left;
+	const struct iovec *iov;     /* kernel iovecs, or */
+	const struct guest_seg *seg; /* guest segments */
+	int n;                       /* iovecs or segments left */
+	size_t off, left;            /* into the current one; bytes in all */
+	bool to_guest;               /* guest mode: the pipe is read */
+	bool locked;
+	char *span;
+	size_t span_len;
 };
 
 static void kiter_init(struct kiter *it, const struct iovec *iov, int n)
 {
-	it->iov = iov;
-	it->n = n;
-	it->off = 0;
-	it->left = 0;
+	*it = (struct kiter){ .iov = iov, .n = n };
 	for (int i = 0; i < n; i++)
 		it->left += iov[i].iov_len;
+}
+
+static void kiter_init_guest(struct kiter *it, const struct guest_seg *seg, int n, bool to_guest)
+{
+	*it = (struct kiter){ .seg = seg, .n = n, .to_guest = to_guest };
+	for (int i = 0; i < n; i++)
+		it->left += seg[i].len;
+}
+
+static void kiter_unlock(struct kiter *it)
+{
+	if (it && it->locked) {
+		guest_mem_unlock();
+		it->locked = false;
+		it->span_len = 0;
+	}
+}
+
+#define COW_AHEAD (256 * 1024) /* pages unshared at a time for a read */
+
+/* Translate the guest bytes at the cursor: false if the first one is not
+ * accessible. A write into pages shared since fork (the process forked
+ * while the pipe slept) gets them copied first, once. */
+static bool kiter_translate(struct kiter *it)
+{
+	gaddr_t addr = it->seg->base + it->off;
+	size_t want = it->seg->len - it->off;
+	for (int tries = 0; tries < 2; tries++) {
+		if (!it->locked) {
+			guest_mem_lock();
+			it->locked = true;
+		}
+		struct iovec io;
+		size_t cov = 0;
+		if (guest_iovecs(addr, want, it->to_guest, &io, 1, &cov) && cov) {
+			it->span = io.iov_base;
+			it->span_len = cov;
+			return true;
+		}
+		if (!it->to_guest)
+			break;
+		kiter_unlock(it);
+		guest_prepare_write(addr, MIN(want, COW_AHEAD));
+	}
+	return false;
+}
+
+static void kiter_advance(struct kiter *it, size_t k)
+{
+	size_t len = it->seg ? it->seg->len : it->iov->iov_len;
+	it->off += k;
+	it->left -= k;
+	if (it->seg) {
+		it->span += k;
+		it->span_len -= k;
+	}
+	if (it->off == len) {
+		if (it->seg)
+			it->seg++;
+		else
+			it->iov++;
+		it->n--;
+		it->off = 0;
+		it->span_len = 0;
+	}
 }
 
 /* Move len bytes between the cursor and buf (to_iov: buf -> iovecs).
@@ -158,19 +237,27 @@ static size_t kiter_copy(struct kiter *it, char *buf, size_t len, bool to_iov)
 {
 	size_t done = 0;
 	while (done < len && it->n) {
-		char *io = (char *)it->iov->iov_base + it->off;
-		size_t chunk = MIN(len - done, it->iov->iov_len - it->off);
+		char *io;
+		size_t avail;
+		if (it->seg && !it->seg->len) {
+			kiter_advance(it, 0);
+			continue;
+		}
+		if (it->seg) {
+			if (!it->span_len && !kiter_translate(it))
+				break;
+			io = it->span;
+			avail = it->span_len;
+		} else {
+			io = (char *)it->iov->iov_base + it->off;
+			avail = it->iov->iov_len - it->off;
+		}
+		size_t chunk = MIN(len - done, avail);
 		size_t bad = to_iov ? raw_copy(io, buf + done, chunk) : raw_copy(buf + done, io, chunk);
 		done += chunk - bad;
-		it->off += chunk - bad;
-		it->left -= chunk - bad;
+		kiter_advance(it, chunk - bad);
 		if (bad)
 			break;
-		if (it->off == it->iov->iov_len) {
-			it->iov++;
-			it->n--;
-			it->off = 0;
-		}
 	}
 	return done;
 }
@@ -182,22 +269,20 @@ static bool nonblocking(struct file *f, int rwf)
 	return (f->flags & O_NONBLOCK) || (rwf & RWF_NOWAIT);
 }
 
-static ssize_t pipe_read(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf)
+static ssize_t read_iter(struct file *f, struct kiter *it, int rwf)
 {
 	struct pipe *p = f->priv;
-	struct kiter it;
 	ssize_t ret = 0;
 	bool consumed = false;
-	kiter_init(&it, iov, n);
-	if (!it.left)
+	if (!it->left)
 		return 0;
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		if (!pipe_empty(p)) {
 			struct pipe_buf *b = slot(p, p->tail);
-			size_t chars = MIN((size_t)b->len, it.left);
-			size_t want = it.left;
-			if (kiter_copy(&it, b->page + b->off, chars, true) < chars) {
+			size_t chars = MIN((size_t)b->len, it->left);
+			size_t want = it->left;
+			if (kiter_copy(it, b->page + b->off, chars, true) < chars) {
 				if (!ret)
 					ret = -EFAULT;
 				break;
@@ -228,7 +313,7 @@ static ssize_t pipe_read(struct file *f, const struct iovec *iov, int n, off_t p
 			wake(&p->wr_wait);
 			consumed = false;
 		}
-		if (pipe_wait(p, &p->rd_wait, can_read)) {
+		if (pipe_wait(p, &p->rd_wait, can_read, it)) {
 			ret = -ERESTARTSYS;
 			break;
 		}
@@ -241,6 +326,13 @@ static ssize_t pipe_read(struct file *f, const struct iovec *iov, int n, off_t p
 	return ret;
 }
 
+static ssize_t pipe_read(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf)
+{
+	struct kiter it;
+	kiter_init(&it, iov, n);
+	return read_iter(f, &it, rwf);
+}
+
 /* Queued like Linux's send_sig: delivered (or dropped, if ignored) as
  * the call returns. process.lock is a leaf, so taking it here under the
  * guest memory lock is safe. */
@@ -250,14 +342,12 @@ static void raise_sigpipe(void)
 		signal_raise(SIGPIPE);
 }
 
-static ssize_t pipe_write(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf)
+static ssize_t write_iter(struct file *f, struct kiter *it, int rwf)
 {
 	struct pipe *p = f->priv;
-	struct kiter it;
 	ssize_t ret = 0;
 	bool added = false, packet = f->flags & O_DIRECT;
-	kiter_init(&it, iov, n);
-	if (!it.left)
+	if (!it->left)
 		return 0;
 	pthread_mutex_lock(&p->lock);
 	if (!p->readers) {
@@ -267,18 +357,18 @@ static ssize_t pipe_write(struct file *f, const struct iovec *iov, int n, off_t 
 	}
 	/* The part of the write past whole pages goes first, into the last
 	 * buffer if it fits there (Linux merges exactly this way). */
-	size_t chars = it.left & (PAGE_SIZE - 1);
+	size_t chars = it->left & (PAGE_SIZE - 1);
 	if (chars && !pipe_empty(p)) {
 		struct pipe_buf *b = slot(p, p->head - 1);
 		if (b->can_merge && b->off + b->len + chars <= PAGE_SIZE) {
-			if (kiter_copy(&it, b->page + b->off + b->len, chars, false) < chars) {
+			if (kiter_copy(it, b->page + b->off + b->len, chars, false) < chars) {
 				ret = -EFAULT;
 				goto out;
 			}
 			b->len += chars;
 			ret = chars;
 			added = true;
-			if (!it.left)
+			if (!it->left)
 				goto out;
 		}
 	}
@@ -297,8 +387,8 @@ static ssize_t pipe_write(struct file *f, const struct iovec *iov, int n, off_t 
 					ret = -ENOMEM;
 				break;
 			}
-			size_t want = MIN(PAGE_SIZE, it.left);
-			size_t copied = kiter_copy(&it, b->page, want, false);
+			size_t want = MIN(PAGE_SIZE, it->left);
+			size_t copied = kiter_copy(it, b->page, want, false);
 			*b = (struct pipe_buf){ b->page, 0, copied, !packet, packet };
 			if (copied) {
 				p->head++;
@@ -310,7 +400,7 @@ static ssize_t pipe_write(struct file *f, const struct iovec *iov, int n, off_t 
 				break;
 			}
 			ret += copied;
-			if (!it.left)
+			if (!it->left)
 				break;
 			continue;
 		}
@@ -323,7 +413,7 @@ static ssize_t pipe_write(struct file *f, const struct iovec *iov, int n, off_t 
 			wake(&p->rd_wait);
 			added = false;
 		}
-		if (pipe_wait(p, &p->wr_wait, can_write)) {
+		if (pipe_wait(p, &p->wr_wait, can_write, it)) {
 			if (!ret)
 				ret = -ERESTARTSYS;
 			break;
@@ -339,6 +429,22 @@ woken:
 	if (added)
 		wake(&p->rd_wait);
 	return ret;
+}
+
+static ssize_t pipe_write(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf)
+{
+	struct kiter it;
+	kiter_init(&it, iov, n);
+	return write_iter(f, &it, rwf);
+}
+
+ssize_t pipe_rw_guest(struct file *f, const struct guest_seg *seg, int nseg, int rwf, bool write)
+{
+	struct kiter it;
+	kiter_init_guest(&it, seg, nseg, !write);
+	ssize_t r = write ? write_iter(f, &it, rwf) : read_iter(f, &it, rwf);
+	kiter_unlock(&it);
+	return r;
 }
 
 /* ---- poll, ioctl, stat, release --------------------------------------- */
@@ -701,7 +807,7 @@ static int wait_data(struct pipe *p, bool nonblock)
 		return 0;
 	if (nonblock)
 		return -EAGAIN;
-	return pipe_wait(p, &p->rd_wait, can_read);
+	return pipe_wait(p, &p->rd_wait, can_read, NULL);
 }
 
 /* Wait for room (Linux's opipe_prep / wait_for_space): 0, -EPIPE (with
@@ -714,7 +820,7 @@ static int wait_room(struct pipe *p, bool nonblock)
 		return 0;
 	if (nonblock)
 		return -EAGAIN;
-	int r = pipe_wait(p, &p->wr_wait, can_write);
+	int r = pipe_wait(p, &p->wr_wait, can_write, NULL);
 	return r ? r : p->readers ? 0 : -EPIPE;
 }
 

@@ -5,14 +5,22 @@
  *
  * Locking: pipe.lock may be held while the file at the other end of a
  * splice is read or written (as Linux holds pipe->mutex); two pipes are
- * locked in address order. Below it only waitq locks. */
+ * locked in address order. Under it: the guest memory lock (mm.lock,
+ * shared, and copy-on-write breaks of the current process) and waitq
+ * locks; so nothing may lock a pipe while holding mm.lock. */
 #ifndef COCOON_FS_PIPE_H
 #define COCOON_FS_PIPE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct file;
+
+/* A guest iovec (struct iovec of the guest: base and length). */
+struct guest_seg {
+	uint64_t base, len;
+};
 
 /* Both ends of a new pipe: files[0] reads, files[1] writes. flags:
  * O_NONBLOCK, O_DIRECT. 0 or -ENOMEM. */
@@ -21,6 +29,13 @@ bool file_is_pipe(const struct file *f);
 /* Open the pipe of pipe file f again (/proc/<pid>/fd/N of a pipe), with
  * a FIFO's rules for flags; -ENXIO if f is not a pipe. */
 int pipe_reopen(struct file *f, int flags, struct file **out);
+
+/* read/write/readv/writev of the guest on a pipe file f: the segments
+ * (checked with access_ok, clamped) are guest memory of the current
+ * process; rwf: RWF_* flags. Bytes moved, or -errno (-ERESTARTSYS when
+ * interrupted before anything moved). The guest memory lock is not held
+ * while the call waits. */
+ssize_t pipe_rw_guest(struct file *f, const struct guest_seg *seg, int nseg, int rwf, bool write);
 
 /* F_GETPIPE_SZ and F_SETPIPE_SZ: sys_fcntl calls this for those two
  * commands; -EBADF if f is not a pipe, like Linux. */

@@ -2,16 +2,19 @@
  *
  * Files that never wait (regular files, directories) move data straight
  * between the host and the memory file, under the guest memory lock, so a
- * page cannot be unmapped while the host writes it. Files that may wait
- * (ttys, pipes) go through a bounce buffer instead: holding the lock
- * while blocked would stall the process's mmap calls. */
+ * page cannot be unmapped while the host writes it. Pipes copy straight
+ * too, taking that lock only while they copy (fs/pipe.c). Other files
+ * that may wait (ttys, host FIFOs) go through a bounce buffer: holding
+ * the lock while blocked would stall the process's mmap calls. */
 #include <signal.h>
 #include <limits.h>
 #include <stdlib.h>
 #include "fs/file.h"
+#include "fs/pipe.h"
 #include "kernel/task.h"
 #include "kernel/syscall.h"
 #include "mm/uaccess.h"
+#include "mm/mmap_shared.h"
 
 #define MAX_RW_COUNT (INT_MAX & PAGE_MASK)
 #define IOV_LIMIT 1024 /* Linux UIO_MAXIOV */
@@ -19,9 +22,7 @@
 #define KIOV_MAX 64
 #define BOUNCE_MAX (64 * 1024)
 
-struct useg { /* a guest struct iovec */
-	uint64_t base, len;
-};
+#define useg guest_seg /* fs/pipe.h */
 
 typedef ssize_t (*rw_op)(struct file *, const struct iovec *, int, off_t, int);
 
@@ -152,6 +153,25 @@ static ssize_t bounce_write(struct file *f, const struct useg *seg, int nseg,
 	return done;
 }
 
+/* A host regular file, which shared mappings may hold an image of
+ * (mm/mmap_shared.h): what they changed in the range is written back
+ * before a read, and a write is read into the image after. */
+static ssize_t host_file_rw(struct file *f, rw_op op, const struct useg *seg, int nseg, off_t pos,
+			    int rwf, bool write, size_t total)
+{
+	off_t at = pos >= 0 || !f->ops->llseek ? pos : f->ops->llseek(f, 0, SEEK_CUR);
+	if (!write && at >= 0)
+		shared_image_sync(f, (uint64_t)at, total);
+	ssize_t r = direct(f, op, seg, nseg, pos, rwf, write);
+	if (write && r > 0) {
+		if (pos < 0 && f->ops->llseek) /* O_APPEND writes at the end */
+			at = f->ops->llseek(f, 0, SEEK_CUR) - r;
+		if (at >= 0)
+			shared_image_refresh(f, (uint64_t)at, (uint64_t)r);
+	}
+	return r;
+}
+
 /* Move data between f and the guest segments, stopping at the first
  * short transfer or inaccessible byte; the count, or -errno if nothing
  * moved. vec: readv-style, where nothing to move is simply 0. */
@@ -166,6 +186,10 @@ static ssize_t transfer(struct file *f, const struct useg *seg, int nseg, off_t 
 		char dummy;
 		return vec ? 0 : op(f, &(struct iovec){ &dummy, 0 }, 1, pos, rwf);
 	}
+	if (file_is_pipe(f))
+		return pipe_rw_guest(f, seg, nseg, rwf, write);
+	if (!f->may_block && f->hostfd >= 0 && S_ISREG(f->type) && shared_images_exist())
+		return host_file_rw(f, op, seg, nseg, pos, rwf, write, total);
 	if (!f->may_block)
 		return direct(f, op, seg, nseg, pos, rwf, write);
 	size_t cap = MIN(total, BOUNCE_MAX);

@@ -10,6 +10,7 @@
 #include "mm/memfile.h"
 #include "mm/pagecache.h"
 #include "mm/copy.h"
+#include "mm/mmap_shared.h"
 #include "platform/platform.h"
 #include "fs/file.h"
 #include "kernel/task.h"
@@ -26,6 +27,13 @@ struct mm *mm_new(struct platform_as *as)
 	return mm;
 }
 
+/* A piece of a shared image of a host file (mm/mmap_shared.h). */
+static bool maps_shared_image(const struct vma *v)
+{
+	return v->kind == VMA_FILE && (v->flags & MAP_SHARED) && v->off != NO_BACKING && v->file &&
+	       shared_image_file(v->file);
+}
+
 static void free_backing(const struct vma *v, void *ctx)
 {
 	if (v->off != NO_BACKING && v->kind != VMA_VVAR)
@@ -39,6 +47,10 @@ void mm_put(struct mm *mm)
 	platform_as_destroy(mm->as);
 	for (size_t i = 0; i < mm->vmas.n; i++)
 		free_backing(&mm->vmas.v[i], NULL);
+	for (size_t i = 0; i < mm->vmas.n; i++) /* their changes reach the host */
+		if (maps_shared_image(&mm->vmas.v[i]))
+			shared_image_unmapped(mm->vmas.v[i].file, mm->vmas.v[i].file_off,
+					      mm->vmas.v[i].end - mm->vmas.v[i].start);
 	vma_list_free(&mm->vmas);
 	pthread_rwlock_destroy(&mm->lock);
 	free(mm);
@@ -70,12 +82,27 @@ int mm_host_map(struct mm *mm, const struct vma *v)
 	return platform_as_map(mm->as, v->start, v->end - v->start, vma_host_prot(v), v->off);
 }
 
-/* Backing of removed VMAs, freed only once the host has unmapped it. */
+/* Backing of removed VMAs, freed only once the host has unmapped it;
+ * pieces of shared images keep their file (a reference) to be written
+ * back then. */
 struct backing_list {
-	struct { uint64_t off, len; } *v;
+	struct { uint64_t off, len, file_off; struct file *image; } *v;
 	size_t n, cap;
 	bool oom;
 };
+
+static void free_backing_list(struct backing_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		memfile_free(l->v[i].off, l->v[i].len);
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].image) {
+			shared_image_unmapped(l->v[i].image, l->v[i].file_off, l->v[i].len);
+			fput(l->v[i].image);
+		}
+	}
+	free(l->v);
+}
 
 static void collect_backing(const struct vma *v, void *ctx)
 {
@@ -94,6 +121,8 @@ static void collect_backing(const struct vma *v, void *ctx)
 	}
 	l->v[l->n].off = v->off;
 	l->v[l->n].len = v->end - v->start;
+	l->v[l->n].file_off = v->file_off;
+	l->v[l->n].image = maps_shared_image(v) ? file_get(v->file) : NULL;
 	l->n++;
 }
 
@@ -110,11 +139,9 @@ static int unmap_range(struct mm *mm, gaddr_t start, gaddr_t end)
 	if (!err)
 		err = platform_as_unmap(mm->as, start, end - start);
 	platform_as_flush(mm->as); /* 0, or the process is dead */
-	for (size_t i = 0; i < freed.n; i++)
-		memfile_free(freed.v[i].off, freed.v[i].len);
 	if (freed.oom)
 		klog("out of memory: some guest memory is not returned");
-	free(freed.v);
+	free_backing_list(&freed);
 	return err;
 }
 
@@ -190,8 +217,10 @@ static uint64_t file_bytes_from(struct file *f, uint64_t pos)
 
 /* MAP_SHARED of a file that keeps its bytes in memory-file pages (tmpfs,
  * memfds, the overlay's files): the mapping is those very pages, so
- * writes through it and write(2) see each other, as in Linux. One VMA per
- * run of contiguous pages. -ENODEV if the file keeps no pages. */
+ * writes through it and write(2) see each other, as in Linux; of a host
+ * file opened read-write, the pages of its shared image (mmap_shared.h).
+ * One VMA per run of contiguous pages. -ENODEV if the file keeps no
+ * pages. */
 static long map_file_pages(struct mm *mm, gaddr_t at, size_t len, int prot, struct file *f, uint64_t file_off)
 {
 	size_t n = len / PAGE_SIZE;
@@ -201,7 +230,8 @@ static long map_file_pages(struct mm *mm, gaddr_t at, size_t len, int prot, stru
 	long err = 0;
 	size_t got = 0;
 	for (; got < n; got++) {
-		int64_t off = file_page_get(f, file_off / PAGE_SIZE + got, true);
+		uint64_t idx = file_off / PAGE_SIZE + got;
+		int64_t off = shared_image_file(f) ? shared_image_page(f, idx) : file_page_get(f, idx, true);
 		if (off < 0) {
 			err = off;
 			break;
@@ -272,7 +302,7 @@ long mm_mmap_file(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 		/* A read-only view of a file without pages of its own (a host
 		 * file, an overlay file not copied up) needs no copy-up. */
 		long r = 0;
-		if (backed && !(prot & PROT_WRITE)) {
+		if (backed && !(prot & PROT_WRITE) && !shared_image_file(f)) {
 			int64_t probe = file_page_get(f, file_off / PAGE_SIZE, false);
 			if (probe >= 0)
 				memfile_free((uint64_t)probe, PAGE_SIZE);
@@ -457,9 +487,7 @@ static void shrink_mm(struct mm *mm, const void *inode, uint64_t from)
 		platform_as_unmap(mm->as, v->start, v->end - v->start);
 	}
 	platform_as_flush(mm->as);
-	for (size_t i = 0; i < freed.n; i++)
-		memfile_free(freed.v[i].off, freed.v[i].len);
-	free(freed.v);
+	free_backing_list(&freed);
 	pthread_rwlock_unlock(&mm->lock);
 }
 

@@ -24,6 +24,7 @@
 #include "mm/memfile.h"
 #include "stub/stub_abi.h"
 #include "kernel/fault.h"
+#include "kernel/task.h"
 
 _Static_assert(offsetof(struct stub_orders, seq) == ORDERS_SEQ, "orders layout");
 _Static_assert(offsetof(struct stub_orders, count) == ORDERS_COUNT, "orders layout");
@@ -43,6 +44,8 @@ _Static_assert(offsetof(struct stub_ack, ctrl_sleeping) == ACK_CTRL_SLEEPING, "a
 _Static_assert(offsetof(struct stub_ack, first_error) == ACK_FIRST_ERROR, "ack layout");
 _Static_assert(offsetof(struct stub_thread_const, empty_mask) == CONST_EMPTY_MASK, "const layout");
 _Static_assert(offsetof(struct stub_thread_const, cpu_mask) == CONST_CPU_MASK, "const layout");
+_Static_assert(offsetof(struct stub_thread_const, pid) == CONST_PID, "const layout");
+_Static_assert(offsetof(struct stub_thread_const, tid) == CONST_TID, "const layout");
 _Static_assert(sizeof(struct stub_mailbox) <= 0x1000, "mailbox size");
 
 extern char __start_cocoon_stub[], __stop_cocoon_stub[];
@@ -1137,6 +1140,20 @@ static bool take_birth(struct platform_thread *pt)
 	return true;
 }
 
+/* The ids the stub answers getpid and gettid with (stub/handler.c), as
+ * they are now: the thread serving pt is `current`. A tid changes only
+ * under the thread itself (exec by a non-leader), so before each resume
+ * is soon enough. */
+static void publish_ids(struct platform_thread *pt)
+{
+	struct stub_thread_const *c = (struct stub_thread_const *)(pt->area + AREA_CONST_OFF);
+	int32_t pid = current ? current->proc->pid : 0, tid = current ? current->tid : 0;
+	if (c->pid != pid)
+		c->pid = pid;
+	if (c->tid != tid)
+		c->tid = tid;
+}
+
 int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_fs, uint64_t fs_base,
 		 struct trap *out)
 {
@@ -1147,6 +1164,7 @@ int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_
 	if (pt->fpu_next != FPU_KEEP)
 		apply_fpu(pt);
 	memcpy(pt->uc->uc_mcontext.gregs, regs, offsetof(struct guest_regs, csgsfs));
+	publish_ids(pt);
 	if (*set_fs) {
 		pt->mb->fs_base = fs_base;
 		pt->mb->set_fs = 1;

@@ -5,11 +5,44 @@
  * kernel maps too. It posts the trap in the mailbox, waits for the kernel
  * thread's reply (spinning briefly, then on a futex) and returns through
  * rt_sigreturn into whatever context the kernel left in the frame. */
+#include <linux/audit.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
+#include <sys/ucontext.h>
 #include <asm/prctl.h>
 #include "stub/stub_abi.h"
 #include "stub/stub_sys.h"
+
+#define SI_CODE_OFF 8     /* siginfo: si_code */
+#define SI_SYSCALL_OFF 24 /* SIGSYS: si_syscall, then si_arch */
+#define SYS_SECCOMP_CODE 1
+
+/* getpid and gettid without the kernel thread: the answers are constant
+ * while the thread runs guest code (the kernel writes them into the
+ * thread's read-only page before resuming it), and a round trip to the
+ * kernel thread costs two host context switches. The call number comes
+ * from the host's siginfo, not from guest-writable memory; signals for
+ * the thread still arrive by kick, as they do while guest code runs. */
+STUB_INLINE int fast_syscall(int signo, const void *info, void *uc, const struct stub_thread_const *c)
+{
+	if (signo != 31 /* SIGSYS */)
+		return 0;
+	const char *si = info;
+	if (*(const int32_t *)(si + SI_CODE_OFF) != SYS_SECCOMP_CODE ||
+	    *(const uint32_t *)(si + SI_SYSCALL_OFF + 4) != AUDIT_ARCH_X86_64)
+		return 0;
+	int32_t nr = *(const int32_t *)(si + SI_SYSCALL_OFF), v;
+	if (nr == SYS_getpid)
+		v = c->pid;
+	else if (nr == SYS_gettid)
+		v = c->tid;
+	else
+		return 0;
+	if (v <= 0)
+		return 0;
+	((ucontext_t *)uc)->uc_mcontext.gregs[REG_RAX] = v;
+	return 1;
+}
 
 STUB_FN void stub_handler(int signo, void *info, void *uc)
 {
@@ -17,6 +50,8 @@ STUB_FN void stub_handler(int signo, void *info, void *uc)
 	 * names the thread's area. */
 	uintptr_t area = (uintptr_t)__builtin_frame_address(0) & ~(STUB_AREA_SIZE - 1);
 	struct stub_mailbox *mb = (struct stub_mailbox *)(area + AREA_MBOX_OFF);
+	if (fast_syscall(signo, info, uc, (const struct stub_thread_const *)(area + AREA_CONST_OFF)))
+		return;
 	volatile uint64_t *dst = (volatile uint64_t *)mb->siginfo;
 	const uint64_t *src = info;
 

@@ -76,6 +76,9 @@ struct stub_thread_const {
 	struct { uint64_t ss_sp; int32_t ss_flags; int32_t pad; uint64_t ss_size; } altstack;
 	uint64_t empty_mask;
 	uint64_t cpu_mask;      /* the thread's CPU (affinity), 0: any */
+	/* The guest's pid and tid, kept current by the kernel before every
+	 * resume: the stub answers getpid and gettid itself (0: ask). */
+	int32_t pid, tid;
 };
 
 /* Orders from the kernel to the control thread (read-only to the guest). */
@@ -146,5 +149,7 @@ struct stub_ack {
 #define CONST_ALTSTACK    0
 #define CONST_EMPTY_MASK  24
 #define CONST_CPU_MASK    32
+#define CONST_PID         40
+#define CONST_TID         44
 
 #endif

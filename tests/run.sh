@@ -855,6 +855,30 @@ host_writes_case() {
 }
 submit "shell: host unchanged" host_writes_case
 
+# Writable shared mappings of host files (tests/guest/mm_shared_host.c)
+# in a scratch directory bound read-write (--bind): the output and the
+# file left on the host must equal a native run's in a directory of its own.
+bind_shared_case() {  # VARIANT
+	local label="bind: mm_shared_host.$1" bin=$BUILD/tests/guest/mm_shared_host.$1 d ns cs why=()
+	if ! have_cocoon; then verdict "$label" 1 "$COCOON does not exist"; return; fi
+	d=$(mktemp -d "${COCOON_TEST_TMPDIR:-/var/tmp}/cocoon-bind.XXXXXX") || return
+	mkdir -p "$d/native" "$d/guest"
+	chmod -R 755 "$d"
+	ns=$(run_native "$CASE/n.out" "$CASE/n.err" "$bin" "$d/native")
+	local RUNOPTS=("${RUNOPTS[@]}" --bind "$d/guest:$d/guest") # seen by run_cocoon
+	cs=$(run_cocoon "$CASE/c.out" "$CASE/c.err" "$bin" "$d/guest")
+	[ "$ns" != "$cs" ] && why+=("exit status: native $(status_text "$ns"), cocoon $(status_text "$cs")")
+	cmp -s "$CASE/n.out" "$CASE/c.out" || why+=("stdout differs: $(diff "$CASE/n.out" "$CASE/c.out" | grep '^[<>]' | head -n 4 | tr '\n' ';')")
+	cmp -s "$d/native/shared-map" "$d/guest/shared-map" || why+=("the host file differs from the native run's")
+	cocoon_crashed "$CASE/c.err" && why+=("cocoon reported a crash on stderr")
+	rm -rf "$d"
+	verdict "$label" 1 "${why[@]}"
+	return 0
+}
+for v in $VARIANTS; do
+	[ -x "$BUILD/tests/guest/mm_shared_host.$v" ] && submit "bind: mm_shared_host.$v" bind_shared_case "$v"
+done
+
 # 200 guest processes, once they have exited, leave nothing behind on the
 # host: while the guest (a shell that spawned and reaped them, then
 # exec'd sleep) lives on, cocoon has as many host processes and fds and
