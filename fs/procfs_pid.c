@@ -42,7 +42,8 @@ static int ctx_tid(const struct pseudo_ctx *c, struct process *p)
 	int tid = (int)c->id[CTX_SUB];
 	if (!tid || tid == p->pid)
 		return p->pid;
-	return p->thread && p->thread->tid == tid ? tid : -1;
+	struct thread *t = tid_lookup(tid);
+	return t && t->proc == p ? tid : -1;
 }
 
 static int take_snap(struct process *p, struct mm *mm, void *arg)
@@ -666,7 +667,9 @@ const struct pseudo_node proc_pid_dir = {
 	.valid = proc_valid,
 };
 
-/* The threads: one per process until threads land. */
+/* The threads: the leader's id (listed while the process lives, even
+ * once the leader itself has left, as Linux keeps a zombie leader), then
+ * the others. */
 static int task_tids(const struct pseudo_ctx *c, int *tids, int max)
 {
 	int n = 0;
@@ -674,14 +677,32 @@ static int task_tids(const struct pseudo_ctx *c, int *tids, int max)
 	struct process *p = proc_get_locked(c);
 	if (p && max > 0)
 		tids[n++] = p->pid;
+	if (p) {
+		pthread_mutex_lock(&p->lock);
+		for (struct thread *t = p->threads; t && n < max; t = t->next_thread)
+			if (t->tid != p->pid)
+				tids[n++] = t->tid;
+		pthread_mutex_unlock(&p->lock);
+	}
 	pthread_mutex_unlock(&tasklist_lock);
 	return n;
 }
 
 static int task_list(const struct pseudo_ctx *c, struct pseudo_lister *l)
 {
-	int tids[1];
-	int n = task_tids(c, tids, 1), err = 0;
+	int max = 64, n, err = 0;
+	int *tids = NULL;
+	for (;;) { /* until the list fits */
+		int *more = realloc(tids, max * sizeof(*tids));
+		if (!more) {
+			free(tids);
+			return -ENOMEM;
+		}
+		tids = more;
+		if ((n = task_tids(c, tids, max)) < max)
+			break;
+		max *= 2;
+	}
 	for (int k = 0; k < n && !err; k++) {
 		char name[16];
 		struct pseudo_ctx t = *c;
@@ -689,6 +710,7 @@ static int task_list(const struct pseudo_ctx *c, struct pseudo_lister *l)
 		snprintf(name, sizeof(name), "%d", tids[k]);
 		err = pseudo_emit(l, name, &tid_dir, &t);
 	}
+	free(tids);
 	return err;
 }
 

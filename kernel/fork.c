@@ -1,8 +1,9 @@
-/* New processes: fork, vfork, clone and clone3 (without CLONE_THREAD;
- * threads come with their own issue). A child without CLONE_VM gets a
- * host process of its own with a copy-on-write copy of the parent's
- * memory (mm_fork); with CLONE_VM (vfork, posix_spawn) it runs as another
- * host thread of the parent's host process until it execs or exits. */
+/* New processes and threads: fork, vfork, clone and clone3. A child
+ * without CLONE_VM gets a host process of its own with a copy-on-write
+ * copy of the parent's memory (mm_fork); with CLONE_VM (vfork,
+ * posix_spawn) it runs as another host thread of the parent's host
+ * process until it execs or exits. A thread (CLONE_THREAD) is another
+ * host thread of its process's host process, for good. */
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -47,9 +48,11 @@ static long check_flags(const struct clone_req *c)
 	}
 	if (f & NAMESPACE_FLAGS)
 		return -EPERM; /* no namespaces inside the sandbox */
-	if (f & CLONE_THREAD) {
-		kdebug("clone: threads are not supported yet");
-		return -ENOSYS;
+	if ((f & CLONE_THREAD) && (f & (CLONE_FILES | CLONE_FS)) != (CLONE_FILES | CLONE_FS)) {
+		/* fd tables and cwd/root belong to processes here, not to
+		 * threads; every libc and Go share both. */
+		kdebug("clone: a thread with its own files or fs is not supported");
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -114,12 +117,73 @@ static void free_unstarted(struct thread *t, struct process *p)
 	process_free(p);
 }
 
+/* The registers, TLS, mask and tid words of a new thread or child t of
+ * the current thread (Linux's copy_thread and the settid parts). */
+static void init_child_thread(struct thread *t, const struct clone_req *c)
+{
+	struct thread *pt = current;
+	uint64_t f = c->flags;
+	/* The child returns 0 from the same call, on its own stack if given. */
+	t->regs = pt->regs;
+	t->regs.rax = 0;
+	if (c->stack)
+		t->regs.rsp = c->stack;
+	t->fs_base = (f & CLONE_SETTLS) ? c->tls : pt->fs_base;
+	t->fs_base_dirty = true;
+	t->sigmask = pt->sigmask;
+	t->nice = pt->nice;
+	t->no_new_privs = pt->no_new_privs;
+	/* Linux: a child sharing memory without vfork's wait would share the
+	 * alternate stack, so it starts without one. */
+	if ((f & (CLONE_VM | CLONE_VFORK)) == CLONE_VM)
+		t->altstack = (struct altstack){ .flags = SS_DISABLE };
+	else
+		t->altstack = pt->altstack;
+	t->clear_child_tid = (f & CLONE_CHILD_CLEARTID) ? c->child_tid : 0;
+	t->set_child_tid = (f & CLONE_CHILD_SETTID) ? c->child_tid : 0;
+}
+
+/* CLONE_THREAD: a new thread of the current process, on a new host
+ * thread of its host process. */
+static long clone_thread(const struct clone_req *c)
+{
+	struct thread *pt = current;
+	struct process *p = pt->proc;
+	struct thread *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->proc = p;
+	init_child_thread(t, c);
+	long err = platform_thread_create(p->mm->as, &t->plat);
+	if (!err && (err = platform_thread_fpu_inherit(t->plat, pt->plat)))
+		platform_thread_release(t->plat);
+	if (err) {
+		free(t);
+		return err;
+	}
+	if ((err = thread_add(p, t))) {
+		platform_thread_release(t->plat);
+		free(t);
+		return err;
+	}
+	int tid = t->tid;
+	if (c->flags & CLONE_PARENT_SETTID)
+		copy_to_guest(c->parent_tid, &tid, sizeof(tid));
+	if (thread_start(t)) {
+		thread_discard(t); /* it never ran */
+		return -EAGAIN;
+	}
+	return tid;
+}
+
 static long do_clone(const struct clone_req *c)
 {
 	long err = check_flags(c);
 	if (err)
 		return err;
 	uint64_t f = c->flags;
+	if (f & CLONE_THREAD)
+		return clone_thread(c);
 	struct thread *pt = current;
 	struct process *parent = pt->proc;
 	struct process *p = process_alloc();
@@ -131,7 +195,8 @@ static long do_clone(const struct clone_req *c)
 		return -ENOMEM;
 	}
 	t->proc = p;
-	p->thread = t;
+	p->threads = p->thread = t;
+	p->nr_threads = 1;
 	err = copy_process_state(p, parent, f);
 	if (f & CLONE_CLEAR_SIGHAND) /* handlers back to default, ignoring stays */
 		for (int i = 0; i < 64; i++)
@@ -148,22 +213,7 @@ static long do_clone(const struct clone_req *c)
 		return err;
 	}
 
-	/* The child returns 0 from the same call, on its own stack if given. */
-	t->regs = pt->regs;
-	t->regs.rax = 0;
-	if (c->stack)
-		t->regs.rsp = c->stack;
-	t->fs_base = (f & CLONE_SETTLS) ? c->tls : pt->fs_base;
-	t->fs_base_dirty = true;
-	t->sigmask = pt->sigmask;
-	/* Linux: a child sharing memory without vfork's wait would share the
-	 * alternate stack, so it starts without one. */
-	if ((f & (CLONE_VM | CLONE_VFORK)) == CLONE_VM)
-		t->altstack = (struct altstack){ .flags = SS_DISABLE };
-	else
-		t->altstack = pt->altstack;
-	t->clear_child_tid = (f & CLONE_CHILD_CLEARTID) ? c->child_tid : 0;
-	t->set_child_tid = (f & CLONE_CHILD_SETTID) ? c->child_tid : 0;
+	init_child_thread(t, c);
 
 	struct vfork_done vd = { .done = false };
 	waitq_init(&vd.wq);
@@ -175,6 +225,7 @@ static long do_clone(const struct clone_req *c)
 		return pid;
 	}
 	p->pid = t->tid = pid;
+	tid_set(pid, t);
 	p->pgid = parent->pgid;
 	p->sid = parent->sid;
 	if (f & CLONE_PARENT) {

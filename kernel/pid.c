@@ -8,43 +8,87 @@
 
 pthread_mutex_t tasklist_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static struct process *pid_table[PID_MAX];
+/* What an id names: a process (its pid, which is also its leader's tid)
+ * and/or a thread (the leader's while it lives, or a thread that is not
+ * a leader). An id is free when both are NULL. */
+static struct pid_slot {
+	struct process *proc;
+	struct thread *thread;
+} pid_table[PID_MAX];
 static int last_pid;
 
-int pid_alloc(struct process *p)
+/* The next free id after the last one handed out, or -EAGAIN. */
+static int id_next(void)
 {
 	for (int i = 0; i < PID_MAX - 1; i++) {
 		int pid = last_pid + 1 + i;
 		if (pid >= PID_MAX)
 			pid = pid - PID_MAX + 300; /* Linux's RESERVED_PIDS after a wrap */
-		if (pid >= PID_MAX || pid_table[pid])
+		if (pid >= PID_MAX || pid_table[pid].proc || pid_table[pid].thread)
 			continue;
-		pid_table[pid] = p;
 		last_pid = pid;
 		return pid;
 	}
 	return -EAGAIN;
 }
 
+int pid_alloc(struct process *p)
+{
+	int pid = id_next();
+	if (pid > 0)
+		pid_table[pid].proc = p;
+	return pid;
+}
+
+int tid_alloc(struct thread *t)
+{
+	int tid = id_next();
+	if (tid > 0)
+		pid_table[tid].thread = t;
+	return tid;
+}
+
+void tid_set(int tid, struct thread *t)
+{
+	if (tid > 0 && tid < PID_MAX)
+		pid_table[tid].thread = t;
+}
+
 void pid_free(int pid)
 {
 	if (pid > 0 && pid < PID_MAX)
-		pid_table[pid] = NULL;
+		pid_table[pid] = (struct pid_slot){ 0 };
 }
 
 struct process *pid_lookup(int pid)
 {
 	if (pid <= 0 || pid >= PID_MAX)
 		return NULL;
-	struct process *p = pid_table[pid];
+	struct process *p = pid_table[pid].proc;
 	return p && p->state != PROC_REAPED ? p : NULL;
+}
+
+struct thread *tid_lookup(int tid)
+{
+	if (tid <= 0 || tid >= PID_MAX)
+		return NULL;
+	return pid_table[tid].thread;
+}
+
+struct process *pid_or_tid_lookup(int id)
+{
+	struct process *p = pid_lookup(id);
+	if (p)
+		return p;
+	struct thread *t = tid_lookup(id);
+	return t ? t->proc : NULL;
 }
 
 void for_each_process(void (*fn)(struct process *p, void *ctx), void *ctx)
 {
 	for (int pid = 1; pid < PID_MAX; pid++)
-		if (pid_table[pid] && pid_table[pid]->state != PROC_REAPED)
-			fn(pid_table[pid], ctx);
+		if (pid_table[pid].proc && pid_table[pid].proc->state != PROC_REAPED)
+			fn(pid_table[pid].proc, ctx);
 }
 
 long sys_getpid(const struct sysargs *a) { return current->proc->pid; }

@@ -144,8 +144,8 @@ static void collect(struct sigpending *p, int sig, siginfo_t *info)
 void signal_discard_locked(struct process *p, int sig)
 {
 	sigpending_remove(&p->shared_pending, SIGBIT(sig));
-	if (p->thread)
-		sigpending_remove(&p->thread->pending, SIGBIT(sig));
+	for (struct thread *t = p->threads; t; t = t->next_thread)
+		sigpending_remove(&t->pending, SIGBIT(sig));
 }
 
 /* ---- sending ----------------------------------------------------------- */
@@ -168,15 +168,42 @@ static bool sig_fatal(struct process *p, struct thread *t, int sig)
 	return p->sigactions[sig - 1].handler == (uint64_t)SIG_DFL && (act == ACT_TERM || act == ACT_CORE);
 }
 
-/* Make t notice a new signal: wake it if it sleeps in the kernel, kick it
- * if it runs guest code (it sets in_guest before checking for signals,
- * we set the pending bit before reading in_guest). */
-static void signal_wake(struct thread *t)
+/* Whether t would take sig now (Linux's wants_signal). */
+static bool wants_signal(const struct thread *t, int sig)
 {
-	thread_wake(t);
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load(&t->in_guest) && t->plat)
-		platform_thread_kick(t->plat);
+	return !(t->sigmask & SIGBIT(sig)) && !t->exiting;
+}
+
+/* The thread that takes a process-directed sig: the leader if it can,
+ * else another that does not block it; NULL if all block it (then it
+ * waits in the shared set for the first to unblock it). p->lock held. */
+static struct thread *pick_thread(struct process *p, int sig)
+{
+	for (struct thread *t = p->threads; t; t = t->next_thread)
+		if (wants_signal(t, sig))
+			return t;
+	return NULL;
+}
+
+void signal_retarget_locked(struct process *p, uint64_t sigs, struct thread *except)
+{
+	for (int sig = 1; sigs && sig <= 64; sig++) {
+		if (!(sigs & SIGBIT(sig)))
+			continue;
+		for (struct thread *t = p->threads; t; t = t->next_thread)
+			if (t != except && wants_signal(t, sig)) {
+				thread_notify(t);
+				sigs &= t->sigmask; /* t takes all it does not block */
+				break;
+			}
+		sigs &= ~SIGBIT(sig);
+	}
+}
+
+static void wake_all_threads(struct process *p)
+{
+	for (struct thread *t = p->threads; t; t = t->next_thread)
+		thread_wake(t);
 }
 
 static bool core_pattern_is_pipe(void)
@@ -223,6 +250,8 @@ int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo
 		info = &si;
 	}
 	pthread_mutex_lock(&p->lock);
+	/* Whose mask decides whether the signal is ignored: the thread's,
+	 * or for the process the leader's (the task kill found). */
 	struct thread *target = t ? t : p->thread;
 	if (p->exited || !target) { /* a zombie, or on its way */
 		pthread_mutex_unlock(&p->lock);
@@ -231,26 +260,31 @@ int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo
 	/* Job control acts at send time (Linux's prepare_signal). */
 	if (sig == SIGCONT || sig == SIGKILL) {
 		sigpending_remove(&p->shared_pending, SIG_STOP_MASK);
-		sigpending_remove(&target->pending, SIG_STOP_MASK);
+		for (struct thread *o = p->threads; o; o = o->next_thread)
+			sigpending_remove(&o->pending, SIG_STOP_MASK);
 		if (p->stopped) {
 			p->stopped = false;
 			if (sig == SIGCONT) {
 				p->report_cont = true;
 				p->report_stop = false;
 			}
-			thread_wake(target);
+			wake_all_threads(p);
 		}
 	} else if (SIGBIT(sig) & SIG_STOP_MASK) {
 		sigpending_remove(&p->shared_pending, SIGBIT(SIGCONT));
-		sigpending_remove(&target->pending, SIGBIT(SIGCONT));
+		for (struct thread *o = p->threads; o; o = o->next_thread)
+			sigpending_remove(&o->pending, SIGBIT(SIGCONT));
 	}
 	if (sig_ignored(p, target, sig)) {
 		pthread_mutex_unlock(&p->lock);
 		return 0;
 	}
+	/* Who will take it (Linux's complete_signal): the thread it was
+	 * sent to, or one of the process's that does not block it. */
+	struct thread *taker = t ? (wants_signal(t, sig) ? t : NULL) : pick_thread(p, sig);
 	/* A stopped process wants nothing but SIGKILL (Linux's
 	 * wants_signal): a fatal signal waits for SIGCONT. */
-	if (sig_fatal(p, target, sig) && (!p->stopped || sig == SIGKILL)) {
+	if ((sig == SIGKILL || (taker && sig_fatal(p, taker, sig) && !p->stopped))) {
 		int status = death_status(p, sig);
 		pthread_mutex_unlock(&p->lock);
 		process_kill(p, status);
@@ -259,7 +293,8 @@ int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo
 	int err = sigpending_add(t ? &t->pending : &p->shared_pending, sig, info,
 				 p->rlimits[RLIMIT_SIGPENDING].rlim_cur);
 	if (!err) {
-		signal_wake(target);
+		if (taker)
+			thread_notify(taker);
 		signalfd_notify(p); /* timers: wake signalfd readers and pollers */
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -314,7 +349,10 @@ void sigmask_set(uint64_t mask)
 {
 	struct process *p = current->proc;
 	pthread_mutex_lock(&p->lock);
+	uint64_t newly = mask & ~current->sigmask & ~SIG_UNBLOCKABLE;
 	current->sigmask = mask & ~SIG_UNBLOCKABLE;
+	if (p->shared_pending.set & newly) /* Linux's retarget_shared_pending */
+		signal_retarget_locked(p, p->shared_pending.set & newly, current);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -385,7 +423,27 @@ static bool pgrp_orphaned(int pgid)
 	return true;
 }
 
-/* Stop the process for sig and sleep until SIGCONT or death. */
+/* Sleep while the process is stopped (every thread does, Linux's group
+ * stop); false at once if it is not. */
+static bool stop_wait(struct thread *t)
+{
+	struct process *p = t->proc;
+	bool slept = false;
+	for (;;) {
+		uint32_t snap = sleep_prepare();
+		pthread_mutex_lock(&p->lock);
+		bool still = p->stopped && !p->exited && !t->exiting;
+		pthread_mutex_unlock(&p->lock);
+		if (!still)
+			return slept;
+		sleep_until_uninterruptible(snap);
+		slept = true;
+	}
+}
+
+/* Stop the process for sig and sleep until SIGCONT or death. The other
+ * threads stop at their next look at signals (kicked now); the parent
+ * hears of the stop at once, not when the last thread has stopped. */
 static void do_signal_stop(int sig)
 {
 	struct thread *t = current;
@@ -402,20 +460,15 @@ static void do_signal_stop(int sig)
 		p->stop_sig = sig;
 		p->report_stop = true;
 		p->report_cont = false;
+		for (struct thread *o = p->threads; o; o = o->next_thread)
+			if (o != t)
+				thread_notify(o);
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (stop)
 		signal_notify_parent_stop(p, CLD_STOPPED, sig);
 	pthread_mutex_unlock(&tasklist_lock);
-	for (;;) {
-		uint32_t snap = sleep_prepare();
-		pthread_mutex_lock(&p->lock);
-		bool still = p->stopped && !p->exited && !t->exiting;
-		pthread_mutex_unlock(&p->lock);
-		if (!still)
-			break;
-		sleep_until_uninterruptible(snap);
-	}
+	stop_wait(t);
 	/* Continued: the parent hears it from us, as in Linux. */
 	pthread_mutex_lock(&tasklist_lock);
 	pthread_mutex_lock(&p->lock);
@@ -511,6 +564,8 @@ void signal_deliver(long *syscall_ret, int syscall_nr)
 	for (;;) {
 		if (t->exiting)
 			return;
+		if (stop_wait(t)) /* another thread stopped the process */
+			continue;
 		pthread_mutex_lock(&p->lock);
 		if (p->exited) {
 			pthread_mutex_unlock(&p->lock);
@@ -581,16 +636,14 @@ void signal_deliver(long *syscall_ret, int syscall_nr)
 
 void process_kill(struct process *p, int status)
 {
-	process_exit(p, status & 0xff);
+	process_exit(p, status & 0xff); /* every thread is told and kicked */
 	if (current && p == current->proc)
 		return; /* we leave the serve loop ourselves */
-	/* Stop a thread that runs guest code: kill its host process, unless
-	 * it shares it (a vfork child), which then stops at its next trap. */
+	/* Kill the host process at once, unless a vfork child shares it
+	 * (its threads then stop at their next trap, kicked above). */
 	pthread_mutex_lock(&p->lock);
 	if (p->mm && __atomic_load_n(&p->mm->users, __ATOMIC_ACQUIRE) == 1)
 		platform_as_kill(p->mm->as);
-	else if (p->thread && p->thread->plat)
-		platform_thread_kick(p->thread->plat);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -631,7 +684,7 @@ long sys_kill(const struct sysargs *a)
 	long ret = -ESRCH;
 	pthread_mutex_lock(&tasklist_lock);
 	if (pid > 0) {
-		struct process *p = pid_lookup(pid);
+		struct process *p = pid_or_tid_lookup(pid);
 		if (p)
 			ret = kill_one(p, sig);
 	} else {
@@ -664,10 +717,10 @@ long sys_kill(const struct sysargs *a)
 /* The thread with id tid (in process tgid if tgid > 0), tasklist_lock held. */
 static struct thread *find_thread(int tgid, int tid)
 {
-	struct process *p = pid_lookup(tid); /* one thread per process: tid == pid */
-	if (!p || !p->thread || (tgid > 0 && p->pid != tgid))
+	struct thread *t = tid_lookup(tid);
+	if (!t || (tgid > 0 && t->proc->pid != tgid))
 		return NULL;
-	return p->thread;
+	return t;
 }
 
 static long send_to_thread(int tgid, int tid, int sig, const siginfo_t *info)
@@ -727,7 +780,7 @@ long sys_rt_sigqueueinfo(const struct sysargs *a)
 	if (err)
 		return err;
 	pthread_mutex_lock(&tasklist_lock);
-	struct process *p = pid > 0 ? pid_lookup(pid) : NULL;
+	struct process *p = pid > 0 ? pid_or_tid_lookup(pid) : NULL;
 	err = !p ? -ESRCH : !may_signal(p, sig) ? -EPERM : signal_send_info(p, NULL, sig, &info);
 	pthread_mutex_unlock(&tasklist_lock);
 	return err;

@@ -82,6 +82,11 @@ void sigmask_restore_after_delivery(uint64_t old);
 /* Set the current thread's blocked mask (SIGKILL/SIGSTOP dropped). */
 void sigmask_set(uint64_t mask);
 
+/* Wake a thread of p other than `except` that can take one of the
+ * process-directed signals in sigs (p->lock held): the one that would
+ * have taken them blocks them now or is leaving. */
+void signal_retarget_locked(struct process *p, uint64_t sigs, struct thread *except);
+
 /* Drop pending instances of sig from p's sets (its action became
  * "ignore"; p->lock held). */
 void signal_discard_locked(struct process *p, int sig);

@@ -349,6 +349,13 @@ static long do_execve(int dirfd, gaddr_t upath, gaddr_t uargv, gaddr_t uenvp, in
 	}
 
 	struct thread *t = current;
+	/* The other threads go first (Linux's de_thread); killed meanwhile,
+	 * we go too. */
+	if (process_single_thread()) {
+		fput(exe);
+		mm_put(mm);
+		return 0;
+	}
 	if ((err = switch_mm(t, mm))) {
 		fput(exe);
 		klog("pid %d: execve failed past the point of no return (%s)", t->proc->pid, strerror((int)-err));

@@ -39,6 +39,7 @@ struct process *process_alloc(void)
 		return NULL;
 	pthread_mutex_init(&p->lock, NULL);
 	waitq_init(&p->child_wq);
+	waitq_init(&p->thread_exit_wq);
 	rlimits_init_default(p->rlimits);
 	p->uid = p->ruid = p->suid = p->fsuid = getuid();
 	p->gid = p->rgid = p->sgid = p->fsgid = getgid();
@@ -56,6 +57,16 @@ void process_free(struct process *p)
 	free(p);
 }
 
+void thread_notify(struct thread *t)
+{
+	thread_wake(t);
+	/* It sets in_guest before its last look at signals and exit flags;
+	 * we set ours before reading in_guest. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load(&t->in_guest) && t->plat)
+		platform_thread_kick(t->plat);
+}
+
 void process_exit(struct process *p, int wait_status)
 {
 	pthread_mutex_lock(&p->lock);
@@ -63,12 +74,107 @@ void process_exit(struct process *p, int wait_status)
 		p->exited = true;
 		p->exit_status = wait_status;
 	}
-	struct thread *t = p->thread;
-	if (t) {
+	for (struct thread *t = p->threads; t; t = t->next_thread) {
 		t->exiting = true;
-		thread_wake(t);
+		if (t != current)
+			thread_notify(t);
 	}
 	pthread_mutex_unlock(&p->lock);
+}
+
+/* Link t at the end of p's threads (both locks held). */
+static void thread_link(struct process *p, struct thread *t)
+{
+	struct thread **tt = &p->threads;
+	while (*tt)
+		tt = &(*tt)->next_thread;
+	*tt = t;
+	t->next_thread = NULL;
+	p->nr_threads++;
+	p->thread = p->threads;
+}
+
+static void thread_unlink(struct process *p, struct thread *t)
+{
+	for (struct thread **tt = &p->threads; *tt; tt = &(*tt)->next_thread)
+		if (*tt == t) {
+			*tt = t->next_thread;
+			p->nr_threads--;
+			break;
+		}
+	p->thread = p->threads;
+}
+
+int thread_add(struct process *p, struct thread *t)
+{
+	pthread_mutex_lock(&tasklist_lock);
+	int tid = t->tid ? t->tid : tid_alloc(t);
+	if (tid < 0) {
+		pthread_mutex_unlock(&tasklist_lock);
+		return tid;
+	}
+	pthread_mutex_lock(&p->lock);
+	/* A dying or exec-ing process takes no new thread (Linux: a fatal
+	 * signal pending in the cloning thread). */
+	bool dying = p->exited || p->execing || (current && current->proc == p && current->exiting);
+	if (!dying) {
+		t->tid = tid;
+		thread_link(p, t);
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (dying && tid != p->pid)
+		pid_free(tid);
+	pthread_mutex_unlock(&tasklist_lock);
+	return dying ? -ERESTARTNOINTR : 0;
+}
+
+void thread_discard(struct thread *t)
+{
+	struct process *p = t->proc;
+	pthread_mutex_lock(&tasklist_lock);
+	pthread_mutex_lock(&p->lock);
+	thread_unlink(p, t);
+	pid_free(t->tid);
+	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&tasklist_lock);
+	platform_thread_release(t->plat);
+	free(t);
+}
+
+int process_single_thread(void)
+{
+	struct thread *me = current;
+	struct process *p = me->proc;
+	pthread_mutex_lock(&p->lock);
+	if (p->execing || p->exited) { /* another thread's exec or exit kills us */
+		me->exiting = true;
+		pthread_mutex_unlock(&p->lock);
+		return -EINTR;
+	}
+	p->execing = me;
+	for (struct thread *t = p->threads; t; t = t->next_thread)
+		if (t != me) {
+			t->exiting = true;
+			thread_notify(t);
+		}
+	pthread_mutex_unlock(&p->lock);
+	/* Killable only, like Linux's de_thread. */
+	while (wait_event(&p->thread_exit_wq, __atomic_load_n(&p->nr_threads, __ATOMIC_ACQUIRE) == 1, NULL) &&
+	       !me->exiting && !p->exited)
+		;
+	pthread_mutex_lock(&tasklist_lock);
+	pthread_mutex_lock(&p->lock);
+	p->execing = NULL;
+	bool killed = me->exiting || p->exited;
+	if (!killed && me->tid != p->pid) {
+		/* The exec-ing thread becomes the leader: it takes the pid. */
+		pid_free(me->tid);
+		me->tid = p->pid;
+		tid_set(p->pid, me);
+	}
+	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&tasklist_lock);
+	return killed ? -EINTR : 0;
 }
 
 void vfork_release(struct process *p)
@@ -308,8 +414,15 @@ void process_end(struct thread *t)
 	struct file *exe = p->exe;
 	p->mm = NULL;
 	p->exe = NULL; /* a zombie has no exe, like Linux's mm-less task */
-	p->thread = NULL;
 	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_lock(&tasklist_lock);
+	pthread_mutex_lock(&p->lock);
+	thread_unlink(p, t);
+	if (t->tid != p->pid)
+		pid_free(t->tid);
+	tid_set(p->pid, NULL);
+	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&tasklist_lock);
 	fput(exe);
 	if (mm) {
 		if (__atomic_load_n(&mm->users, __ATOMIC_ACQUIRE) > 1) {
@@ -364,6 +477,50 @@ void process_end(struct thread *t)
 	pthread_mutex_unlock(&tasklist_lock);
 }
 
+/* What a leaving thread does to its memory while it still has it:
+ * clear and wake its CLONE_CHILD_CLEARTID word, walk its robust futexes
+ * (Linux's mm_release). */
+static void thread_exit_mm(struct thread *t)
+{
+	futex_thread_exit(t);
+}
+
+/* t has left its serve loop. The last thread ends the process; any
+ * other just goes. */
+static void thread_exit(struct thread *t)
+{
+	struct process *p = t->proc;
+	if (p->mm)
+		thread_exit_mm(t);
+	pthread_mutex_lock(&tasklist_lock);
+	pthread_mutex_lock(&p->lock);
+	bool last = p->nr_threads == 1;
+	if (last) {
+		if (!p->exited) { /* exit(2) of the last thread */
+			p->exited = true;
+			p->exit_status = t->exit_code;
+		}
+	} else {
+		thread_unlink(p, t);
+		if (t->tid == p->pid)
+			tid_set(p->pid, NULL); /* the pid stays the process's */
+		else
+			pid_free(t->tid);
+		/* Signals for the process that t was to take go to another. */
+		signal_retarget_locked(p, p->shared_pending.set, t);
+	}
+	pthread_mutex_unlock(&p->lock);
+	waitq_wake_all(&p->thread_exit_wq);
+	pthread_mutex_unlock(&tasklist_lock);
+	if (last) {
+		process_end(t);
+		return;
+	}
+	platform_thread_release(t->plat);
+	sigpending_flush(&t->pending);
+	free(t);
+}
+
 static void *thread_main(void *arg)
 {
 	struct thread *t = arg;
@@ -374,7 +531,7 @@ static void *thread_main(void *arg)
 		copy_to_guest(t->set_child_tid, &tid, sizeof(tid));
 	}
 	serve(t);
-	process_end(t);
+	thread_exit(t);
 	current = NULL;
 	return NULL;
 }
@@ -497,10 +654,12 @@ int run_init_process(const char *name, char *const argv[], char *const envp[])
 	if (!p->files || !p->fs)
 		return -ENOMEM;
 	t->proc = p;
-	p->thread = t;
+	p->threads = p->thread = t;
+	p->nr_threads = 1;
 
 	pthread_mutex_lock(&tasklist_lock);
 	p->pid = t->tid = pid_alloc(p); /* 1 */
+	tid_set(p->pid, t);
 	p->pgid = p->sid = p->pid;
 	process_attach(p, NULL);
 	pthread_mutex_unlock(&tasklist_lock);

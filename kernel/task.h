@@ -61,7 +61,15 @@ struct process {
 	int dumpable;            /* PR_SET_DUMPABLE */
 	int exit_status;         /* wait status once exited */
 	bool exited;
-	struct thread *thread;   /* the one thread (threads: issue 6) */
+	/* Threads (process.lock, and tasklist_lock to add or remove): the
+	 * live ones, leader first while it lives; `thread` is the one that
+	 * stands for the process (the leader, or the first still running),
+	 * NULL once all have left. */
+	struct thread *threads;
+	struct thread *thread;
+	int nr_threads;
+	struct thread *execing;  /* a thread in execve waiting for the others to go */
+	struct waitq thread_exit_wq; /* woken as each thread leaves */
 	struct sigpending shared_pending; /* process-directed signals; lock */
 	/* Job control (lock): stopped by stop_sig; what wait has yet to
 	 * report (WUNTRACED, WCONTINUED). */
@@ -82,6 +90,14 @@ extern pthread_mutex_t tasklist_lock;
 int pid_alloc(struct process *p);            /* tasklist_lock held; -EAGAIN */
 void pid_free(int pid);                      /* tasklist_lock held */
 struct process *pid_lookup(int pid);         /* tasklist_lock held; NULL */
+/* Thread ids share the pid space: a thread that is not a leader holds its
+ * own id (tasklist_lock held for all three). */
+int tid_alloc(struct thread *t);             /* -EAGAIN */
+void tid_set(int tid, struct thread *t);     /* the thread an id names (NULL: none) */
+struct thread *tid_lookup(int tid);          /* a live thread, or NULL */
+/* The process an id names: a process id, or any of its thread ids (kill
+ * of a thread id signals its process, like Linux). */
+struct process *pid_or_tid_lookup(int id);
 /* Call fn for every live or zombie process (tasklist_lock held). */
 void for_each_process(void (*fn)(struct process *p, void *ctx), void *ctx);
 
@@ -106,6 +122,8 @@ struct thread {
 	gaddr_t set_child_tid;   /* CLONE_CHILD_SETTID: written at start */
 	gaddr_t robust_list;
 	bool exiting;            /* leave the run loop after this trap */
+	int exit_code;           /* exit(2)'s wait status, if the process ends with this thread */
+	struct thread *next_thread; /* in proc->threads */
 	_Atomic uint32_t wake_word; /* kernel/waitq.h: bumped to end a sleep */
 	struct platform_thread *plat;
 };
@@ -131,6 +149,19 @@ void process_unlink(struct process *p);
 /* The last thread of a process has left its serve loop: end the process
  * (free its memory and files, become a zombie, tell the parent). */
 void process_end(struct thread *t);
+/* Add t (its tid taken now unless set) to p's threads; 0, -EAGAIN, or
+ * -ERESTARTNOINTR if p is exiting or exec-ing (the caller dies). */
+int thread_add(struct process *p, struct thread *t);
+/* Take back a thread that was added but never started. */
+void thread_discard(struct thread *t);
+/* A leaving thread's futex duties (kernel/futex.c): its robust list and
+ * its CLONE_CHILD_CLEARTID word, cleared and woken. */
+void futex_thread_exit(struct thread *t);
+/* Stop every other thread of the current process and wait until they are
+ * gone (execve); 0, or -EINTR if the caller is killed meanwhile. */
+int process_single_thread(void);
+/* Wake t if it sleeps, kick it if it runs guest code. */
+void thread_notify(struct thread *t);
 /* Start a new kernel thread serving t (fork, clone). */
 int thread_start(struct thread *t);
 /* Release a vfork parent waiting on p (exec, exit). */

@@ -36,6 +36,7 @@ _Static_assert(offsetof(struct stub_orders, cpu_mask) == ORDERS_CPU_MASK, "order
 _Static_assert(offsetof(struct stub_orders, seq_failed) == ORDERS_SEQ_FAILED, "orders layout");
 _Static_assert(offsetof(struct stub_orders, guest_prog) == ORDERS_GUEST_PROG, "orders layout");
 _Static_assert(offsetof(struct stub_orders, ops) == ORDERS_OPS, "orders layout");
+_Static_assert(offsetof(struct stub_mailbox, host_tid) == MBOX_HOST_TID, "mailbox layout");
 _Static_assert(offsetof(struct stub_orders, ctrl_spin_tsc) == ORDERS_CTRL_SPIN, "orders layout");
 _Static_assert(sizeof(struct stub_order) == ORDER_SIZE, "order size");
 _Static_assert(sizeof(struct stub_orders) <= STUB_ORDERS_SIZE, "orders size");
@@ -82,6 +83,7 @@ struct platform_thread {
 	struct stub_mailbox *mb;
 	bool mb_ready;               /* mb is set up (for wake_all) */
 	bool born;
+	int host_tid;                /* the host thread (read at birth), 0 if unknown */
 	ucontext_t *uc;              /* kernel view of the trapped frame */
 	struct platform_thread *next_parked;
 	enum { FPU_KEEP, FPU_RESET, FPU_COPY } fpu_next; /* at the next resume */
@@ -967,11 +969,17 @@ void *platform_thread_fpstate(struct platform_thread *pt, size_t *len)
 void platform_thread_kick(struct platform_thread *pt)
 {
 	struct platform_as *as = pt->as;
-	/* Process-directed: the control thread blocks every signal and a
-	 * trapped thread blocks them in the handler, so the running guest
-	 * thread takes it (threads will need a thread-directed kick). */
-	if (!as->dead)
-		syscall(SYS_pidfd_send_signal, as->pidfd, STUB_KICK_SIGNAL, NULL, 0);
+	if (as->dead)
+		return;
+	/* To the host thread itself: another guest thread of the process
+	 * would take a process-directed kick and leave this one running.
+	 * Before the birth trap the thread's id may not be known yet: then
+	 * the process gets it (the thread runs only stub code, and
+	 * take_birth turns a kick it sees into an interrupt). */
+	int tid = __atomic_load_n(&pt->host_tid, __ATOMIC_ACQUIRE);
+	if (tid > 0 && syscall(SYS_tgkill, as->pid, tid, STUB_KICK_SIGNAL) == 0)
+		return;
+	syscall(SYS_pidfd_send_signal, as->pidfd, STUB_KICK_SIGNAL, NULL, 0);
 }
 
 void platform_thread_fpu_reset(struct platform_thread *pt)
@@ -1136,6 +1144,7 @@ static bool take_birth(struct platform_thread *pt)
 	}
 	pt->uc = uc;
 	reset_fpstate(pt, uc);
+	__atomic_store_n(&pt->host_tid, __atomic_load_n(&pt->mb->host_tid, __ATOMIC_RELAXED), __ATOMIC_RELEASE);
 	pt->born = true;
 	return true;
 }
@@ -1159,8 +1168,17 @@ int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_
 {
 	/* Decisions use the kernel's own `dead`, never the mailbox state,
 	 * which the guest can write. */
-	if (platform_as_flush(pt->as) || (!pt->born && !take_birth(pt)))
+	if (platform_as_flush(pt->as))
 		return report_dead(pt, out);
+	if (!pt->born) {
+		if (!take_birth(pt))
+			return report_dead(pt, out);
+		/* Kicks before now may have gone to another thread (the host
+		 * thread's id was not known): let the kernel look for work
+		 * once more before the guest runs. */
+		out->kind = TRAP_INTERRUPT;
+		return 0;
+	}
 	if (pt->fpu_next != FPU_KEEP)
 		apply_fpu(pt);
 	memcpy(pt->uc->uc_mcontext.gregs, regs, offsetof(struct guest_regs, csgsfs));

@@ -141,6 +141,7 @@ stub_control_loop:
 	test %rax, %rax
 	jz stub_thread_start
 	js .Lresult
+	mov %eax, (AREA_MBOX_OFF + MBOX_HOST_TID)(%r9) /* where its kicks go */
 	xor %eax, %eax
 	jmp .Lresult
 .Lbind:

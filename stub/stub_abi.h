@@ -69,6 +69,11 @@ struct stub_mailbox {
 	uint32_t has_rdtscp;    /* rdtscp usable: the stub reports its CPU */
 	uint32_t cpu;           /* the CPU the trap was taken on (a hint) */
 	uint32_t set_cpu;       /* 1: bind to the thread's cpu_mask on resuming */
+	/* The host thread's id, written by the control thread when it
+	 * clones it: where kicks go (tgkill). The guest can overwrite it,
+	 * which only misdirects kicks among its own host threads. */
+	int32_t host_tid;
+	uint32_t pad2;
 };
 
 /* Per-thread constants, read-only to the guest. */
@@ -146,6 +151,7 @@ struct stub_ack {
 #define ACK_CTRL_SLEEPING 4
 #define ACK_FIRST_ERROR   8
 #define ACK_FORK_PID      20
+#define MBOX_HOST_TID     192
 #define CONST_ALTSTACK    0
 #define CONST_EMPTY_MASK  24
 #define CONST_CPU_MASK    32
