@@ -808,8 +808,10 @@ long sys_truncate(const struct sysargs *a)
 		err = -EINVAL;
 	else if (mnt_readonly(r.path.mnt))
 		err = -EROFS;
-	else if (!(err = inode_permission(i, MAY_WRITE)))
+	else if (!(err = inode_permission(i, MAY_WRITE)) && !(err = inode_get_write_access(i))) {
 		err = vfs_truncate(&r.path, a->a[1]);
+		inode_put_write_access(i);
+	}
 	walk_done(&r);
 	return err;
 }

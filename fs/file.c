@@ -28,6 +28,46 @@ struct file *file_get(struct file *f)
 	return f;
 }
 
+int inode_get_write_access(struct inode *i)
+{
+	int n = atomic_load(&i->writecount);
+	do {
+		if (n < 0)
+			return -ETXTBSY;
+	} while (!atomic_compare_exchange_weak(&i->writecount, &n, n + 1));
+	return 0;
+}
+
+void inode_put_write_access(struct inode *i)
+{
+	atomic_fetch_sub(&i->writecount, 1);
+}
+
+int inode_deny_write_access(struct inode *i)
+{
+	int n = atomic_load(&i->writecount);
+	do {
+		if (n > 0)
+			return -ETXTBSY;
+	} while (!atomic_compare_exchange_weak(&i->writecount, &n, n - 1));
+	return 0;
+}
+
+void inode_allow_write_access(struct inode *i)
+{
+	atomic_fetch_add(&i->writecount, 1);
+}
+
+bool file_deny_write(struct file *f)
+{
+	return f->inode && inode_deny_write_access(f->inode) == 0;
+}
+
+void file_allow_write(struct file *f)
+{
+	inode_allow_write_access(f->inode);
+}
+
 void fput(struct file *f)
 {
 	if (!f || atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
@@ -36,6 +76,8 @@ void fput(struct file *f)
 		locks_remove_file(f);
 	if (f->ops->release)
 		f->ops->release(f);
+	if (f->holds_write)
+		inode_put_write_access(f->inode);
 	if (f->dentry)
 		dput(f->dentry);
 	iput(f->inode);

@@ -56,6 +56,10 @@ struct file {
 	mode_t type;          /* S_IFMT bits */
 	bool may_block;       /* I/O may wait (tty, pipe): no zero-copy under the mm lock */
 	bool no_pread;        /* no positioned I/O (ESPIPE) */
+	/* The file holds write access to its inode (opened for writing,
+	 * which a running program's file refuses: ETXTBSY); given back at
+	 * release. */
+	bool holds_write;
 	char *path;           /* guest path when opened, or NULL */
 	void *priv;           /* the file kind's own state */
 	/* Files opened through the VFS (NULL otherwise): where, and what. */

@@ -63,6 +63,10 @@ struct fs_struct *fs_struct_copy(struct fs_struct *fs); /* NULL if out of memory
 struct file;
 struct file *fget(int fd);
 void fput(struct file *f);
+/* A running program's file refuses writers (ETXTBSY): hold it so (false
+ * if it is open for writing), and give it back. */
+bool file_deny_write(struct file *f);
+void file_allow_write(struct file *f);
 /* Read from a file at pos into a kernel buffer: bytes read or -errno.
  * Works for every kind of file with a read operation. */
 ssize_t kernel_pread(struct file *f, void *buf, size_t n, off_t pos);

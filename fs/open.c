@@ -156,6 +156,14 @@ static int open_object(struct path *p, int flags, int may, struct file **out)
 		f->dentry = dget(p->dentry);
 		f->inode = iget(i);
 	}
+	/* A program that is running cannot be opened for writing. */
+	if (!(flags & O_PATH) && (acc == O_WRONLY || acc == O_RDWR) && S_ISREG(m) && f->inode) {
+		if ((err = inode_get_write_access(f->inode))) {
+			fput(f);
+			return err;
+		}
+		f->holds_write = true;
+	}
 	char path[PATH_MAX];
 	struct path root = cur_root();
 	if (!f->path && d_path(p, &root, path, sizeof(path)) == 0)
@@ -329,6 +337,17 @@ static struct file *open_exec_walked(struct walk_result *r, int *err)
 		*err = -EACCES;
 	else if (!(*err = inode_permission(i, MAY_EXEC)))
 		*err = open_object(&r->path, O_RDONLY, 0, &f);
+	/* ... and a file open for writing cannot run. (Checked here; the
+	 * process holds its program against writers from exec on,
+	 * process_set_exe.) */
+	if (!*err && f->inode) {
+		if ((*err = inode_deny_write_access(f->inode))) {
+			fput(f);
+			f = NULL;
+		} else {
+			inode_allow_write_access(f->inode);
+		}
+	}
 	walk_done(r);
 	return *err ? NULL : f;
 }

@@ -122,6 +122,9 @@ struct inode {
 	void *priv;            /* the file system's own */
 	void *locks;           /* fs/locks.c: record locks and flocks */
 	void *pipe;            /* FIFOs of memfs: fs/pipe.c's state */
+	/* Linux's i_writecount: > 0 open for writing that many times, < 0
+	 * running as a program that many times (ETXTBSY either way). */
+	atomic_int writecount;
 };
 
 /* One file system instance. */
@@ -170,6 +173,12 @@ extern struct mount *mount_list; /* the mount table, oldest first */
 /* ---- inodes (fs/dcache.c) */
 struct inode *inode_new(struct super *sb, const struct inode_ops *ops, mode_t mode, uint64_t ino);
 struct inode *iget(struct inode *i);
+/* Writers and executables exclude each other (fs/file.c): 0 or
+ * -ETXTBSY. */
+int inode_get_write_access(struct inode *i);
+void inode_put_write_access(struct inode *i);
+int inode_deny_write_access(struct inode *i);
+void inode_allow_write_access(struct inode *i);
 void iput(struct inode *i);
 struct super *super_new(const char *type, unsigned long magic, bool pins);
 int inode_getattr(struct inode *i, struct statx *x);

@@ -74,8 +74,9 @@ static int copy_process_state(struct process *p, struct process *parent, uint64_
 	p->fsgid = parent->fsgid;
 	p->umask = parent->umask;
 	p->dumpable = parent->dumpable;
-	p->exe = parent->exe ? file_get(parent->exe) : NULL;
+	struct file *exe = parent->exe ? file_get(parent->exe) : NULL;
 	pthread_mutex_unlock(&parent->lock);
+	process_set_exe(p, exe);
 	p->files = (f & CLONE_FILES) ? fdtable_get(parent->files) : fdtable_copy(parent->files);
 	p->fs = (f & CLONE_FS) ? fs_struct_get(parent->fs) : fs_struct_copy(parent->fs);
 	return p->files && p->fs ? 0 : -ENOMEM;

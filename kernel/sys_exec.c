@@ -365,11 +365,7 @@ static long do_execve(int dirfd, gaddr_t upath, gaddr_t uargv, gaddr_t uenvp, in
 		return 0;
 	}
 	reset_for_exec(t, filename);
-	pthread_mutex_lock(&t->proc->lock);
-	struct file *old_exe = t->proc->exe;
-	t->proc->exe = exe;
-	pthread_mutex_unlock(&t->proc->lock);
-	fput(old_exe);
+	fput(process_set_exe(t->proc, exe));
 	vfork_release(t->proc);
 	t->regs = regs;
 	return 0; /* rax of the new image (start_thread zeroes it) */

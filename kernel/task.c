@@ -50,9 +50,22 @@ struct process *process_alloc(void)
 	return p;
 }
 
+struct file *process_set_exe(struct process *p, struct file *f)
+{
+	pthread_mutex_lock(&p->lock);
+	struct file *old = p->exe;
+	if (old && p->exe_denies_write)
+		file_allow_write(old);
+	p->exe = f;
+	/* Fails only if a writer slipped in since exec checked the file. */
+	p->exe_denies_write = f && file_deny_write(f);
+	pthread_mutex_unlock(&p->lock);
+	return old;
+}
+
 void process_free(struct process *p)
 {
-	fput(p->exe);
+	fput(process_set_exe(p, NULL));
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
@@ -409,11 +422,11 @@ void process_end(struct thread *t)
 {
 	struct process *p = t->proc;
 	timers_exit(p); /* no timer fires for a dead process */
+	/* A zombie has no exe, like Linux's mm-less task. */
+	struct file *exe = process_set_exe(p, NULL);
 	pthread_mutex_lock(&p->lock);
 	struct mm *mm = p->mm;
-	struct file *exe = p->exe;
 	p->mm = NULL;
-	p->exe = NULL; /* a zombie has no exe, like Linux's mm-less task */
 	pthread_mutex_unlock(&p->lock);
 	pthread_mutex_lock(&tasklist_lock);
 	pthread_mutex_lock(&p->lock);
@@ -630,7 +643,10 @@ int run_init_process(const char *name, char *const argv[], char *const envp[])
 			return -ENOMEM;
 	if (!args)
 		return -ENOMEM;
-	err = exec_image(mm, file, path, &args, envp, &t->regs, false, &p->exe);
+	struct file *exe = NULL;
+	err = exec_image(mm, file, path, &args, envp, &t->regs, false, &exe);
+	if (!err)
+		process_set_exe(p, exe);
 	for (size_t i = 0; args && args[i]; i++)
 		free(args[i]);
 	free(args);

@@ -76,6 +76,7 @@ struct process {
 	bool stopped, report_stop, report_cont;
 	int stop_sig;
 	struct file *exe;        /* the program file (/proc/<pid>/exe); lock */
+	bool exe_denies_write;   /* p holds exe's inode against writers (ETXTBSY) */
 	struct timespec start_time; /* CLOCK_MONOTONIC of creation */
 	struct proc_timers *timers; /* kernel/timers.h: made on first use; lock and timers_lock */
 	pthread_mutex_t lock;
@@ -140,6 +141,10 @@ int run_init_process(const char *path, char *const argv[], char *const envp[]);
  * serve loops at the next trap or wake-up. */
 void process_exit(struct process *p, int wait_status);
 struct process *process_alloc(void); /* defaults of a new process */
+/* Make f (a reference the caller gives) p's program, held against
+ * writers while p runs it (ETXTBSY); returns the old one, given back,
+ * for the caller to put. */
+struct file *process_set_exe(struct process *p, struct file *f);
 void process_free(struct process *p);
 /* Link a new process under parent and count it (tasklist_lock held). */
 void process_attach(struct process *p, struct process *parent);
