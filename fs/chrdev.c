@@ -1,6 +1,6 @@
 /* Character devices, found by number wherever their node is: null, zero,
  * full, random, urandom; tty (5:0, the caller's controlling terminal, or
- * ENXIO without one), ptmx (5:2) and the pty slaves (136-143: fs/pty.c).
+ * ENXIO without one), console (5:1, the host terminal), ptmx (5:2) and the pty slaves (136-143: fs/pty.c).
  * Any other number is no device here (ENXIO). */
 #include <fcntl.h>
 #include <string.h>
@@ -89,6 +89,8 @@ int chrdev_open(dev_t rdev, int flags, struct file **out)
 {
 	if (major(rdev) == 5 && minor(rdev) == 0)
 		return tty_open_current(flags, out);
+	if (major(rdev) == 5 && minor(rdev) == 1)
+		return tty_open_console(flags, out);
 	if (major(rdev) == 5 && minor(rdev) == 2)
 		return ptmx_open(flags, out);
 	if (major(rdev) >= 136 && major(rdev) < 144)

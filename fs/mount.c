@@ -125,6 +125,7 @@ static struct dentry *devfs_root(void)
 		{ "random", S_IFCHR | 0666, 1, 8, NULL },
 		{ "urandom", S_IFCHR | 0666, 1, 9, NULL },
 		{ "tty", S_IFCHR | 0666, 5, 0, NULL },
+		{ "console", S_IFCHR | 0600, 5, 1, NULL },
 		{ "stdin", S_IFLNK | 0777, 0, 0, "/proc/self/fd/0" },
 		{ "stdout", S_IFLNK | 0777, 0, 0, "/proc/self/fd/1" },
 		{ "stderr", S_IFLNK | 0777, 0, 0, "/proc/self/fd/2" },

@@ -604,9 +604,28 @@ static long hosttty_ioctl(struct file *f, unsigned cmd, gaddr_t arg)
 	return set ? 0 : copy_to_guest(arg, &u, size);
 }
 
+/* The host terminal is the sandbox's /dev/console (like a container's):
+ * its files stand at that node, so /proc/<pid>/fd, fstat and ttyname
+ * agree. */
 static int hosttty_statx(struct file *f, int flags, unsigned mask, struct statx *stx)
 {
-	return host_statx(f->hostfd, flags, mask, stx);
+	return f->inode ? vfs_file_statx(f, flags, mask, stx) : host_statx(f->hostfd, flags, mask, stx);
+}
+
+static void attach_console(struct file *f)
+{
+	struct walk_result r;
+	if (walk_at(AT_FDCWD, "/dev/console", WALK_FOLLOW, &r))
+		return;
+	struct inode *i = walk_inode(&r);
+	if (i && S_ISCHR(i->mode) && !f->dentry) {
+		f->mnt = r.path.mnt;
+		f->dentry = dget(r.path.dentry);
+		f->inode = iget(i);
+		if (!f->path)
+			f->path = strdup("/dev/console");
+	}
+	walk_done(&r);
 }
 
 /* O_NONBLOCK stays the guest's (the kernel's file flag); O_APPEND and
@@ -642,7 +661,7 @@ static int reopen_private(int hostfd, int flags)
 	return open(link, (acc == 3 ? O_RDWR : acc) | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 }
 
-struct file *tty_host_file(int hostfd, int flags, const char *path)
+static struct file *host_file_new(int hostfd, int flags, const char *path, bool console)
 {
 	struct hosttty *h = calloc(1, sizeof(*h));
 	struct file *f = h ? file_new(&hosttty_ops, flags, S_IFCHR, h) : NULL;
@@ -663,7 +682,27 @@ struct file *tty_host_file(int hostfd, int flags, const char *path)
 	f->hostfd = hostfd;
 	f->may_block = true;
 	f->no_pread = true;
+	if (console)
+		attach_console(f);
 	return f;
+}
+
+/* The inherited stdio, and reopens of it: at /dev/console. */
+struct file *tty_host_file(int hostfd, int flags, const char *path)
+{
+	return host_file_new(hostfd, flags, path, true);
+}
+
+int tty_open_console(int flags, struct file **out)
+{
+	int fd = host.fd >= 0 ? fcntl(host.fd, F_DUPFD_CLOEXEC, 3) : -1;
+	if (fd < 0)
+		return -ENXIO;
+	if (!(*out = host_file_new(fd, flags, NULL, false))) {
+		close(fd);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 int tty_open_current(int flags, struct file **out)
@@ -681,7 +720,7 @@ int tty_open_current(int flags, struct file **out)
 	int fd = host.fd >= 0 ? fcntl(host.fd, F_DUPFD_CLOEXEC, 3) : -1;
 	if (fd < 0)
 		return -ENXIO;
-	if (!(*out = tty_host_file(fd, flags, NULL))) {
+	if (!(*out = host_file_new(fd, flags, NULL, false))) {
 		close(fd);
 		return -ENOMEM;
 	}

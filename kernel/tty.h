@@ -71,6 +71,8 @@ void tty_restore(void);
 struct file *tty_host_file(int hostfd, int flags, const char *path);
 /* /dev/tty: a new file for the caller's controlling terminal, or -ENXIO. */
 int tty_open_current(int flags, struct file **out);
+/* /dev/console (5:1): the host terminal, or -ENXIO without one. */
+int tty_open_console(int flags, struct file **out);
 
 /* ---- job control, shared by every terminal (kernel/tty.c) ----------- */
 
