@@ -1,13 +1,14 @@
 /* Character devices, found by number wherever their node is: null, zero,
- * full, random, urandom, and tty (the terminal cocoon's stdin is, if it is
- * one; otherwise ENXIO, like Linux without a controlling terminal). Any
- * other number is no device here (ENXIO). */
+ * full, random, urandom; tty (5:0, the caller's controlling terminal, or
+ * ENXIO without one), console (5:1, the host terminal), ptmx (5:2) and the pty slaves (136-143: fs/pty.c).
+ * Any other number is no device here (ENXIO). */
 #include <fcntl.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "fs/file.h"
+#include "kernel/tty.h"
 
 static ssize_t total(const struct iovec *iov, int n)
 {
@@ -73,23 +74,6 @@ static const struct file_ops random_ops = {
 	.read = random_read, .write = sink_write, .llseek = zero_llseek, .statx = vfs_file_statx,
 };
 
-static int tty_open(int flags, struct file **out)
-{
-	if (!isatty(0))
-		return -ENXIO;
-	/* The terminal itself, opened anew (its own file status flags). */
-	int acc = flags & O_ACCMODE;
-	int fd = open("/dev/tty", (acc == 3 ? O_RDWR : acc) | O_CLOEXEC | O_NOCTTY |
-		      (flags & O_NONBLOCK));
-	if (fd < 0)
-		return -ENXIO;
-	if (!(*out = hostfile_new(fd, flags, NULL))) {
-		close(fd);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 static const struct chrdev {
 	unsigned major, minor;
 	const struct file_ops *ops;
@@ -104,7 +88,13 @@ static const struct chrdev {
 int chrdev_open(dev_t rdev, int flags, struct file **out)
 {
 	if (major(rdev) == 5 && minor(rdev) == 0)
-		return tty_open(flags, out);
+		return tty_open_current(flags, out);
+	if (major(rdev) == 5 && minor(rdev) == 1)
+		return tty_open_console(flags, out);
+	if (major(rdev) == 5 && minor(rdev) == 2)
+		return ptmx_open(flags, out);
+	if (major(rdev) >= 136 && major(rdev) < 144)
+		return pty_slave_open((major(rdev) - 136) * 256 + minor(rdev), flags, out);
 	for (size_t k = 0; k < ARRAY_SIZE(devices); k++) {
 		if (devices[k].major != major(rdev) || devices[k].minor != minor(rdev))
 			continue;

@@ -12,12 +12,6 @@
 #include "kernel/tty.h"
 #include "mm/uaccess.h"
 
-/* Linux's struct termios (asm-generic/termbits.h), not glibc's. */
-struct kernel_termios {
-	uint32_t c_iflag, c_oflag, c_cflag, c_lflag;
-	uint8_t c_line, c_cc[19];
-};
-
 /* A single-buffer call keeps read(2)'s semantics (read(dir, buf, 0) is
  * EISDIR, readv of nothing is 0); vectors and flags need preadv2. */
 static ssize_t host_read(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf)
@@ -59,38 +53,16 @@ static int host_statx_op(struct file *f, int flags, unsigned mask, struct statx 
 	return host_statx(f->hostfd, flags, mask, stx);
 }
 
-/* Terminal queries and mode changes go to the host tty; its process
- * groups are the sandbox's own (kernel/tty.c); anything else is not a
- * tty's. */
+/* Terminals are kernel/tty.c's; of the rest only pipes and sockets
+ * answer FIONREAD. */
 static long host_ioctl(struct file *f, unsigned cmd, gaddr_t arg)
 {
-	union {
-		struct kernel_termios t;
-		struct winsize ws;
-		int n;
-	} u;
-	size_t size;
-	bool in = false; /* the argument is read, not written */
-	long jc = tty_jobctl_ioctl(f->hostfd, cmd, arg);
-	if (jc != 1)
-		return jc;
-	switch (cmd) {
-	case TCGETS: size = sizeof(u.t); break;
-	case TCSETS: case TCSETSW: case TCSETSF: size = sizeof(u.t); in = true; break;
-	case TIOCGWINSZ: size = sizeof(u.ws); break;
-	case TIOCSWINSZ: size = sizeof(u.ws); in = true; break;
-	case FIONREAD: size = sizeof(u.n); break;
-	default: return -ENOTTY;
-	}
-	if (in) {
-		if (!isatty(f->hostfd))
-			return -ENOTTY;
-		if (copy_from_guest(&u, arg, size))
-			return -EFAULT;
-	}
-	if (ioctl(f->hostfd, cmd, &u) < 0)
+	int n;
+	if (cmd != FIONREAD || S_ISREG(f->type) || S_ISDIR(f->type))
+		return -ENOTTY;
+	if (ioctl(f->hostfd, cmd, &n) < 0)
 		return -errno;
-	return in ? 0 : copy_to_guest(arg, &u, size);
+	return copy_to_guest(arg, &n, sizeof(n));
 }
 
 /* The host file's own flags follow the guest's; O_ASYNC stays ours, the
@@ -126,6 +98,8 @@ struct file *hostfile_new(int hostfd, int flags, const char *path)
 	struct stat st;
 	if (fstat(hostfd, &st) < 0)
 		return NULL;
+	if (S_ISCHR(st.st_mode) && major(st.st_rdev) != 1 && isatty(hostfd))
+		return tty_host_file(hostfd, flags, path);
 	struct file *f = file_new(&host_ops, flags, st.st_mode & S_IFMT, NULL);
 	if (!f)
 		return NULL;

@@ -2,7 +2,8 @@
  * under an in-memory overlay at "/", tmpfs at /tmp, devtmpfs at /dev
  * (with /dev/shm), proc at /proc, then --bind, --ro-bind and --tmpfs in
  * command-line order. Mount points missing from the host are created in
- * the overlay (the host is not touched). */
+ * the overlay (the host is not touched). /dev/pts is the sandbox's devpts
+ * (fs/devpts.c). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "fs/pseudofs.h"
 #include "fs/vfs_ops.h"
 #include "kernel/task.h"
+#include "kernel/tty.h"
 
 #define MAX_MOUNT_OPTS 64
 
@@ -123,11 +125,12 @@ static struct dentry *devfs_root(void)
 		{ "random", S_IFCHR | 0666, 1, 8, NULL },
 		{ "urandom", S_IFCHR | 0666, 1, 9, NULL },
 		{ "tty", S_IFCHR | 0666, 5, 0, NULL },
+		{ "console", S_IFCHR | 0600, 5, 1, NULL },
 		{ "stdin", S_IFLNK | 0777, 0, 0, "/proc/self/fd/0" },
 		{ "stdout", S_IFLNK | 0777, 0, 0, "/proc/self/fd/1" },
 		{ "stderr", S_IFLNK | 0777, 0, 0, "/proc/self/fd/2" },
 		{ "fd", S_IFLNK | 0777, 0, 0, "/proc/self/fd" },
-		{ "ptmx", S_IFLNK | 0777, 0, 0, "pts/ptmx" },
+		{ "ptmx", S_IFCHR | 0666, 5, 2, NULL },
 		{ "shm", S_IFDIR | 01777, 0, 0, NULL },
 		{ "pts", S_IFDIR | 0755, 0, 0, NULL },
 	};
@@ -200,6 +203,7 @@ int fs_init(const char *host_root)
 		{ "/tmp", NULL, MNT_NOSUID | MNT_NODEV, "tmpfs" },
 		{ "/dev", devfs_root, MNT_NOSUID, "udev" },
 		{ "/dev/shm", NULL, MNT_NOSUID | MNT_NODEV, "tmpfs" },
+		{ "/dev/pts", devpts_root, MNT_NOSUID | MNT_NOEXEC, "devpts" },
 		{ "/proc", procfs_root, MNT_NOSUID | MNT_NODEV | MNT_NOEXEC, "proc" },
 	};
 	err = 0;
