@@ -350,18 +350,26 @@ static struct socket *take_accept_queue(struct socket *s)
 	return list;
 }
 
+static void do_release(struct socket *s, bool embryo);
+
+/* Connections never accepted: their clients see a reset. */
 static void release_children(struct socket *list)
 {
 	while (list) {
 		struct socket *c = list;
 		list = c->acc_next;
 		c->acc_next = NULL;
-		stream_release(c);
+		do_release(c, true);
 		sock_put(c);
 	}
 }
 
 void stream_release(struct socket *s)
+{
+	do_release(s, false);
+}
+
+static void do_release(struct socket *s, bool embryo)
 {
 	const struct stream_rules *r = stream_rules_of(s);
 	pthread_mutex_lock(&s->lock);
@@ -372,10 +380,9 @@ void stream_release(struct socket *s)
 	s->peer = NULL;
 	s->shutdown = SHUTDOWN_MASK;
 	s->state = SK_CLOSE;
-	bool reset = unread || (s->linger.l_onoff && !s->linger.l_linger);
+	bool reset = unread || embryo || (s->linger.l_onoff && !s->linger.l_linger);
 	pthread_mutex_unlock(&s->lock);
 	if (peer) {
-		/* An accepted-never server side (no file ever) resets too. */
 		tell_peer(s, peer, r, true, 0, reset);
 		sock_put(peer);
 	}

@@ -22,8 +22,11 @@
 
 struct unix_addr {
 	atomic_int refs;
-	int len;
-	struct sockaddr_un sun;
+	int len;               /* a path of 108 bytes makes it 111 */
+	union {
+		struct sockaddr_un sun;
+		char bytes[SKB_ADDR_MAX];
+	};
 	struct path path; /* path-bound: the node (counted); dentry NULL otherwise */
 };
 
@@ -54,7 +57,7 @@ static struct unix_addr *addr_new(const struct sockaddr_un *sun, int len)
 		return NULL;
 	atomic_init(&a->refs, 1);
 	a->len = len;
-	memcpy(&a->sun, sun, len);
+	memcpy(&a->sun, sun, MIN((size_t)len, sizeof(*sun))); /* the rest is the NUL */
 	return a;
 }
 
@@ -184,7 +187,7 @@ static int bind_path(struct socket *s, const struct sock_addr *a)
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	size_t plen = strlen(path);
 	memcpy(sun.sun_path, path, plen);
-	struct unix_addr *ua = addr_new(&sun, MIN(UNIX_PATH_OFF + plen + 1, sizeof(sun)));
+	struct unix_addr *ua = addr_new(&sun, UNIX_PATH_OFF + plen + 1);
 	pthread_mutex_lock(&unix_lock);
 	if (!ua || is_bound(s)) {
 		pthread_mutex_unlock(&unix_lock);
@@ -436,7 +439,14 @@ static int unix_listen(struct socket *s, int backlog)
 		return -EOPNOTSUPP;
 	if (!is_bound(s))
 		return -EINVAL;
-	return stream_listen(s, backlog);
+	int err = stream_listen(s, backlog);
+	if (!err) { /* Linux's init_peercred at listen */
+		pthread_mutex_lock(&s->lock);
+		s->peercred = s->owncred;
+		s->has_peercred = true;
+		pthread_mutex_unlock(&s->lock);
+	}
+	return err;
 }
 
 static int unix_accept(struct socket *s, struct socket **out, bool nonblock)
