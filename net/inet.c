@@ -40,6 +40,7 @@ static pthread_mutex_t inet_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct socket *ports;
 
 static const struct proto_ops tcp_ops, udp_ops;
+static void tcp_release(struct socket *s);
 
 /* ---- addresses ------------------------------------------------------------------- */
 
@@ -162,7 +163,7 @@ static bool conflicts_locked(struct socket *s, const struct inet_bind *want, uin
 		if (o == s || o->type != s->type || o->inet->lport != port || !overlap(o->inet, want))
 			continue;
 		bool reuse = s->reuseaddr && o->reuseaddr;
-		if (reuse && (!is_tcp(s) || (!o->inet->listening && !want->listening)))
+		if (reuse && (!is_tcp(s) || !o->inet->listening))
 			continue;
 		if (sock_opt_locked(s, SOL_SOCKET, SO_REUSEPORT) &&
 		    sock_opt_locked(o, SOL_SOCKET, SO_REUSEPORT) && o->uid == s->uid)
@@ -405,7 +406,7 @@ static int tcp_connect(struct socket *s, const struct sock_addr *a, bool nonbloc
 	err = stream_enqueue_child(l, child, &t, true);
 	sock_put(l);
 	if (err) { /* the listener went away meanwhile */
-		stream_release(child);
+		tcp_release(child);
 		sock_put(child);
 		pthread_mutex_lock(&s->lock);
 		s->connecting = false;

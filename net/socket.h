@@ -146,6 +146,7 @@ struct socket {
 	bool connecting;           /* TCP: EINPROGRESS given, connect not yet reported */
 	bool ever_connected;
 	bool fin;                  /* TCP: the peer's FIN came (Linux's SOCK_DONE) */
+	bool embryo;               /* in an accept queue, never accepted */
 	int shutdown;              /* RCV_SHUTDOWN | SEND_SHUTDOWN */
 	int err;                   /* pending error (SO_ERROR) */
 

@@ -212,7 +212,7 @@ ssize_t stream_recvmsg(struct socket *s, struct msg_iter *it, struct recv_info *
 	struct sock_timeo t;
 	sock_timeo_init(&t, s, nonblock, true);
 	pthread_mutex_lock(&s->lock);
-	if (s->state == SK_LISTEN || (s->state != SK_ESTABLISHED && !s->ever_connected)) {
+	if (r->tcp ? s->state == SK_LISTEN : s->state != SK_ESTABLISHED) {
 		err = r->tcp || r->records ? -ENOTCONN : -EINVAL;
 		goto out;
 	}
@@ -232,8 +232,13 @@ ssize_t stream_recvmsg(struct socket *s, struct msg_iter *it, struct recv_info *
 					err = sock_take_err(s);
 					break;
 				}
-				if ((s->shutdown & RCV_SHUTDOWN) || s->state != SK_ESTABLISHED)
+				if (s->shutdown & RCV_SHUTDOWN)
 					break;
+				if (s->state != SK_ESTABLISHED) {
+					if (!s->ever_connected)
+						err = -ENOTCONN;
+					break;
+				}
 			} else {
 				if (s->err) {
 					err = sock_take_err(s);
@@ -350,26 +355,19 @@ static struct socket *take_accept_queue(struct socket *s)
 	return list;
 }
 
-static void do_release(struct socket *s, bool embryo);
-
-/* Connections never accepted: their clients see a reset. */
+/* Connections never accepted (embryos): their clients see a reset. */
 static void release_children(struct socket *list)
 {
 	while (list) {
 		struct socket *c = list;
 		list = c->acc_next;
 		c->acc_next = NULL;
-		do_release(c, true);
+		c->ops->release(c);
 		sock_put(c);
 	}
 }
 
 void stream_release(struct socket *s)
-{
-	do_release(s, false);
-}
-
-static void do_release(struct socket *s, bool embryo)
 {
 	const struct stream_rules *r = stream_rules_of(s);
 	pthread_mutex_lock(&s->lock);
@@ -380,7 +378,7 @@ static void do_release(struct socket *s, bool embryo)
 	s->peer = NULL;
 	s->shutdown = SHUTDOWN_MASK;
 	s->state = SK_CLOSE;
-	bool reset = unread || embryo || (s->linger.l_onoff && !s->linger.l_linger);
+	bool reset = unread || s->embryo || (s->linger.l_onoff && !s->linger.l_linger);
 	pthread_mutex_unlock(&s->lock);
 	if (peer) {
 		tell_peer(s, peer, r, true, 0, reset);
@@ -524,6 +522,7 @@ int stream_enqueue_child(struct socket *l, struct socket *child, struct sock_tim
 		err = -ECONNREFUSED;
 	if (!err) {
 		child->acc_next = NULL;
+		child->embryo = true;
 		*l->acc_tail = child;
 		l->acc_tail = &child->acc_next;
 		l->acc_len++;
@@ -555,6 +554,7 @@ int stream_accept(struct socket *s, struct socket **out, bool nonblock)
 			s->acc_tail = &s->acc_head;
 		s->acc_len--;
 		c->acc_next = NULL;
+		c->embryo = false;
 		*out = c;
 	}
 	pthread_mutex_unlock(&s->lock);
