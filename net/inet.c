@@ -31,6 +31,7 @@ struct inet_bind {
 	struct socket *next;       /* the port table */
 	bool listed, listening;
 	bool v6only;
+	bool addr_lock, port_lock; /* bind named an address, a port (Linux's SOCK_BIND*_LOCK) */
 	struct in6_addr laddr, raddr;
 	uint16_t lport, rport;
 	bool has_remote;
@@ -239,6 +240,10 @@ static int inet_bind(struct socket *s, const struct sock_addr *a)
 		err = -EINVAL;
 	else
 		err = get_port_locked(s, &addr, port);
+	if (!err) {
+		s->inet->addr_lock = !any4(&addr) && !any6(&addr);
+		s->inet->port_lock = port != 0;
+	}
 	pthread_mutex_unlock(&inet_lock);
 	return err;
 }
@@ -520,11 +525,7 @@ static int inet_setsockopt(struct socket *s, int level, int name, const void *va
 		v = 64;
 	if (level == IPPROTO_TCP && is_tcp(s) && name == TCP_MAXSEG)
 		return v < 88 || v > 65535 ? -EINVAL : 0;
-	int err = sock_int_opt(s, level, name, &v, true);
-	if (err == -ENOPROTOOPT && level != IPPROTO_IP && level != IPPROTO_IPV6 &&
-	    level != IPPROTO_TCP && level != IPPROTO_UDP)
-		err = -EOPNOTSUPP;
-	return err;
+	return sock_int_opt(s, level, name, &v, true);
 }
 
 static int inet_getsockopt(struct socket *s, int level, int name, void *val, int *len)
@@ -555,8 +556,7 @@ static int inet_getsockopt(struct socket *s, int level, int name, void *val, int
 	}
 	int err = sock_int_opt(s, level, name, &v, false);
 	if (err)
-		return err == -ENOPROTOOPT && level != IPPROTO_IP && level != IPPROTO_IPV6 &&
-		       level != IPPROTO_TCP && level != IPPROTO_UDP ? -EOPNOTSUPP : err;
+		return err;
 out:
 	memcpy(val, &v, sizeof(v));
 	*len = sizeof(v);
@@ -572,6 +572,13 @@ static int udp_connect(struct socket *s, const struct sock_addr *a, bool nonbloc
 	if (a->sa.sa_family == AF_UNSPEC) { /* dissolve the association */
 		pthread_mutex_lock(&inet_lock);
 		s->inet->has_remote = false;
+		/* What bind did not name goes too (Linux's udp_disconnect). */
+		if (!s->inet->addr_lock)
+			s->inet->laddr = s->family == AF_INET ? mapped(0) : in6addr_any;
+		if (!s->inet->port_lock) {
+			unlist_locked(s);
+			s->inet->lport = 0;
+		}
 		pthread_mutex_unlock(&inet_lock);
 		pthread_mutex_lock(&s->lock);
 		s->state = SK_CLOSE;
@@ -627,6 +634,8 @@ static ssize_t udp_sendmsg(struct socket *s, struct msg_iter *it, struct send_in
 		if (!conn)
 			return -EDESTADDRREQ;
 	}
+	if (si->bad_cmsg)
+		return -EINVAL;
 	if ((err = route(s, &dst, &src)))
 		return err;
 	pthread_mutex_lock(&inet_lock);

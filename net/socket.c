@@ -604,8 +604,10 @@ static int scm_parse(struct socket *s, const char *ctl, size_t len, struct send_
 		size_t dlen = h.len - CMSG_HDR;
 		if (h.level == SOL_SOCKET) {
 			if (!s->ops->scm_rights) {
-				err = -EINVAL;
-				break;
+				/* The IP protocols fail only after their own checks. */
+				si->bad_cmsg = true;
+				off += CMSG_ALIGN8(h.len);
+				continue;
 			}
 			if (!scm && !(scm = scm_new(cred_current(true)))) {
 				err = -ENOMEM;
@@ -1294,12 +1296,14 @@ long sys_setsockopt(const struct sysargs *a)
 {
 	int level = a->a[1], name = a->a[2], optlen = a->a[4];
 	gaddr_t uval = a->a[3];
-	if (optlen < 0)
-		return -EINVAL;
 	long err;
 	struct file *f = sock_fget(a->a[0], &err);
 	if (!f)
 		return err;
+	if (optlen < 0) {
+		fput(f);
+		return -EINVAL;
+	}
 	struct socket *s = SOCK(f);
 	struct optval o;
 	o.len = optlen;

@@ -204,6 +204,7 @@ struct send_info {
 	const struct sock_addr *to; /* NULL: none */
 	struct scm *scm;            /* parsed control data, or NULL */
 	bool explicit_cred;         /* SCM_CREDENTIALS given */
+	bool bad_cmsg;              /* a control message the family rejects (EINVAL) */
 };
 
 struct proto_ops {

@@ -79,6 +79,8 @@ ssize_t stream_sendmsg(struct socket *s, struct msg_iter *it, struct send_info *
 	err = send_error(s, r, si);
 	if (!err && r->records && total > (size_t)s->sndbuf - 32)
 		err = -EMSGSIZE;
+	if (!err && si->bad_cmsg)
+		err = -EINVAL;
 	struct socket *peer = !err && s->peer ? sock_get(s->peer) : NULL;
 	pthread_mutex_unlock(&s->lock);
 	if (err) {
