@@ -287,6 +287,42 @@ static void timeouts(void)
 	close(sv[1]);
 }
 
+/* A blocking recv and accept interrupted by a signal: EINTR without
+ * SA_RESTART, restarted with it, EINTR again when SO_RCVTIMEO is set. */
+static void on_usr1(int s) { }
+
+static void interrupted(void)
+{
+	printf("-- signals\n");
+	for (int mode = 0; mode < 3; mode++) {
+		struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = mode ? SA_RESTART : 0 };
+		sigaction(SIGUSR1, &sa, NULL);
+		int sv[2];
+		socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+		if (mode == 2) {
+			struct timeval tv = { 5, 0 };
+			setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		}
+		pid_t parent = getpid(), pid = fork();
+		if (pid == 0) {
+			struct timespec t = { 0, 100000000 };
+			nanosleep(&t, NULL);
+			kill(parent, SIGUSR1);
+			nanosleep(&t, NULL);
+			send(sv[1], "late", 4, 0);
+			_exit(0);
+		}
+		char buf[8];
+		long r = E(recv(sv[0], buf, sizeof(buf), 0));
+		printf("%s: %s\n", mode == 0 ? "no SA_RESTART" : mode == 1 ? "SA_RESTART" : "SA_RESTART with SO_RCVTIMEO",
+		       r < 0 ? errname(-r) : "data");
+		waitpid(pid, NULL, 0);
+		close(sv[0]);
+		close(sv[1]);
+	}
+	signal(SIGUSR1, SIG_DFL);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -297,5 +333,6 @@ int main(void)
 	waitall();
 	fileops();
 	timeouts();
+	interrupted();
 	return expect_failures != 0;
 }
