@@ -73,7 +73,7 @@ ssize_t stream_sendmsg(struct socket *s, struct msg_iter *it, struct send_info *
 	struct sock_timeo t;
 	ssize_t err = 0;
 	if (flags & MSG_OOB)
-		return r->tcp ? -EOPNOTSUPP : -EOPNOTSUPP;
+		return -EOPNOTSUPP;
 	sock_timeo_init(&t, s, nonblock, false);
 	pthread_mutex_lock(&s->lock);
 	err = send_error(s, r, si);
