@@ -146,6 +146,11 @@ int proc_file_text(struct file *f, char *buf, size_t size)
 		int err = f->ops->statx(f, 0, STATX_INO, &x);
 		return err ? err : snprintf(buf, size, "pipe:[%llu]", (unsigned long long)x.stx_ino);
 	}
+	if (S_ISSOCK(f->type) && f->hostfd < 0 && f->ops->statx) { /* net/socket.c */
+		struct statx x;
+		int err = f->ops->statx(f, 0, STATX_INO, &x);
+		return err ? err : snprintf(buf, size, "socket:[%llu]", (unsigned long long)x.stx_ino);
+	}
 	if (f->ops->anon_name)
 		return snprintf(buf, size, "anon_inode:%s", f->ops->anon_name);
 	if (f->hostfd >= 0)

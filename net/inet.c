@@ -1,0 +1,779 @@
+/* AF_INET and AF_INET6 with --net=none: loopback only, implemented here
+ * (no host sockets). TCP runs on net/stream.c, UDP on net/dgram.c; this
+ * file owns addresses and ports: 127.0.0.0/8 and ::1 are the machine's
+ * addresses, INADDR_ANY/in6addr_any bind to them all (and as a
+ * destination mean loopback, like Linux), anything else is unreachable
+ * (ENETUNREACH) or not local (EADDRNOTAVAIL). IPv4-mapped addresses let
+ * v6 sockets speak to v4 ones unless IPV6_V6ONLY.
+ *
+ * Addresses are kept as in6_addr (v4 ones mapped) with ports in host
+ * order. One table holds every socket with a port, under inet_lock
+ * (taken before socket locks; it also guards each socket's inet_bind). */
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernel/task.h"
+#include "net/socket.h"
+
+#define PORT_LO 32768 /* net.ipv4.ip_local_port_range */
+#define PORT_HI 60999
+#define PROT_SOCK 1024 /* net.ipv4.ip_unprivileged_port_start */
+#define TCP_SNDBUF_DEFAULT 16384  /* tcp_wmem[1] */
+#define TCP_RCVBUF_DEFAULT 131072 /* tcp_rmem[1] */
+#define UDP_MAX_V4 65507
+#define UDP_MAX_V6 65527
+#define LOOPBACK_MSS_V4 65483
+#define LOOPBACK_MSS_V6 65476
+#define SIN6_LEN_RFC2133 24
+
+struct inet_bind {
+	struct socket *next;       /* the port table */
+	bool listed, listening;
+	bool v6only;
+	bool addr_lock, port_lock; /* bind named an address, a port (Linux's SOCK_BIND*_LOCK) */
+	struct in6_addr laddr, raddr;
+	uint16_t lport, rport;
+	bool has_remote;
+};
+
+static pthread_mutex_t inet_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct socket *ports;
+
+static const struct proto_ops tcp_ops, udp_ops;
+static void tcp_release(struct socket *s);
+
+/* ---- addresses ------------------------------------------------------------------- */
+
+static bool is_mapped(const struct in6_addr *a)
+{
+	return IN6_IS_ADDR_V4MAPPED(a);
+}
+
+static struct in6_addr mapped(uint32_t v4 /* network order */)
+{
+	struct in6_addr a = { 0 };
+	a.s6_addr[10] = a.s6_addr[11] = 0xff;
+	memcpy(&a.s6_addr[12], &v4, 4);
+	return a;
+}
+
+static uint32_t v4_of(const struct in6_addr *a)
+{
+	uint32_t v;
+	memcpy(&v, &a->s6_addr[12], 4);
+	return v;
+}
+
+static bool any4(const struct in6_addr *a) { return is_mapped(a) && v4_of(a) == 0; }
+static bool loop4(const struct in6_addr *a) { return is_mapped(a) && (ntohl(v4_of(a)) >> 24) == 127; }
+static bool any6(const struct in6_addr *a) { return IN6_IS_ADDR_UNSPECIFIED(a); }
+static bool loop6(const struct in6_addr *a) { return IN6_IS_ADDR_LOOPBACK(a); }
+static bool addr_eq(const struct in6_addr *a, const struct in6_addr *b) { return !memcmp(a, b, 16); }
+
+/* A socket address given to bind/connect/sendto as (addr, port). Linux's
+ * length and family checks; wrong family: -EAFNOSUPPORT. */
+static int parse(const struct socket *s, const struct sock_addr *a, struct in6_addr *addr,
+		 uint16_t *port, bool bind)
+{
+	if (s->family == AF_INET) {
+		if (a->len < (int)sizeof(struct sockaddr_in))
+			return -EINVAL;
+		if (a->in.sin_family != AF_INET &&
+		    !(a->in.sin_family == AF_UNSPEC && (!bind || a->in.sin_addr.s_addr == INADDR_ANY)))
+			return -EAFNOSUPPORT;
+		*addr = mapped(a->in.sin_addr.s_addr);
+		*port = ntohs(a->in.sin_port);
+		return 0;
+	}
+	if (a->len < SIN6_LEN_RFC2133)
+		return -EINVAL;
+	if (a->in6.sin6_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	*addr = a->in6.sin6_addr;
+	*port = ntohs(a->in6.sin6_port);
+	return 0;
+}
+
+static void fill(const struct socket *s, struct sock_addr *a, const struct in6_addr *addr,
+		 uint16_t port)
+{
+	memset(a, 0, sizeof(*a));
+	if (s->family == AF_INET) {
+		a->len = sizeof(struct sockaddr_in);
+		a->in.sin_family = AF_INET;
+		a->in.sin_port = htons(port);
+		a->in.sin_addr.s_addr = v4_of(addr);
+	} else {
+		a->len = sizeof(struct sockaddr_in6);
+		a->in6.sin6_family = AF_INET6;
+		a->in6.sin6_port = htons(port);
+		a->in6.sin6_addr = *addr;
+	}
+}
+
+/* A destination: loopback (the wildcard means loopback too) as its
+ * canonical address and the source that reaches it, or -ENETUNREACH. */
+static int route(const struct socket *s, struct in6_addr *dst, struct in6_addr *src)
+{
+	if (any4(dst))
+		*dst = mapped(htonl(INADDR_LOOPBACK));
+	else if (any6(dst))
+		*dst = in6addr_loopback;
+	if (loop4(dst)) {
+		if (s->inet->v6only)
+			return -ENETUNREACH;
+		*src = mapped(htonl(INADDR_LOOPBACK));
+		return 0;
+	}
+	if (loop6(dst) && s->family == AF_INET6) {
+		*src = in6addr_loopback;
+		return 0;
+	}
+	return -ENETUNREACH;
+}
+
+/* ---- the port table ----------------------------------------------------------------- */
+
+static bool is_tcp(const struct socket *s) { return s->type == SOCK_STREAM; }
+
+/* Whether two local addresses may receive the same packets. */
+static bool overlap(const struct inet_bind *a, const struct inet_bind *b)
+{
+	const struct in6_addr *x = &a->laddr, *y = &b->laddr;
+	bool xv4 = is_mapped(x), yv4 = is_mapped(y);
+	if (any6(x) && !a->v6only)
+		return true;
+	if (any6(y) && !b->v6only)
+		return true;
+	if (any6(x))
+		return !yv4;
+	if (any6(y))
+		return !xv4;
+	if (xv4 != yv4)
+		return false;
+	if (xv4 && (any4(x) || any4(y)))
+		return true;
+	return addr_eq(x, y);
+}
+
+/* Linux's bind conflict rules (inet_csk_bind_conflict, udp_lib_lport_inuse). */
+static bool conflicts_locked(struct socket *s, const struct inet_bind *want, uint16_t port)
+{
+	for (struct socket *o = ports; o; o = o->inet->next) {
+		if (o == s || o->type != s->type || o->inet->lport != port || !overlap(o->inet, want))
+			continue;
+		bool reuse = s->reuseaddr && o->reuseaddr;
+		if (reuse && (!is_tcp(s) || !o->inet->listening))
+			continue;
+		if (sock_opt_locked(s, SOL_SOCKET, SO_REUSEPORT) &&
+		    sock_opt_locked(o, SOL_SOCKET, SO_REUSEPORT) && o->uid == s->uid)
+			continue;
+		return true;
+	}
+	return false;
+}
+
+static void list_locked(struct socket *s)
+{
+	if (s->inet->listed)
+		return;
+	s->inet->next = ports;
+	ports = s;
+	s->inet->listed = true;
+}
+
+static void unlist_locked(struct socket *s)
+{
+	if (!s->inet->listed)
+		return;
+	for (struct socket **pp = &ports; *pp; pp = &(*pp)->inet->next) {
+		if (*pp == s) {
+			*pp = s->inet->next;
+			break;
+		}
+	}
+	s->inet->listed = false;
+	s->inet->listening = false;
+}
+
+/* Give s (not bound) the local address addr and port (0: an ephemeral
+ * one). inet_lock held. */
+static int get_port_locked(struct socket *s, const struct in6_addr *addr, uint16_t port)
+{
+	struct inet_bind want = *s->inet;
+	want.laddr = *addr;
+	if (port) {
+		if (conflicts_locked(s, &want, port))
+			return -EADDRINUSE;
+	} else {
+		unsigned range = PORT_HI - PORT_LO + 1, start = krandom_u64() % range;
+		for (unsigned i = 0; i < range && !port; i++) {
+			uint16_t p = PORT_LO + (start + i) % range;
+			if (!conflicts_locked(s, &want, p))
+				port = p;
+		}
+		if (!port)
+			return -EADDRINUSE;
+	}
+	s->inet->laddr = *addr;
+	s->inet->lport = port;
+	list_locked(s);
+	return 0;
+}
+
+static int inet_bind(struct socket *s, const struct sock_addr *a)
+{
+	struct in6_addr addr;
+	uint16_t port;
+	int err = parse(s, a, &addr, &port, true);
+	if (err)
+		return err;
+	if (s->family == AF_INET6 && is_mapped(&addr) && s->inet->v6only)
+		return -EINVAL;
+	if (!any4(&addr) && !loop4(&addr) && !any6(&addr) && !loop6(&addr))
+		return -EADDRNOTAVAIL;
+	if (port && port < PROT_SOCK && current->proc->uid != 0)
+		return -EACCES;
+	pthread_mutex_lock(&inet_lock);
+	if (s->inet->listed)
+		err = -EINVAL;
+	else
+		err = get_port_locked(s, &addr, port);
+	if (!err) {
+		s->inet->addr_lock = !any4(&addr) && !any6(&addr);
+		s->inet->port_lock = port != 0;
+	}
+	pthread_mutex_unlock(&inet_lock);
+	return err;
+}
+
+static int inet_getname(struct socket *s, struct sock_addr *a, bool peer)
+{
+	int err = 0;
+	pthread_mutex_lock(&inet_lock);
+	struct inet_bind b = *s->inet;
+	pthread_mutex_unlock(&inet_lock);
+	if (peer) {
+		pthread_mutex_lock(&s->lock);
+		bool gone = is_tcp(s) && s->state != SK_ESTABLISHED;
+		pthread_mutex_unlock(&s->lock);
+		if (!b.has_remote || gone)
+			err = -ENOTCONN;
+		else
+			fill(s, a, &b.raddr, b.rport);
+	} else {
+		struct in6_addr any = s->family == AF_INET ? mapped(0) : in6addr_any;
+		fill(s, a, b.listed ? &b.laddr : &any, b.listed ? b.lport : 0);
+	}
+	return err;
+}
+
+/* Bind s to an ephemeral port on the wildcard if it has none. */
+static int autobind_locked(struct socket *s)
+{
+	if (s->inet->listed)
+		return 0;
+	struct in6_addr any = s->family == AF_INET ? mapped(0) : in6addr_any;
+	return get_port_locked(s, &any, 0);
+}
+
+/* The socket of type at (dst, port), counted: exact address first, then
+ * the wildcards. TCP wants a listener; UDP a socket whose connection (if
+ * any) is to src:sport. */
+static struct socket *lookup(int type, const struct in6_addr *dst, uint16_t port,
+			     const struct in6_addr *src, uint16_t sport)
+{
+	struct socket *best = NULL;
+	int best_score = 0;
+	pthread_mutex_lock(&inet_lock);
+	for (struct socket *o = ports; o; o = o->inet->next) {
+		struct inet_bind *b = o->inet;
+		if (o->type != type || b->lport != port)
+			continue;
+		if (type == SOCK_STREAM && !b->listening)
+			continue;
+		if (type == SOCK_DGRAM && b->has_remote &&
+		    (b->rport != sport || !addr_eq(&b->raddr, src)))
+			continue;
+		int score;
+		if (addr_eq(&b->laddr, dst))
+			score = 3;
+		else if (is_mapped(dst) && any4(&b->laddr))
+			score = 2;
+		else if (any6(&b->laddr) && (!is_mapped(dst) || !b->v6only))
+			score = 1;
+		else
+			continue;
+		if (score > best_score) {
+			best = o;
+			best_score = score;
+		}
+	}
+	if (best)
+		sock_get(best);
+	pthread_mutex_unlock(&inet_lock);
+	return best;
+}
+
+static struct inet_bind *bind_new(void)
+{
+	return calloc(1, sizeof(struct inet_bind));
+}
+
+/* ---- TCP -------------------------------------------------------------------------------- */
+
+static int tcp_connect(struct socket *s, const struct sock_addr *a, bool nonblock)
+{
+	if (a->len < (int)sizeof(sa_family_t))
+		return -EINVAL;
+	pthread_mutex_lock(&s->lock);
+	int err = 0;
+	if (s->connecting) { /* the answer to an earlier EINPROGRESS */
+		s->connecting = false;
+		if (s->state == SK_ESTABLISHED)
+			err = 0;
+		else if (!(err = sock_take_err(s)))
+			err = -ECONNABORTED;
+		pthread_mutex_unlock(&s->lock);
+		return err;
+	}
+	if (s->state == SK_ESTABLISHED)
+		err = -EISCONN;
+	else if (s->state == SK_LISTEN)
+		err = -EINVAL;
+	pthread_mutex_unlock(&s->lock);
+	if (err)
+		return err;
+	if (a->sa.sa_family == AF_UNSPEC)
+		return 0; /* nothing to disconnect */
+	struct in6_addr dst, src;
+	uint16_t port;
+	if ((err = parse(s, a, &dst, &port, false)))
+		return err;
+	if ((err = route(s, &dst, &src)))
+		return err;
+	pthread_mutex_lock(&inet_lock);
+	if (!s->inet->listed)
+		err = get_port_locked(s, &src, 0);
+	else if (any4(&s->inet->laddr) || any6(&s->inet->laddr))
+		s->inet->laddr = src;
+	struct inet_bind me = *s->inet;
+	pthread_mutex_unlock(&inet_lock);
+	if (err)
+		return -EADDRNOTAVAIL;
+	struct socket *l = lookup(SOCK_STREAM, &dst, port, &me.laddr, me.lport);
+	if (!l) {
+		if (!nonblock)
+			return -ECONNREFUSED;
+		pthread_mutex_lock(&s->lock);
+		s->err = ECONNREFUSED;
+		s->connecting = true;
+		s->shutdown = SHUTDOWN_MASK;
+		pthread_mutex_unlock(&s->lock);
+		sock_wake(s);
+		return -EINPROGRESS;
+	}
+	/* The server side, as the listener would make it. */
+	struct socket *child = sock_alloc(l->family, SOCK_STREAM, IPPROTO_TCP, &tcp_ops);
+	struct inet_bind *cb = child ? bind_new() : NULL;
+	if (!cb) {
+		sock_put(child);
+		sock_put(l);
+		return -ENOMEM;
+	}
+	child->inet = cb;
+	pthread_mutex_lock(&l->lock);
+	child->sndbuf = l->sndbuf;
+	child->rcvbuf = l->rcvbuf;
+	child->sndbuf_set = l->sndbuf_set;
+	child->linger = l->linger;
+	memcpy(child->int_opts, l->int_opts, sizeof(child->int_opts));
+	pthread_mutex_unlock(&l->lock);
+	pthread_mutex_lock(&inet_lock);
+	cb->v6only = l->inet->v6only;
+	cb->laddr = dst;
+	cb->lport = port;
+	cb->raddr = me.laddr;
+	cb->rport = me.lport;
+	cb->has_remote = true;
+	list_locked(child);
+	s->inet->raddr = dst;
+	s->inet->rport = port;
+	s->inet->has_remote = true;
+	pthread_mutex_unlock(&inet_lock);
+	pthread_mutex_lock(&s->lock);
+	stream_join(s, child);
+	s->shutdown = 0;
+	s->connecting = nonblock;
+	pthread_mutex_unlock(&s->lock);
+	struct sock_timeo t = { .nonblock = true };
+	err = stream_enqueue_child(l, child, &t, true);
+	sock_put(l);
+	if (err) { /* the listener went away meanwhile */
+		tcp_release(child);
+		sock_put(child);
+		pthread_mutex_lock(&s->lock);
+		s->connecting = false;
+		pthread_mutex_unlock(&s->lock);
+		return -ECONNREFUSED;
+	}
+	return nonblock ? -EINPROGRESS : 0;
+}
+
+static int tcp_listen(struct socket *s, int backlog)
+{
+	int err = 0;
+	pthread_mutex_lock(&s->lock);
+	bool ok = s->state == SK_CLOSE || s->state == SK_LISTEN;
+	bool connected = s->ever_connected;
+	pthread_mutex_unlock(&s->lock);
+	if (!ok || connected)
+		return -EINVAL;
+	pthread_mutex_lock(&inet_lock);
+	err = autobind_locked(s);
+	if (!err && !s->inet->listening) {
+		struct inet_bind want = *s->inet;
+		want.listening = true;
+		if (conflicts_locked(s, &want, s->inet->lport))
+			err = -EADDRINUSE;
+		else
+			s->inet->listening = true;
+	}
+	pthread_mutex_unlock(&inet_lock);
+	if (!err)
+		err = stream_listen(s, backlog);
+	return err;
+}
+
+static int tcp_accept(struct socket *s, struct socket **out, bool nonblock)
+{
+	return stream_accept(s, out, nonblock);
+}
+
+static int tcp_shutdown(struct socket *s, int how)
+{
+	int err = stream_shutdown(s, how);
+	pthread_mutex_lock(&s->lock);
+	bool closed = s->state == SK_CLOSE;
+	pthread_mutex_unlock(&s->lock);
+	if (closed) {
+		pthread_mutex_lock(&inet_lock);
+		s->inet->listening = false;
+		pthread_mutex_unlock(&inet_lock);
+	}
+	return err;
+}
+
+static void inet_unlist(struct socket *s)
+{
+	pthread_mutex_lock(&inet_lock);
+	unlist_locked(s);
+	pthread_mutex_unlock(&inet_lock);
+}
+
+static void tcp_release(struct socket *s)
+{
+	inet_unlist(s);
+	stream_release(s);
+}
+
+static long tcp_outq(struct socket *s) { return stream_outq(s); }
+
+/* tcp_info: the state and little else (loopback has no round trips). */
+static int tcp_info(struct socket *s, void *val, int *len)
+{
+	struct tcp_info ti;
+	memset(&ti, 0, sizeof(ti));
+	pthread_mutex_lock(&s->lock);
+	ti.tcpi_state = s->state == SK_ESTABLISHED ? TCP_ESTABLISHED
+		: s->state == SK_LISTEN ? TCP_LISTEN : TCP_CLOSE;
+	pthread_mutex_unlock(&s->lock);
+	ti.tcpi_snd_mss = ti.tcpi_rcv_mss = s->family == AF_INET ? LOOPBACK_MSS_V4 : LOOPBACK_MSS_V6;
+	memcpy(val, &ti, sizeof(ti));
+	*len = sizeof(ti);
+	return 0;
+}
+
+/* ---- options of the IP levels ------------------------------------------------------------- */
+
+static int inet_setsockopt(struct socket *s, int level, int name, const void *val, int len)
+{
+	int v = 0;
+	if (level == IPPROTO_TCP && is_tcp(s) && name == TCP_CONGESTION) {
+		char algo[16] = { 0 };
+		memcpy(algo, val, MIN(len, 15));
+		return !strcmp(algo, "cubic") || !strcmp(algo, "reno") ? 0 : -ENOENT;
+	}
+	if (len >= (int)sizeof(int))
+		memcpy(&v, val, sizeof(v));
+	else if (level == IPPROTO_IP && len > 0) /* Linux takes a byte there */
+		v = *(const unsigned char *)val;
+	else
+		return -EINVAL;
+	if (level == IPPROTO_IPV6 && s->family == AF_INET6 && name == IPV6_V6ONLY) {
+		pthread_mutex_lock(&inet_lock);
+		int err = s->inet->listed ? -EINVAL : 0;
+		if (!err)
+			s->inet->v6only = v != 0;
+		pthread_mutex_unlock(&inet_lock);
+		return err;
+	}
+	if (level == IPPROTO_IP && name == IP_TTL && (v < -1 || v == 0 || v > 255))
+		return -EINVAL;
+	if (level == IPPROTO_IP && name == IP_TTL && v == -1)
+		v = 64;
+	if (level == IPPROTO_TCP && is_tcp(s) && name == TCP_MAXSEG)
+		return v < 88 || v > 65535 ? -EINVAL : 0;
+	return sock_int_opt(s, level, name, &v, true);
+}
+
+static int inet_getsockopt(struct socket *s, int level, int name, void *val, int *len)
+{
+	int v;
+	if (level == IPPROTO_TCP && is_tcp(s)) {
+		if (name == TCP_INFO)
+			return tcp_info(s, val, len);
+		if (name == TCP_CONGESTION) {
+			char algo[16] = "cubic";
+			memcpy(val, algo, sizeof(algo));
+			*len = sizeof(algo);
+			return 0;
+		}
+		if (name == TCP_MAXSEG) {
+			pthread_mutex_lock(&s->lock);
+			bool conn = s->state == SK_ESTABLISHED;
+			pthread_mutex_unlock(&s->lock);
+			v = !conn ? 536 /* TCP_MSS_DEFAULT */ : s->family == AF_INET ? LOOPBACK_MSS_V4 : LOOPBACK_MSS_V6;
+			goto out;
+		}
+	}
+	if (level == IPPROTO_IPV6 && s->family == AF_INET6 && name == IPV6_V6ONLY) {
+		pthread_mutex_lock(&inet_lock);
+		v = s->inet->v6only;
+		pthread_mutex_unlock(&inet_lock);
+		goto out;
+	}
+	int err = sock_int_opt(s, level, name, &v, false);
+	if (err)
+		return err;
+out:
+	memcpy(val, &v, sizeof(v));
+	*len = sizeof(v);
+	return 0;
+}
+
+/* ---- UDP ------------------------------------------------------------------------------------ */
+
+static int udp_connect(struct socket *s, const struct sock_addr *a, bool nonblock)
+{
+	if (a->len < (int)sizeof(sa_family_t))
+		return -EINVAL;
+	if (a->sa.sa_family == AF_UNSPEC) { /* dissolve the association */
+		pthread_mutex_lock(&inet_lock);
+		s->inet->has_remote = false;
+		/* What bind did not name goes too (Linux's udp_disconnect). */
+		if (!s->inet->addr_lock)
+			s->inet->laddr = s->family == AF_INET ? mapped(0) : in6addr_any;
+		if (!s->inet->port_lock) {
+			unlist_locked(s);
+			s->inet->lport = 0;
+		}
+		pthread_mutex_unlock(&inet_lock);
+		pthread_mutex_lock(&s->lock);
+		s->state = SK_CLOSE;
+		pthread_mutex_unlock(&s->lock);
+		return 0;
+	}
+	struct in6_addr dst, src;
+	uint16_t port;
+	int err = parse(s, a, &dst, &port, false);
+	if (err || (err = route(s, &dst, &src)))
+		return err;
+	pthread_mutex_lock(&inet_lock);
+	if (!s->inet->listed)
+		err = get_port_locked(s, &src, 0);
+	else if (any4(&s->inet->laddr) || any6(&s->inet->laddr))
+		s->inet->laddr = src;
+	if (!err) {
+		s->inet->raddr = dst;
+		s->inet->rport = port;
+		s->inet->has_remote = true;
+	}
+	pthread_mutex_unlock(&inet_lock);
+	if (err)
+		return -EAGAIN; /* Linux: no free port for an implicit bind */
+	pthread_mutex_lock(&s->lock);
+	s->state = SK_ESTABLISHED;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+static ssize_t udp_sendmsg(struct socket *s, struct msg_iter *it, struct send_info *si,
+			   int flags, bool nonblock)
+{
+	size_t len = it->left;
+	struct in6_addr dst, src;
+	uint16_t port;
+	int err;
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (len > (s->family == AF_INET ? UDP_MAX_V4 : UDP_MAX_V6))
+		return -EMSGSIZE;
+	if (si->to) {
+		if ((err = parse(s, si->to, &dst, &port, false)))
+			return err;
+		if (!port)
+			return -EINVAL;
+	} else {
+		pthread_mutex_lock(&inet_lock);
+		bool conn = s->inet->has_remote;
+		dst = s->inet->raddr;
+		port = s->inet->rport;
+		pthread_mutex_unlock(&inet_lock);
+		if (!conn)
+			return -EDESTADDRREQ;
+	}
+	if (si->bad_cmsg)
+		return -EINVAL;
+	if ((err = route(s, &dst, &src)))
+		return err;
+	pthread_mutex_lock(&inet_lock);
+	err = autobind_locked(s);
+	struct inet_bind me = *s->inet;
+	pthread_mutex_unlock(&inet_lock);
+	if (err)
+		return -EAGAIN;
+	if (!any4(&me.laddr) && !any6(&me.laddr))
+		src = me.laddr;
+	struct skb *skb = skb_alloc(len);
+	if (!skb)
+		return -ENOBUFS;
+	if (iter_from(it, skb->data, len) < len) {
+		skb_free(skb);
+		return -EFAULT;
+	}
+	struct sockaddr_in6 from = { .sin6_family = AF_INET6, .sin6_port = htons(me.lport),
+				     .sin6_addr = src };
+	memcpy(skb->addr, &from, sizeof(from));
+	skb->addrlen = sizeof(from);
+	struct socket *d = lookup(SOCK_DGRAM, &dst, port, &src, me.lport);
+	if (!d) {
+		skb_free(skb);
+		/* The port unreachable answer reaches connected sockets only. */
+		if (me.has_remote && addr_eq(&me.raddr, &dst) && me.rport == port) {
+			pthread_mutex_lock(&s->lock);
+			s->err = ECONNREFUSED;
+			pthread_mutex_unlock(&s->lock);
+			sock_wake(s);
+		}
+		return len;
+	}
+	err = dgram_deliver(s, d, skb, false, nonblock);
+	sock_put(d);
+	return err ? (err == -ECONNREFUSED ? (ssize_t)len : err) : (ssize_t)len;
+}
+
+static ssize_t udp_recvmsg(struct socket *s, struct msg_iter *it, struct recv_info *ri,
+			   int flags, bool nonblock)
+{
+	ssize_t r = dgram_recvmsg(s, it, ri, flags, nonblock);
+	if (r >= 0 && ri->from.len == sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 from = ri->from.in6;
+		fill(s, &ri->from, &from.sin6_addr, ntohs(from.sin6_port));
+	}
+	return r;
+}
+
+static unsigned udp_poll(struct socket *s) { return dgram_poll(s, true); }
+
+static int udp_shutdown(struct socket *s, int how)
+{
+	pthread_mutex_lock(&s->lock);
+	int err = s->state == SK_ESTABLISHED ? 0 : -ENOTCONN;
+	s->shutdown |= how;
+	pthread_mutex_unlock(&s->lock);
+	sock_wake(s);
+	return err;
+}
+
+static void udp_release(struct socket *s)
+{
+	inet_unlist(s);
+	pthread_mutex_lock(&s->lock);
+	s->dead = true;
+	pthread_mutex_unlock(&s->lock);
+	dgram_purge(s);
+}
+
+static long udp_outq(struct socket *s) { return 0; }
+
+static const struct proto_ops tcp_ops = {
+	.release = tcp_release,
+	.bind = inet_bind,
+	.connect = tcp_connect,
+	.listen = tcp_listen,
+	.accept = tcp_accept,
+	.getname = inet_getname,
+	.poll = stream_poll,
+	.shutdown = tcp_shutdown,
+	.sendmsg = stream_sendmsg,
+	.recvmsg = stream_recvmsg,
+	.setsockopt = inet_setsockopt,
+	.getsockopt = inet_getsockopt,
+	.inq = stream_inq,
+	.outq = tcp_outq,
+};
+
+static const struct proto_ops udp_ops = {
+	.release = udp_release,
+	.bind = inet_bind,
+	.connect = udp_connect,
+	.getname = inet_getname,
+	.poll = udp_poll,
+	.shutdown = udp_shutdown,
+	.sendmsg = udp_sendmsg,
+	.recvmsg = udp_recvmsg,
+	.setsockopt = inet_setsockopt,
+	.getsockopt = inet_getsockopt,
+	.inq = dgram_inq,
+	.outq = udp_outq,
+};
+
+int inet_create(struct socket **out, int family, int type, int protocol)
+{
+	const struct proto_ops *ops;
+	switch (type) {
+	case SOCK_STREAM:
+		if (protocol && protocol != IPPROTO_TCP)
+			return -EPROTONOSUPPORT;
+		ops = &tcp_ops;
+		protocol = IPPROTO_TCP;
+		break;
+	case SOCK_DGRAM:
+		if (protocol == (family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6))
+			return -EACCES; /* ping sockets: net.ipv4.ping_group_range */
+		if (protocol && protocol != IPPROTO_UDP)
+			return -EPROTONOSUPPORT;
+		ops = &udp_ops;
+		protocol = IPPROTO_UDP;
+		break;
+	case SOCK_RAW:
+		return current->proc->uid != 0 ? -EPERM : -EPROTONOSUPPORT;
+	default:
+		return -ESOCKTNOSUPPORT;
+	}
+	struct socket *s = sock_alloc(family, type, protocol, ops);
+	struct inet_bind *b = s ? bind_new() : NULL;
+	if (!b) {
+		sock_put(s);
+		return -ENOMEM;
+	}
+	s->inet = b;
+	if (type == SOCK_STREAM) {
+		s->sndbuf = TCP_SNDBUF_DEFAULT;
+		s->rcvbuf = TCP_RCVBUF_DEFAULT;
+	}
+	*out = s;
+	return 0;
+}
