@@ -74,6 +74,7 @@ static int copy_process_state(struct process *p, struct process *parent, uint64_
 	p->fsgid = parent->fsgid;
 	p->umask = parent->umask;
 	p->dumpable = parent->dumpable;
+	proc_ext_fork(p, parent);
 	p->exe = parent->exe ? file_get(parent->exe) : NULL;
 	pthread_mutex_unlock(&parent->lock);
 	p->files = (f & CLONE_FILES) ? fdtable_get(parent->files) : fdtable_copy(parent->files);

@@ -46,6 +46,7 @@ struct process *process_alloc(void)
 	p->umask = 022;
 	p->dumpable = 1;
 	p->exit_signal = SIGCHLD;
+	proc_ext_init(p);
 	clock_gettime(CLOCK_MONOTONIC, &p->start_time);
 	return p;
 }
@@ -53,6 +54,7 @@ struct process *process_alloc(void)
 void process_free(struct process *p)
 {
 	fput(p->exe);
+	proc_ext_free(p);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
