@@ -101,7 +101,21 @@ static long apply_lock(struct mm *mm, gaddr_t start, gaddr_t end, bool lock)
 	return err;
 }
 
-static long do_mlock(gaddr_t start, uint64_t len)
+/* Linux populates a locked range (not for MLOCK_ONFAULT) and reports a
+ * page it cannot fault in as ENOMEM, the lock staying: PROT_NONE. */
+static bool populate_fails(struct mm *mm, gaddr_t start, gaddr_t end)
+{
+	for (size_t i = vma_index_after(&mm->vmas, start); i < mm->vmas.n; i++) {
+		const struct vma *v = &mm->vmas.v[i];
+		if (v->start >= end)
+			break;
+		if (!(v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
+			return true;
+	}
+	return false;
+}
+
+static long do_mlock(gaddr_t start, uint64_t len, bool onfault)
 {
 	if (!may_lock())
 		return -EPERM;
@@ -116,20 +130,22 @@ static long do_mlock(gaddr_t start, uint64_t len)
 	if (locked > limit && !cap)
 		locked -= locked_in(mm, start, start + len) / PAGE_SIZE;
 	long err = locked <= limit || cap ? apply_lock(mm, start, start + len, true) : -ENOMEM;
+	if (!err && !onfault && populate_fails(mm, start, start + len))
+		err = -ENOMEM;
 	pthread_rwlock_unlock(&mm->lock);
 	return err;
 }
 
 long sys_mlock(const struct sysargs *a)
 {
-	return do_mlock(a->a[0], a->a[1]);
+	return do_mlock(a->a[0], a->a[1], false);
 }
 
 long sys_mlock2(const struct sysargs *a)
 {
 	if ((int)a->a[2] & ~MLOCK_ONFAULT_)
 		return -EINVAL;
-	return do_mlock(a->a[0], a->a[1]);
+	return do_mlock(a->a[0], a->a[1], (int)a->a[2] & MLOCK_ONFAULT_);
 }
 
 long sys_munlock(const struct sysargs *a)

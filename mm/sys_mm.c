@@ -140,10 +140,15 @@ long sys_brk(const struct sysargs *a)
 		} else if (newtop == oldtop) {
 			mm->brk = want;
 		} else if (vma_range_free(&mm->vmas, oldtop, newtop)) {
-			long r = mm_mmap_anon(mm, oldtop, newtop - oldtop, PROT_READ | PROT_WRITE,
-					      MAP_PRIVATE | MAP_FIXED, VMA_HEAP);
+			bool lock;
+			long r = mlock_mmap_check(mm, 0, newtop - oldtop, &lock);
+			if (r == 0)
+				r = mm_mmap_anon(mm, oldtop, newtop - oldtop, PROT_READ | PROT_WRITE,
+						 MAP_PRIVATE | MAP_FIXED, VMA_HEAP);
 			if (r >= 0)
 				mm->brk = want;
+			if (r >= 0 && lock)
+				mlock_mmap_done(mm, oldtop, newtop - oldtop);
 		}
 	}
 	long ret = (long)mm->brk;
