@@ -44,6 +44,7 @@ struct inode;
 struct dentry;
 struct mount;
 struct super;
+struct fsnotify_mark;
 
 struct path {
 	struct mount *mnt;
@@ -122,6 +123,7 @@ struct inode {
 	void *priv;            /* the file system's own */
 	void *locks;           /* fs/locks.c: record locks and flocks */
 	void *pipe;            /* FIFOs of memfs: fs/pipe.c's state */
+	struct fsnotify_mark *watches; /* fs/fsnotify.c: inotify watches */
 };
 
 /* One file system instance. */
