@@ -63,7 +63,8 @@ void proc_ext_fork(struct process *child, struct process *parent);
 void proc_ext_exec(struct process *p);
 void proc_ext_free(struct process *p);
 
-/* Does the calling guest hold capability cap in its effective set? */
+/* Does the calling guest hold capability cap in its effective set?
+ * (Lock-free: may be called with the process's lock held.) */
 bool capable(int cap);
 /* Every capability this kernel knows (bits 0..cap_last_cap). */
 uint64_t cap_full_set(void);

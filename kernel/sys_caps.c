@@ -42,13 +42,12 @@ bool cap_known(unsigned long cap)
 	return cap <= (unsigned long)last_cap;
 }
 
+/* Without p->lock: callers may hold it (prlimit). The set is changed
+ * under the lock by whole-word stores. */
 bool capable(int cap)
 {
-	struct process *p = current->proc;
-	pthread_mutex_lock(&p->lock);
-	bool has = (p->ext.caps.eff >> cap) & 1;
-	pthread_mutex_unlock(&p->lock);
-	return has;
+	uint64_t eff = __atomic_load_n(&current->proc->ext.caps.eff, __ATOMIC_RELAXED);
+	return (eff >> cap) & 1;
 }
 
 void caps_fix_setxuid(struct process *p, uint32_t old_r, uint32_t old_e, uint32_t old_s)

@@ -50,7 +50,7 @@ static int cmp_gid(const void *x, const void *y)
 }
 
 /* The host process's groups, sorted; an empty list if they cannot be read. */
-struct group_list *groups_of_host(void)
+static struct group_list *read_host_groups(void)
 {
 	int n = getgroups(0, NULL);
 	struct group_list *g = group_list_alloc(n > 0 ? n : 0);
@@ -66,6 +66,17 @@ struct group_list *groups_of_host(void)
 		qsort(g->gid, (size_t)g->n, sizeof(g->gid[0]), cmp_gid);
 	}
 	return g;
+}
+
+static struct group_list *host_groups;
+static pthread_once_t host_groups_once = PTHREAD_ONCE_INIT;
+static void host_groups_load(void) { host_groups = read_host_groups(); }
+
+/* Read once: every new process starts with a reference to the same list. */
+struct group_list *groups_of_host(void)
+{
+	pthread_once(&host_groups_once, host_groups_load);
+	return groups_ref(host_groups);
 }
 
 bool in_group_p(uint32_t gid)
