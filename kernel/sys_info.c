@@ -104,14 +104,16 @@ long sys_umask(const struct sysargs *a)
 	return old;
 }
 
+/* Linux's nr_threads: every thread; a zombie (no thread left) counts one. */
 static void count_one(struct process *p, void *ctx)
 {
-	(*(unsigned *)ctx)++;
+	int n = __atomic_load_n(&p->nr_threads, __ATOMIC_RELAXED);
+	*(unsigned *)ctx += n > 0 ? (unsigned)n : 1;
 }
 
 /* Uptime from the guest's boot-time clock, rounded up like Linux; procs
- * is the number of guest processes (threads, once they are separate,
- * like Linux's nr_threads), zombies included; memory and load are the
+ * is the number of guest threads (Linux's nr_threads), zombies
+ * included; memory and load are the
  * host's (the sandbox has no memory limit of its own). */
 long sys_sysinfo(const struct sysargs *a)
 {

@@ -59,11 +59,12 @@ static void barrier_everywhere(void)
 }
 
 /* Can a thread other than the caller run guest code in its address
- * space? (CLONE_VM children share the mm; threads will too.) */
+ * space? (Other threads, or CLONE_VM children sharing the mm.) */
 static bool mm_shared(struct process *p)
 {
 	struct mm *mm = p->mm;
-	return mm && __atomic_load_n(&mm->users, __ATOMIC_ACQUIRE) > 1;
+	return __atomic_load_n(&p->nr_threads, __ATOMIC_ACQUIRE) > 1 ||
+	       (mm && __atomic_load_n(&mm->users, __ATOMIC_ACQUIRE) > 1);
 }
 
 struct other_registered {
