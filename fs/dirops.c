@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "fs/file.h"
+#include "fs/fsnotify.h"
 #include "fs/vfs_ops.h"
 #include "kernel/syscall.h"
 #include "kernel/task.h"
@@ -143,6 +144,7 @@ int vfs_create(struct path *dir, const char *name, mode_t mode, dev_t rdev, cons
 		else
 			d_pin_locked(d);
 		d_pin_locked(dir->dentry);
+		fsnotify_create_locked(dir->dentry, d);
 	}
 	unlock_child(c);
 	if (out)
@@ -259,6 +261,7 @@ int vfs_link(struct path *old, struct path *dir, const char *name, bool slash)
 			d_pin_locked(d);
 		d_pin_locked(dir->dentry);
 		d_pin_locked(old->dentry);
+		fsnotify_link_locked(dir->dentry, d);
 	}
 	unlock_child(c);
 	dput(d);
@@ -328,6 +331,7 @@ int vfs_unlink(struct path *dir, const char *name, bool isdir, bool slash)
 	}
 	struct dentry *w = NULL;
 	if (err >= 0 && c) {
+		fsnotify_unlink_locked(dir->dentry, name, c);
 		if (isdir)
 			d_prune_negative_locked(c);
 		d_drop_locked(c);
@@ -487,6 +491,7 @@ int vfs_rename(struct walk_result *ro, struct walk_result *rn, unsigned flags)
 	}
 	d_pin_locked(odir);
 	d_pin_locked(ndir);
+	fsnotify_rename_locked(odir, ro->last, c, t, flags & RENAME_EXCHANGE);
 out:
 	pthread_mutex_unlock(&vfs_lock);
 	dput(c);
@@ -542,6 +547,8 @@ int vfs_setattr(struct path *p, struct iattr *a)
 	if (!err)
 		d_pin_locked(p->dentry);
 	pthread_mutex_unlock(&vfs_lock);
+	if (!err)
+		fsnotify_change(p->dentry, a->valid);
 	return err;
 }
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fs/file.h"
+#include "fs/fsnotify.h"
 #include "fs/locks.h"
 #include "fs/memfs.h"
 #include "mm/memfile.h"
@@ -74,6 +75,7 @@ void fput(struct file *f)
 		return;
 	if (f->inode)
 		locks_remove_file(f);
+	fsnotify_close(f);
 	if (f->ops->release)
 		f->ops->release(f);
 	if (f->holds_write)

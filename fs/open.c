@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "fs/file.h"
+#include "fs/fsnotify.h"
 #include "fs/hostfs.h"
 #include "fs/memfs.h"
 #include "fs/vfs_ops.h"
@@ -262,6 +263,7 @@ static long do_open(int dirfd, gaddr_t upath, uint64_t flags, uint64_t mode, uin
 open:
 	if ((err = open_object(&r.path, flags, may, &f)))
 		goto done;
+	fsnotify_open(f);
 	if (trunc && (err = vfs_truncate(&r.path, 0))) {
 		fput(f);
 		f = NULL;

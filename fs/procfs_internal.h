@@ -80,7 +80,7 @@ int proc_show_maps(const struct pseudo_ctx *c, struct seqbuf *s);
 int proc_show_smaps(const struct pseudo_ctx *c, struct seqbuf *s);
 /* Sizes for status and statm, in bytes (what Linux counts in pages). */
 struct proc_vmstat {
-	uint64_t total, data, stack, exec, text, lib;
+	uint64_t total, data, stack, exec, text, lib, locked;
 	uint64_t rss_anon, rss_file, rss_shmem;
 	uint64_t start_code, end_code, start_data, end_data;
 };

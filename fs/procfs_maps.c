@@ -25,6 +25,7 @@
 #include "kernel/task.h"
 #include "mm/memfile.h"
 #include "mm/mm.h"
+#include "mm/mlock.h"
 #include "stub/stub_abi.h"
 
 struct vma_snap {
@@ -179,6 +180,8 @@ int proc_vmstat(const struct pseudo_ctx *c, struct proc_vmstat *st)
 		uint64_t size = v->end - v->start;
 		bool stack = v->kind == VMA_STACK || (v->flags & MAP_GROWSDOWN);
 		st->total += size;
+		if (v->flags & VMA_LOCKED)
+			st->locked += size;
 		if ((v->prot & PROT_WRITE) && !is_shared(v) && !stack)
 			st->data += size;
 		if (stack)
@@ -323,7 +326,9 @@ static void smaps_fields(struct seqbuf *s, const struct vma_snap *v, const char 
 		   "AnonHugePages:         0 kB\nShmemPmdMapped:        0 kB\n"
 		   "FilePmdMapped:         0 kB\nShared_Hugetlb:        0 kB\n"
 		   "Private_Hugetlb:       0 kB\nSwap:                  0 kB\n"
-		   "SwapPss:               0 kB\nLocked:                0 kB\nTHPeligible:           0\n");
+		   "SwapPss:               0 kB\n");
+	seq_printf(s, "Locked:         %8llu kB\nTHPeligible:           0\n",
+		   (unsigned long long)((v->flags & VMA_LOCKED ? pss : 0) >> 10));
 	if (vmflags) {
 		seq_printf(s, "VmFlags: %s \n", vmflags);
 		return;
@@ -349,6 +354,8 @@ static void smaps_fields(struct seqbuf *s, const struct vma_snap *v, const char 
 		seq_printf(s, " ms");
 	if (v->kind == VMA_STACK || (v->flags & MAP_GROWSDOWN))
 		seq_printf(s, " gd");
+	if (v->flags & VMA_LOCKED)
+		seq_printf(s, " lo");
 	if (v->special && !strcmp(v->special, "[vdso]"))
 		seq_printf(s, " de");
 	if (!sh && (v->prot & PROT_WRITE))

@@ -33,6 +33,8 @@ struct snap {
 	uint64_t blocked, pending, shpending, ignored, caught;
 	int64_t start_ns; /* on the host's CLOCK_MONOTONIC */
 	gaddr_t start_stack, start_brk, arg_start, arg_end, env_start, env_end;
+	struct caps caps;
+	struct group_list *groups; /* a reference: groups_put */
 };
 
 /* The thread c names in p: its tid (the pid for the whole process), or
@@ -74,6 +76,8 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 	s->fsgid = p->fsgid;
 	s->shpending = p->shared_pending.set;
 	s->umask = p->umask;
+	s->caps = p->ext.caps;
+	s->groups = groups_ref(p->ext.groups);
 	s->has_fs = p->fs != NULL;
 	s->fdsize = proc_fdsize_locked(p);
 	memcpy(s->rlim, p->rlimits, sizeof(s->rlim));
@@ -104,14 +108,24 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 	return 0;
 }
 
-static int get_snap(const struct pseudo_ctx *c, struct snap *s)
+/* with_groups: keep the reference to the group list (else NULL). */
+static int get_snap_groups(const struct pseudo_ctx *c, struct snap *s, bool with_groups)
 {
 	memset(s, 0, sizeof(*s));
 	int err = proc_with_mm(c, false, take_snap, s);
+	if (!with_groups) {
+		groups_put(s->groups);
+		s->groups = NULL;
+	}
 	if (err)
 		return err;
 	s->tid = c->id[CTX_SUB] ? (int)c->id[CTX_SUB] : s->pid;
 	return 0;
+}
+
+static int get_snap(const struct pseudo_ctx *c, struct snap *s)
+{
+	return get_snap_groups(c, s, false);
 }
 
 /* Nanoseconds since the sandbox's boot of a host CLOCK_MONOTONIC time. */
@@ -234,27 +248,17 @@ static void escaped_comm(struct seqbuf *out, const char *comm)
 	}
 }
 
-static uint64_t cap_full(void)
-{
-	FILE *fp = fopen("/proc/sys/kernel/cap_last_cap", "re");
-	int last = 40;
-	if (fp) {
-		if (fscanf(fp, "%d", &last) != 1 || last < 0 || last > 63)
-			last = 40;
-		fclose(fp);
-	}
-	return last == 63 ? ~0ULL : (1ULL << (last + 1)) - 1;
-}
-
 static int show_status(const struct pseudo_ctx *c, struct seqbuf *out)
 {
 	struct snap s;
 	struct proc_vmstat vm = { 0 };
-	int err = get_snap(c, &s);
+	int err = get_snap_groups(c, &s, true);
 	if (err)
 		return err;
-	if (s.has_mm && (err = proc_vmstat(c, &vm)) && err != -ESRCH)
+	if (s.has_mm && (err = proc_vmstat(c, &vm)) && err != -ESRCH) {
+		groups_put(s.groups);
 		return err;
+	}
 	seq_printf(out, "Name:\t");
 	escaped_comm(out, s.comm);
 	seq_printf(out, "\n");
@@ -266,10 +270,9 @@ static int show_status(const struct pseudo_ctx *c, struct seqbuf *out)
 	seq_printf(out, "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n", s.ruid, s.uid, s.suid,
 		   s.fsuid, s.rgid, s.gid, s.sgid, s.fsgid);
 	seq_printf(out, "FDSize:\t%d\nGroups:\t", s.fdsize);
-	gid_t groups[256];
-	int ng = getgroups(256, groups);
-	for (int k = 0; k < ng; k++)
-		seq_printf(out, "%s%u", k ? " " : "", groups[k]);
+	for (int k = 0; s.groups && k < s.groups->n; k++)
+		seq_printf(out, "%s%u", k ? " " : "", s.groups->gid[k]);
+	groups_put(s.groups);
 	seq_printf(out, " \nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\nKthread:\t0\n",
 		   s.pid, s.tid, s.pgid, s.sid);
 	if (s.has_mm) {
@@ -281,7 +284,7 @@ static int show_status(const struct pseudo_ctx *c, struct seqbuf *out)
 			   "VmData:\t%8llu kB\nVmStk:\t%8llu kB\nVmExe:\t%8llu kB\n"
 			   "VmLib:\t%8llu kB\nVmPTE:\t%8llu kB\nVmSwap:\t%8llu kB\n"
 			   "HugetlbPages:\t%8llu kB\nCoreDumping:\t0\n",
-			   KB(vm.total), KB(vm.total), 0ULL, 0ULL, KB(rss), KB(rss), KB(vm.rss_anon),
+			   KB(vm.total), KB(vm.total), KB(vm.locked), 0ULL, KB(rss), KB(rss), KB(vm.rss_anon),
 			   KB(vm.rss_file), KB(vm.rss_shmem), KB(vm.data), KB(vm.stack), KB(vm.text),
 			   KB(vm.lib), 0ULL, 0ULL, 0ULL);
 #undef KB
@@ -296,10 +299,10 @@ static int show_status(const struct pseudo_ctx *c, struct seqbuf *out)
 		   (unsigned long long)s.shpending,
 		   (unsigned long long)s.blocked, (unsigned long long)s.ignored,
 		   (unsigned long long)s.caught);
-	uint64_t caps = s.uid == 0 ? cap_full() : 0; /* root's, as Linux gives them */
 	seq_printf(out, "CapInh:\t%016llx\nCapPrm:\t%016llx\nCapEff:\t%016llx\nCapBnd:\t%016llx\n"
-		   "CapAmb:\t%016llx\n", 0ULL, (unsigned long long)caps, (unsigned long long)caps,
-		   (unsigned long long)cap_full(), 0ULL);
+		   "CapAmb:\t%016llx\n", (unsigned long long)s.caps.inh, (unsigned long long)s.caps.prm,
+		   (unsigned long long)s.caps.eff, (unsigned long long)s.caps.bnd,
+		   (unsigned long long)s.caps.amb);
 	/* The guest installs no seccomp filter of its own (cocoon's are not
 	 * the guest's). */
 	seq_printf(out, "NoNewPrivs:\t%d\nSeccomp:\t0\nSeccomp_filters:\t0\n", s.no_new_privs);

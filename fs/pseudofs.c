@@ -177,6 +177,10 @@ static int pseudo_getattr(struct inode *i, struct statx *x)
 static int pseudo_setattr(struct inode *i, const struct iattr *a)
 {
 	struct pnode *p = P(i);
+	/* open(O_TRUNC) of a writable file (/proc/self/comm): nothing to
+	 * truncate, like Linux's proc_setattr. */
+	if (!p->node->setattr && p->node->store && (a->valid & ATTR_SIZE))
+		return 0;
 	return p->node->setattr ? p->node->setattr(&p->ctx, a) : -EPERM;
 }
 

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include "fs/file.h"
+#include "fs/fsnotify.h"
 #include "fs/pipe.h"
 #include "kernel/task.h"
 #include "kernel/syscall.h"
@@ -263,6 +264,8 @@ static long do_rw(const struct sysargs *a, bool write, bool positioned)
 	else
 		r = transfer(f, &(struct useg){ buf, MIN(count, MAX_RW_COUNT) }, 1, pos, 0,
 			     write, false);
+	if (r > 0)
+		fsnotify_rw(f, write);
 	fput(f);
 	return r;
 }
@@ -278,6 +281,8 @@ static long do_rwv(const struct sysargs *a, bool write, off_t pos, int rwf)
 	r = import_iovecs(a->a[1], a->a[2], seg);
 	if (r >= 0)
 		r = transfer(f, seg, a->a[2], pos, rwf, write, true);
+	if (r > 0)
+		fsnotify_rw(f, write);
 	fput(f);
 	return r;
 }

@@ -44,6 +44,7 @@ struct inode;
 struct dentry;
 struct mount;
 struct super;
+struct fsnotify_mark;
 
 struct path {
 	struct mount *mnt;
@@ -125,6 +126,7 @@ struct inode {
 	/* Linux's i_writecount: > 0 open for writing that many times, < 0
 	 * running as a program that many times (ETXTBSY either way). */
 	atomic_int writecount;
+	struct fsnotify_mark *watches; /* fs/fsnotify.c: inotify watches */
 };
 
 /* One file system instance. */

@@ -3,6 +3,7 @@
  * SIGILL) is a kernel bug and produces an Oops report, then the kernel
  * exits with status 70 (EX_SOFTWARE). The handler and everything it calls
  * are async-signal-safe: write(2) only, numbers formatted by hand. */
+#include "kernel/tty.h"
 #include "kernel/fault.h"
 
 #include <execinfo.h>
@@ -137,6 +138,7 @@ static _Noreturn void oops_end(struct out *o)
 	backtrace_symbols_fd(frames, n, 2);
 	if (oops_hook && !__atomic_exchange_n(&hook_called, 1, __ATOMIC_SEQ_CST))
 		oops_hook();
+	tty_restore(); /* the terminal as the user had it (async-signal-safe) */
 	out_str(o, "cocoon: end of Oops, exiting\n");
 	out_flush(o);
 	_exit(EX_SOFTWARE);

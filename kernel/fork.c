@@ -74,6 +74,7 @@ static int copy_process_state(struct process *p, struct process *parent, uint64_
 	p->fsgid = parent->fsgid;
 	p->umask = parent->umask;
 	p->dumpable = parent->dumpable;
+	proc_ext_fork(p, parent);
 	struct file *exe = parent->exe ? file_get(parent->exe) : NULL;
 	pthread_mutex_unlock(&parent->lock);
 	process_set_exe(p, exe);

@@ -1,63 +1,46 @@
-/* Supplementary groups. The guest runs with the invoking user's
- * credentials; its group list is a copy of the host process's, which the
- * guest can read but, without privileges, not change. */
-#include <grp.h>
-#include <unistd.h>
+/* User and group ids (getgroups/setgroups: kernel/sys_groups.c). */
+#include "kernel/proc_ext.h"
 #include "kernel/syscall.h"
 #include "kernel/task.h"
-#include "mm/uaccess.h"
-
-#define NGROUPS_MAX 65536
-
-long sys_getgroups(const struct sysargs *a)
-{
-	int size = (int)a->a[0];
-	if (size < 0)
-		return -EINVAL;
-	gid_t groups[256];
-	int n = getgroups(256, groups);
-	if (n < 0)
-		return -errno;
-	if (size == 0)
-		return n;
-	if (size < n)
-		return -EINVAL;
-	int err = copy_to_guest(a->a[1], groups, (size_t)n * sizeof(gid_t));
-	return err ? err : n;
-}
-
-long sys_setgroups(const struct sysargs *a)
-{
-	if (a->a[0] > NGROUPS_MAX)
-		return -EINVAL;
-	return -EPERM; /* the sandbox grants no CAP_SETGID */
-}
 
 /* ---- user and group ids ----------------------------------------------
  *
- * Linux's rules (kernel/sys.c) with "privileged" meaning effective uid 0
- * for user ids and effective uid 0 for group ids too (CAP_SETUID and
- * CAP_SETGID of the sandbox's root): an unprivileged process may only
- * move among its real, effective and saved ids. The fs id follows the
- * effective one. */
+ * Linux's rules (kernel/sys.c): without CAP_SETUID (user ids) or
+ * CAP_SETGID (group ids) a process may only move among its real,
+ * effective and saved ids. The fs id follows the effective one. Changes
+ * of user ids move the capabilities (caps_fix_setxuid). */
 
 struct ids {
 	uint32_t *r, *e, *s, *fs;
+	int cap;    /* what lets a process take any id */
+	bool user;  /* user ids: capabilities follow */
 };
 
-static struct ids uids(struct process *p) { return (struct ids){ &p->ruid, &p->uid, &p->suid, &p->fsuid }; }
-static struct ids gids(struct process *p) { return (struct ids){ &p->rgid, &p->gid, &p->sgid, &p->fsgid }; }
+static struct ids uids(struct process *p) { return (struct ids){ &p->ruid, &p->uid, &p->suid, &p->fsuid, CAP_SETUID, true }; }
+static struct ids gids(struct process *p) { return (struct ids){ &p->rgid, &p->gid, &p->sgid, &p->fsgid, CAP_SETGID, false }; }
+
+/* p->lock held; the ids as they were before a change. */
+struct old_ids {
+	uint32_t r, e, s;
+};
+static struct old_ids save(const struct ids *x) { return (struct old_ids){ *x->r, *x->e, *x->s }; }
+static void fixup(struct process *p, const struct ids *x, struct old_ids o)
+{
+	if (x->user)
+		caps_fix_setxuid(p, o.r, o.e, o.s);
+}
 
 static bool one_of(const struct ids *x, uint32_t v) { return v == *x->r || v == *x->e || v == *x->s; }
 
 static long set_res(struct ids x, uint32_t r, uint32_t e, uint32_t s)
 {
 	struct process *p = current->proc;
-	bool priv = p->uid == 0;
+	bool priv = capable(x.cap);
 	if (!priv && ((r != (uint32_t)-1 && !one_of(&x, r)) || (e != (uint32_t)-1 && !one_of(&x, e)) ||
 		      (s != (uint32_t)-1 && !one_of(&x, s))))
 		return -EPERM;
 	pthread_mutex_lock(&p->lock);
+	struct old_ids o = save(&x);
 	if (r != (uint32_t)-1)
 		*x.r = r;
 	if (e != (uint32_t)-1)
@@ -65,6 +48,7 @@ static long set_res(struct ids x, uint32_t r, uint32_t e, uint32_t s)
 	if (s != (uint32_t)-1)
 		*x.s = s;
 	*x.fs = *x.e;
+	fixup(p, &x, o);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
 }
@@ -72,13 +56,14 @@ static long set_res(struct ids x, uint32_t r, uint32_t e, uint32_t s)
 static long set_re(struct ids x, uint32_t r, uint32_t e)
 {
 	struct process *p = current->proc;
-	bool priv = p->uid == 0;
+	bool priv = capable(x.cap);
 	uint32_t old_r = *x.r;
 	if (!priv && r != (uint32_t)-1 && r != *x.r && r != *x.e)
 		return -EPERM;
 	if (!priv && e != (uint32_t)-1 && !one_of(&x, e))
 		return -EPERM;
 	pthread_mutex_lock(&p->lock);
+	struct old_ids o = save(&x);
 	if (r != (uint32_t)-1)
 		*x.r = r;
 	if (e != (uint32_t)-1)
@@ -88,16 +73,16 @@ static long set_re(struct ids x, uint32_t r, uint32_t e)
 	if (r != (uint32_t)-1 || (e != (uint32_t)-1 && e != old_r))
 		*x.s = *x.e;
 	*x.fs = *x.e;
+	fixup(p, &x, o);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
 }
 
 static long set_one(struct ids x, uint32_t v)
 {
-	struct process *p = current->proc;
 	if (v == (uint32_t)-1)
 		return -EINVAL;
-	if (p->uid == 0)
+	if (capable(x.cap))
 		return set_res(x, v, v, v);
 	if (v != *x.r && v != *x.s)
 		return -EPERM;
@@ -109,9 +94,11 @@ static long set_fs(struct ids x, uint32_t v)
 {
 	struct process *p = current->proc;
 	uint32_t old = *x.fs;
-	if (v != (uint32_t)-1 && (p->uid == 0 || one_of(&x, v) || v == *x.fs)) {
+	if (v != (uint32_t)-1 && (capable(x.cap) || one_of(&x, v) || v == *x.fs)) {
 		pthread_mutex_lock(&p->lock);
 		*x.fs = v;
+		if (x.user)
+			caps_fix_setfsuid(p, old);
 		pthread_mutex_unlock(&p->lock);
 	}
 	return old;

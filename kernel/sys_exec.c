@@ -237,6 +237,7 @@ static void reset_for_exec(struct thread *t, const char *filename)
 	memset(p->comm, 0, sizeof(p->comm));
 	memcpy(p->comm, base, strnlen(base, sizeof(p->comm) - 1));
 	p->dumpable = 1;
+	proc_ext_exec(p);
 	p->did_exec = true;
 	pthread_mutex_unlock(&p->lock);
 	t->fs_base = 0;

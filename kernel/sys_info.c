@@ -104,9 +104,17 @@ long sys_umask(const struct sysargs *a)
 	return old;
 }
 
-/* Uptime from the guest's boot-time clock, rounded up like Linux; memory,
- * load and process count are the host's for now (TODO: the sandbox's own
- * process count and, with a memory limit, its memory). */
+/* Linux's nr_threads: every thread; a zombie (no thread left) counts one. */
+static void count_one(struct process *p, void *ctx)
+{
+	int n = __atomic_load_n(&p->nr_threads, __ATOMIC_RELAXED);
+	*(unsigned *)ctx += n > 0 ? (unsigned)n : 1;
+}
+
+/* Uptime from the guest's boot-time clock, rounded up like Linux; procs
+ * is the number of guest threads (Linux's nr_threads), zombies
+ * included; memory and load are the
+ * host's (the sandbox has no memory limit of its own). */
 long sys_sysinfo(const struct sysargs *a)
 {
 	struct sysinfo host, si;
@@ -125,6 +133,11 @@ long sys_sysinfo(const struct sysargs *a)
 		si.freehigh = host.freehigh;
 		si.mem_unit = host.mem_unit;
 	}
+	unsigned procs = 0;
+	pthread_mutex_lock(&tasklist_lock);
+	for_each_process(count_one, &procs);
+	pthread_mutex_unlock(&tasklist_lock);
+	si.procs = (unsigned short)procs;
 	ktime_get(CLOCK_BOOTTIME, &up);
 	si.uptime = up.tv_sec + (up.tv_nsec ? 1 : 0);
 	return copy_to_guest(a->a[0], &si, sizeof si);

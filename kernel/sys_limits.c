@@ -31,13 +31,6 @@ static bool own_task(int pid)
 	return pid == 0 || pid == current->tid || pid == current->proc->pid;
 }
 
-/* The sandbox's root holds every capability until there is a capability
- * model (CAP_SYS_RESOURCE, CAP_SYS_NICE). */
-static bool capable(void)
-{
-	return current->proc->uid == 0;
-}
-
 /* ---- rlimits --------------------------------------------------------------- */
 
 /* The limits cocoon was started with, before it raised its own. */
@@ -83,7 +76,7 @@ static long do_prlimit(struct process *p, unsigned res, const struct rlimit *nw,
 	long err = 0;
 	pthread_mutex_lock(&p->lock);
 	struct rlimit *r = &p->rlimits[res];
-	if (nw && nw->rlim_max > r->rlim_max && !capable())
+	if (nw && nw->rlim_max > r->rlim_max && !capable(CAP_SYS_RESOURCE))
 		err = -EPERM;
 	if (!err) {
 		if (old)
@@ -346,7 +339,7 @@ long sys_setpriority(const struct sysargs *a)
 		return -ESRCH;
 	/* Raising priority needs RLIMIT_NICE >= 20 - nice, or CAP_SYS_NICE. */
 	if (nice < THREAD_NICE && (rlim_t)(20 - nice) > rlimit_cur(current->proc, RLIMIT_NICE) &&
-	    !capable())
+	    !capable(CAP_SYS_NICE))
 		return -EACCES;
 	THREAD_NICE = nice;
 	return 0;

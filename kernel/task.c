@@ -18,6 +18,7 @@
 #include "kernel/fault.h"
 #include "kernel/limits.h"
 #include "kernel/pidfd.h"
+#include "kernel/tty.h"
 #include "kernel/timers.h"
 #include "kernel/syscall.h"
 #include "fs/fs.h"
@@ -46,6 +47,7 @@ struct process *process_alloc(void)
 	p->umask = 022;
 	p->dumpable = 1;
 	p->exit_signal = SIGCHLD;
+	proc_ext_init(p);
 	clock_gettime(CLOCK_MONOTONIC, &p->start_time);
 	return p;
 }
@@ -66,6 +68,7 @@ struct file *process_set_exe(struct process *p, struct file *f)
 void process_free(struct process *p)
 {
 	fput(process_set_exe(p, NULL));
+	proc_ext_free(p);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
@@ -456,6 +459,7 @@ void process_end(struct thread *t)
 	pthread_mutex_unlock(&p->lock);
 	fdtable_put(files);
 	fs_struct_put(fs);
+	tty_process_exit(p); /* a session leader's end hangs up its terminal */
 	sigpending_flush(&t->pending);
 	free(t);
 	current = NULL; /* from here on we act for nobody */

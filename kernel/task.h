@@ -11,6 +11,7 @@
 #include "arch/x86_64/regs.h"
 #include "kernel/waitq.h"
 #include "kernel/signal.h"
+#include "kernel/proc_ext.h"
 
 struct mm;
 struct fdtable;
@@ -59,6 +60,7 @@ struct process {
 	mode_t umask;
 	char comm[16];
 	int dumpable;            /* PR_SET_DUMPABLE */
+	struct proc_ext ext;     /* capabilities, groups, prctl, membarrier; lock */
 	int exit_status;         /* wait status once exited */
 	bool exited;
 	/* Threads (process.lock, and tasklist_lock to add or remove): the

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "mm/mm.h"
 #include "mm/memfile.h"
+#include "mm/mlock.h"
 #include "platform/platform.h"
 #include "fs/file.h"
 
@@ -78,6 +79,7 @@ struct mm *mm_fork(struct mm *parent, struct platform_as *as, gaddr_t sp)
 	for (size_t i = 0; i < n; i++) {
 		struct vma *v = &parent->vmas.v[i];
 		struct vma c = *v;
+		c.flags &= ~VMA_LOCKED; /* memory locks are not inherited */
 		c.name = v->name ? strdup(v->name) : NULL;
 		if (c.file)
 			file_get(c.file);

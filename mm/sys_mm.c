@@ -6,6 +6,7 @@
 #include "kernel/task.h"
 #include "mm/mm.h"
 #include "mm/memfile.h"
+#include "mm/mlock.h"
 #include "platform/platform.h"
 #include "fs/file.h"
 
@@ -75,8 +76,13 @@ static long mmap_checked(gaddr_t addr, uint64_t len, int prot, int flags, int ty
 	prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
 	struct mm *mm = cur_mm();
 	pthread_rwlock_wrlock(&mm->lock);
-	long ret = file ? mm_mmap_file(mm, addr, plen, prot, mflags, file, off)
-			: mm_mmap_anon(mm, addr, plen, prot, mflags, (flags & MAP_GROWSDOWN) ? VMA_STACK : VMA_ANON);
+	bool lock;
+	long ret = mlock_mmap_check(mm, flags, plen, &lock);
+	if (!ret)
+		ret = file ? mm_mmap_file(mm, addr, plen, prot, mflags, file, off)
+			   : mm_mmap_anon(mm, addr, plen, prot, mflags, (flags & MAP_GROWSDOWN) ? VMA_STACK : VMA_ANON);
+	if (lock && !IS_ERR_VALUE(ret))
+		mlock_mmap_done(mm, (gaddr_t)ret, plen);
 	pthread_rwlock_unlock(&mm->lock);
 	return ret;
 }
@@ -134,10 +140,15 @@ long sys_brk(const struct sysargs *a)
 		} else if (newtop == oldtop) {
 			mm->brk = want;
 		} else if (vma_range_free(&mm->vmas, oldtop, newtop)) {
-			long r = mm_mmap_anon(mm, oldtop, newtop - oldtop, PROT_READ | PROT_WRITE,
-					      MAP_PRIVATE | MAP_FIXED, VMA_HEAP);
+			bool lock;
+			long r = mlock_mmap_check(mm, 0, newtop - oldtop, &lock);
+			if (r == 0)
+				r = mm_mmap_anon(mm, oldtop, newtop - oldtop, PROT_READ | PROT_WRITE,
+						 MAP_PRIVATE | MAP_FIXED, VMA_HEAP);
 			if (r >= 0)
 				mm->brk = want;
+			if (r >= 0 && lock)
+				mlock_mmap_done(mm, oldtop, newtop - oldtop);
 		}
 	}
 	long ret = (long)mm->brk;

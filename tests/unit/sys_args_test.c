@@ -251,10 +251,12 @@ static void test_limits(void)
 	*rl = (struct rlimit){ 10, 101 };
 	CHECK_EQ(SYS(setrlimit, RLIMIT_CORE, G(0)), -EPERM, "setrlimit raise hard");
 	proc.uid = 0;
+	proc.ext.caps.eff = ~0ULL; /* root's capabilities (CAP_SYS_RESOURCE) */
 	CHECK_EQ(SYS(setrlimit, RLIMIT_CORE, G(0)), 0, "setrlimit raise hard as root");
 	*rl = (struct rlimit){ 10, 2000000 };
 	CHECK_EQ(SYS(setrlimit, RLIMIT_NOFILE, G(0)), -EPERM, "NOFILE above nr_open, even root");
 	proc.uid = 1000;
+	proc.ext.caps.eff = 0;
 	CHECK_EQ(SYS(prlimit64, 0, RLIMIT_CORE, 0, G(16)), 0, "prlimit64 read");
 	CHECK(g64(G(16)) == 10 && g64(G(24)) == 101, "prlimit64 old value");
 	CHECK_EQ(SYS(prlimit64, 99999, RLIMIT_CORE, 0, G(16)), -ESRCH, "prlimit64 unknown pid");
