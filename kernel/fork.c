@@ -96,7 +96,8 @@ static int copy_mm(struct thread *t, struct process *p, struct process *parent, 
 	int err = platform_as_create(&as);
 	if (err)
 		return err;
-	p->mm = mm_fork(mm, as, current->regs.rsp);
+	bool others_run = parent->nr_threads > 1 || __atomic_load_n(&mm->users, __ATOMIC_ACQUIRE) > 1;
+	p->mm = mm_fork(mm, as, current->regs.rsp, others_run);
 	if (!p->mm) {
 		platform_as_destroy(as);
 		return -ENOMEM;

@@ -236,6 +236,7 @@ static void fault_to_signal(struct thread *t, struct trap *trap)
 static void serve(struct thread *t)
 {
 	struct process *p = t->proc;
+	unsigned stale_faults = 0; /* in a row: a bound, should the host disagree for good */
 	while (!t->exiting) {
 		/* Senders kick a thread in the guest: say so before the last
 		 * look for signals (they set theirs before looking at ours). */
@@ -255,6 +256,8 @@ static void serve(struct thread *t)
 			process_kill(p, SIGKILL);
 			return;
 		}
+		if (trap.kind != TRAP_FAULT)
+			stale_faults = 0;
 		switch (trap.kind) {
 		case TRAP_SYSCALL: {
 			struct sysargs args = {
@@ -281,6 +284,13 @@ static void serve(struct thread *t)
 			/* A write to pages shared since fork: copied, retried. */
 			if (trap.signo == SIGSEGV && (t->regs.err & 2) && mm_cow_fault(p->mm, trap.addr))
 				break;
+			/* Another thread already made the access valid. */
+			if (trap.signo == SIGSEGV && stale_faults < 4 &&
+			    mm_fault_stale(p->mm, trap.addr, t->regs.err)) {
+				stale_faults++;
+				break;
+			}
+			stale_faults = 0;
 			fault_to_signal(t, &trap);
 			signal_deliver(NULL, -1);
 			break;

@@ -48,7 +48,23 @@ static bool never_touched(uint64_t off, size_t len)
 	return (data < 0 && errno == ENXIO) || (data >= 0 && (uint64_t)data >= off + len);
 }
 
-struct mm *mm_fork(struct mm *parent, struct platform_as *as, gaddr_t sp)
+/* The parent's writable private memory that is not copy-on-write yet
+ * (the host lets it be written): with prot, give it that protection in
+ * the host. */
+static int protect_private_writable(struct mm *parent, bool writable)
+{
+	int err = 0;
+	for (size_t i = 0; i < parent->vmas.n && !err; i++) {
+		struct vma *v = &parent->vmas.v[i];
+		if ((v->flags & MAP_PRIVATE) && (v->prot & PROT_WRITE) && !v->cow && v->off != NO_BACKING &&
+		    v->kind != VMA_VVAR)
+			err = platform_as_protect(parent->as, v->start, v->end - v->start,
+						  writable ? v->prot : v->prot & ~PROT_WRITE);
+	}
+	return err ? err : platform_as_flush(parent->as);
+}
+
+struct mm *mm_fork(struct mm *parent, struct platform_as *as, gaddr_t sp, bool others_run)
 {
 	struct mm *mm = mm_new(as);
 	if (!mm)
@@ -75,7 +91,9 @@ struct mm *mm_fork(struct mm *parent, struct platform_as *as, gaddr_t sp)
 	mm->arg_end = parent->arg_end;
 	mm->env_start = parent->env_start;
 	mm->env_end = parent->env_end;
-	int err = 0;
+	/* Other threads stop writing here now (their writes fault and wait
+	 * for mm->lock); what is copied below is then one instant's. */
+	int err = others_run ? protect_private_writable(parent, false) : 0;
 	for (size_t i = 0; i < n; i++) {
 		struct vma *v = &parent->vmas.v[i];
 		struct vma c = *v;
@@ -125,8 +143,9 @@ struct mm *mm_fork(struct mm *parent, struct platform_as *as, gaddr_t sp)
 			err = mm_host_map(mm, &c);
 	}
 	/* From here on the parent's writes fault: the child's copy is taken.
+	 * What the child got a copy of is writable again (not copy-on-write).
 	 * The child's orders go with its thread's. */
-	int perr = platform_as_flush(parent->as);
+	int perr = others_run ? protect_private_writable(parent, true) : platform_as_flush(parent->as);
 	pthread_rwlock_unlock(&parent->lock);
 	if (err || perr) {
 		mm->as = NULL; /* the caller owns as */
@@ -230,6 +249,18 @@ bool mm_cow_fault(struct mm *mm, gaddr_t addr)
 	}
 	pthread_rwlock_unlock(&mm->lock);
 	return ours && !err;
+}
+
+bool mm_fault_stale(struct mm *mm, gaddr_t addr, uint64_t err)
+{
+	enum { PF_WRITE = 2, PF_INSTR = 16 };
+	pthread_rwlock_rdlock(&mm->lock);
+	struct vma *v = vma_find(&mm->vmas, addr);
+	int need = (err & PF_WRITE) ? PROT_WRITE : (err & PF_INSTR) ? PROT_EXEC : PROT_READ;
+	bool stale = v && (v->prot & need) && !((err & PF_WRITE) && needs_cow(v)) &&
+		     !(v->kind == VMA_FILE && v->off == NO_BACKING);
+	pthread_rwlock_unlock(&mm->lock);
+	return stale;
 }
 
 int mm_cow_break(struct mm *mm, gaddr_t addr, size_t len)

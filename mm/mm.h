@@ -75,10 +75,17 @@ int mm_host_map(struct mm *mm, const struct vma *v);
  * which the child gets copies of; MAP_SHARED pages stay shared. Takes
  * parent->lock. The child's mapping orders are queued, not flushed. NULL
  * if out of memory. */
-struct mm *mm_fork(struct mm *parent, struct platform_as *as, gaddr_t sp);
+/* others_run: other threads may write the parent's memory meanwhile;
+ * its writable pages are then write-protected in the host first, so the
+ * child's copy is one instant's, as Linux's fork gives. */
+struct mm *mm_fork(struct mm *parent, struct platform_as *as, gaddr_t sp, bool others_run);
 /* A write fault at addr: true if it was copy-on-write and is resolved
  * (the guest retries the access), false if it is the guest's fault. */
 bool mm_cow_fault(struct mm *mm, gaddr_t addr);
+/* A fault (x86 page-fault error code err) that the mapping as it is now
+ * allows: another thread changed it between the fault and its handling
+ * (unshared the copy-on-write range, mprotect). Retry the access. */
+bool mm_fault_stale(struct mm *mm, gaddr_t addr, uint64_t err);
 /* Make [addr, addr+len) privately owned where it is copy-on-write (for
  * kernel writes into guest memory). Takes mm->lock. */
 /* Before MADV_DONTNEED of [start, end) (page aligned, mm->lock held for
