@@ -259,6 +259,7 @@ int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo
 	}
 	/* Job control acts at send time (Linux's prepare_signal). */
 	if (sig == SIGCONT || sig == SIGKILL) {
+		p->cont_seq++;
 		sigpending_remove(&p->shared_pending, SIG_STOP_MASK);
 		for (struct thread *o = p->threads; o; o = o->next_thread)
 			sigpending_remove(&o->pending, SIG_STOP_MASK);
@@ -444,7 +445,7 @@ static bool stop_wait(struct thread *t)
 /* Stop the process for sig and sleep until SIGCONT or death. The other
  * threads stop at their next look at signals (kicked now); the parent
  * hears of the stop at once, not when the last thread has stopped. */
-static void do_signal_stop(int sig)
+static void do_signal_stop(int sig, unsigned cont_seq)
 {
 	struct thread *t = current;
 	struct process *p = t->proc;
@@ -454,7 +455,7 @@ static void do_signal_stop(int sig)
 		return; /* Linux discards tty stops of orphaned groups */
 	}
 	pthread_mutex_lock(&p->lock);
-	bool stop = !p->exited && !t->exiting;
+	bool stop = !p->exited && !t->exiting && p->cont_seq == cont_seq;
 	if (stop) {
 		p->stopped = true;
 		p->stop_sig = sig;
@@ -586,11 +587,12 @@ void signal_deliver(long *syscall_ret, int syscall_nr)
 		if (ka.handler == (uint64_t)SIG_DFL || sig == SIGKILL || sig == SIGSTOP) {
 			int act = default_action[sig];
 			int status = death_status(p, sig);
+			unsigned cont_seq = p->cont_seq;
 			pthread_mutex_unlock(&p->lock);
 			if (act == ACT_IGNORE || act == ACT_CONT)
 				continue;
 			if (act == ACT_STOP) {
-				do_signal_stop(sig);
+				do_signal_stop(sig, cont_seq);
 				continue;
 			}
 			process_kill(p, status);

@@ -77,6 +77,8 @@ struct process {
 	 * report (WUNTRACED, WCONTINUED). */
 	bool stopped, report_stop, report_cont;
 	int stop_sig;
+	unsigned cont_seq;       /* SIGCONTs so far: one between a stop signal's
+				  * dequeue and the stop cancels the stop */
 	struct file *exe;        /* the program file (/proc/<pid>/exe); lock */
 	bool exe_denies_write;   /* p holds exe's inode against writers (ETXTBSY) */
 	struct timespec start_time; /* CLOCK_MONOTONIC of creation */
