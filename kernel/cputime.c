@@ -113,7 +113,7 @@ void cputime_thread_locked(struct thread *t, struct cputime *out)
 	*out = tc->last;
 }
 
-static void process_locked(struct process *p, struct cputime *self, struct cputime *children)
+void cputime_process_locked(struct process *p, struct cputime *self, struct cputime *children)
 {
 	struct proc_cpu *pc = proc_cpu_locked(p);
 	struct cputime sum = pc ? pc->exited : (struct cputime){ 0, 0 };
@@ -131,7 +131,7 @@ static void process_locked(struct process *p, struct cputime *self, struct cputi
 void cputime_process(struct process *p, struct cputime *self, struct cputime *children)
 {
 	pthread_mutex_lock(&p->lock);
-	process_locked(p, self, children);
+	cputime_process_locked(p, self, children);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -193,7 +193,7 @@ void cputime_rusage(struct process *p, int who, struct rusage *ru)
 	if (who == RUSAGE_THREAD)
 		cputime_thread_locked(current, &self);
 	else
-		process_locked(p, who == RUSAGE_CHILDREN ? NULL : &self, &children);
+		cputime_process_locked(p, who == RUSAGE_CHILDREN ? NULL : &self, &children);
 	pthread_mutex_unlock(&p->lock);
 	if (who == RUSAGE_CHILDREN)
 		self = children;

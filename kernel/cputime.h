@@ -89,6 +89,7 @@ void cputime_thread_locked(struct thread *t, struct cputime *out);
 /* CPU time of process p, and of its reaped children (either may be
  * NULL); takes proc->lock. */
 void cputime_process(struct process *p, struct cputime *self, struct cputime *children);
+void cputime_process_locked(struct process *p, struct cputime *self, struct cputime *children);
 /* getrusage's struct for who (RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD
  * of the caller, or RUSAGE_BOTH = -2 for wait4's child p). */
 void cputime_rusage(struct process *p, int who, struct rusage *ru);
