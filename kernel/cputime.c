@@ -277,7 +277,7 @@ int cputime_clock_ns(int which, bool thread, int id, bool gettime, int64_t *ns)
 	if (thread) {
 		struct process *p = current->proc;
 		pthread_mutex_lock(&p->lock);
-		struct thread *t = id ? own_thread_locked(id) : current;
+		struct thread *t = !id || id == current->tid ? current : own_thread_locked(id);
 		if (t)
 			cputime_thread_locked(t, &c);
 		pthread_mutex_unlock(&p->lock);

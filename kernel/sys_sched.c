@@ -19,6 +19,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "kernel/cputime.h"
 #include "kernel/ktime.h"
@@ -65,10 +66,10 @@ _Static_assert(sizeof(struct ksched_attr) == SCHED_ATTR_SIZE_VER1, "struct sched
 
 /* ---- the sandbox's CPUs ---------------------------------------------- */
 
-/* The CPUs guests may use: those cocoon may run on. nr_cpu_ids is Linux's
- * number of possible CPUs, and a kernel cpumask is that many bits in
- * whole longs (cpumask_size() with CONFIG_CPUMASK_OFFSTACK, as in
- * distribution kernels). */
+/* The CPUs guests may use: those cocoon may run on (its main thread's
+ * mask: kernel threads are bound to the CPUs of their guests). The
+ * kernel's cpumask size and its nr_cpu_ids rule (a buffer of fewer bits
+ * is EINVAL) are the host's, found by asking it. */
 static struct {
 	unsigned nr_cpu_ids, mask_bytes;
 	uint64_t mask[CPUMASK_WORDS];
@@ -77,22 +78,18 @@ static pthread_once_t cpus_once = PTHREAD_ONCE_INIT;
 
 static void cpus_init(void)
 {
-	cpu_set_t set;
-	unsigned n = 0;
-	CPU_ZERO(&set);
-	if (sched_getaffinity(0, sizeof set, &set) != 0)
-		CPU_SET(0, &set);
-	for (unsigned i = 0; i < CPU_SETSIZE; i++) {
-		if (CPU_ISSET(i, &set)) {
-			cpus.mask[i / 64] |= 1ULL << (i % 64);
-			n = i + 1;
-		}
+	uint64_t m[CPUMASK_WORDS] = { 0 };
+	long size = syscall(SYS_sched_getaffinity, getpid(), sizeof(m), m);
+	if (size <= 0) {
+		size = 8;
+		m[0] = 1;
 	}
-	long conf = sysconf(_SC_NPROCESSORS_CONF);
-	if (conf > (long)n)
-		n = (unsigned)MIN(conf, CPU_SETSIZE);
-	cpus.nr_cpu_ids = n;
-	cpus.mask_bytes = (n + 63) / 64 * 8;
+	memcpy(cpus.mask, m, sizeof(m));
+	cpus.mask_bytes = (unsigned)size;
+	unsigned len = 8;
+	while (len < sizeof(m) && syscall(SYS_sched_getaffinity, getpid(), len, m) < 0)
+		len += 8;
+	cpus.nr_cpu_ids = len * 8;
 }
 
 void sched_thread_init(struct thread_cpu *tc)
@@ -162,9 +159,14 @@ void sched_fork(struct thread *child, struct thread *parent)
  * is its process's id. */
 static struct thread *lock_thread(int id)
 {
-	if (id == 0) {
-		pthread_mutex_lock(&current->proc->lock);
+	struct process *me = current->proc;
+	if (id == 0 || id == current->tid) {
+		pthread_mutex_lock(&me->lock);
 		return current;
+	}
+	if (id == me->pid) { /* the caller's process: its leader, else the caller */
+		pthread_mutex_lock(&me->lock);
+		return me->thread && me->thread->tid == id ? me->thread : current;
 	}
 	pthread_mutex_lock(&tasklist_lock);
 	struct process *p = pid_lookup(id);
@@ -547,8 +549,15 @@ long sys_sched_getattr(const struct sysargs *a)
 		at.util_max = UCLAMP_MAX;
 	}
 	unlock_thread(t);
+	/* A larger struct of a newer libc: its tail is cleared (Linux's
+	 * copy_struct_to_user); size says how much the kernel knows. */
 	at.size = MIN(usize, (uint32_t)sizeof(at));
-	return copy_to_guest(uattr, &at, at.size) ? -EFAULT : 0;
+	if (copy_to_guest(uattr, &at, at.size))
+		return -EFAULT;
+	static const uint8_t zero[PAGE_SIZE];
+	if (usize > at.size && copy_to_guest(uattr + at.size, zero, usize - at.size))
+		return -EFAULT;
+	return 0;
 }
 
 /* Real-time policies have priorities 1..99, the others only 0. */
@@ -608,9 +617,9 @@ struct prio_walk {
 	int acc;
 };
 
-static void prio_visit(struct process *p, void *arg)
+/* The caller's own process is visited first, then every other one. */
+static void prio_visit_one(struct process *p, struct prio_walk *w)
 {
-	struct prio_walk *w = arg;
 	if (p->state != PROC_ALIVE)
 		return;
 	pthread_mutex_lock(&p->lock);
@@ -618,6 +627,12 @@ static void prio_visit(struct process *p, void *arg)
 	for (struct thread *t = p->thread; match && t; t = NULL)
 		w->acc = w->fn(t, w->acc, w->arg);
 	pthread_mutex_unlock(&p->lock);
+}
+
+static void prio_visit(struct process *p, void *arg)
+{
+	if (p != current->proc)
+		prio_visit_one(p, arg);
 }
 
 static int prio_walk(struct prio_walk *w)
@@ -633,6 +648,7 @@ static int prio_walk(struct prio_walk *w)
 	pthread_mutex_lock(&tasklist_lock);
 	if (!w->who)
 		w->who = w->which == PRIO_PGRP ? current->proc->pgid : (int)current->proc->ruid;
+	prio_visit_one(current->proc, w);
 	for_each_process(prio_visit, w);
 	pthread_mutex_unlock(&tasklist_lock);
 	return w->acc;
