@@ -143,7 +143,7 @@ static void cpu_list_del(struct ktimer *k)
 }
 
 /* One CPU tick: fire the due CPU timers (at most once per tick each, like
- * Linux), each process's time read once. */
+ * Linux); neighbours in the list with one owner share a reading. */
 static void cpu_tick(void)
 {
 	struct ktimer *due = NULL, **tail = &due, *next;
