@@ -34,6 +34,7 @@ struct snap {
 	uint64_t blocked, pending, shpending, ignored, caught;
 	int64_t start_ns; /* on the host's CLOCK_MONOTONIC */
 	gaddr_t start_stack, start_brk, arg_start, arg_end, env_start, env_end;
+	int want_tid; /* the task directory's thread (0: the process) */
 	struct cputime cpu, cpu_thread, cpu_children; /* kernel/cputime.h */
 };
 
@@ -94,8 +95,9 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 	}
 	s->start_ns = proc_identity(p);
 	cputime_process_locked(p, &s->cpu, &s->cpu_children);
-	if (p->thread)
-		cputime_thread_locked(p->thread, &s->cpu_thread);
+	for (struct thread *t = p->threads; t; t = t->next_thread)
+		if (t->tid == s->want_tid)
+			cputime_thread_locked(t, &s->cpu_thread);
 	if ((s->has_mm = mm != NULL)) {
 		pthread_rwlock_rdlock(&mm->lock);
 		s->start_stack = mm->start_stack;
@@ -112,6 +114,7 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 static int get_snap(const struct pseudo_ctx *c, struct snap *s)
 {
 	memset(s, 0, sizeof(*s));
+	s->want_tid = (int)c->id[CTX_SUB];
 	int err = proc_with_mm(c, false, take_snap, s);
 	if (err)
 		return err;

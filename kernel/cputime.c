@@ -29,16 +29,15 @@ struct thread_cpu_all {
 
 #define host_of(tc) (&((struct thread_cpu_all *)(tc))->host)
 
-/* The threads of p (proc->lock held): one place to change when a
- * process has several. */
+/* The live threads of p (proc->lock held). */
 static struct thread *first_thread(struct process *p)
 {
-	return p->thread;
+	return p->threads;
 }
 
 static struct thread *next_thread(struct thread *t)
 {
-	return NULL;
+	return t->next_thread;
 }
 
 static void add(struct cputime *a, const struct cputime *b)
@@ -287,10 +286,9 @@ int cputime_clock_ns(int which, bool thread, int id, bool gettime, int64_t *ns)
 		cputime_process(current->proc, &c, NULL);
 	} else {
 		/* Any thread's process for clock_gettime; only a process id
-		 * otherwise (today every thread id is a process id). */
-		(void)gettime;
+		 * otherwise. */
 		pthread_mutex_lock(&tasklist_lock);
-		struct process *p = pid_lookup(id);
+		struct process *p = gettime ? pid_or_tid_lookup(id) : pid_lookup(id);
 		if (p)
 			cputime_process(p, &c, NULL);
 		pthread_mutex_unlock(&tasklist_lock);

@@ -155,8 +155,7 @@ void sched_fork(struct thread *child, struct thread *parent)
 /* ---- finding threads and checking rights -------------------------------- */
 
 /* Linux's find_process_by_pid: the thread with id `id` (0: the caller),
- * returned with its process's lock held, or NULL. Today every thread id
- * is its process's id. */
+ * returned with its process's lock held, or NULL. */
 static struct thread *lock_thread(int id)
 {
 	struct process *me = current->proc;
@@ -168,15 +167,11 @@ static struct thread *lock_thread(int id)
 		pthread_mutex_lock(&me->lock);
 		return me->thread && me->thread->tid == id ? me->thread : current;
 	}
+	/* Threads are unlinked under both locks: holding p->lock keeps t. */
 	pthread_mutex_lock(&tasklist_lock);
-	struct process *p = pid_lookup(id);
-	struct thread *t = NULL;
-	if (p) {
-		pthread_mutex_lock(&p->lock);
-		t = p->thread && p->thread->tid == id ? p->thread : NULL;
-		if (!t)
-			pthread_mutex_unlock(&p->lock);
-	}
+	struct thread *t = tid_lookup(id);
+	if (t)
+		pthread_mutex_lock(&t->proc->lock);
 	pthread_mutex_unlock(&tasklist_lock);
 	return t;
 }
@@ -624,7 +619,7 @@ static void prio_visit_one(struct process *p, struct prio_walk *w)
 		return;
 	pthread_mutex_lock(&p->lock);
 	bool match = w->which == PRIO_PGRP ? p->pgid == w->who : p->ruid == (uint32_t)w->who;
-	for (struct thread *t = p->thread; match && t; t = NULL)
+	for (struct thread *t = p->threads; match && t; t = t->next_thread)
 		w->acc = w->fn(t, w->acc, w->arg);
 	pthread_mutex_unlock(&p->lock);
 }

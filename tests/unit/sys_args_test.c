@@ -463,7 +463,8 @@ int main(void)
 	proc.rlimits[RLIMIT_NICE].rlim_cur = 0;
 	th.tid = 9;
 	th.proc = &proc;
-	proc.thread = &th;
+	proc.thread = proc.threads = &th;
+	proc.nr_threads = 1;
 	current = &th;
 
 	test_info();
