@@ -4,7 +4,7 @@
  * The links and fds are fs/procfs_fd.c's, the maps fs/procfs_maps.c's.
  *
  * Fields the sandbox does not keep print what Linux prints for a value of
- * 0: CPU times, fault counts, context switches, the controlling terminal,
+ * 0: fault counts, context switches, the controlling terminal,
  * the shared pending set. */
 #include <sched.h>
 #include <signal.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "fs/procfs_internal.h"
+#include "kernel/cputime.h"
 #include "kernel/ktime.h"
 #include "kernel/signal.h"
 #include "kernel/task.h"
@@ -35,6 +36,8 @@ struct snap {
 	gaddr_t start_stack, start_brk, arg_start, arg_end, env_start, env_end;
 	struct caps caps;
 	struct group_list *groups; /* a reference: groups_put */
+	int want_tid; /* the task directory's thread (0: the process) */
+	struct cputime cpu, cpu_thread, cpu_children; /* kernel/cputime.h */
 };
 
 /* The thread c names in p: its tid (the pid for the whole process), or
@@ -95,6 +98,10 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 		s->no_new_privs = p->thread->no_new_privs;
 	}
 	s->start_ns = proc_identity(p);
+	cputime_process_locked(p, &s->cpu, &s->cpu_children);
+	for (struct thread *t = p->threads; t; t = t->next_thread)
+		if (t->tid == s->want_tid)
+			cputime_thread_locked(t, &s->cpu_thread);
 	if ((s->has_mm = mm != NULL)) {
 		pthread_rwlock_rdlock(&mm->lock);
 		s->start_stack = mm->start_stack;
@@ -112,6 +119,7 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 static int get_snap_groups(const struct pseudo_ctx *c, struct snap *s, bool with_groups)
 {
 	memset(s, 0, sizeof(*s));
+	s->want_tid = (int)c->id[CTX_SUB];
 	int err = proc_with_mm(c, false, take_snap, s);
 	if (!with_groups) {
 		groups_put(s->groups);
@@ -147,10 +155,16 @@ static int show_stat(const struct pseudo_ctx *c, struct seqbuf *out)
 		return err;
 	bool mm = s.has_mm, ok = s.permitted;
 	int64_t start = since_boot_ns(s.start_ns);
-	seq_printf(out, "%d (%s) %c %d %d %d %d %d %u %d %d %d %d %d %d %d %d %d %d %d 0 %llu",
+	/* A task directory shows its thread's times, /proc/<pid> the whole
+	 * process's; both its reaped children's. */
+	const struct cputime *times = c->id[CTX_SUB] ? &s.cpu_thread : &s.cpu;
+	seq_printf(out, "%d (%s) %c %d %d %d %d %d %u %d %d %d %d %lld %lld %lld %lld %d %d %d 0 %llu",
 		   s.tid, s.comm, s.state, s.ppid, s.pgid, s.sid, 0, -1,
 		   s.zombie ? 0x00400044u : 0x00400000u /* PF_RANDOMIZE (PF_EXITING, PF_SIGNALED) */,
-		   0, 0, 0, 0, 0, 0, 0, 0, 20 + s.nice, s.nice, 1,
+		   0, 0, 0, 0, (long long)(times->user / (NSEC_PER_SEC / USER_HZ)),
+		   (long long)(times->sys / (NSEC_PER_SEC / USER_HZ)),
+		   (long long)(s.cpu_children.user / (NSEC_PER_SEC / USER_HZ)),
+		   (long long)(s.cpu_children.sys / (NSEC_PER_SEC / USER_HZ)), 20 + s.nice, s.nice, 1,
 		   (unsigned long long)(start > 0 ? start / (NSEC_PER_SEC / USER_HZ) : 0));
 	rlim_t rss = s.rlim[RLIMIT_RSS].rlim_cur;
 	seq_printf(out, " %llu %llu %llu %llu %llu %llu 0 0",

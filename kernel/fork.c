@@ -16,6 +16,7 @@
 #include "mm/mm.h"
 #include "mm/uaccess.h"
 #include "platform/platform.h"
+#include "kernel/cputime.h"
 
 struct clone_req {
 	uint64_t flags;
@@ -164,7 +165,9 @@ static long clone_thread(const struct clone_req *c)
 		free(t);
 		return err;
 	}
+	sched_fork(t, pt); /* after t->plat: affinity goes to the host thread */
 	if ((err = thread_add(p, t))) {
+		cputime_thread_exit(t);
 		platform_thread_release(t->plat);
 		free(t);
 		return err;
@@ -217,6 +220,7 @@ static long do_clone(const struct clone_req *c)
 	}
 
 	init_child_thread(t, c);
+	sched_fork(t, pt);
 
 	struct vfork_done vd = { .done = false };
 	waitq_init(&vd.wq);

@@ -1,10 +1,12 @@
 /* Interval timers: alarm, setitimer, getitimer (Linux's kernel/time/
  * itimer.c). ITIMER_REAL runs on the sandbox's MONOTONIC clock and sends
  * SIGALRM; ITIMER_VIRTUAL and ITIMER_PROF run on the process's user and
- * user+system CPU time (kernel/timers.h says how it is measured) and send
+ * user+system CPU time (kernel/cputime.h says how it is measured) and send
  * SIGVTALRM and SIGPROF. All three are process-wide, survive exec and are
- * not inherited by fork. */
+ * not inherited by fork. RLIMIT_CPU is watched the same way (Linux's
+ * check_process_timers). */
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include "kernel/ktime.h"
 #include "kernel/syscall.h"
@@ -81,8 +83,44 @@ static void cpu_fire(struct ktimer *k, int64_t now)
 	send_kernel_signal(pt->proc, sig);
 }
 
+/* RLIMIT_CPU: SIGKILL once the process's CPU time reaches the hard
+ * limit; at the soft limit SIGXCPU, and the soft limit goes one second
+ * up (which getrlimit shows, as on Linux). */
+static void rlimit_cpu_fire(struct ktimer *k, int64_t now)
+{
+	struct process *p = k->owner->proc;
+	int sig = 0;
+	pthread_mutex_lock(&p->lock);
+	struct rlimit *r = &p->rlimits[RLIMIT_CPU];
+	if (r->rlim_max != RLIM_INFINITY && now >= timespec_ns((int64_t)r->rlim_max, 0)) {
+		sig = SIGKILL;
+	} else if (r->rlim_cur != RLIM_INFINITY && now >= timespec_ns((int64_t)r->rlim_cur, 0)) {
+		sig = SIGXCPU;
+		r->rlim_cur++;
+	}
+	pthread_mutex_unlock(&p->lock);
+	k->expires = 0;
+	if (sig != SIGKILL)
+		rlimit_cpu_arm(k->owner);
+	if (sig)
+		send_kernel_signal(p, sig);
+}
+
+void rlimit_cpu_arm(struct proc_timers *pt)
+{
+	struct process *p = pt->proc;
+	pthread_mutex_lock(&p->lock);
+	rlim_t soft = p->rlimits[RLIMIT_CPU].rlim_cur;
+	pthread_mutex_unlock(&p->lock);
+	if (soft == RLIM_INFINITY || soft > (rlim_t)(INT64_MAX / NSEC_PER_SEC))
+		ktimer_stop(&pt->rlim_cpu);
+	else
+		ktimer_start(&pt->rlim_cpu, MAX(timespec_ns((int64_t)soft, 0), 1));
+}
+
 void itimers_init(struct proc_timers *pt)
 {
+	ktimer_init(&pt->rlim_cpu, CLOCK_MONOTONIC, CPU_PROF, pt, rlimit_cpu_fire);
 	ktimer_init(&pt->real, CLOCK_MONOTONIC, CPU_NONE, pt, real_fire);
 	ktimer_init(&pt->virt, CLOCK_MONOTONIC, CPU_VIRT, pt, cpu_fire);
 	ktimer_init(&pt->prof, CLOCK_MONOTONIC, CPU_PROF, pt, cpu_fire);

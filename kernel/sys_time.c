@@ -2,25 +2,22 @@
  * clock_getres, gettimeofday, time, nanosleep, clock_nanosleep.
  *
  * The fixed clocks are the sandbox's (kernel/ktime.c, the vDSO's clock);
- * the CPU-time clocks are the host's. A sleep blocks the calling kernel
+ * the CPU-time clocks are the guests' (kernel/cputime.h). A sleep blocks the calling kernel
  * thread on the host, which is the design (one kernel thread per guest
  * thread), until the guest's clock reaches the deadline. */
 #include <sys/resource.h>
 #include <time.h>
+#include "kernel/cputime.h"
 #include "kernel/ktime.h"
 #include "kernel/syscall.h"
 #include "kernel/task.h"
 #include "kernel/signal.h"
 #include "mm/uaccess.h"
 
-/* Linux's CPU-clock ids: ~pid << 3 | perthread << 2 | which, where which 3
- * without perthread is a posix clock fd (CLOCKFD). */
-#define CPUCLOCK_PID(c)       ((pid_t)~((c) >> 3))
-#define CPUCLOCK_PERTHREAD(c) (((c) & 4) != 0)
-#define CPUCLOCK_WHICH(c)     ((c) & 3)
+/* Linux's CPU-clock ids (kernel/cputime.h), where which 3 without
+ * perthread is a posix clock fd (CLOCKFD). */
 #define CLOCKFD_MASK 7
 #define CLOCKFD 3
-enum { CPUCLOCK_PROF, CPUCLOCK_VIRT, CPUCLOCK_SCHED };
 
 /* What clock_nanosleep does with a clock (Linux: no k_clock nsleep,
  * common_nsleep, alarm_timer_nsleep, posix_cpu_nsleep). */
@@ -28,34 +25,35 @@ enum nsleep_kind {
 	NS_NONE,   /* EOPNOTSUPP, before the request is read */
 	NS_HOST,   /* the host waits */
 	NS_ALARM,  /* the host waits, after the alarm clocks' own checks */
-	NS_CPU,    /* process CPU time: polled */
+	NS_CPU,    /* CPU time: polled */
 	NS_INVAL,  /* the caller's own thread CPU clock: EINVAL */
 };
 
-/* A guest clock resolved to the sandbox's clocks (or, for CPU time, the
- * host's). Absolute deadlines are on `read`, which the host waits on too
+/* A guest clock resolved to the sandbox's clocks, or to a guest's CPU
+ * time. Absolute deadlines are on `read`, which the host waits on too
  * (the sandbox's REALTIME, MONOTONIC, BOOTTIME and TAI follow the host's
  * clocks of the same name). */
 struct gclock {
 	bool ok;
 	int8_t cpu;           /* -1, or which CPU time (CPUCLOCK_*) */
 	uint8_t nsleep;       /* enum nsleep_kind */
-	clockid_t read;       /* sandbox clock read for it (host clock for CPU time) */
+	clockid_t read;       /* sandbox clock read for it (CPU clocks: THREAD or PROCESS_CPUTIME_ID) */
 	clockid_t rel;        /* sandbox clock a relative sleep is measured on */
 	clockid_t probe;      /* host clock that must exist first (alarms), or -1 */
+	int target;           /* CPU clocks: the thread or process id, 0 for the caller */
 };
 
-#define CLK(r, l, ns) { true, -1, ns, r, l, -1 }
-#define ALARM(r, id) { true, -1, NS_ALARM, r, r, id }
+#define CLK(r, l, ns) { true, -1, ns, r, l, -1, 0 }
+#define ALARM(r, id) { true, -1, NS_ALARM, r, r, id, 0 }
 static const struct gclock fixed_clocks[] = {
 	/* Relative REALTIME sleeps run on MONOTONIC, as Linux's hrtimers do. */
 	[CLOCK_REALTIME] = CLK(CLOCK_REALTIME, CLOCK_MONOTONIC, NS_HOST),
 	[CLOCK_MONOTONIC] = CLK(CLOCK_MONOTONIC, CLOCK_MONOTONIC, NS_HOST),
 	[CLOCK_PROCESS_CPUTIME_ID] = { true, CPUCLOCK_SCHED, NS_CPU, CLOCK_PROCESS_CPUTIME_ID,
-				       CLOCK_PROCESS_CPUTIME_ID, -1 },
+				       CLOCK_PROCESS_CPUTIME_ID, -1, 0 },
 	/* Linux's static thread clock has no nsleep at all: EOPNOTSUPP. */
 	[CLOCK_THREAD_CPUTIME_ID] = { true, CPUCLOCK_SCHED, NS_NONE, CLOCK_THREAD_CPUTIME_ID,
-				      CLOCK_THREAD_CPUTIME_ID, -1 },
+				      CLOCK_THREAD_CPUTIME_ID, -1, 0 },
 	[CLOCK_MONOTONIC_RAW] = CLK(CLOCK_MONOTONIC_RAW, 0, NS_NONE),
 	[CLOCK_REALTIME_COARSE] = CLK(CLOCK_REALTIME_COARSE, 0, NS_NONE),
 	[CLOCK_MONOTONIC_COARSE] = CLK(CLOCK_MONOTONIC_COARSE, 0, NS_NONE),
@@ -105,30 +103,30 @@ static int clock_resolve(clockid_t id, struct gclock *c)
 	bool thread = CPUCLOCK_PERTHREAD(id);
 	if (which > CPUCLOCK_SCHED)
 		return -EINVAL;
-	/* Only the caller's own thread and process can be found for now;
-	 * Linux also finds its other threads and other processes. */
-	bool self = pid == 0 || pid == current->tid || (!thread && pid == current->proc->pid);
-	if (!self)
-		return -EINVAL;
+	/* The task is looked up when the clock is used (cputime_clock_ns);
+	 * Linux refuses a sleep on the caller's own thread clock. */
+	bool own_thread = thread && (pid == 0 || pid == current->tid);
 	clockid_t h = thread ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID;
-	*c = (struct gclock){ true, (int8_t)which, thread ? NS_INVAL : NS_CPU, h, h, -1 };
+	*c = (struct gclock){ true, (int8_t)which, own_thread ? NS_INVAL : NS_CPU, h, h, -1, pid };
 	return 0;
 }
 
-/* CPU clocks are the serving kernel thread's (thread clocks) and the cocoon
- * process's (process clocks) until the platform can read the guest host
- * thread's own CPU time. PROF counts like SCHED; VIRT is user time. */
+/* A CPU clock's time; gettime: for clock_gettime (Linux finds a process
+ * clock of any thread then, else only of a process id). */
+static int cpu_clock_read(const struct gclock *c, bool gettime, struct timespec *ts)
+{
+	int64_t ns;
+	int err = cputime_clock_ns(c->cpu, c->read == CLOCK_THREAD_CPUTIME_ID, c->target, gettime, &ns);
+	if (!err)
+		*ts = (struct timespec){ ns / NSEC_PER_SEC, ns % NSEC_PER_SEC };
+	return err;
+}
+
+/* PROF counts like SCHED (user and system time); VIRT is user time. */
 static int gclock_read(const struct gclock *c, struct timespec *ts)
 {
-	if (c->cpu == CPUCLOCK_VIRT) {
-		struct rusage ru;
-		getrusage(c->read == CLOCK_THREAD_CPUTIME_ID ? RUSAGE_THREAD : RUSAGE_SELF, &ru);
-		ts->tv_sec = ru.ru_utime.tv_sec;
-		ts->tv_nsec = ru.ru_utime.tv_usec * 1000;
-		return 0;
-	}
 	if (c->cpu >= 0)
-		return clock_gettime(c->read, ts) == 0 ? 0 : -EINVAL;
+		return cpu_clock_read(c, true, ts);
 	if (c->probe >= 0 && clock_gettime(c->probe, ts) != 0)
 		return -EINVAL; /* an alarm clock on a host without an RTC */
 	*ts = ns_ts(ktime_sandbox_ns(c->read));
@@ -165,6 +163,9 @@ int ktime_getres(clockid_t clk, struct timespec *ts)
 	if (err)
 		return err;
 	if (c.cpu >= 0) {
+		struct timespec now;
+		if ((err = cpu_clock_read(&c, false, &now)))
+			return err; /* no such task */
 		/* Linux: sched_clock based clocks claim 1 ns, the others a tick. */
 		long hz = ktime_hz();
 		*ts = (struct timespec){ 0, c.cpu == CPUCLOCK_SCHED ? 1 : (NSEC_PER_SEC + hz - 1) / hz };
@@ -266,12 +267,15 @@ static long host_sleep(const struct gclock *c, bool abs, const struct timespec *
 	return abs ? -ERESTARTNOHAND : interrupted(on, deadline, rmtp);
 }
 
-/* The host cannot wait on the guest's process CPU time: poll it. It can
- * run faster than real time (several threads), so nap at most 10 ms. */
+/* The host cannot wait on a guest's CPU time: poll it. It can run faster
+ * than real time (several threads), so nap at most 10 ms. A task that is
+ * gone ends the sleep. */
 static long cpu_sleep(const struct gclock *c, bool abs, const struct timespec *req)
 {
 	struct timespec now;
-	gclock_read(c, &now);
+	int err = cpu_clock_read(c, false, &now);
+	if (err)
+		return err;
 	kns_t deadline = abs ? ts_ns(req) : ts_ns(&now) + ts_ns(req);
 	for (;;) {
 		kns_t left = deadline - ts_ns(&now);
@@ -280,7 +284,8 @@ static long cpu_sleep(const struct gclock *c, bool abs, const struct timespec *r
 		struct timespec nap = ns_ts(MIN(left, (kns_t)10000000)), dl = deadline_after(&nap);
 		if (sleep_until(sleep_prepare(), &dl) == -EINTR)
 			return abs ? -ERESTARTNOHAND : -EINTR;
-		gclock_read(c, &now);
+		if (cpu_clock_read(c, true, &now))
+			return 0;
 	}
 }
 

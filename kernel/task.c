@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "kernel/task.h"
+#include "kernel/cputime.h"
 #include "kernel/exec.h"
 #include "kernel/fault.h"
 #include "kernel/limits.h"
@@ -67,6 +68,7 @@ struct file *process_set_exe(struct process *p, struct file *f)
 
 void process_free(struct process *p)
 {
+	cputime_process_free(p);
 	fput(process_set_exe(p, NULL));
 	proc_ext_free(p);
 	pthread_mutex_destroy(&p->lock);
@@ -153,6 +155,7 @@ void thread_discard(struct thread *t)
 	pid_free(t->tid);
 	pthread_mutex_unlock(&p->lock);
 	pthread_mutex_unlock(&tasklist_lock);
+	cputime_thread_exit(t);
 	platform_thread_release(t->plat);
 	free(t);
 }
@@ -519,6 +522,7 @@ static void thread_exit(struct thread *t)
 	struct process *p = t->proc;
 	if (p->mm)
 		thread_exit_mm(t);
+	cputime_thread_exit(t); /* while its host thread is there */
 	pthread_mutex_lock(&tasklist_lock);
 	pthread_mutex_lock(&p->lock);
 	bool last = p->nr_threads == 1;
@@ -553,6 +557,7 @@ static void *thread_main(void *arg)
 	struct thread *t = arg;
 	fault_thread_init();
 	current = t;
+	cputime_thread_start(t);
 	if (t->set_child_tid) { /* CLONE_CHILD_SETTID, in the child's memory */
 		int tid = t->tid;
 		copy_to_guest(t->set_child_tid, &tid, sizeof(tid));

@@ -17,6 +17,8 @@ struct mm;
 struct fdtable;
 struct fs_struct;
 struct platform_thread;
+struct proc_cpu;
+struct thread_cpu;
 
 /* What rt_sigaction stores (kernel layout of struct k_sigaction). */
 struct ksigaction {
@@ -84,6 +86,7 @@ struct process {
 	struct timespec start_time; /* CLOCK_MONOTONIC of creation */
 	struct proc_timers *timers; /* kernel/timers.h: made on first use; lock and timers_lock */
 	pthread_mutex_t lock;
+	struct proc_cpu *cpu;    /* kernel/cputime.h: CPU time; made on first use */
 };
 
 /* Guards the process tree, the pid table and process states. Taken
@@ -131,6 +134,7 @@ struct thread {
 	struct thread *next_thread; /* in proc->threads */
 	_Atomic uint32_t wake_word; /* kernel/waitq.h: bumped to end a sleep */
 	struct platform_thread *plat;
+	struct thread_cpu *cpu;  /* kernel/cputime.h: CPU time and scheduling; proc->lock */
 };
 
 extern __thread struct thread *current;

@@ -4,7 +4,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include "kernel/cputime.h"
 #include "kernel/ktime.h"
+#include "kernel/limits.h"
 #include "kernel/task.h"
 #include "kernel/timers.h"
 #include "mm/uaccess.h"
@@ -116,35 +118,15 @@ static void heap_remove(struct ktimer *k)
 
 /* ---- CPU time ---------------------------------------------------------- */
 
-static int64_t kthread_ns(struct proc_timers *pt)
-{
-	struct timespec ts;
-	if (!pt->has_kthread_clock || clock_gettime(pt->kthread_clock, &ts))
-		return 0;
-	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
-/* Charge the time since the last sample to user time if the guest thread
- * is running guest code now (Linux's tick accounting, with the tick's
- * real length). p->thread stays until timers_exit. */
-static void cpu_sample(struct proc_timers *pt, int64_t now)
-{
-	struct thread *t = pt->proc->thread;
-	if (t && atomic_load(&t->in_guest))
-		pt->user_ns += now - pt->sampled_at;
-	pt->sampled_at = now;
-}
-
 int64_t proc_cpu_ns(struct proc_timers *pt, int which)
 {
-	return which == CPU_VIRT ? pt->user_ns : pt->user_ns + kthread_ns(pt);
+	struct cputime c;
+	cputime_process(pt->proc, &c, NULL);
+	return which == CPU_VIRT ? c.user : c.user + c.sys;
 }
 
 static void cpu_list_add(struct ktimer *k)
 {
-	struct proc_timers *pt = k->owner;
-	if (pt->ncpu++ == 0)
-		pt->sampled_at = host_mono_ns();
 	k->cpu_next = tq.cpu;
 	if (tq.cpu)
 		tq.cpu->cpu_pprev = &k->cpu_next;
@@ -158,20 +140,25 @@ static void cpu_list_del(struct ktimer *k)
 	if (k->cpu_next)
 		k->cpu_next->cpu_pprev = k->cpu_pprev;
 	k->cpu_pprev = NULL;
-	k->owner->ncpu--;
 }
 
-/* One CPU tick: sample every process with armed CPU timers once, then
- * fire the due ones (at most once per tick each, like Linux). */
-static void cpu_tick(int64_t now)
+/* One CPU tick: fire the due CPU timers (at most once per tick each, like
+ * Linux); neighbours in the list with one owner share a reading. */
+static void cpu_tick(void)
 {
 	struct ktimer *due = NULL, **tail = &due, *next;
-	for (struct ktimer *k = tq.cpu; k; k = k->cpu_next)
-		if (k->owner->sampled_at != now)
-			cpu_sample(k->owner, now);
+	struct proc_timers *last = NULL;
+	int64_t prof = 0, virt = 0;
 	for (struct ktimer *k = tq.cpu; k; k = next) {
 		next = k->cpu_next;
-		if (proc_cpu_ns(k->owner, k->cpu) < k->expires)
+		if (k->owner != last) {
+			last = k->owner;
+			struct cputime c;
+			cputime_process(last->proc, &c, NULL);
+			virt = c.user;
+			prof = c.user + c.sys;
+		}
+		if ((k->cpu == CPU_VIRT ? virt : prof) < k->expires)
 			continue;
 		cpu_list_del(k);
 		k->cpu_next = NULL;
@@ -192,7 +179,7 @@ static void *timer_main(void *arg)
 	for (;;) {
 		int64_t now = host_mono_ns();
 		if (tq.cpu && now >= tq.next_tick) {
-			cpu_tick(now);
+			cpu_tick();
 			tq.next_tick = now + CPU_TICK_NS;
 		}
 		while (tq.n && tq.heap[0]->wake_at <= now) {
@@ -333,7 +320,11 @@ void sigwake_put(void *obj)
 
 struct proc_timers *proc_timers_get(void)
 {
-	struct process *p = current->proc;
+	return proc_timers_of(current->proc);
+}
+
+struct proc_timers *proc_timers_of(struct process *p)
+{
 	if (p->timers)
 		return p->timers;
 	struct proc_timers *pt = calloc(1, sizeof(*pt));
@@ -347,8 +338,6 @@ struct proc_timers *proc_timers_get(void)
 	waitq_init(&w->wq);
 	pt->sigwake = w;
 	pt->proc = p;
-	/* Timers are made by the process itself: this is its kernel thread. */
-	pt->has_kthread_clock = pthread_getcpuclockid(pthread_self(), &pt->kthread_clock) == 0;
 	itimers_init(pt);
 	pthread_mutex_lock(&p->lock);
 	p->timers = pt;
@@ -362,10 +351,24 @@ void timers_exec(struct process *p)
 	if (p->timers)
 		posix_timers_delete_all(p->timers);
 	pthread_mutex_unlock(&timers_lock);
+	timers_rlimit_cpu(p);
+}
+
+void timers_rlimit_cpu(struct process *p)
+{
+	bool limited = rlimit_cur(p, RLIMIT_CPU) != RLIM_INFINITY;
+	pthread_mutex_lock(&timers_lock);
+	struct proc_timers *pt = limited ? proc_timers_of(p) : p->timers;
+	if (pt)
+		rlimit_cpu_arm(pt);
+	pthread_mutex_unlock(&timers_lock);
 }
 
 void timers_exit(struct process *p)
 {
+	/* The last thread's CPU time, read while its host thread is there. */
+	if (p->thread)
+		cputime_thread_exit(p->thread);
 	pthread_mutex_lock(&timers_lock);
 	pthread_mutex_lock(&p->lock);
 	struct proc_timers *pt = p->timers;
@@ -376,6 +379,7 @@ void timers_exit(struct process *p)
 		ktimer_stop(&pt->real);
 		ktimer_stop(&pt->virt);
 		ktimer_stop(&pt->prof);
+		ktimer_stop(&pt->rlim_cpu);
 	}
 	pthread_mutex_unlock(&timers_lock);
 	if (pt) {

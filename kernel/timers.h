@@ -12,15 +12,10 @@
  * for a dead process. The same object carries the wait queue that signalfd
  * readers and pollers sleep on (woken for every signal queued to p).
  *
- * Guest CPU time, as CPU timers see it: the host cannot tell the kernel
- * how long a guest thread ran (its host thread is in another host process
- * and the platform exposes no count), so it is measured like Linux's tick
- * accounting: each tick the timer thread charges the time since the last
- * tick as user time if the guest thread was running guest code
- * (thread.in_guest), and system time is the host CPU time of the kernel
- * thread serving it (which includes its bounded spin while it waits for
- * the next trap). User time is only counted while the process has an
- * armed CPU timer.
+ * CPU timers (ITIMER_VIRTUAL, ITIMER_PROF, POSIX timers on CPU clocks,
+ * RLIMIT_CPU) run on the process's CPU time as kernel/cputime.h counts
+ * it, checked every CPU_TICK_NS like Linux's tick (one signal per check
+ * at most).
  *
  * Lock order: tasklist_lock -> timers_lock -> process.lock -> waitq.lock.
  * timers_lock guards every ktimer, every proc_timers and the timerfds'
@@ -40,8 +35,13 @@ struct thread;
 
 /* ---- calls from the life cycle of processes and signals -------------- */
 
-/* execve past the point of no return: POSIX timers are deleted. */
+/* execve past the point of no return: POSIX timers are deleted (and
+ * RLIMIT_CPU watched, see timers_rlimit_cpu). */
 void timers_exec(struct process *p);
+/* p's RLIMIT_CPU may have changed (setrlimit, a new process): watch it
+ * (SIGXCPU at the soft limit and each second past it, SIGKILL at the
+ * hard one) or stop watching. */
+void timers_rlimit_cpu(struct process *p);
 /* The last thread of p is leaving (process_end, p->thread still set):
  * every timer of p stops and its state is freed. */
 void timers_exit(struct process *p);
@@ -92,12 +92,7 @@ struct ptimer;
 struct proc_timers {
 	struct process *proc;
 	struct sigwake *sigwake;
-	/* CPU time */
-	clockid_t kthread_clock;    /* host CPU clock of the serving kernel thread */
-	bool has_kthread_clock;
-	int64_t user_ns;            /* sampled time in guest code */
-	int64_t sampled_at;         /* host monotonic ns of the last sample */
-	int ncpu;                   /* armed CPU timers: user time counts while > 0 */
+	struct ktimer rlim_cpu;     /* RLIMIT_CPU on CPU_PROF (kernel/itimer.c) */
 	/* itimers (kernel/itimer.c) */
 	struct ktimer real, virt, prof;
 	bool real_sent;             /* SIGALRM sent and maybe still pending */
@@ -109,6 +104,8 @@ struct proc_timers {
 /* The current process's timer state, made on first use (timers_lock
  * held); NULL if out of memory. */
 struct proc_timers *proc_timers_get(void);
+/* The same for any live process p (timers_lock held). */
+struct proc_timers *proc_timers_of(struct process *p);
 /* Set up the itimers of a new pt (kernel/itimer.c). */
 void itimers_init(struct proc_timers *pt);
 /* Delete every POSIX timer of pt (kernel/posix_timers.c; timers_lock). */
@@ -132,8 +129,10 @@ void ktimer_stop(struct ktimer *k);
 /* For a periodic k whose expiry is at or before now: move expires to the
  * first period boundary after now (not armed); the periods it passed. */
 int64_t ktimer_forward(struct ktimer *k, int64_t now);
-/* The CPU time of a process (which: CPU_PROF, CPU_VIRT, CPU_SCHED). */
+/* The CPU time of a process (which: CPU_PROF, CPU_VIRT, CPU_SCHED), ns. */
 int64_t proc_cpu_ns(struct proc_timers *pt, int which);
+/* Arm the RLIMIT_CPU watch of pt from its process's limits (timers_lock). */
+void rlimit_cpu_arm(struct proc_timers *pt);
 
 /* ---- shared helpers ------------------------------------------------ */
 

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include "kernel/task.h"
+#include "kernel/cputime.h"
 #include "kernel/syscall.h"
 #include "kernel/pidfd.h"
 #include "mm/uaccess.h"
@@ -29,6 +30,7 @@ struct wait_result {
 	int pid;
 	int status; /* wait status */
 	int code;   /* waitid's si_code: CLD_EXITED, CLD_STOPPED... */
+	struct rusage ru;
 };
 
 /* Linux's eligible_child(): the id matches, and __WCLONE/__WALL say
@@ -86,9 +88,11 @@ static int scan(const struct wait_opts *w, struct wait_result *r)
 		if (c->state != PROC_ZOMBIE || !(w->options & WEXITED))
 			continue;
 		r->pid = c->pid;
+		cputime_rusage(c, RUSAGE_BOTH, &r->ru);
 		r->status = c->exit_status;
 		r->code = WIFEXITED(r->status) ? CLD_EXITED : WCOREDUMP(r->status) ? CLD_DUMPED : CLD_KILLED;
 		if (!(w->options & WNOWAIT)) {
+			cputime_reap(me, c);
 			process_unlink(c);
 			process_free(c);
 		}
@@ -123,11 +127,9 @@ static int do_wait(const struct wait_opts *w, struct wait_result *r)
 	return ret;
 }
 
-static int put_rusage(gaddr_t addr)
+static int put_rusage(gaddr_t addr, const struct rusage *ru)
 {
-	struct rusage ru;
-	memset(&ru, 0, sizeof(ru)); /* TODO: account children's times */
-	return addr && copy_to_guest(addr, &ru, sizeof(ru)) ? -EFAULT : 0;
+	return addr && copy_to_guest(addr, ru, sizeof(*ru)) ? -EFAULT : 0;
 }
 
 long sys_wait4(const struct sysargs *a)
@@ -159,7 +161,7 @@ long sys_wait4(const struct sysargs *a)
 		return ret;
 	if (a->a[1] && copy_to_guest(a->a[1], &r.status, sizeof(r.status)))
 		return -EFAULT;
-	if (put_rusage(a->a[3]))
+	if (put_rusage(a->a[3], &r.ru))
 		return -EFAULT;
 	return r.pid;
 }
@@ -234,7 +236,7 @@ long sys_waitid(const struct sysargs *a)
 	if (infop && (copy_to_guest(infop, &info, 12) ||
 		      copy_to_guest(infop + 16, &info.pid, sizeof(info) - 16)))
 		return -EFAULT;
-	if (put_rusage(a->a[4]))
+	if (put_rusage(a->a[4], ret > 0 ? &r.ru : &(struct rusage){ 0 }))
 		return -EFAULT;
 	return 0;
 }

@@ -63,6 +63,18 @@ void *platform_thread_fpstate(struct platform_thread *pt, size_t *len);
  * kernel sees a signal sent to it. Harmless if it is in the kernel. */
 void platform_thread_kick(struct platform_thread *pt);
 
+/* The user and system time (ns) the host thread under pt has used since
+ * it was handed to its current guest thread, read from the host
+ * (platform/cputime.c): 0, or -errno with the last figures read (the
+ * host thread is gone or cannot be found). Monotonic. */
+int platform_thread_cputime(struct platform_thread *pt, int64_t *user_ns, int64_t *sys_ns);
+
+/* Keep the guest thread of pt on host CPUs of mask (bit i: CPU i; CPUs
+ * past 63 are not told apart), from its next resume. A thread bound to
+ * one CPU stays there if mask allows it, else moves to the first CPU of
+ * mask. */
+void platform_thread_set_cpus(struct platform_thread *pt, uint64_t mask);
+
 /* Resume the guest thread with *regs (and fs_base if *set_fs) and wait for
  * its next trap; *regs then holds the trapped context. */
 int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_fs,

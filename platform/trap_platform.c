@@ -20,6 +20,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include "platform/platform.h"
+#include "platform/hostcpu.h"
 #include "platform/seccomp_filter.h"
 #include "mm/memfile.h"
 #include "stub/stub_abi.h"
@@ -73,6 +74,7 @@ struct platform_as {
 	unsigned nthreads;
 	struct platform_thread *parked; /* released threads kept for reuse */
 	struct platform_thread *threads[STUB_MAX_THREADS];
+	uint32_t nclones;            /* ORDER_CLONE_THREADs queued (orders_lock) */
 };
 
 struct platform_thread {
@@ -89,6 +91,8 @@ struct platform_thread {
 	enum { FPU_KEEP, FPU_RESET, FPU_COPY } fpu_next; /* at the next resume */
 	void *fpu_copy;              /* FPU_COPY: the state to load */
 	size_t fpu_len;
+	struct hostcpu *cpu;         /* its host CPU time (platform/hostcpu.h) */
+	bool cpu_used;               /* ran guest code since its CPU time's zero */
 };
 
 static struct {
@@ -490,6 +494,7 @@ static int as_fork(struct platform_as **out, uint64_t mask)
 }
 
 static bool take_birth(struct platform_thread *pt);
+static void cpu_rebase(struct platform_thread *pt);
 
 /* Spare host processes, forked ahead by a background thread with their
  * first thread born and parked in the stub: fork and exec then find one
@@ -523,6 +528,7 @@ static int spare_make(struct platform_as **out)
 		return err ? err : -EAGAIN;
 	}
 	platform_thread_release(pt);
+	cpu_rebase(pt); /* here, not on the fork that takes the spare */
 	*out = as;
 	return 0;
 }
@@ -707,6 +713,8 @@ static int queue(struct platform_as *as, uint32_t kind, gaddr_t addr, size_t len
 	}
 	as->orders->ops[as->count++] =
 		(struct stub_order){ .kind = kind, .prot = (uint32_t)prot, .addr = addr, .len = len, .off = off };
+	if (kind == ORDER_CLONE_THREAD) /* threads are cloned in this order */
+		hostcpu_set_clone_seq(as->threads[(addr - STUB_THREADS) / STUB_AREA_SIZE]->cpu, ++as->nclones);
 	pthread_mutex_unlock(&as->orders_lock);
 	return 0;
 }
@@ -840,6 +848,9 @@ int platform_thread_create(struct platform_as *as, struct platform_thread **out)
 		as->parked = pt->next_parked;
 		pt->next_parked = NULL;
 		pthread_mutex_unlock(&plat.lock);
+		if (pt->cpu_used) /* its CPU time so far was another guest's */
+			hostcpu_handout(pt->cpu);
+		pt->cpu_used = false;
 		/* The stub binds it to its process's CPU as it resumes. */
 		struct stub_thread_const *c = (struct stub_thread_const *)(pt->area + AREA_CONST_OFF);
 		if (as->cpu_mask && c->cpu_mask != as->cpu_mask) {
@@ -853,12 +864,14 @@ int platform_thread_create(struct platform_as *as, struct platform_thread **out)
 	pt = calloc(1, sizeof(*pt));
 	if (!pt)
 		return -ENOMEM;
+	pt->cpu = hostcpu_new();
 	pthread_mutex_lock(&plat.lock);
 	unsigned slot = 0;
 	while (slot < STUB_MAX_THREADS && as->threads[slot])
 		slot++;
 	if (slot == STUB_MAX_THREADS) {
 		pthread_mutex_unlock(&plat.lock);
+		hostcpu_free(pt->cpu);
 		free(pt);
 		return -EAGAIN;
 	}
@@ -872,6 +885,7 @@ int platform_thread_create(struct platform_as *as, struct platform_thread **out)
 		pthread_mutex_lock(&plat.lock);
 		as->threads[slot] = NULL;
 		pthread_mutex_unlock(&plat.lock);
+		hostcpu_free(pt->cpu);
 		free(pt);
 		return (int)off;
 	}
@@ -915,6 +929,7 @@ void platform_thread_destroy(struct platform_thread *pt)
 	pt->as->threads[pt->slot] = NULL;
 	pthread_mutex_unlock(&plat.lock);
 	memfile_free(pt->area_off, STUB_AREA_SIZE);
+	hostcpu_free(pt->cpu);
 	free(pt->fpu_copy);
 	free(pt);
 }
@@ -1181,6 +1196,9 @@ int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_
 	}
 	if (pt->fpu_next != FPU_KEEP)
 		apply_fpu(pt);
+	if (hostcpu_rebase_due(pt->cpu))
+		cpu_rebase(pt);
+	pt->cpu_used = true;
 	memcpy(pt->uc->uc_mcontext.gregs, regs, offsetof(struct guest_regs, csgsfs));
 	publish_ids(pt);
 	if (*set_fs) {
@@ -1219,4 +1237,71 @@ int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_
 		out->addr = (uint64_t)si.si_addr;
 	}
 	return 0;
+}
+
+/* ---- CPU time ------------------------------------------------------------ */
+
+/* Open pt's /proc files if not yet (hostcpu_lock held): the process must
+ * not be reaped meanwhile, which plat.lock and `dead` ensure (the reaper
+ * reaps and marks under plat.lock). */
+static int cpu_open(struct platform_thread *pt)
+{
+	if (!hostcpu_needs_open(pt->cpu))
+		return 0;
+	struct platform_as *as = pt->as;
+	struct hostcpu_family f = { .pid = as->pid };
+	if (pt->cpu && hostcpu_needs_family(pt->cpu))
+		f.v = malloc(STUB_MAX_THREADS * sizeof(*f.v));
+	pthread_mutex_lock(&plat.lock);
+	int err = -ESRCH;
+	if (!as->dead) {
+		for (unsigned i = 0; f.v && i < STUB_MAX_THREADS; i++)
+			if (as->threads[i])
+				f.v[f.n++] = as->threads[i]->cpu;
+		err = hostcpu_open(pt->cpu, &f);
+	}
+	pthread_mutex_unlock(&plat.lock);
+	free(f.v);
+	return err;
+}
+
+/* The host thread is idle (parked, or trapped before its next guest
+ * thread runs): its counters now are the new zero. */
+static void cpu_rebase(struct platform_thread *pt)
+{
+	hostcpu_lock();
+	if (!cpu_open(pt))
+		hostcpu_rebase(pt->cpu);
+	hostcpu_unlock();
+	pt->cpu_used = false;
+}
+
+int platform_thread_cputime(struct platform_thread *pt, int64_t *user_ns, int64_t *sys_ns)
+{
+	hostcpu_lock();
+	int err = cpu_open(pt);
+	int rerr = hostcpu_read(pt->cpu, user_ns, sys_ns);
+	hostcpu_unlock();
+	return err ? err : rerr;
+}
+
+/* ---- CPU affinity -------------------------------------------------------- */
+
+void platform_thread_set_cpus(struct platform_thread *pt, uint64_t mask)
+{
+	uint64_t all = 0;
+	for (unsigned i = 0; i < 64; i++)
+		if (CPU_ISSET(i, &plat.cpus))
+			all |= 1ULL << i;
+	mask &= all;
+	if (!mask)
+		return;
+	struct stub_thread_const *c = (struct stub_thread_const *)(pt->area + AREA_CONST_OFF);
+	uint64_t now = __atomic_load_n(&c->cpu_mask, __ATOMIC_RELAXED);
+	if (now ? (now & ~mask) == 0 : mask == all)
+		return; /* already within the mask */
+	/* One CPU where the platform binds (rdtscp), else the whole mask. */
+	uint64_t want = plat.rdtscp ? mask & -mask : mask;
+	__atomic_store_n(&c->cpu_mask, want, __ATOMIC_RELEASE);
+	__atomic_store_n(&pt->mb->set_cpu, 1, __ATOMIC_RELEASE);
 }

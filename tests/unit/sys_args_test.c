@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/times.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
@@ -278,7 +279,8 @@ static void test_limits(void)
 
 	cpu_set_t set;
 	sched_getaffinity(0, sizeof set, &set);
-	long ncpu = sysconf(_SC_NPROCESSORS_CONF), bytes = (ncpu + 63) / 64 * 8;
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	long bytes = syscall(SYS_sched_getaffinity, 0, sizeof set, &set); /* the host's cpumask size */
 	CHECK_EQ(SYS(sched_getaffinity, 0, 0, G(0)), -EINVAL, "getaffinity len 0");
 	CHECK_EQ(SYS(sched_getaffinity, 0, 4, G(0)), -EINVAL, "getaffinity len 4");
 	CHECK_EQ(SYS(sched_getaffinity, 0, 12, G(0)), -EINVAL, "getaffinity len 12");
@@ -463,6 +465,8 @@ int main(void)
 	proc.rlimits[RLIMIT_NICE].rlim_cur = 0;
 	th.tid = 9;
 	th.proc = &proc;
+	proc.thread = proc.threads = &th;
+	proc.nr_threads = 1;
 	current = &th;
 
 	test_info();
