@@ -331,7 +331,7 @@ static int wake_op_apply(uint32_t encoded, gaddr_t uaddr2)
 {
 	unsigned op = (encoded & 0x70000000) >> 28, cmp = (encoded & 0x0f000000) >> 24;
 	int32_t oparg = (int32_t)(encoded << 8) >> 20, cmparg = (int32_t)(encoded << 20) >> 20;
-	if (encoded & (FUTEX_OP_OPARG_SHIFT << 28)) {
+	if (encoded & ((uint32_t)FUTEX_OP_OPARG_SHIFT << 28)) {
 		/* Linux masks bad shifts (and complains in its log). */
 		oparg = (int32_t)(1u << (oparg & 31));
 	}
