@@ -253,23 +253,23 @@ static void requeue_pi(void)
 
 	/* Held, nr_requeue 0: nothing moves. */
 	futex(&word, FUTEX_LOCK_PI, 0, 0, 0, 0);
-	r.deadline_ns = clock_ns(CLOCK_MONOTONIC) + 100000000;
+	r.deadline_ns = clock_ns(CLOCK_MONOTONIC) + 400000000;
 	pid = start(&r);
 	while (futex(&cond, FUTEX_WAKE, 1, 0, 0, 0) != -EINVAL)
 		nap_ms(1);
 	resv("CMP_REQUEUE_PI, lock held, nr_requeue 0", futex(&cond, FUTEX_CMP_REQUEUE_PI, 1, 0, &word, 0));
-	printf("waiter (100 ms): %s\n", errname(reap(pid)));
+	printf("waiter (400 ms): %s\n", errname(reap(pid)));
 	futex(&word, FUTEX_UNLOCK_PI, 0, 0, 0, 0);
 
 	/* The waiter owns the lock it is to get: EDEADLK for the requeuer. */
 	word = 0;
-	r = (struct pi_req){ &cond, FUTEX_WAIT_REQUEUE_PI, clock_ns(CLOCK_MONOTONIC) + 150000000, &word, 0 };
+	r = (struct pi_req){ &cond, FUTEX_WAIT_REQUEUE_PI, clock_ns(CLOCK_MONOTONIC) + 400000000, &word, 0 };
 	pid = start(&r);
 	while (futex(&cond, FUTEX_WAKE, 1, 0, 0, 0) != -EINVAL)
 		nap_ms(1);
 	word = (uint32_t)child_tid;
 	res("CMP_REQUEUE_PI to a lock the waiter owns", futex(&cond, FUTEX_CMP_REQUEUE_PI, 1, 0, &word, 0));
-	printf("waiter (150 ms): %s\n", errname(reap(pid)));
+	printf("waiter (400 ms): %s\n", errname(reap(pid)));
 	word = 0;
 }
 
