@@ -506,6 +506,18 @@ static void exit_robust_list(gaddr_t head, int tid)
 		handle_futex_death(pending + (uint64_t)off, tid, pending_pi, true);
 }
 
+/* Whether another thread, or another process (CLONE_VM), uses t's
+ * memory: only they can wait for its clear_child_tid word (Linux's
+ * mm_users > 1). */
+static bool memory_shared(struct thread *t)
+{
+	struct process *p = t->proc;
+	pthread_mutex_lock(&p->lock);
+	bool shared = p->nr_threads > 1 || (p->mm && __atomic_load_n(&p->mm->users, __ATOMIC_ACQUIRE) > 1);
+	pthread_mutex_unlock(&p->lock);
+	return shared;
+}
+
 /* Linux's futex_exit_release and mm_release. */
 static void release(struct thread *t)
 {
@@ -514,9 +526,7 @@ static void release(struct thread *t)
 		exit_robust_list(t->robust_list, t->tid);
 	t->robust_list = 0;
 	futex_pi_exit(t->tid);
-	/* Only another user of the memory can be waiting for the word. */
-	struct mm *mm = t->proc->mm;
-	if (t->clear_child_tid && mm && __atomic_load_n(&mm->users, __ATOMIC_ACQUIRE) > 1) {
+	if (t->clear_child_tid && memory_shared(t)) {
 		uint32_t zero = 0;
 		copy_to_guest(t->clear_child_tid, &zero, sizeof(zero)); /* a bad pointer: tough luck */
 		futex_wake_kernel(t->clear_child_tid, true, 1);

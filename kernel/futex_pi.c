@@ -76,12 +76,11 @@ static void owner_lookup(struct pi_owner_info *oi)
 	oi->exit_gen = atomic_load(&futex_exit_gen);
 	oi->state = OWNER_NONE;
 	pthread_mutex_lock(&tasklist_lock);
-	struct process *p = pid_lookup(oi->tid);
-	if (p) {
+	struct thread *t = tid_lookup(oi->tid);
+	if (t) {
+		struct process *p = t->proc;
 		pthread_mutex_lock(&p->lock);
-		struct thread *t = p->thread;
-		if (t && t->tid == oi->tid)
-			oi->state = t->exiting || p->exited ? OWNER_EXITING : OWNER_ALIVE;
+		oi->state = t->exiting || p->exited ? OWNER_EXITING : OWNER_ALIVE;
 		pthread_mutex_unlock(&p->lock);
 	}
 	pthread_mutex_unlock(&tasklist_lock);

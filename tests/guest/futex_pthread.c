@@ -2,11 +2,8 @@
  * PI, robust), condition variables (signal, broadcast, timed), barriers,
  * rwlocks, semaphores, thread creation and exit storms, pthread_join
  * (clear_child_tid), pthread_cancel at a cancellation point. Prints only
- * totals that do not depend on scheduling.
- *
- * Pending: it needs threads (CLONE_THREAD). Move it to tests/guest/ (and
- * its include to "futex_util.h") when they land. */
-#include "../futex_util.h"
+ * totals that do not depend on scheduling. */
+#include "futex_util.h"
 #include <pthread.h>
 #include <semaphore.h>
 
