@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "kernel/task.h"
 #include "kernel/timers.h"
+#include "kernel/futex.h"
 #include "kernel/exec.h"
 #include "kernel/syscall.h"
 #include "fs/fs.h"
@@ -357,6 +358,7 @@ static long do_execve(int dirfd, gaddr_t upath, gaddr_t uargv, gaddr_t uenvp, in
 		mm_put(mm);
 		return 0;
 	}
+	futex_exec_release(t); /* robust list, PI locks, child-tid word: the old image's */
 	if ((err = switch_mm(t, mm))) {
 		fput(exe);
 		klog("pid %d: execve failed past the point of no return (%s)", t->proc->pid, strerror((int)-err));

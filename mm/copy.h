@@ -23,5 +23,9 @@ long raw_strncpy(char *dst, const char *src, size_t n);
 int raw_cmpxchg32(uint32_t *p, uint32_t *old, uint32_t newval);
 /* Atomic load of a u32 that may fault: 0 or -EFAULT. */
 int raw_load32(const uint32_t *p, uint32_t *out);
+/* FUTEX_WAKE_OP's operations on a u32 that may fault: *p = *p op oparg
+ * atomically (op 0 set, 1 add, 2 or, 3 and-not, 4 xor; others are the
+ * caller's to refuse). 0 with *old = the value before, or -EFAULT. */
+int raw_futex_op32(uint32_t *p, int op, uint32_t oparg, uint32_t *old);
 
 #endif

@@ -115,4 +115,45 @@ FUNC raw_load32
 	EXTABLE 1b, 2b
 ENDFUNC raw_load32
 
+/* int raw_futex_op32(uint32_t *p %rdi, int op %esi, uint32_t oparg %edx,
+ * uint32_t *old %rcx): *p = *p OP oparg atomically, for FUTEX_WAKE_OP
+ * (op: 0 set, 1 add, 2 or, 3 and-not, 4 xor; the caller checks it). 0
+ * with *old = the value before, or -EFAULT. */
+FUNC raw_futex_op32
+	movq	%rcx, %r9
+	cmpl	$1, %esi
+	jb	10f
+	je	11f
+	/* or, and-not, xor: a compare-and-exchange loop. */
+1:	movl	(%rdi), %eax
+2:	movl	%eax, %r8d
+	cmpl	$3, %esi
+	je	4f
+	ja	5f
+	orl	%edx, %r8d
+	jmp	6f
+4:	movl	%edx, %r10d
+	notl	%r10d
+	andl	%r10d, %r8d
+	jmp	6f
+5:	xorl	%edx, %r8d
+6:	lock cmpxchgl %r8d, (%rdi)
+	jne	2b		/* %eax has the value found: try again */
+	jmp	20f
+10:	movl	%edx, %eax
+7:	xchgl	%eax, (%rdi)	/* set: xchg locks by itself */
+	jmp	20f
+11:	movl	%edx, %eax
+8:	lock xaddl %eax, (%rdi)
+20:	movl	%eax, (%r9)
+	xorl	%eax, %eax
+	ret
+30:	movl	$-EFAULT, %eax
+	ret
+	EXTABLE 1b, 30b
+	EXTABLE 6b, 30b
+	EXTABLE 7b, 30b
+	EXTABLE 8b, 30b
+ENDFUNC raw_futex_op32
+
 	.section .note.GNU-stack, "", @progbits

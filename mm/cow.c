@@ -73,8 +73,11 @@ struct mm *mm_fork(struct mm *parent, struct platform_as *as, gaddr_t sp, bool o
 	/* The stack around sp is copied too: the child writes it first. */
 	gaddr_t sp_lo = (sp & ~(COW_CHUNK - 1)) - COW_CHUNK, sp_hi = sp_lo + 2 * COW_CHUNK;
 	struct vma *sv = vma_find(&parent->vmas, sp);
-	if (sv && sv->kind == VMA_STACK && !vma_split_at(&parent->vmas, MAX(sv->start, sp_lo)))
-		vma_split_at(&parent->vmas, MIN(sv->end, sp_hi));
+	if (sv && sv->kind == VMA_STACK) {
+		gaddr_t end = sv->end; /* a split may move the array */
+		if (!vma_split_at(&parent->vmas, MAX(sv->start, sp_lo)))
+			vma_split_at(&parent->vmas, MIN(end, sp_hi));
+	}
 	size_t n = parent->vmas.n;
 	mm->vmas.v = malloc(MAX(n, 1) * sizeof(struct vma));
 	if (!mm->vmas.v) {

@@ -100,4 +100,13 @@ int mm_cow_break(struct mm *mm, gaddr_t addr, size_t len); /* 0 or -errno */
  * for reading; the caller keeps mm alive. */
 long mm_read_remote(struct mm *mm, gaddr_t addr, void *buf, size_t len);
 
+/* ---- futex keys (mm/futex_key.c) ---- */
+/* What a shared futex at addr (aligned) is keyed by: 1 with *off its
+ * memory-file offset (MAP_SHARED memory, or a read-only private file
+ * mapping: the page cache's page, the same in every process mapping the
+ * file), 0 for private memory (the address space is the key), or -EFAULT
+ * if it is not mapped with the access (write: writable), like Linux's
+ * get_futex_key. Takes mm->lock. */
+int mm_futex_backing(struct mm *mm, gaddr_t addr, bool write, uint64_t *off);
+
 #endif

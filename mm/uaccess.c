@@ -173,3 +173,82 @@ int guest_iovecs(gaddr_t addr, size_t len, bool write, struct iovec *iov, int ma
 	*covered = done;
 	return n;
 }
+
+/* ---- futex words ---- */
+
+/* Kernel pointer to the aligned u32 at addr (mm lock held): NULL with
+ * *err -EFAULT or GUEST_WORD_COW. */
+static uint32_t *word_ptr(gaddr_t addr, bool write, int *err)
+{
+	size_t avail = 0;
+	uint32_t *k = (addr & 3) ? NULL : mm_translate(cur_mm(), addr, write, &avail);
+	if (!k || avail < sizeof(*k)) {
+		*err = !k && avail == MM_NEEDS_COW ? GUEST_WORD_COW : -EFAULT;
+		return NULL;
+	}
+	return k;
+}
+
+int guest_load32_locked(gaddr_t addr, uint32_t *val)
+{
+	int err;
+	uint32_t *k = word_ptr(addr, false, &err);
+	return k ? raw_load32(k, val) : err;
+}
+
+int guest_cmpxchg32_locked(gaddr_t addr, uint32_t old, uint32_t newval, uint32_t *cur)
+{
+	int err;
+	uint32_t *k = word_ptr(addr, true, &err);
+	if (!k)
+		return err;
+	err = raw_cmpxchg32(k, &old, newval);
+	*cur = old;
+	return err;
+}
+
+int guest_op32_locked(gaddr_t addr, int op, uint32_t oparg, uint32_t *old)
+{
+	int err;
+	uint32_t *k = word_ptr(addr, true, &err);
+	return k ? raw_futex_op32(k, op, oparg, old) : err;
+}
+
+int guest_unshare_word(gaddr_t addr)
+{
+	return mm_cow_break(cur_mm(), addr & PAGE_MASK, PAGE_SIZE) ? -EFAULT : 0;
+}
+
+int futex_load_guest(gaddr_t addr, uint32_t *val)
+{
+	guest_mem_lock();
+	int err = guest_load32_locked(addr, val);
+	guest_mem_unlock();
+	return err;
+}
+
+int futex_atomic_cmpxchg_guest(gaddr_t addr, uint32_t old, uint32_t newval, uint32_t *cur)
+{
+	for (;;) {
+		guest_mem_lock();
+		int err = guest_cmpxchg32_locked(addr, old, newval, cur);
+		guest_mem_unlock();
+		if (err != GUEST_WORD_COW)
+			return err;
+		if (guest_unshare_word(addr))
+			return -EFAULT;
+	}
+}
+
+int futex_atomic_op_guest(gaddr_t addr, int op, uint32_t oparg, uint32_t *old)
+{
+	for (;;) {
+		guest_mem_lock();
+		int err = guest_op32_locked(addr, op, oparg, old);
+		guest_mem_unlock();
+		if (err != GUEST_WORD_COW)
+			return err;
+		if (guest_unshare_word(addr))
+			return -EFAULT;
+	}
+}

@@ -44,4 +44,25 @@ void guest_mem_lock(void);   /* current mm, shared */
 void guest_prepare_write(gaddr_t addr, size_t len);
 void guest_mem_unlock(void);
 
+/* ---- futex words: atomic access to an aligned u32 of guest memory ----
+ * The _locked forms are for callers that hold guest_mem_lock() and locks
+ * of their own across the access (futex hash buckets): they return 0,
+ * -EFAULT if the word is not readable (load) or not writable (the
+ * others), or GUEST_WORD_COW when a write must first break copy-on-write
+ * sharing: drop every lock, guest_unshare_word(addr), and start again.
+ * op is FUTEX_WAKE_OP's: 0 set, 1 add, 2 or, 3 and-not, 4 xor; *old
+ * gets the value before. */
+#define GUEST_WORD_COW 1
+int guest_load32_locked(gaddr_t addr, uint32_t *val);
+int guest_cmpxchg32_locked(gaddr_t addr, uint32_t old, uint32_t newval, uint32_t *cur);
+int guest_op32_locked(gaddr_t addr, int op, uint32_t oparg, uint32_t *old);
+/* Give the current process its own copy of the page of a word it is
+ * about to write, if that page is copy-on-write: 0 or -EFAULT. */
+int guest_unshare_word(gaddr_t addr);
+/* The same operations taking the lock themselves (copy-on-write broken
+ * as needed): 0 or -EFAULT. */
+int futex_load_guest(gaddr_t addr, uint32_t *val);
+int futex_atomic_cmpxchg_guest(gaddr_t addr, uint32_t old, uint32_t newval, uint32_t *cur);
+int futex_atomic_op_guest(gaddr_t addr, int op, uint32_t oparg, uint32_t *old);
+
 #endif
