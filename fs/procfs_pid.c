@@ -48,7 +48,7 @@ static int ctx_tid(const struct pseudo_ctx *c, struct process *p)
 	if (!tid || tid == p->pid)
 		return p->pid;
 	struct thread *t = tid_lookup(tid);
-	return t && t->proc == p ? tid : -1;
+	return t && t->proc == p && !__atomic_load_n(&t->leaving, __ATOMIC_RELAXED) ? tid : -1;
 }
 
 static int take_snap(struct process *p, struct mm *mm, void *arg)
@@ -697,7 +697,7 @@ static int task_tids(const struct pseudo_ctx *c, int *tids, int max)
 	if (p) {
 		pthread_mutex_lock(&p->lock);
 		for (struct thread *t = p->threads; t && n < max; t = t->next_thread)
-			if (t->tid != p->pid)
+			if (t->tid != p->pid && !__atomic_load_n(&t->leaving, __ATOMIC_RELAXED))
 				tids[n++] = t->tid;
 		pthread_mutex_unlock(&p->lock);
 	}

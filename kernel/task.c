@@ -520,6 +520,9 @@ static void thread_exit_mm(struct thread *t)
 static void thread_exit(struct thread *t)
 {
 	struct process *p = t->proc;
+	/* Gone from /proc before its child-tid word says so (what a
+	 * pthread_join that returned sees), though counted until below. */
+	__atomic_store_n(&t->leaving, true, __ATOMIC_RELEASE);
 	if (p->mm)
 		thread_exit_mm(t);
 	cputime_thread_exit(t); /* while its host thread is there */

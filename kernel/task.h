@@ -131,6 +131,7 @@ struct thread {
 	gaddr_t robust_list;
 	bool exiting;            /* leave the run loop after this trap */
 	int exit_code;           /* exit(2)'s wait status, if the process ends with this thread */
+	bool leaving;            /* past its serve loop: no longer listed in /proc (proc->lock) */
 	struct thread *next_thread; /* in proc->threads */
 	_Atomic uint32_t wake_word; /* kernel/waitq.h: bumped to end a sleep */
 	struct platform_thread *plat;
