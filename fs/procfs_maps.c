@@ -3,14 +3,20 @@
  * process's locks (with references to mapped files), then formatted
  * without them.
  *
- * Names: a file mapping shows its file's path as the reader sees it (with
- * " (deleted)"), shared anonymous memory "/dev/zero (deleted)" like
- * Linux's shmem, then [vvar], [vdso] (the mapping right above [vvar], see
- * kernel/vdso.c), [heap] and [stack] by Linux's rules (the mapping
- * holding the initial brk area and mm->start_stack). After the guest's
- * mappings come the stub's range, which guests cannot map over (named
- * [cocoon-stub], listed like Linux's gate area) and the host's
- * [vsyscall] line when the host has one.
+ * Names, in Linux's order of precedence (get_vma_name): a file mapping
+ * shows its file's path as the reader sees it (with " (deleted)"), shared
+ * anonymous memory "[anon_shmem:NAME]" if named with prctl PR_SET_VMA,
+ * else "/dev/zero (deleted)" like Linux's shmem; then [vvar],
+ * [vvar_vclock] and [vdso] (kernel/vdso.c), [heap] and [stack] by Linux's
+ * rules (the mapping holding the initial brk area and mm->start_stack),
+ * then "[anon:NAME]". After the guest's mappings come the stub's range,
+ * which guests cannot map over (named [cocoon-stub], listed like Linux's
+ * gate area) and the host's [vsyscall] line when the host has one.
+ *
+ * cocoon keeps neighbours apart that Linux would have merged (when their
+ * memory-file ranges are not contiguous); they are shown merged, by
+ * Linux's rule: the same flags (protection, sharing, VM_ACCOUNT,
+ * MAP_NORESERVE), name, and file at contiguous offsets.
  *
  * Resident sizes are the pages the memory file holds for a mapping
  * (SEEK_DATA), so memory the warmer allocated ahead counts too. */
@@ -23,9 +29,11 @@
 #include <unistd.h>
 #include "fs/procfs_internal.h"
 #include "kernel/task.h"
+#include "kernel/vdso.h"
 #include "mm/memfile.h"
 #include "mm/mm.h"
 #include "mm/mlock.h"
+#include "mm/vma_name.h"
 #include "stub/stub_abi.h"
 
 struct vma_snap {
@@ -35,7 +43,9 @@ struct vma_snap {
 	uint64_t off, file_off;
 	struct file *file;   /* counted */
 	char *name;          /* the path recorded at mmap time (owned) */
-	const char *special; /* [vvar], [vdso], [heap], [stack] */
+	struct vma_name *anon_name; /* counted */
+	bool accounted;
+	const char *special; /* [vvar], [vvar_vclock], [vdso], [heap], [stack] */
 	bool exe;            /* a mapping of the program's own file */
 	uint64_t rss;        /* bytes the memory file holds for it */
 	bool shared_pages;   /* some of them have another owner too */
@@ -61,16 +71,18 @@ static int take_vmas(struct process *p, struct mm *mm, void *arg)
 		struct vma_snap *o = &s->v[s->n++];
 		*o = (struct vma_snap){ .start = v->start, .end = v->end, .prot = v->prot,
 					.flags = v->flags, .kind = v->kind, .off = v->off,
-					.file_off = v->file_off };
+					.file_off = v->file_off, .accounted = v->accounted,
+					.anon_name = vma_name_get(v->anon_name) };
 		if (v->kind == VMA_FILE) {
 			o->file = v->file ? file_get(v->file) : NULL;
 			o->name = v->name ? strdup(v->name) : NULL;
 			o->exe = exe && v->file && v->file->inode == exe;
 		} else if (v->kind == VMA_VVAR) {
-			o->special = "[vvar]";
-		} else if (k > 0 && mm->vmas.v[k - 1].kind == VMA_VVAR &&
-			   mm->vmas.v[k - 1].end == v->start) {
+			o->special = vdso_vvar_name(v->off);
+		} else if (v->kind == VMA_VDSO) {
 			o->special = "[vdso]";
+		} else if (v->flags & MAP_SHARED) {
+			/* shmem: a file to Linux, never [heap] or [stack] */
 		} else if (v->start < mm->brk && v->end > mm->start_brk) {
 			o->special = "[heap]";
 		} else if (v->start <= mm->start_stack && v->end >= mm->start_stack) {
@@ -87,6 +99,7 @@ static void snap_free(struct maps_snap *s)
 		if (s->v[k].file)
 			fput(s->v[k].file);
 		free(s->v[k].name);
+		vma_name_put(s->v[k].anon_name);
 	}
 	free(s->v);
 }
@@ -94,15 +107,15 @@ static void snap_free(struct maps_snap *s)
 static uint64_t resident(uint64_t off, uint64_t len);
 
 /* Neighbours Linux would have merged into one VMA: contiguous, with the
- * same protection, sharing and kind, and the same file at contiguous
- * offsets (cocoon keeps them apart when their memory-file ranges are). */
+ * same flags, kind and name, and the same file at contiguous offsets. */
 static bool mergeable(const struct vma_snap *a, const struct vma_snap *b)
 {
 	if (a->end != b->start || a->prot != b->prot || a->flags != b->flags || a->kind != b->kind ||
-	    a->special != b->special || a->kind == VMA_VVAR)
+	    a->special != b->special || a->accounted != b->accounted ||
+	    !vma_name_eq(a->anon_name, b->anon_name) || a->kind == VMA_VVAR || a->kind == VMA_VDSO)
 		return false;
 	if (a->kind != VMA_FILE)
-		return true;
+		return (a->flags & MAP_PRIVATE) || a->file_off + (a->end - a->start) == b->file_off;
 	return a->file && b->file && a->file->inode == b->file->inode &&
 	       a->file_off + (a->end - a->start) == b->file_off;
 }
@@ -132,6 +145,7 @@ static int take_snap(const struct pseudo_ctx *c, bool check, bool rss, struct ma
 			if (v->file)
 				fput(v->file);
 			free(v->name);
+			vma_name_put(v->anon_name);
 			continue;
 		}
 		s->v[n++] = *v;
@@ -263,15 +277,23 @@ static void vma_identify(const struct vma_snap *v, struct vma_id *id)
 			snprintf(id->name, sizeof(id->name), "%s", v->name);
 			id->named = true;
 		}
-	} else if (v->special) {
-		snprintf(id->name, sizeof(id->name), "%s", v->special);
-		id->named = true;
 	} else if (is_shared(v)) {
-		/* Linux's shared anonymous memory is a shmem file. */
-		snprintf(id->name, sizeof(id->name), "/dev/zero (deleted)");
+		/* Linux's shared anonymous memory is a shmem file: its device,
+		 * inode and offset show. */
+		if (v->anon_name)
+			snprintf(id->name, sizeof(id->name), "[anon_shmem:%s]", v->anon_name->str);
+		else
+			snprintf(id->name, sizeof(id->name), "/dev/zero (deleted)");
 		id->named = true;
 		id->min = 1;
 		id->ino = v->off == NO_BACKING ? 0 : v->off / PAGE_SIZE + 1;
+		id->off = v->file_off;
+	} else if (v->special) {
+		snprintf(id->name, sizeof(id->name), "%s", v->special);
+		id->named = true;
+	} else if (v->anon_name) {
+		snprintf(id->name, sizeof(id->name), "[anon:%s]", v->anon_name->str);
+		id->named = true;
 	}
 }
 
@@ -349,6 +371,10 @@ static void smaps_fields(struct seqbuf *s, const struct vma_snap *v, const char 
 		seq_printf(s, " mr pf io de dd \n");
 		return;
 	}
+	if (v->kind == VMA_VDSO) {
+		seq_printf(s, " mr mw me de \n");
+		return;
+	}
 	seq_printf(s, file_ro ? " mr me" : " mr mw me");
 	if (sh)
 		seq_printf(s, " ms");
@@ -356,10 +382,10 @@ static void smaps_fields(struct seqbuf *s, const struct vma_snap *v, const char 
 		seq_printf(s, " gd");
 	if (v->flags & VMA_LOCKED)
 		seq_printf(s, " lo");
-	if (v->special && !strcmp(v->special, "[vdso]"))
-		seq_printf(s, " de");
-	if (!sh && (v->prot & PROT_WRITE))
+	if (v->accounted)
 		seq_printf(s, " ac");
+	if (v->flags & MAP_NORESERVE)
+		seq_printf(s, " nr");
 	seq_printf(s, " \n");
 }
 

@@ -184,6 +184,12 @@ static long install(struct mm *mm, struct vma *v)
 	return (long)v->start;
 }
 
+/* Linux's accountable_mapping: private, writable, not MAP_NORESERVE. */
+static bool accountable(int prot, int flags)
+{
+	return (prot & PROT_WRITE) && !(flags & (MAP_SHARED | MAP_NORESERVE));
+}
+
 long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, enum vma_kind kind)
 {
 	long at = place(mm, addr, len, flags);
@@ -191,8 +197,8 @@ long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 		return at;
 	struct vma v = {
 		.start = (gaddr_t)at, .end = (gaddr_t)at + len, .prot = prot,
-		.flags = flags & (MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN), .kind = kind,
-		.off = NO_BACKING,
+		.flags = flags & (MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN | MAP_NORESERVE), .kind = kind,
+		.off = NO_BACKING, .accounted = accountable(prot, flags),
 	};
 	if (prot != PROT_NONE) {
 		int64_t off = memfile_alloc(len);
@@ -283,8 +289,9 @@ static long mm_mmap_file_tail(struct mm *mm, gaddr_t at, uint64_t backed, size_t
 {
 	struct vma tail = {
 		.start = at + backed, .end = at + len, .prot = prot,
-		.flags = flags & (MAP_SHARED | MAP_PRIVATE), .kind = VMA_FILE,
+		.flags = flags & (MAP_SHARED | MAP_PRIVATE | MAP_NORESERVE), .kind = VMA_FILE,
 		.off = NO_BACKING, .file_off = file_off + backed, .file = file_get(f),
+		.accounted = accountable(prot, flags),
 		.name = f->path ? strdup(f->path) : NULL,
 	};
 	long r = install(mm, &tail);
@@ -325,8 +332,9 @@ long mm_mmap_file(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 	}
 	struct vma v = {
 		.start = (gaddr_t)at, .end = (gaddr_t)at + backed, .prot = prot,
-		.flags = flags & (MAP_SHARED | MAP_PRIVATE), .kind = VMA_FILE,
+		.flags = flags & (MAP_SHARED | MAP_PRIVATE | MAP_NORESERVE), .kind = VMA_FILE,
 		.off = NO_BACKING, .file_off = file_off, .file = f,
+		.accounted = accountable(prot, flags),
 	};
 	if (backed) {
 		/* Pages of the shared image, copied on write; a private copy
@@ -405,6 +413,7 @@ long mm_mprotect(struct mm *mm, gaddr_t start, size_t len, int prot)
 		}
 		if (v->prot != prot) {
 			v->prot = prot;
+			v->accounted |= accountable(prot, v->flags);
 			if (v->off == NO_BACKING && prot != PROT_NONE && v->kind != VMA_FILE) {
 				int64_t off = memfile_alloc(v->end - v->start);
 				if (off < 0) {

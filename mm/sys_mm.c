@@ -72,7 +72,7 @@ static long mmap_checked(gaddr_t addr, uint64_t len, int prot, int flags, int ty
 			return -ENODEV;
 	}
 	int mflags = (type == MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED) |
-		     (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_GROWSDOWN));
+		     (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_GROWSDOWN | MAP_NORESERVE));
 	prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
 	struct mm *mm = cur_mm();
 	pthread_rwlock_wrlock(&mm->lock);
@@ -174,6 +174,7 @@ static long move_range(struct mm *mm, gaddr_t old, size_t len, gaddr_t new)
 		pieces[j] = mm->vmas.v[i + j];
 		mm->vmas.v[i + j].file = NULL;
 		mm->vmas.v[i + j].name = NULL;
+		mm->vmas.v[i + j].anon_name = NULL;
 	}
 	vma_remove_range(&mm->vmas, old, old + len, NULL, NULL);
 	platform_as_unmap(mm->as, old, len);
