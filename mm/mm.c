@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include "mm/mm.h"
 #include "mm/memfile.h"
 #include "mm/pagecache.h"
@@ -389,6 +390,21 @@ long mm_munmap(struct mm *mm, gaddr_t addr, size_t len)
 	return unmap_range(mm, addr, addr + len);
 }
 
+/* Linux's VMA "without an anon_vma" (mprotect then drops VM_ACCOUNT):
+ * private anonymous memory never written. Approximated by the memory
+ * file holding no page of v (untouched: fallocated pages of the warmer
+ * are holes to SEEK_DATA); Linux looks at the whole VMA v was split
+ * from. */
+static bool never_written(const struct vma *v)
+{
+	if (v->flags & MAP_SHARED)
+		return false;
+	if (v->off == NO_BACKING)
+		return true;
+	off_t data = lseek(memfile.fd, (off_t)v->off, SEEK_DATA);
+	return (data < 0 && errno == ENXIO) || (data >= 0 && (uint64_t)data >= v->off + (v->end - v->start));
+}
+
 long mm_mprotect(struct mm *mm, gaddr_t start, size_t len, int prot)
 {
 	gaddr_t end = start + len;
@@ -413,7 +429,10 @@ long mm_mprotect(struct mm *mm, gaddr_t start, size_t len, int prot)
 		}
 		if (v->prot != prot) {
 			v->prot = prot;
-			v->accounted |= accountable(prot, v->flags);
+			if (accountable(prot, v->flags))
+				v->accounted = true;
+			else if (!(prot & PROT_WRITE) && v->kind != VMA_FILE && v->accounted && never_written(v))
+				v->accounted = false;
 			if (v->off == NO_BACKING && prot != PROT_NONE && v->kind != VMA_FILE) {
 				int64_t off = memfile_alloc(v->end - v->start);
 				if (off < 0) {
