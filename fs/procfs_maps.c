@@ -54,13 +54,19 @@ struct vma_snap {
 struct maps_snap {
 	struct vma_snap *v;
 	size_t n;
+	bool check; /* the reader's access to be checked */
 };
 
 static int take_vmas(struct process *p, struct mm *mm, void *arg)
 {
 	struct maps_snap *s = arg;
+	/* Linux's proc_mem_open: a process without an mm (a zombie) shows
+	 * nothing to anyone; else the reader needs
+	 * PTRACE_MODE_READ_FSCREDS (same ids and dumpable, or root). */
 	if (!mm)
 		return 0;
+	if (s->check && !proc_may_access_locked(p))
+		return -EACCES;
 	struct inode *exe = p->exe ? p->exe->inode : NULL;
 	pthread_rwlock_rdlock(&mm->lock);
 	int err = 0;
@@ -124,8 +130,8 @@ static bool mergeable(const struct vma_snap *a, const struct vma_snap *b)
  * asked), merged as Linux would, with resident sizes if asked. */
 static int take_snap(const struct pseudo_ctx *c, bool check, bool rss, struct maps_snap *s)
 {
-	*s = (struct maps_snap){ 0 };
-	int err = proc_with_mm(c, check, take_vmas, s);
+	*s = (struct maps_snap){ .check = check };
+	int err = proc_with_mm(c, false, take_vmas, s);
 	if (err) {
 		snap_free(s);
 		return err;
