@@ -332,31 +332,63 @@ static void vsyscall_find(void)
 	fclose(fp);
 }
 
-/* vmflags: the VmFlags line's text if not derived from v. */
-static void smaps_fields(struct seqbuf *s, const struct vma_snap *v, const char *vmflags)
+/* The memory figures of smaps for one mapping, or summed (smaps_rollup). */
+struct mem_stats {
+	uint64_t rss, pss, pss_dirty, pss_anon, pss_file, pss_shmem;
+	uint64_t shared_clean, shared_dirty, private_clean, private_dirty, anonymous, locked;
+};
+
+/* A mapping's figures: its resident pages, halved in Pss when some are
+ * shared (cocoon does not count owners per page); anonymous and shmem
+ * pages count as dirty, file pages as clean. */
+static struct mem_stats vma_stats(const struct vma_snap *v)
 {
-	uint64_t size = v->end - v->start, rss = v->rss;
-	bool shared = v->shared_pages;
-	bool anon = v->kind != VMA_FILE;
+	uint64_t rss = v->rss;
+	bool shared = v->shared_pages, anon = v->kind != VMA_FILE;
 	uint64_t pss = shared ? rss / 2 : rss;
-	uint64_t sc = shared && !anon ? rss : 0, sd = shared && anon ? rss : 0;
-	uint64_t pc = !shared && !anon ? rss : 0, pd = !shared && anon ? rss : 0;
+	return (struct mem_stats){
+		.rss = rss, .pss = pss, .pss_dirty = anon ? pss : 0,
+		.pss_anon = anon && !is_shared(v) ? pss : 0, .pss_file = anon ? 0 : pss,
+		.pss_shmem = anon && is_shared(v) ? pss : 0,
+		.shared_clean = shared && !anon ? rss : 0, .shared_dirty = shared && anon ? rss : 0,
+		.private_clean = !shared && !anon ? rss : 0, .private_dirty = !shared && anon ? rss : 0,
+		.anonymous = anon && !is_shared(v) ? rss : 0,
+		.locked = (v->flags & VMA_LOCKED) ? pss : 0,
+	};
+}
+
+/* Linux's __show_smap from Rss to Locked (rollup: with Pss_Anon,
+ * Pss_File and Pss_Shmem). */
+static void show_stats(struct seqbuf *s, const struct mem_stats *m, bool rollup)
+{
 #define KB(x) (unsigned long long)((x) >> 10)
-	seq_printf(s, "Size:           %8llu kB\nKernelPageSize:        4 kB\nMMUPageSize:           4 kB\n"
-		   "Rss:            %8llu kB\nPss:            %8llu kB\nPss_Dirty:      %8llu kB\n"
-		   "Shared_Clean:   %8llu kB\nShared_Dirty:   %8llu kB\n"
+	seq_printf(s, "Rss:            %8llu kB\nPss:            %8llu kB\nPss_Dirty:      %8llu kB\n",
+		   KB(m->rss), KB(m->pss), KB(m->pss_dirty));
+	if (rollup)
+		seq_printf(s, "Pss_Anon:       %8llu kB\nPss_File:       %8llu kB\nPss_Shmem:      %8llu kB\n",
+			   KB(m->pss_anon), KB(m->pss_file), KB(m->pss_shmem));
+	seq_printf(s, "Shared_Clean:   %8llu kB\nShared_Dirty:   %8llu kB\n"
 		   "Private_Clean:  %8llu kB\nPrivate_Dirty:  %8llu kB\n"
 		   "Referenced:     %8llu kB\nAnonymous:      %8llu kB\n",
-		   KB(size), KB(rss), KB(pss), KB(anon ? pss : 0), KB(sc), KB(sd), KB(pc), KB(pd),
-		   KB(rss), KB(anon && !is_shared(v) ? rss : 0));
+		   KB(m->shared_clean), KB(m->shared_dirty), KB(m->private_clean), KB(m->private_dirty),
+		   KB(m->rss), KB(m->anonymous));
 #undef KB
 	seq_printf(s, "KSM:                   0 kB\nLazyFree:              0 kB\n"
 		   "AnonHugePages:         0 kB\nShmemPmdMapped:        0 kB\n"
 		   "FilePmdMapped:         0 kB\nShared_Hugetlb:        0 kB\n"
 		   "Private_Hugetlb:       0 kB\nSwap:                  0 kB\n"
 		   "SwapPss:               0 kB\n");
-	seq_printf(s, "Locked:         %8llu kB\nTHPeligible:           0\n",
-		   (unsigned long long)((v->flags & VMA_LOCKED ? pss : 0) >> 10));
+	seq_printf(s, "Locked:         %8llu kB\n", (unsigned long long)(m->locked >> 10));
+}
+
+/* vmflags: the VmFlags line's text if not derived from v. */
+static void smaps_fields(struct seqbuf *s, const struct vma_snap *v, const char *vmflags)
+{
+	struct mem_stats m = vma_stats(v);
+	seq_printf(s, "Size:           %8llu kB\nKernelPageSize:        4 kB\nMMUPageSize:           4 kB\n",
+		   (unsigned long long)((v->end - v->start) >> 10));
+	show_stats(s, &m, false);
+	seq_printf(s, "THPeligible:           0\n");
 	if (vmflags) {
 		seq_printf(s, "VmFlags: %s \n", vmflags);
 		return;
@@ -439,6 +471,30 @@ static int show_maps(const struct pseudo_ctx *c, struct seqbuf *s, bool smaps)
 	if (m.n) /* a zombie has no mappings at all */
 		tail_lines(s, smaps);
 	free(id);
+	snap_free(&m);
+	return 0;
+}
+
+/* smaps_rollup: the figures of every guest mapping summed, under a line
+ * spanning them (Linux: not the gate area, so not the stub's range). */
+int proc_show_smaps_rollup(const struct pseudo_ctx *c, struct seqbuf *s)
+{
+	struct maps_snap m;
+	int err = take_snap(c, true, true, &m);
+	if (err)
+		return err;
+	if (!m.n) { /* Linux: no mm to read */
+		snap_free(&m);
+		return -ESRCH;
+	}
+	struct mem_stats sum = { 0 };
+	for (size_t k = 0; k < m.n; k++) {
+		struct mem_stats one = vma_stats(&m.v[k]);
+		for (size_t i = 0; i < sizeof(sum) / sizeof(uint64_t); i++)
+			((uint64_t *)&sum)[i] += ((uint64_t *)&one)[i];
+	}
+	map_line(s, m.v[0].start, m.v[m.n - 1].end, "---p", 0, 0, 0, 0, "[rollup]");
+	show_stats(s, &sum, true);
 	snap_free(&m);
 	return 0;
 }

@@ -201,6 +201,40 @@ static void specials(void)
 	       "[vvar], [vvar_vclock] if any, [vdso]: adjacent, in that order");
 }
 
+/* smaps_rollup: one line spanning the process's mappings (not the gate
+ * area), then Linux's fields in order. */
+static void rollup(void)
+{
+	maps_read("/proc/self/maps");
+	maps_parse();
+	unsigned long lo = nmlines ? mlines[0].start : 0, hi = 0;
+	for (int k = 0; k < nmlines; k++)
+		if (strcmp(mlines[k].name, "[vsyscall]") && strcmp(mlines[k].name, "[cocoon-stub]"))
+			hi = mlines[k].end;
+	long n = maps_read("/proc/self/smaps_rollup");
+	maps_parse();
+	expect(n > 0 && nmlines == 1 && !strcmp(mlines[0].name, "[rollup]") && !strcmp(mlines[0].perms, "---p") &&
+	       mlines[0].start == lo && mlines[0].end == hi && mlines[0].off == 0 && mlines[0].ino == 0,
+	       "smaps_rollup: one [rollup] line from the first mapping to the last");
+	const char *keys[] = { "Rss:", "Pss:", "Pss_Dirty:", "Pss_Anon:", "Pss_File:", "Pss_Shmem:",
+			       "Shared_Clean:", "Shared_Dirty:", "Private_Clean:", "Private_Dirty:",
+			       "Referenced:", "Anonymous:", "KSM:", "LazyFree:", "AnonHugePages:",
+			       "ShmemPmdMapped:", "FilePmdMapped:", "Shared_Hugetlb:", "Private_Hugetlb:",
+			       "Swap:", "SwapPss:", "Locked:" };
+	const char *l = strchr(maps_buf, '\n');
+	bool ok = l != NULL;
+	for (size_t i = 0; ok && i < sizeof keys / sizeof *keys; i++) {
+		l++;
+		unsigned long v;
+		char unit[4];
+		ok = !strncmp(l, keys[i], strlen(keys[i])) && sscanf(l + strlen(keys[i]), "%lu %3s", &v, unit) == 2 &&
+		     !strcmp(unit, "kB") && l[24] == ' ' && l[25] == 'k';
+		l = strchr(l, '\n');
+		ok &= l != NULL;
+	}
+	expect(ok && l && l[1] == 0, "smaps_rollup: the fields in Linux's order, values in column 17-24");
+}
+
 int main(int argc, char **argv)
 {
 	proc_init(argc, argv);
@@ -208,5 +242,6 @@ int main(int argc, char **argv)
 	files();
 	anon_kinds();
 	specials();
+	rollup();
 	return expect_failures ? 1 : 0;
 }
