@@ -49,13 +49,52 @@ struct vma_snap {
 	bool exe;            /* a mapping of the program's own file */
 	uint64_t rss;        /* bytes the memory file holds for it */
 	bool shared_pages;   /* some of them have another owner too */
+	gaddr_t used_lo;     /* a stack's lowest page in use (see stack_start) */
 };
 
 struct maps_snap {
 	struct vma_snap *v;
 	size_t n;
 	bool check; /* the reader's access to be checked */
+	gaddr_t start_brk, brk, start_stack;
+	gaddr_t stack_floor; /* Linux's initial stack VMA start, or 0 */
 };
+
+/* Linux's stack VMA starts 128 KiB below the page of the argument
+ * strings (setup_arg_pages) and grows down as the program touches pages
+ * below it; cocoon's stack is one VMA of the whole limit from the start.
+ * So [stack] is shown from the lower of that start and the lowest page
+ * the program used: the memory file's lowest page below it holding
+ * anything but zeros (a fork child's copy of the pages around its stack
+ * pointer holds zeros where the parent never wrote). */
+#define STACK_EXPAND (128UL << 10)
+
+static bool page_is_zero(const void *p)
+{
+	const uint64_t *w = p;
+	for (size_t i = 0; i < PAGE_SIZE / 8; i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
+/* The lowest page of stack piece v below `floor` in use, else v->end. */
+static gaddr_t stack_used_lo(const struct vma *v, gaddr_t floor)
+{
+	if (v->off == NO_BACKING || v->start >= floor)
+		return v->end;
+	uint64_t end = v->off + (MIN(v->end, floor) - v->start);
+	for (uint64_t pos = v->off; pos < end;) {
+		off_t d = lseek(memfile.fd, (off_t)pos, SEEK_DATA);
+		if (d < 0 || (uint64_t)d >= end)
+			break;
+		uint64_t page = (uint64_t)d & PAGE_MASK;
+		if (!page_is_zero(memfile_ptr(page)))
+			return v->start + (page - v->off);
+		pos = page + PAGE_SIZE;
+	}
+	return v->end;
+}
 
 static int take_vmas(struct process *p, struct mm *mm, void *arg)
 {
@@ -69,6 +108,11 @@ static int take_vmas(struct process *p, struct mm *mm, void *arg)
 		return -EACCES;
 	struct inode *exe = p->exe ? p->exe->inode : NULL;
 	pthread_rwlock_rdlock(&mm->lock);
+	s->start_brk = mm->start_brk;
+	s->brk = mm->brk;
+	s->start_stack = mm->start_stack;
+	if (mm->arg_start > STACK_EXPAND + PAGE_SIZE)
+		s->stack_floor = (mm->arg_start & PAGE_MASK) - STACK_EXPAND;
 	int err = 0;
 	if (mm->vmas.n && !(s->v = calloc(mm->vmas.n, sizeof(*s->v))))
 		err = -ENOMEM;
@@ -78,7 +122,7 @@ static int take_vmas(struct process *p, struct mm *mm, void *arg)
 		*o = (struct vma_snap){ .start = v->start, .end = v->end, .prot = v->prot,
 					.flags = v->flags, .kind = v->kind, .off = v->off,
 					.file_off = v->file_off, .accounted = v->accounted,
-					.anon_name = vma_name_get(v->anon_name) };
+					.anon_name = vma_name_get(v->anon_name), .used_lo = v->end };
 		if (v->kind == VMA_FILE) {
 			o->file = v->file ? file_get(v->file) : NULL;
 			o->name = v->name ? strdup(v->name) : NULL;
@@ -87,12 +131,8 @@ static int take_vmas(struct process *p, struct mm *mm, void *arg)
 			o->special = vdso_vvar_name(v->off);
 		} else if (v->kind == VMA_VDSO) {
 			o->special = "[vdso]";
-		} else if (v->flags & MAP_SHARED) {
-			/* shmem: a file to Linux, never [heap] or [stack] */
-		} else if (v->start < mm->brk && v->end > mm->start_brk) {
-			o->special = "[heap]";
-		} else if (v->start <= mm->start_stack && v->end >= mm->start_stack) {
-			o->special = "[stack]";
+		} else if (v->kind == VMA_STACK && s->stack_floor) {
+			o->used_lo = stack_used_lo(v, s->stack_floor);
 		}
 	}
 	pthread_rwlock_unlock(&mm->lock);
@@ -146,6 +186,7 @@ static int take_snap(const struct pseudo_ctx *c, bool check, bool rss, struct ma
 		struct vma_snap *last = n ? &s->v[n - 1] : NULL;
 		if (last && mergeable(last, v)) {
 			last->end = v->end;
+			last->used_lo = MIN(last->used_lo, v->used_lo);
 			last->rss += v->rss;
 			last->shared_pages |= v->shared_pages;
 			if (v->file)
@@ -157,6 +198,21 @@ static int take_snap(const struct pseudo_ctx *c, bool check, bool rss, struct ma
 		s->v[n++] = *v;
 	}
 	s->n = n;
+	/* [heap] and [stack] by Linux's rules, on the merged mappings
+	 * (vma_is_initial_heap, vma_is_initial_stack); shmem is a file to
+	 * Linux, never either. */
+	for (size_t k = 0; k < n; k++) {
+		struct vma_snap *v = &s->v[k];
+		if (v->special || v->kind == VMA_FILE || (v->flags & MAP_SHARED))
+			continue;
+		if (v->start < s->brk && v->end > s->start_brk) {
+			v->special = "[heap]";
+		} else if (v->start <= s->start_stack && v->end >= s->start_stack) {
+			v->special = "[stack]";
+			if (v->kind == VMA_STACK && s->stack_floor)
+				v->start = MAX(v->start, MIN(s->stack_floor, v->used_lo));
+		}
+	}
 	return 0;
 }
 
@@ -343,7 +399,7 @@ struct mem_stats {
  * pages count as dirty, file pages as clean. */
 static struct mem_stats vma_stats(const struct vma_snap *v)
 {
-	uint64_t rss = v->rss;
+	uint64_t rss = MIN(v->rss, v->end - v->start); /* [stack] is shown shorter */
 	bool shared = v->shared_pages, anon = v->kind != VMA_FILE;
 	uint64_t pss = shared ? rss / 2 : rss;
 	return (struct mem_stats){

@@ -201,6 +201,34 @@ static void specials(void)
 	       "[vvar], [vvar_vclock] if any, [vdso]: adjacent, in that order");
 }
 
+/* [stack]: 128 KiB below the argument strings' page at first (Linux's
+ * setup_arg_pages), growing down over pages the program uses. */
+__attribute__((noinline)) static void deep(int depth_kb)
+{
+	volatile char big[64 << 10];
+	for (size_t i = 0; i < sizeof big; i += 512)
+		big[i] = 1;
+	maps_read("/proc/self/maps");
+	maps_parse();
+	const struct mline *st = maps_named("[stack]");
+	if (depth_kb > 64) {
+		deep(depth_kb - 64);
+		return;
+	}
+	expect(st && st->start <= (unsigned long)&big[0], "[stack] grew over a page written deep below");
+}
+
+static void stack(char **argv)
+{
+	maps_read("/proc/self/maps");
+	maps_parse();
+	const struct mline *st = maps_named("[stack]");
+	unsigned long strings = (unsigned long)argv[0] & ~(PG - 1);
+	expect(st && st->end > strings && st->start <= strings - 128 * 1024 &&
+	       st->start >= strings - 256 * 1024, "[stack] starts about 128 KiB below the argument strings");
+	deep(512);
+}
+
 /* smaps_rollup: one line spanning the process's mappings (not the gate
  * area), then Linux's fields in order. */
 static void rollup(void)
@@ -242,6 +270,7 @@ int main(int argc, char **argv)
 	files();
 	anon_kinds();
 	specials();
+	stack(argv);
 	rollup();
 	return expect_failures ? 1 : 0;
 }
