@@ -7,6 +7,7 @@
 #include "mm/mm.h"
 #include "mm/memfile.h"
 #include "mm/mlock.h"
+#include "mm/vma_name.h"
 #include "platform/platform.h"
 #include "fs/file.h"
 
@@ -242,6 +243,7 @@ long sys_mremap(const struct sysargs *a)
 	struct mm *mm = cur_mm();
 	pthread_rwlock_wrlock(&mm->lock);
 	long ret;
+	struct vma_name *name = NULL; /* the mapping's, for a grown part */
 	/* Must lie within one VMA as Linux sees it: ours can be several
 	 * pieces with the same attributes (their backing need not be
 	 * contiguous, so they do not merge). */
@@ -253,6 +255,7 @@ long sys_mremap(const struct sysargs *a)
 	}
 	struct vma orig = *v;
 	orig.end = run_end;
+	name = vma_name_get(orig.anon_name);
 	if (orig.kind == VMA_VVAR && new_len > old_len) {
 		ret = -EFAULT; /* Linux: a VM_PFNMAP mapping cannot grow */
 		goto out;
@@ -298,6 +301,9 @@ long sys_mremap(const struct sysargs *a)
 				     orig.kind) < 0)
 		ret = -ENOMEM;
 out:
+	if (ret >= 0 && name && new_len > old_len) /* grown: the same mapping, the same name */
+		vma_name_set_locked(mm, (gaddr_t)ret + old_len, (gaddr_t)ret + new_len, name);
+	vma_name_put(name);
 	pthread_rwlock_unlock(&mm->lock);
 	return ret;
 }

@@ -55,9 +55,8 @@ static long name_from_guest(gaddr_t uname, struct vma_name **out)
 	return 0;
 }
 
-/* Give [start, end) of the VMA list the name (mm->lock held for writing);
- * Linux's madvise_walk_vmas with madvise_vma_anon_name. */
-static long set_name_locked(struct mm *mm, gaddr_t start, gaddr_t end, struct vma_name *name)
+/* Linux's madvise_walk_vmas with madvise_vma_anon_name. */
+long vma_name_set_locked(struct mm *mm, gaddr_t start, gaddr_t end, struct vma_name *name)
 {
 	struct vma_list *l = &mm->vmas;
 	long ret = 0;
@@ -113,7 +112,7 @@ long prctl_set_vma(uint64_t opt, gaddr_t addr, uint64_t size, gaddr_t uname)
 	} else if (len) {
 		struct mm *mm = current->proc->mm;
 		pthread_rwlock_wrlock(&mm->lock);
-		ret = set_name_locked(mm, addr, addr + len, name);
+		ret = vma_name_set_locked(mm, addr, addr + len, name);
 		pthread_rwlock_unlock(&mm->lock);
 	}
 	vma_name_put(name);

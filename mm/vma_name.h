@@ -29,6 +29,12 @@ void vma_name_put(struct vma_name *n);
 /* Equal names (Linux's anon_vma_name_eq): both none, or the same text. */
 bool vma_name_eq(const struct vma_name *a, const struct vma_name *b);
 
+/* Give the anonymous mappings in [start, end) (page aligned) the name
+ * n (a reference of their own; NULL: none), mm->lock held for writing:
+ * 0, -ENOMEM if there was a hole, -EBADF at a file mapping (the ones
+ * before it named), -EAGAIN if out of VMAs. */
+long vma_name_set_locked(struct mm *mm, gaddr_t start, gaddr_t end, struct vma_name *n);
+
 /* prctl(PR_SET_VMA, opt, addr, size, uname) for the current process:
  * Linux's checks and errors (EINVAL for a bad name or range, EFAULT,
  * EBADF for a file mapping, ENOMEM for a hole, whose neighbours are

@@ -118,6 +118,16 @@ static void splits_and_merges(void)
 	} else {
 		expect(0, "mremap");
 	}
+	/* Grown by mremap (moved: a guard page follows): one named line. */
+	char *g = map_anon(2 * PG, MAP_PRIVATE);
+	set_name(g, 2 * PG, "grow");
+	char *big = mremap(g, 2 * PG, 4 * PG, MREMAP_MAYMOVE);
+	if (big != MAP_FAILED) {
+		layout("mremap grows the name too", big, 4 * PG, "+0-+4000 rw-p 00000000 [anon:grow]");
+		munmap(big, 4 * PG);
+	} else {
+		expect(0, "mremap to grow");
+	}
 }
 
 static void errors(void)
