@@ -1,12 +1,13 @@
 /* The vDSO's CLOCK_MONOTONIC never goes backwards across 10^7 reads on
- * two tasks sharing memory (clone with CLONE_VM, no CLONE_THREAD: a
- * second task of its own pid, which cocoon runs as a thread of the same
- * host process): each read is checked against the task's own previous
- * read and against the latest value either task published before it
- * (read before the clock, so a clock read that happened later must not be
- * smaller). Both tasks call __vdso_clock_gettime directly. */
+ * two threads, and again on two tasks sharing memory without being
+ * threads of one process (clone with CLONE_VM, no CLONE_THREAD): each
+ * read is checked against the reader's own previous read and against the
+ * latest value either published before it (read before the clock, so a
+ * clock read that happened later must not be smaller). Both call
+ * __vdso_clock_gettime directly. */
 #include "proc_util.h"
 #include <elf.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <sched.h>
 #include <sys/auxv.h>
@@ -44,7 +45,7 @@ static void *vdso_sym(const char *name)
 }
 
 static int64_t latest;           /* the largest value published */
-static volatile int started;     /* both tasks wait for each other */
+static int started;              /* both readers wait for each other */
 
 struct result {
 	long own_back, other_back, errors;
@@ -77,6 +78,25 @@ static int reader(void *arg)
 	return 0;
 }
 
+static void *reader_thread(void *arg)
+{
+	reader(arg);
+	return NULL;
+}
+
+static void check(const char *how)
+{
+	long own = results[0].own_back + results[1].own_back;
+	long other = results[0].other_back + results[1].other_back;
+	long errors = results[0].errors + results[1].errors;
+	expect(errors == 0, "%s: %ld MONOTONIC reads, no errors", how, 2 * READS);
+	expect(own == 0, "%s: none behind the reader's own previous read", how);
+	expect(other == 0, "%s: none behind a value either published before it", how);
+	memset(results, 0, sizeof results);
+	latest = 0;
+	started = 0;
+}
+
 int main(int argc, char **argv)
 {
 	proc_init(argc, argv);
@@ -85,6 +105,12 @@ int main(int argc, char **argv)
 		printf("no __vdso_clock_gettime\n");
 		return 1;
 	}
+	pthread_t t;
+	expect(pthread_create(&t, NULL, reader_thread, &results[1]) == 0, "a second thread");
+	reader(&results[0]);
+	pthread_join(t, NULL);
+	check("two threads");
+
 	size_t stack_size = 1 << 16;
 	char *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	pid_t pid = clone(reader, stack + stack_size, CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | SIGCHLD,
@@ -95,11 +121,6 @@ int main(int argc, char **argv)
 	reader(&results[0]);
 	int st;
 	expect(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0, "it ended");
-	long own = results[0].own_back + results[1].own_back;
-	long other = results[0].other_back + results[1].other_back;
-	long errors = results[0].errors + results[1].errors;
-	expect(errors == 0, "%ld MONOTONIC reads on two tasks: no errors", 2 * READS);
-	expect(own == 0, "none behind the task's own previous read");
-	expect(other == 0, "none behind a value either task published before it");
+	check("two tasks sharing memory");
 	return expect_failures ? 1 : 0;
 }
