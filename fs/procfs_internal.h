@@ -78,6 +78,7 @@ int proc_fdsize_locked(struct process *p);
 /* ---- memory maps (fs/procfs_maps.c) */
 int proc_show_maps(const struct pseudo_ctx *c, struct seqbuf *s);
 int proc_show_smaps(const struct pseudo_ctx *c, struct seqbuf *s);
+int proc_show_smaps_rollup(const struct pseudo_ctx *c, struct seqbuf *s);
 /* Sizes for status and statm, in bytes (what Linux counts in pages). */
 struct proc_vmstat {
 	uint64_t total, data, stack, exec, text, lib, locked;

@@ -3,14 +3,20 @@
  * process's locks (with references to mapped files), then formatted
  * without them.
  *
- * Names: a file mapping shows its file's path as the reader sees it (with
- * " (deleted)"), shared anonymous memory "/dev/zero (deleted)" like
- * Linux's shmem, then [vvar], [vdso] (the mapping right above [vvar], see
- * kernel/vdso.c), [heap] and [stack] by Linux's rules (the mapping
- * holding the initial brk area and mm->start_stack). After the guest's
- * mappings come the stub's range, which guests cannot map over (named
- * [cocoon-stub], listed like Linux's gate area) and the host's
- * [vsyscall] line when the host has one.
+ * Names, in Linux's order of precedence (get_vma_name): a file mapping
+ * shows its file's path as the reader sees it (with " (deleted)"), shared
+ * anonymous memory "[anon_shmem:NAME]" if named with prctl PR_SET_VMA,
+ * else "/dev/zero (deleted)" like Linux's shmem; then [vvar],
+ * [vvar_vclock] and [vdso] (kernel/vdso.c), [heap] and [stack] by Linux's
+ * rules (the mapping holding the initial brk area and mm->start_stack),
+ * then "[anon:NAME]". After the guest's mappings come the stub's range,
+ * which guests cannot map over (named [cocoon-stub], listed like Linux's
+ * gate area) and the host's [vsyscall] line when the host has one.
+ *
+ * cocoon keeps neighbours apart that Linux would have merged (when their
+ * memory-file ranges are not contiguous); they are shown merged, by
+ * Linux's rule: the same flags (protection, sharing, VM_ACCOUNT,
+ * MAP_NORESERVE), name, and file at contiguous offsets.
  *
  * Resident sizes are the pages the memory file holds for a mapping
  * (SEEK_DATA), so memory the warmer allocated ahead counts too. */
@@ -23,9 +29,11 @@
 #include <unistd.h>
 #include "fs/procfs_internal.h"
 #include "kernel/task.h"
+#include "kernel/vdso.h"
 #include "mm/memfile.h"
 #include "mm/mm.h"
 #include "mm/mlock.h"
+#include "mm/vma_name.h"
 #include "stub/stub_abi.h"
 
 struct vma_snap {
@@ -35,24 +43,76 @@ struct vma_snap {
 	uint64_t off, file_off;
 	struct file *file;   /* counted */
 	char *name;          /* the path recorded at mmap time (owned) */
-	const char *special; /* [vvar], [vdso], [heap], [stack] */
+	struct vma_name *anon_name; /* counted */
+	bool accounted;
+	const char *special; /* [vvar], [vvar_vclock], [vdso], [heap], [stack] */
 	bool exe;            /* a mapping of the program's own file */
 	uint64_t rss;        /* bytes the memory file holds for it */
 	bool shared_pages;   /* some of them have another owner too */
+	gaddr_t used_lo;     /* a stack's lowest page in use (see stack_start) */
 };
 
 struct maps_snap {
 	struct vma_snap *v;
 	size_t n;
+	bool check; /* the reader's access to be checked */
+	gaddr_t start_brk, brk, start_stack;
+	gaddr_t stack_floor; /* Linux's initial stack VMA start, or 0 */
 };
+
+/* Linux's stack VMA starts 128 KiB below the page of the argument
+ * strings (setup_arg_pages) and grows down as the program touches pages
+ * below it; cocoon's stack is one VMA of the whole limit from the start.
+ * So [stack] is shown from the lower of that start and the lowest page
+ * the program used: the memory file's lowest page below it holding
+ * anything but zeros (a fork child's copy of the pages around its stack
+ * pointer holds zeros where the parent never wrote). */
+#define STACK_EXPAND (128UL << 10)
+
+static bool page_is_zero(const void *p)
+{
+	const uint64_t *w = p;
+	for (size_t i = 0; i < PAGE_SIZE / 8; i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
+/* The lowest page of stack piece v below `floor` in use, else v->end. */
+static gaddr_t stack_used_lo(const struct vma *v, gaddr_t floor)
+{
+	if (v->off == NO_BACKING || v->start >= floor)
+		return v->end;
+	uint64_t end = v->off + (MIN(v->end, floor) - v->start);
+	for (uint64_t pos = v->off; pos < end;) {
+		off_t d = lseek(memfile.fd, (off_t)pos, SEEK_DATA);
+		if (d < 0 || (uint64_t)d >= end)
+			break;
+		uint64_t page = (uint64_t)d & PAGE_MASK;
+		if (!page_is_zero(memfile_ptr(page)))
+			return v->start + (page - v->off);
+		pos = page + PAGE_SIZE;
+	}
+	return v->end;
+}
 
 static int take_vmas(struct process *p, struct mm *mm, void *arg)
 {
 	struct maps_snap *s = arg;
+	/* Linux's proc_mem_open: a process without an mm (a zombie) shows
+	 * nothing to anyone; else the reader needs
+	 * PTRACE_MODE_READ_FSCREDS (same ids and dumpable, or root). */
 	if (!mm)
 		return 0;
+	if (s->check && !proc_may_access_locked(p))
+		return -EACCES;
 	struct inode *exe = p->exe ? p->exe->inode : NULL;
 	pthread_rwlock_rdlock(&mm->lock);
+	s->start_brk = mm->start_brk;
+	s->brk = mm->brk;
+	s->start_stack = mm->start_stack;
+	if (mm->arg_start > STACK_EXPAND + PAGE_SIZE)
+		s->stack_floor = (mm->arg_start & PAGE_MASK) - STACK_EXPAND;
 	int err = 0;
 	if (mm->vmas.n && !(s->v = calloc(mm->vmas.n, sizeof(*s->v))))
 		err = -ENOMEM;
@@ -61,20 +121,18 @@ static int take_vmas(struct process *p, struct mm *mm, void *arg)
 		struct vma_snap *o = &s->v[s->n++];
 		*o = (struct vma_snap){ .start = v->start, .end = v->end, .prot = v->prot,
 					.flags = v->flags, .kind = v->kind, .off = v->off,
-					.file_off = v->file_off };
+					.file_off = v->file_off, .accounted = v->accounted,
+					.anon_name = vma_name_get(v->anon_name), .used_lo = v->end };
 		if (v->kind == VMA_FILE) {
 			o->file = v->file ? file_get(v->file) : NULL;
 			o->name = v->name ? strdup(v->name) : NULL;
 			o->exe = exe && v->file && v->file->inode == exe;
 		} else if (v->kind == VMA_VVAR) {
-			o->special = "[vvar]";
-		} else if (k > 0 && mm->vmas.v[k - 1].kind == VMA_VVAR &&
-			   mm->vmas.v[k - 1].end == v->start) {
+			o->special = vdso_vvar_name(v->off);
+		} else if (v->kind == VMA_VDSO) {
 			o->special = "[vdso]";
-		} else if (v->start < mm->brk && v->end > mm->start_brk) {
-			o->special = "[heap]";
-		} else if (v->start <= mm->start_stack && v->end >= mm->start_stack) {
-			o->special = "[stack]";
+		} else if (v->kind == VMA_STACK && s->stack_floor) {
+			o->used_lo = stack_used_lo(v, s->stack_floor);
 		}
 	}
 	pthread_rwlock_unlock(&mm->lock);
@@ -87,6 +145,7 @@ static void snap_free(struct maps_snap *s)
 		if (s->v[k].file)
 			fput(s->v[k].file);
 		free(s->v[k].name);
+		vma_name_put(s->v[k].anon_name);
 	}
 	free(s->v);
 }
@@ -94,15 +153,15 @@ static void snap_free(struct maps_snap *s)
 static uint64_t resident(uint64_t off, uint64_t len);
 
 /* Neighbours Linux would have merged into one VMA: contiguous, with the
- * same protection, sharing and kind, and the same file at contiguous
- * offsets (cocoon keeps them apart when their memory-file ranges are). */
+ * same flags, kind and name, and the same file at contiguous offsets. */
 static bool mergeable(const struct vma_snap *a, const struct vma_snap *b)
 {
 	if (a->end != b->start || a->prot != b->prot || a->flags != b->flags || a->kind != b->kind ||
-	    a->special != b->special || a->kind == VMA_VVAR)
+	    a->special != b->special || a->accounted != b->accounted ||
+	    !vma_name_eq(a->anon_name, b->anon_name) || a->kind == VMA_VVAR || a->kind == VMA_VDSO)
 		return false;
 	if (a->kind != VMA_FILE)
-		return true;
+		return (a->flags & MAP_PRIVATE) || a->file_off + (a->end - a->start) == b->file_off;
 	return a->file && b->file && a->file->inode == b->file->inode &&
 	       a->file_off + (a->end - a->start) == b->file_off;
 }
@@ -111,8 +170,8 @@ static bool mergeable(const struct vma_snap *a, const struct vma_snap *b)
  * asked), merged as Linux would, with resident sizes if asked. */
 static int take_snap(const struct pseudo_ctx *c, bool check, bool rss, struct maps_snap *s)
 {
-	*s = (struct maps_snap){ 0 };
-	int err = proc_with_mm(c, check, take_vmas, s);
+	*s = (struct maps_snap){ .check = check };
+	int err = proc_with_mm(c, false, take_vmas, s);
 	if (err) {
 		snap_free(s);
 		return err;
@@ -127,16 +186,33 @@ static int take_snap(const struct pseudo_ctx *c, bool check, bool rss, struct ma
 		struct vma_snap *last = n ? &s->v[n - 1] : NULL;
 		if (last && mergeable(last, v)) {
 			last->end = v->end;
+			last->used_lo = MIN(last->used_lo, v->used_lo);
 			last->rss += v->rss;
 			last->shared_pages |= v->shared_pages;
 			if (v->file)
 				fput(v->file);
 			free(v->name);
+			vma_name_put(v->anon_name);
 			continue;
 		}
 		s->v[n++] = *v;
 	}
 	s->n = n;
+	/* [heap] and [stack] by Linux's rules, on the merged mappings
+	 * (vma_is_initial_heap, vma_is_initial_stack); shmem is a file to
+	 * Linux, never either. */
+	for (size_t k = 0; k < n; k++) {
+		struct vma_snap *v = &s->v[k];
+		if (v->special || v->kind == VMA_FILE || (v->flags & MAP_SHARED))
+			continue;
+		if (v->start < s->brk && v->end > s->start_brk) {
+			v->special = "[heap]";
+		} else if (v->start <= s->start_stack && v->end >= s->start_stack) {
+			v->special = "[stack]";
+			if (v->kind == VMA_STACK && s->stack_floor)
+				v->start = MAX(v->start, MIN(s->stack_floor, v->used_lo));
+		}
+	}
 	return 0;
 }
 
@@ -263,15 +339,23 @@ static void vma_identify(const struct vma_snap *v, struct vma_id *id)
 			snprintf(id->name, sizeof(id->name), "%s", v->name);
 			id->named = true;
 		}
-	} else if (v->special) {
-		snprintf(id->name, sizeof(id->name), "%s", v->special);
-		id->named = true;
 	} else if (is_shared(v)) {
-		/* Linux's shared anonymous memory is a shmem file. */
-		snprintf(id->name, sizeof(id->name), "/dev/zero (deleted)");
+		/* Linux's shared anonymous memory is a shmem file: its device,
+		 * inode and offset show. */
+		if (v->anon_name)
+			snprintf(id->name, sizeof(id->name), "[anon_shmem:%s]", v->anon_name->str);
+		else
+			snprintf(id->name, sizeof(id->name), "/dev/zero (deleted)");
 		id->named = true;
 		id->min = 1;
 		id->ino = v->off == NO_BACKING ? 0 : v->off / PAGE_SIZE + 1;
+		id->off = v->file_off;
+	} else if (v->special) {
+		snprintf(id->name, sizeof(id->name), "%s", v->special);
+		id->named = true;
+	} else if (v->anon_name) {
+		snprintf(id->name, sizeof(id->name), "[anon:%s]", v->anon_name->str);
+		id->named = true;
 	}
 }
 
@@ -304,31 +388,63 @@ static void vsyscall_find(void)
 	fclose(fp);
 }
 
-/* vmflags: the VmFlags line's text if not derived from v. */
-static void smaps_fields(struct seqbuf *s, const struct vma_snap *v, const char *vmflags)
+/* The memory figures of smaps for one mapping, or summed (smaps_rollup). */
+struct mem_stats {
+	uint64_t rss, pss, pss_dirty, pss_anon, pss_file, pss_shmem;
+	uint64_t shared_clean, shared_dirty, private_clean, private_dirty, anonymous, locked;
+};
+
+/* A mapping's figures: its resident pages, halved in Pss when some are
+ * shared (cocoon does not count owners per page); anonymous and shmem
+ * pages count as dirty, file pages as clean. */
+static struct mem_stats vma_stats(const struct vma_snap *v)
 {
-	uint64_t size = v->end - v->start, rss = v->rss;
-	bool shared = v->shared_pages;
-	bool anon = v->kind != VMA_FILE;
+	uint64_t rss = MIN(v->rss, v->end - v->start); /* [stack] is shown shorter */
+	bool shared = v->shared_pages, anon = v->kind != VMA_FILE;
 	uint64_t pss = shared ? rss / 2 : rss;
-	uint64_t sc = shared && !anon ? rss : 0, sd = shared && anon ? rss : 0;
-	uint64_t pc = !shared && !anon ? rss : 0, pd = !shared && anon ? rss : 0;
+	return (struct mem_stats){
+		.rss = rss, .pss = pss, .pss_dirty = anon ? pss : 0,
+		.pss_anon = anon && !is_shared(v) ? pss : 0, .pss_file = anon ? 0 : pss,
+		.pss_shmem = anon && is_shared(v) ? pss : 0,
+		.shared_clean = shared && !anon ? rss : 0, .shared_dirty = shared && anon ? rss : 0,
+		.private_clean = !shared && !anon ? rss : 0, .private_dirty = !shared && anon ? rss : 0,
+		.anonymous = anon && !is_shared(v) ? rss : 0,
+		.locked = (v->flags & VMA_LOCKED) ? pss : 0,
+	};
+}
+
+/* Linux's __show_smap from Rss to Locked (rollup: with Pss_Anon,
+ * Pss_File and Pss_Shmem). */
+static void show_stats(struct seqbuf *s, const struct mem_stats *m, bool rollup)
+{
 #define KB(x) (unsigned long long)((x) >> 10)
-	seq_printf(s, "Size:           %8llu kB\nKernelPageSize:        4 kB\nMMUPageSize:           4 kB\n"
-		   "Rss:            %8llu kB\nPss:            %8llu kB\nPss_Dirty:      %8llu kB\n"
-		   "Shared_Clean:   %8llu kB\nShared_Dirty:   %8llu kB\n"
+	seq_printf(s, "Rss:            %8llu kB\nPss:            %8llu kB\nPss_Dirty:      %8llu kB\n",
+		   KB(m->rss), KB(m->pss), KB(m->pss_dirty));
+	if (rollup)
+		seq_printf(s, "Pss_Anon:       %8llu kB\nPss_File:       %8llu kB\nPss_Shmem:      %8llu kB\n",
+			   KB(m->pss_anon), KB(m->pss_file), KB(m->pss_shmem));
+	seq_printf(s, "Shared_Clean:   %8llu kB\nShared_Dirty:   %8llu kB\n"
 		   "Private_Clean:  %8llu kB\nPrivate_Dirty:  %8llu kB\n"
 		   "Referenced:     %8llu kB\nAnonymous:      %8llu kB\n",
-		   KB(size), KB(rss), KB(pss), KB(anon ? pss : 0), KB(sc), KB(sd), KB(pc), KB(pd),
-		   KB(rss), KB(anon && !is_shared(v) ? rss : 0));
+		   KB(m->shared_clean), KB(m->shared_dirty), KB(m->private_clean), KB(m->private_dirty),
+		   KB(m->rss), KB(m->anonymous));
 #undef KB
 	seq_printf(s, "KSM:                   0 kB\nLazyFree:              0 kB\n"
 		   "AnonHugePages:         0 kB\nShmemPmdMapped:        0 kB\n"
 		   "FilePmdMapped:         0 kB\nShared_Hugetlb:        0 kB\n"
 		   "Private_Hugetlb:       0 kB\nSwap:                  0 kB\n"
 		   "SwapPss:               0 kB\n");
-	seq_printf(s, "Locked:         %8llu kB\nTHPeligible:           0\n",
-		   (unsigned long long)((v->flags & VMA_LOCKED ? pss : 0) >> 10));
+	seq_printf(s, "Locked:         %8llu kB\n", (unsigned long long)(m->locked >> 10));
+}
+
+/* vmflags: the VmFlags line's text if not derived from v. */
+static void smaps_fields(struct seqbuf *s, const struct vma_snap *v, const char *vmflags)
+{
+	struct mem_stats m = vma_stats(v);
+	seq_printf(s, "Size:           %8llu kB\nKernelPageSize:        4 kB\nMMUPageSize:           4 kB\n",
+		   (unsigned long long)((v->end - v->start) >> 10));
+	show_stats(s, &m, false);
+	seq_printf(s, "THPeligible:           0\n");
 	if (vmflags) {
 		seq_printf(s, "VmFlags: %s \n", vmflags);
 		return;
@@ -349,6 +465,10 @@ static void smaps_fields(struct seqbuf *s, const struct vma_snap *v, const char 
 		seq_printf(s, " mr pf io de dd \n");
 		return;
 	}
+	if (v->kind == VMA_VDSO) {
+		seq_printf(s, " mr mw me de \n");
+		return;
+	}
 	seq_printf(s, file_ro ? " mr me" : " mr mw me");
 	if (sh)
 		seq_printf(s, " ms");
@@ -356,10 +476,10 @@ static void smaps_fields(struct seqbuf *s, const struct vma_snap *v, const char 
 		seq_printf(s, " gd");
 	if (v->flags & VMA_LOCKED)
 		seq_printf(s, " lo");
-	if (v->special && !strcmp(v->special, "[vdso]"))
-		seq_printf(s, " de");
-	if (!sh && (v->prot & PROT_WRITE))
+	if (v->accounted)
 		seq_printf(s, " ac");
+	if (v->flags & MAP_NORESERVE)
+		seq_printf(s, " nr");
 	seq_printf(s, " \n");
 }
 
@@ -407,6 +527,30 @@ static int show_maps(const struct pseudo_ctx *c, struct seqbuf *s, bool smaps)
 	if (m.n) /* a zombie has no mappings at all */
 		tail_lines(s, smaps);
 	free(id);
+	snap_free(&m);
+	return 0;
+}
+
+/* smaps_rollup: the figures of every guest mapping summed, under a line
+ * spanning them (Linux: not the gate area, so not the stub's range). */
+int proc_show_smaps_rollup(const struct pseudo_ctx *c, struct seqbuf *s)
+{
+	struct maps_snap m;
+	int err = take_snap(c, true, true, &m);
+	if (err)
+		return err;
+	if (!m.n) { /* Linux: no mm to read */
+		snap_free(&m);
+		return -ESRCH;
+	}
+	struct mem_stats sum = { 0 };
+	for (size_t k = 0; k < m.n; k++) {
+		struct mem_stats one = vma_stats(&m.v[k]);
+		for (size_t i = 0; i < sizeof(sum) / sizeof(uint64_t); i++)
+			((uint64_t *)&sum)[i] += ((uint64_t *)&one)[i];
+	}
+	map_line(s, m.v[0].start, m.v[m.n - 1].end, "---p", 0, 0, 0, 0, "[rollup]");
+	show_stats(s, &sum, true);
 	snap_free(&m);
 	return 0;
 }

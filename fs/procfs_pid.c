@@ -601,6 +601,7 @@ static int task_list(const struct pseudo_ctx *c, struct pseudo_lister *l);
 	F("mounts", 0444, .show = show_mounts), \
 	F("mountinfo", 0444, .show = show_mountinfo), \
 	F("smaps", 0444, .show = proc_show_smaps), \
+	F("smaps_rollup", 0444, .show = proc_show_smaps_rollup), \
 	F("wchan", 0444, .show = show_zero), \
 	F("cgroup", 0444, .show = show_cgroup), \
 	F("oom_score", 0444, .show = show_zero), \

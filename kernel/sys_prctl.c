@@ -7,6 +7,7 @@
 #include "kernel/syscall.h"
 #include "kernel/task.h"
 #include "mm/uaccess.h"
+#include "mm/vma_name.h"
 
 #ifndef PR_THP_DISABLE_EXCEPT_ADVISED
 #define PR_THP_DISABLE_EXCEPT_ADVISED (1 << 1)
@@ -227,6 +228,8 @@ long sys_prctl(const struct sysargs *a)
 	case PR_TASK_PERF_EVENTS_DISABLE:
 	case PR_TASK_PERF_EVENTS_ENABLE:
 		return 0; /* no perf events in the sandbox */
+	case PR_SET_VMA:
+		return prctl_set_vma(arg[2], arg[3], arg[4], arg[5]);
 	default:
 		/* Also Linux's answer for the options of other architectures
 		 * (PR_GET_UNALIGN, PR_GET_ENDIAN, PR_GET_FP_MODE...). */

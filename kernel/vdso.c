@@ -1,8 +1,17 @@
 /* cocoon's vDSO in the kernel: the image built from vdso/ (embedded below
  * with .incbin), cocoon's copy of it whose exported names point at the
- * implementations that suit this CPU, the [vvar] page of the sandbox (one
- * page of the memory file, which every guest maps read-only and the clock
- * is published in), and the mapping of both into a guest.
+ * implementations that suit this CPU, the [vvar] pages of the sandbox
+ * (pages of the memory file, which every guest maps read-only; the clock
+ * is published in the last one), and the mapping of both into a guest.
+ *
+ * The data pages in front of [vdso] are laid out like the host kernel's,
+ * so /proc/<pid>/maps reads the same inside and out: [vvar] of the host's
+ * size, then [vvar_vclock] if the host has one (Linux 6.13 on; 4 and 2
+ * pages), else Linux 6.13's layout. Linux's clock data is in the first
+ * page of [vvar]; cocoon's is in the page right before the image (the
+ * linker script's vvar_page, reached PC-relative), whichever mapping that
+ * is; the other pages read as zeros where Linux's would fault (no guest
+ * reads them: only the vDSO knows the layout).
  *
  * The image is linked at address 0 with a single PT_LOAD from file offset
  * 0, so its file bytes are its memory image: an address in it is an
@@ -10,6 +19,7 @@
 #include <cpuid.h>
 #include <elf.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -59,7 +69,8 @@ static struct {
 	struct vdso_choice choice;
 	unsigned char *copy;   /* cocoon's patched copy, len bytes */
 	size_t len;            /* the image, in whole pages */
-	uint64_t vvar_off;     /* the [vvar] page in the memory file */
+	uint64_t vvar_off;     /* the data pages in the memory file: [vvar], then [vvar_vclock] */
+	size_t vvar_pages, vclock_pages;
 } vdso = { .once = PTHREAD_ONCE_INIT };
 
 /* ---- reading the image ------------------------------------------------------ */
@@ -312,6 +323,33 @@ static void fill_syscall_map(struct vvar_page *p)
 			p->syscall_map[nr >> 5] |= 0x80000000u >> (nr & 31);
 }
 
+/* The host's [vvar] and [vvar_vclock] sizes in pages (cocoon's own
+ * mappings); Linux 6.13's when the host shows no [vvar]. */
+static void host_vvar_layout(size_t *vvar, size_t *vclock)
+{
+	*vvar = 4;
+	*vclock = 2;
+	FILE *fp = fopen("/proc/self/maps", "re");
+	if (!fp)
+		return;
+	char line[256];
+	size_t found_vvar = 0, found_vclock = 0;
+	while (fgets(line, sizeof(line), fp)) {
+		unsigned long long a, b;
+		if (sscanf(line, "%llx-%llx", &a, &b) != 2 || b <= a || (b - a) / PAGE_SIZE > 64)
+			continue;
+		if (strstr(line, " [vvar]\n"))
+			found_vvar = (b - a) / PAGE_SIZE;
+		else if (strstr(line, " [vvar_vclock]\n"))
+			found_vclock = (b - a) / PAGE_SIZE;
+	}
+	fclose(fp);
+	if (found_vvar) {
+		*vvar = found_vvar;
+		*vclock = found_vclock;
+	}
+}
+
 static void vdso_start(void)
 {
 	size_t n;
@@ -327,14 +365,16 @@ static void vdso_start(void)
 	memcpy(vdso.copy, img, n);
 	if ((vdso.err = vdso_patch(vdso.copy, n, &vdso.choice)))
 		return;
-	int64_t off = memfile_alloc(PAGE_SIZE);
+	host_vvar_layout(&vdso.vvar_pages, &vdso.vclock_pages);
+	size_t data_len = (vdso.vvar_pages + vdso.vclock_pages) * PAGE_SIZE;
+	int64_t off = memfile_alloc(data_len);
 	if (off < 0) {
 		vdso.err = (int)off;
 		return;
 	}
 	vdso.vvar_off = (uint64_t)off;
-	struct vvar_page *page = memfile_ptr(vdso.vvar_off);
-	memset(page, 0, PAGE_SIZE);
+	memset(memfile_ptr(vdso.vvar_off), 0, data_len);
+	struct vvar_page *page = memfile_ptr(vdso.vvar_off + data_len - PAGE_SIZE);
 	fill_syscall_map(page);
 	ktime_attach_vvar(page);
 }
@@ -352,33 +392,59 @@ struct vdso_choice vdso_chosen(void)
 
 /* ---- mapping ---------------------------------------------------------------------- */
 
+const char *vdso_vvar_name(uint64_t off)
+{
+	if (off >= vdso.vvar_off && off < vdso.vvar_off + vdso.vvar_pages * PAGE_SIZE)
+		return "[vvar]";
+	return "[vvar_vclock]";
+}
+
 long vdso_map(struct mm *mm)
 {
 	int err = vdso_init();
 	if (err)
 		return err;
-	gaddr_t base = mm_find_free(mm, PAGE_SIZE + vdso.len);
+	size_t data_len = (vdso.vvar_pages + vdso.vclock_pages) * PAGE_SIZE;
+	gaddr_t base = mm_find_free(mm, data_len + vdso.len);
 	if (!base)
 		return -ENOMEM;
-	/* [vvar]: the sandbox's page, shared, never writable by guests, never
-	 * freed with the mapping. */
-	struct vma v = {
-		.start = base, .end = base + PAGE_SIZE, .prot = PROT_READ, .flags = MAP_SHARED,
-		.kind = VMA_VVAR, .off = vdso.vvar_off,
-	};
-	if (vma_insert(&mm->vmas, &v))
-		return -ENOMEM;
-	if ((err = platform_as_map(mm->as, v.start, PAGE_SIZE, PROT_READ, v.off)))
-		return err;
+	/* [vvar] and [vvar_vclock]: the sandbox's pages, shared, never
+	 * writable by guests, never freed with the mapping. Two VMAs that
+	 * never merge, like Linux's two special mappings. */
+	size_t pages[2] = { vdso.vvar_pages, vdso.vclock_pages };
+	gaddr_t at = base;
+	for (int k = 0; k < 2; k++) {
+		if (!pages[k])
+			continue;
+		struct vma v = {
+			.start = at, .end = at + pages[k] * PAGE_SIZE, .prot = PROT_READ,
+			.flags = MAP_SHARED, .kind = VMA_VVAR, .off = vdso.vvar_off + (at - base),
+		};
+		if (vma_insert(&mm->vmas, &v))
+			return -ENOMEM;
+		if ((err = platform_as_map(mm->as, v.start, v.end - v.start, PROT_READ, v.off)))
+			return err;
+		at = v.end;
+	}
 	/* [vdso]: a private copy, so that writing it (a debugger's
 	 * breakpoint after mprotect) touches this process only. */
-	gaddr_t text = base + PAGE_SIZE;
+	gaddr_t text = base + data_len;
 	long r = mm_mmap_anon(mm, text, vdso.len, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, VMA_ANON);
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, VMA_VDSO);
 	if (r < 0)
 		return r;
 	if ((err = mm_poke(mm, text, vdso.copy, vdso.len)))
 		return err;
 	r = mm_mprotect(mm, text, vdso.len, PROT_READ | PROT_EXEC);
-	return r < 0 ? r : (long)text;
+	if (r < 0)
+		return r;
+	/* Linux's [vdso] was never writable: no VM_ACCOUNT. */
+	for (gaddr_t a = text; a < text + vdso.len;) {
+		struct vma *v = vma_find(&mm->vmas, a);
+		if (!v)
+			break;
+		v->accounted = false;
+		a = v->end;
+	}
+	return (long)text;
 }

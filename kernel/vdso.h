@@ -1,7 +1,7 @@
 /* cocoon's vDSO (built from vdso/ and embedded in cocoon): cocoon's copy
  * of the image, patched at start-up so each exported name points at the
- * implementation that suits this CPU, and its mapping, after a read-only
- * [vvar] page, into guest address spaces. */
+ * implementation that suits this CPU, and its mapping, after read-only
+ * [vvar] pages, into guest address spaces. */
 #ifndef COCOON_VDSO_H
 #define COCOON_VDSO_H
 
@@ -33,11 +33,15 @@ int vdso_init(void);
 /* What vdso_init chose. */
 struct vdso_choice vdso_chosen(void);
 
-/* Map the [vvar] page and, one page above it, a private copy of the vDSO
- * into mm, in its mmap area (Linux: arch_setup_additional_pages), in the
- * same context as mm_mmap_anon. Returns the vDSO's address (the
- * AT_SYSINFO_EHDR value) or -errno. */
+/* Map the [vvar] pages (and [vvar_vclock], as the host kernel has them)
+ * and right above them a private copy of the vDSO into mm, in its mmap
+ * area (Linux: arch_setup_additional_pages), in the same context as
+ * mm_mmap_anon. The clock's page is the one right before the image.
+ * Returns the vDSO's address (the AT_SYSINFO_EHDR value) or -errno. */
 long vdso_map(struct mm *mm);
+/* The name in /proc/<pid>/maps of a VMA_VVAR mapping at memory-file
+ * offset off: "[vvar]" or "[vvar_vclock]". */
+const char *vdso_vvar_name(uint64_t off);
 
 /* ---- the image, for tests and tools ---- */
 

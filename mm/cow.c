@@ -15,6 +15,7 @@
 #include "mm/mm.h"
 #include "mm/memfile.h"
 #include "mm/mlock.h"
+#include "mm/vma_name.h"
 #include "platform/platform.h"
 #include "fs/file.h"
 
@@ -102,6 +103,7 @@ struct mm *mm_fork(struct mm *parent, struct platform_as *as, gaddr_t sp, bool o
 		struct vma c = *v;
 		c.flags &= ~VMA_LOCKED; /* memory locks are not inherited */
 		c.name = v->name ? strdup(v->name) : NULL;
+		c.anon_name = vma_name_get(v->anon_name);
 		if (c.file)
 			file_get(c.file);
 		bool at_sp = v->kind == VMA_STACK && v->start >= sp_lo && v->end <= sp_hi;

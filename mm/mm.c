@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include "mm/mm.h"
 #include "mm/memfile.h"
 #include "mm/pagecache.h"
@@ -184,6 +185,12 @@ static long install(struct mm *mm, struct vma *v)
 	return (long)v->start;
 }
 
+/* Linux's accountable_mapping: private, writable, not MAP_NORESERVE. */
+static bool accountable(int prot, int flags)
+{
+	return (prot & PROT_WRITE) && !(flags & (MAP_SHARED | MAP_NORESERVE));
+}
+
 long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, enum vma_kind kind)
 {
 	long at = place(mm, addr, len, flags);
@@ -191,8 +198,8 @@ long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 		return at;
 	struct vma v = {
 		.start = (gaddr_t)at, .end = (gaddr_t)at + len, .prot = prot,
-		.flags = flags & (MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN), .kind = kind,
-		.off = NO_BACKING,
+		.flags = flags & (MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN | MAP_NORESERVE), .kind = kind,
+		.off = NO_BACKING, .accounted = accountable(prot, flags),
 	};
 	if (prot != PROT_NONE) {
 		int64_t off = memfile_alloc(len);
@@ -283,8 +290,9 @@ static long mm_mmap_file_tail(struct mm *mm, gaddr_t at, uint64_t backed, size_t
 {
 	struct vma tail = {
 		.start = at + backed, .end = at + len, .prot = prot,
-		.flags = flags & (MAP_SHARED | MAP_PRIVATE), .kind = VMA_FILE,
+		.flags = flags & (MAP_SHARED | MAP_PRIVATE | MAP_NORESERVE), .kind = VMA_FILE,
 		.off = NO_BACKING, .file_off = file_off + backed, .file = file_get(f),
+		.accounted = accountable(prot, flags),
 		.name = f->path ? strdup(f->path) : NULL,
 	};
 	long r = install(mm, &tail);
@@ -325,8 +333,9 @@ long mm_mmap_file(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 	}
 	struct vma v = {
 		.start = (gaddr_t)at, .end = (gaddr_t)at + backed, .prot = prot,
-		.flags = flags & (MAP_SHARED | MAP_PRIVATE), .kind = VMA_FILE,
+		.flags = flags & (MAP_SHARED | MAP_PRIVATE | MAP_NORESERVE), .kind = VMA_FILE,
 		.off = NO_BACKING, .file_off = file_off, .file = f,
+		.accounted = accountable(prot, flags),
 	};
 	if (backed) {
 		/* Pages of the shared image, copied on write; a private copy
@@ -381,6 +390,21 @@ long mm_munmap(struct mm *mm, gaddr_t addr, size_t len)
 	return unmap_range(mm, addr, addr + len);
 }
 
+/* Linux's VMA "without an anon_vma" (mprotect then drops VM_ACCOUNT):
+ * private anonymous memory never written. Approximated by the memory
+ * file holding no page of v (untouched: fallocated pages of the warmer
+ * are holes to SEEK_DATA); Linux looks at the whole VMA v was split
+ * from. */
+static bool never_written(const struct vma *v)
+{
+	if (v->flags & MAP_SHARED)
+		return false;
+	if (v->off == NO_BACKING)
+		return true;
+	off_t data = lseek(memfile.fd, (off_t)v->off, SEEK_DATA);
+	return (data < 0 && errno == ENXIO) || (data >= 0 && (uint64_t)data >= v->off + (v->end - v->start));
+}
+
 long mm_mprotect(struct mm *mm, gaddr_t start, size_t len, int prot)
 {
 	gaddr_t end = start + len;
@@ -405,6 +429,10 @@ long mm_mprotect(struct mm *mm, gaddr_t start, size_t len, int prot)
 		}
 		if (v->prot != prot) {
 			v->prot = prot;
+			if (accountable(prot, v->flags))
+				v->accounted = true;
+			else if (!(prot & PROT_WRITE) && v->kind != VMA_FILE && v->accounted && never_written(v))
+				v->accounted = false;
 			if (v->off == NO_BACKING && prot != PROT_NONE && v->kind != VMA_FILE) {
 				int64_t off = memfile_alloc(v->end - v->start);
 				if (off < 0) {

@@ -7,6 +7,7 @@
 #include "mm/mm.h"
 #include "mm/memfile.h"
 #include "mm/mlock.h"
+#include "mm/vma_name.h"
 #include "platform/platform.h"
 #include "fs/file.h"
 
@@ -72,7 +73,7 @@ static long mmap_checked(gaddr_t addr, uint64_t len, int prot, int flags, int ty
 			return -ENODEV;
 	}
 	int mflags = (type == MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED) |
-		     (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_GROWSDOWN));
+		     (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_GROWSDOWN | MAP_NORESERVE));
 	prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
 	struct mm *mm = cur_mm();
 	pthread_rwlock_wrlock(&mm->lock);
@@ -174,6 +175,7 @@ static long move_range(struct mm *mm, gaddr_t old, size_t len, gaddr_t new)
 		pieces[j] = mm->vmas.v[i + j];
 		mm->vmas.v[i + j].file = NULL;
 		mm->vmas.v[i + j].name = NULL;
+		mm->vmas.v[i + j].anon_name = NULL;
 	}
 	vma_remove_range(&mm->vmas, old, old + len, NULL, NULL);
 	platform_as_unmap(mm->as, old, len);
@@ -241,6 +243,7 @@ long sys_mremap(const struct sysargs *a)
 	struct mm *mm = cur_mm();
 	pthread_rwlock_wrlock(&mm->lock);
 	long ret;
+	struct vma_name *name = NULL; /* the mapping's, for a grown part */
 	/* Must lie within one VMA as Linux sees it: ours can be several
 	 * pieces with the same attributes (their backing need not be
 	 * contiguous, so they do not merge). */
@@ -252,6 +255,7 @@ long sys_mremap(const struct sysargs *a)
 	}
 	struct vma orig = *v;
 	orig.end = run_end;
+	name = vma_name_get(orig.anon_name);
 	if (orig.kind == VMA_VVAR && new_len > old_len) {
 		ret = -EFAULT; /* Linux: a VM_PFNMAP mapping cannot grow */
 		goto out;
@@ -297,6 +301,9 @@ long sys_mremap(const struct sysargs *a)
 				     orig.kind) < 0)
 		ret = -ENOMEM;
 out:
+	if (ret >= 0 && name && new_len > old_len) /* grown: the same mapping, the same name */
+		vma_name_set_locked(mm, (gaddr_t)ret + old_len, (gaddr_t)ret + new_len, name);
+	vma_name_put(name);
 	pthread_rwlock_unlock(&mm->lock);
 	return ret;
 }

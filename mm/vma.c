@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "mm/vma.h"
+#include "mm/vma_name.h"
 #include "fs/file.h"
 
 size_t vma_index_after(struct vma_list *l, gaddr_t addr)
@@ -80,6 +81,7 @@ int vma_split_at(struct vma_list *l, gaddr_t addr)
 	hi.off = off_at(v, addr);
 	hi.file_off = v->file_off + (addr - v->start);
 	hi.name = v->name ? strdup(v->name) : NULL;
+	hi.anon_name = vma_name_get(v->anon_name);
 	if (v->file)
 		file_get(v->file);
 	v->end = addr;
@@ -102,6 +104,7 @@ int vma_remove_range(struct vma_list *l, gaddr_t start, gaddr_t end,
 		if (fn)
 			fn(&l->v[j], ctx);
 		free(l->v[j].name);
+		vma_name_put(l->v[j].anon_name);
 		if (l->v[j].file)
 			fput(l->v[j].file);
 		j++;
@@ -114,10 +117,10 @@ int vma_remove_range(struct vma_list *l, gaddr_t start, gaddr_t end,
 static bool mergeable(const struct vma *a, const struct vma *b)
 {
 	if (a->end != b->start || a->prot != b->prot || a->flags != b->flags || a->kind != b->kind ||
-	    a->cow != b->cow)
+	    a->cow != b->cow || a->accounted != b->accounted || !vma_name_eq(a->anon_name, b->anon_name))
 		return false;
-	if (a->name || b->name || a->file || b->file)
-		return false;
+	if (a->name || b->name || a->file || b->file || a->kind == VMA_VVAR)
+		return false; /* [vvar] and [vvar_vclock] stay apart, like Linux's special mappings */
 	if (a->off == NO_BACKING || b->off == NO_BACKING)
 		return a->off == b->off;
 	return a->off + (a->end - a->start) == b->off;
@@ -131,6 +134,7 @@ void vma_merge_around(struct vma_list *l, gaddr_t start, gaddr_t end)
 	while (i + 1 < l->n && l->v[i].start <= end) {
 		if (mergeable(&l->v[i], &l->v[i + 1])) {
 			l->v[i].end = l->v[i + 1].end;
+			vma_name_put(l->v[i + 1].anon_name);
 			memmove(&l->v[i + 1], &l->v[i + 2], (l->n - i - 2) * sizeof(*l->v));
 			l->n--;
 		} else {
@@ -143,6 +147,7 @@ void vma_list_free(struct vma_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].name);
+		vma_name_put(l->v[i].anon_name);
 		if (l->v[i].file)
 			fput(l->v[i].file);
 	}

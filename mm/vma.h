@@ -8,21 +8,29 @@
 #define VMA_MAX 65000 /* below the host's default max_map_count (65530) */
 
 struct file;
+struct vma_name; /* mm/vma_name.h */
 
-/* VMA_VVAR: the sandbox's [vvar] page (kernel/vdso.c), shared by every
- * guest: its backing belongs to the kernel (never freed with the VMA) and
- * it can never be made writable or executable. */
-enum vma_kind { VMA_ANON, VMA_STACK, VMA_HEAP, VMA_FILE, VMA_VVAR };
+/* VMA_VVAR: the sandbox's [vvar] pages (kernel/vdso.c), shared by every
+ * guest: their backing belongs to the kernel (never freed with the VMA)
+ * and they can never be made writable or executable. VMA_VDSO: a
+ * process's copy of the vDSO, otherwise anonymous memory. */
+enum vma_kind { VMA_ANON, VMA_STACK, VMA_HEAP, VMA_FILE, VMA_VVAR, VMA_VDSO };
 
 struct vma {
 	gaddr_t start, end;  /* page aligned, [start, end) */
 	int prot;            /* PROT_READ|PROT_WRITE|PROT_EXEC */
-	int flags;           /* MAP_SHARED or MAP_PRIVATE, MAP_GROWSDOWN */
+	int flags;           /* MAP_SHARED or MAP_PRIVATE, MAP_GROWSDOWN, MAP_NORESERVE */
 	enum vma_kind kind;
 	uint64_t off;        /* memory-file offset of start, or NO_BACKING */
 	uint64_t file_off;   /* for /proc/maps of file mappings */
 	char *name;          /* file path for VMA_FILE (owned), else NULL */
 	struct file *file;   /* VMA_FILE: the mapped file (a reference) */
+	struct vma_name *anon_name; /* prctl PR_SET_VMA name (a reference), or NULL */
+	/* Linux's VM_ACCOUNT: private memory that was writable at some time
+	 * (never cleared, not for MAP_NORESERVE). Linux merges only VMAs
+	 * with equal flags, so a RELRO part made read-only stays apart from
+	 * the read-only segment before it. */
+	bool accounted;
 	/* Private pages that may be shared with another address space since
 	 * a fork: mapped read-only in the host whatever prot says, so a
 	 * write faults and copies (mm/cow.c). */

@@ -89,12 +89,18 @@ static inline __attribute__((always_inline)) int do_gettimeofday(struct vdso_tim
 	return 0;
 }
 
-/* Linux's time() is the coarse clock's second (the last tick's). */
+/* Linux's time() is the coarse clock's second (the last tick's). The
+ * coarse clock is less than a tick behind the fine one: the same second
+ * unless within a tick of its start, so the fine clock (no division)
+ * answers but then. */
 static inline __attribute__((always_inline)) int64_t do_time(int64_t *t, int via)
 {
 	struct vt v = { 0, NO_TIME };
-	if (via != VIA_SYSCALL)
-		v = read_clock(VCLOCK_REALTIME_COARSE, via, 0);
+	if (via != VIA_SYSCALL) {
+		v = read_clock(VCLOCK_REALTIME, via, 1);
+		if (v.ns != NO_TIME && v.ns < vvar_page.clock.tick_ns)
+			v = read_other(VCLOCK_REALTIME_COARSE, via);
+	}
 	if (v.ns == NO_TIME)
 		return vdso_syscall3(NR_time, (long)t, 0, 0);
 	int64_t s = (int64_t)v.sec;

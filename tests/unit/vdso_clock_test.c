@@ -248,7 +248,7 @@ int main(void)
 	CHECK(vv != NULL, "vdso_map");
 	if (!vv)
 		CHECK_DONE();
-	vvar_off = vv->off;
+	vvar_off = vv->off + ((gaddr_t)text - PAGE_SIZE - vv->start); /* the clock's page */
 
 	bool tsc = ktime_uses_tsc();
 	CHECK(1, "TSC usable here: %s; chosen clock variant %d, getcpu variant %d", tsc ? "yes" : "no",

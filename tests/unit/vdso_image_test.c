@@ -117,7 +117,8 @@ static unsigned char *map_like_guest(struct mm *mm, gaddr_t text, size_t len)
 	unsigned char *p = mmap(NULL, PAGE_SIZE + len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (!vv || !tx || p == MAP_FAILED)
 		return NULL;
-	if (mmap(p, PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, memfile.fd, (off_t)vv->off) == MAP_FAILED ||
+	uint64_t data = vv->off + (text - PAGE_SIZE - vv->start); /* the clock's page */
+	if (mmap(p, PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, memfile.fd, (off_t)data) == MAP_FAILED ||
 	    mmap(p + PAGE_SIZE, len, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, memfile.fd,
 		 (off_t)tx->off) == MAP_FAILED)
 		return NULL;
@@ -135,9 +136,19 @@ static void test_map(size_t len)
 		return;
 	struct vma *vv = vma_find(&mm->vmas, (gaddr_t)text - PAGE_SIZE), *tx = vma_find(&mm->vmas, (gaddr_t)text);
 	CHECK(vv && vv->kind == VMA_VVAR && vv->prot == PROT_READ && (vv->flags & MAP_SHARED) &&
-	      vv->end == (gaddr_t)text, "[vvar]: one read-only shared page right before the image");
+	      vv->end == (gaddr_t)text, "[vvar] (or [vvar_vclock]): read-only shared pages right before the image");
 	CHECK(tx && tx->prot == (PROT_READ | PROT_EXEC) && (tx->flags & MAP_PRIVATE) &&
-	      tx->end - tx->start == PAGE_ALIGN(len), "[vdso]: a private r-x copy");
+	      tx->end - tx->start == PAGE_ALIGN(len) && tx->kind == VMA_VDSO, "[vdso]: a private r-x copy");
+	/* Below the image: [vvar], then [vvar_vclock] if the host has one. */
+	size_t ti = tx ? (size_t)(tx - mm->vmas.v) : 0;
+	const char *names[2] = { NULL, NULL };
+	int nvv = 0;
+	for (size_t i = ti; i > 0 && nvv < 2 && mm->vmas.v[i - 1].kind == VMA_VVAR &&
+			    mm->vmas.v[i - 1].end == mm->vmas.v[i].start; i--)
+		names[nvv++] = vdso_vvar_name(mm->vmas.v[i - 1].off);
+	CHECK((nvv == 1 && !strcmp(names[0], "[vvar]")) ||
+	      (nvv == 2 && !strcmp(names[0], "[vvar_vclock]") && !strcmp(names[1], "[vvar]")),
+	      "[vvar] then [vvar_vclock] (%d mappings)", nvv);
 
 	unsigned char *img = map_like_guest(mm, (gaddr_t)text, PAGE_ALIGN(len));
 	CHECK(img != NULL, "mapped here as in the guest");
