@@ -1068,7 +1068,7 @@ static void wait_trap(struct platform_thread *pt)
 		uint32_t s = __atomic_load_n(state, __ATOMIC_ACQUIRE);
 		/* TRAPPED, TRAPPED_GSLEEP, DEAD, or a value only a guest could
 		 * have written: the caller sorts them out, we must not spin. */
-		if (s >= MBOX_TRAPPED)
+		if (s >= MBOX_TRAPPED || atomic_load(&pt->as->dead))
 			return;
 		if (__builtin_ia32_rdtsc() < deadline) {
 			__builtin_ia32_pause();
@@ -1083,7 +1083,14 @@ static void wait_trap(struct platform_thread *pt)
 
 static void reply(struct platform_thread *pt)
 {
-	uint32_t old = __atomic_exchange_n(&pt->mb->state, MBOX_RUNNING, __ATOMIC_ACQ_REL);
+	/* Never over a DEAD the reaper wrote meanwhile: wait_trap would
+	 * then wait for a trap of a process that is gone. */
+	uint32_t old = __atomic_load_n(&pt->mb->state, __ATOMIC_ACQUIRE);
+	do {
+		if (old == MBOX_DEAD)
+			return;
+	} while (!__atomic_compare_exchange_n(&pt->mb->state, &old, MBOX_RUNNING, false, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
 	if (old == MBOX_TRAPPED_GSLEEP)
 		futex(&pt->mb->state, FUTEX_WAKE, 1, NULL);
 }
