@@ -66,18 +66,18 @@ static void alarms(void)
 static void itimers(void)
 {
 	printf("-- setitimer and getitimer\n");
-	struct itimerval it = { { 0, 0 }, { 0, 200000 } }, old;
+	struct itimerval it = { { 0, 0 }, { 1, 0 } }, old;
 	nalrm = 0;
 	block(SIGALRM);
-	res("ITIMER_REAL 200 ms", rsys(SYS_setitimer, ITIMER_REAL, &it, 0));
+	res("ITIMER_REAL 1 s", rsys(SYS_setitimer, ITIMER_REAL, &it, 0));
 	struct itimerval now;
 	rsys(SYS_getitimer, ITIMER_REAL, &now);
-	printf("getitimer: value in (100, 200] ms %d, interval %ld\n", ms_of(now.it_value) > 100 &&
-	       ms_of(now.it_value) <= 200, ms_of(now.it_interval));
-	it.it_value.tv_usec = 300000;
+	printf("getitimer: value in (500, 1000] ms %d, interval %ld\n", ms_of(now.it_value) > 500 &&
+	       ms_of(now.it_value) <= 1000, ms_of(now.it_interval));
+	it.it_value = (struct timeval){ 0, 300000 };
 	memset(&old, 0, sizeof old);
 	long r = rsys(SYS_setitimer, ITIMER_REAL, &it, &old);
-	printf("setitimer's old value in (100, 200] ms %d\n", ms_of(old.it_value) > 100 && ms_of(old.it_value) <= 200);
+	printf("setitimer's old value in (500, 1000] ms %d\n", ms_of(old.it_value) > 500 && ms_of(old.it_value) <= 1000);
 	wait_for(r, &nalrm, 1);
 	rsys(SYS_getitimer, ITIMER_REAL, &now);
 	printf("after it fired: value %ld interval %ld\n", ms_of(now.it_value), ms_of(now.it_interval));
