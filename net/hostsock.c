@@ -1,0 +1,901 @@
+/* --net=host: AF_INET and AF_INET6 sockets are host sockets that the
+ * kernel opens and holds for the guest. The guest sees a socket file of
+ * its own (net/socket.c) whose proto_ops here pass each call on to the
+ * host socket; the host fd number never leaves the kernel.
+ *
+ * - Host sockets are non-blocking: a call that would block sleeps on the
+ *   host poller (fs/hostpoll.c watches a small file holding the host fd)
+ *   and the kernel's wait queues, so signals interrupt it with Linux's
+ *   codes (sock_intr_errno: ERESTARTSYS, or EINTR under SO_RCVTIMEO /
+ *   SO_SNDTIMEO, whose deadlines give EAGAIN) and a blocking call never
+ *   holds a kernel thread in the host.
+ * - Data goes through a kernel buffer (at most 64 KiB per host call), not
+ *   guest memory: the host never sees guest addresses.
+ * - Options pass through an allow-list (host_opts below); SOL_SOCKET
+ *   options that concern the kernel's side (timeouts, credentials,
+ *   timestamps, marks, devices) are net/socket.c's. Control messages pass
+ *   through an allow-list of IP-level ones; SOL_SOCKET ones (SCM_RIGHTS,
+ *   SCM_CREDENTIALS) are refused like TCP and UDP refuse them.
+ * - Only TCP, UDP (and UDP-Lite, MPTCP) and ICMP "ping" datagram sockets:
+ *   raw and packet sockets are EPERM, as for an unprivileged user, even
+ *   when cocoon runs as root. AF_UNIX stays the sandbox's own; AF_NETLINK
+ *   is not there (EAFNOSUPPORT), so glibc's getaddrinfo with AI_ADDRCONFIG
+ *   assumes IPv4 and IPv6 are both configured, as it does without
+ *   netlink.
+ *
+ * Locking: s->lock guards s->host (the release may race with nothing
+ * else: calls hold the socket's file, but the reference is taken under
+ * the lock anyway). No lock is held across host calls or sleeps. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/sockios.h>
+#include <netinet/tcp.h>
+#include <netinet/udp.h>
+#include "fs/file.h"
+#include "fs/poll.h"
+#include "kernel/task.h"
+#include "mm/uaccess.h"
+#include "net/socket.h"
+
+#define HOST_CHUNK 65536  /* bytes moved per host call through the bounce buffer */
+#define DGRAM_MAX 0xFFFF  /* Linux's udp_sendmsg/ping_sendmsg limit: EMSGSIZE above */
+#define CTL_MAX 256       /* host control data per receive (sizeof recv_info.ctl) */
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51
+#endif
+
+bool net_host;
+
+int net_set_mode(const char *mode)
+{
+	if (!strcmp(mode, "host"))
+		net_host = true;
+	else if (!strcmp(mode, "none"))
+		net_host = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static const struct proto_ops host_ops;
+
+/* ---- the host socket ------------------------------------------------------ */
+
+/* The file the host poller watches: it owns the host fd, which closes when
+ * the guest's socket is released and no waiter is left on it. */
+static void hostsock_file_release(struct file *f)
+{
+	close(f->hostfd);
+}
+
+static const struct file_ops hostsock_file_ops = {
+	.release = hostsock_file_release,
+};
+
+/* A reference to s's host file, or NULL once released. */
+static struct file *host_of(struct socket *s)
+{
+	pthread_mutex_lock(&s->lock);
+	struct file *f = s->host ? file_get(s->host) : NULL;
+	pthread_mutex_unlock(&s->lock);
+	return f;
+}
+
+/* A socket for the host fd (taken over, also on failure). */
+static struct socket *host_socket_new(int hostfd, int family, int type, int protocol)
+{
+	struct file *f = file_new(&hostsock_file_ops, O_RDWR, S_IFSOCK, NULL);
+	if (!f) {
+		close(hostfd);
+		return NULL;
+	}
+	f->hostfd = hostfd;
+	f->may_block = true;
+	f->no_pread = true;
+	struct socket *s = sock_alloc(family, type, protocol, &host_ops);
+	if (!s) {
+		fput(f);
+		return NULL;
+	}
+	s->host = f;
+	return s;
+}
+
+int hostsock_create(struct socket **out, int family, int type, int protocol)
+{
+	int icmp = family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+	switch (type) {
+	case SOCK_STREAM:
+		if (protocol && protocol != IPPROTO_TCP && protocol != IPPROTO_MPTCP)
+			return -EPROTONOSUPPORT;
+		break;
+	case SOCK_DGRAM:
+		if (protocol && protocol != IPPROTO_UDP && protocol != IPPROTO_UDPLITE && protocol != icmp)
+			return -EPROTONOSUPPORT;
+		break;
+	case SOCK_RAW:
+	case SOCK_PACKET:
+		return -EPERM;
+	default:
+		return -ESOCKTNOSUPPORT;
+	}
+	int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+	if (fd < 0)
+		return -errno;
+	if (!protocol) /* what SO_PROTOCOL says */
+		protocol = type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+	struct socket *s = host_socket_new(fd, family, type, protocol);
+	if (!s)
+		return -ENOMEM;
+	*out = s;
+	return 0;
+}
+
+static void host_release(struct socket *s)
+{
+	pthread_mutex_lock(&s->lock);
+	struct file *f = s->host;
+	s->host = NULL;
+	pthread_mutex_unlock(&s->lock);
+	if (f)
+		fput(f);
+}
+
+/* ---- waiting ---------------------------------------------------------------- */
+
+/* Wait until the host socket reports one of events, an error or a
+ * hang-up: 0 (with what it reported in *got), -EAGAIN when the deadline
+ * passed or the call may not wait, or Linux's sock_intr_errno on a
+ * signal. */
+static int host_wait(struct file *hf, unsigned events, struct sock_timeo *t, unsigned *got)
+{
+	if (t->nonblock)
+		return -EAGAIN;
+	struct poll_table pt;
+	poll_table_init(&pt, events, NULL);
+	uint32_t snap = sleep_prepare();
+	unsigned mask = host_fd_poll(hf, &pt);
+	int r = 0;
+	if (!(mask & (events | POLLERR | POLLHUP)))
+		r = sleep_until(snap, t->forever ? NULL : &t->end);
+	poll_table_free(&pt);
+	*got = r ? 0 : host_fd_poll(hf, NULL);
+	if (r == -ETIMEDOUT)
+		return -EAGAIN;
+	if (r == -EINTR)
+		return t->forever ? -ERESTARTSYS : -EINTR;
+	return 0;
+}
+
+/* A host call that returned EAGAIN: wait for events and try again (0),
+ * or give up with the error to return. A host socket that reports only
+ * an error or hang-up yet still says EAGAIN (UDP after shutdown) keeps
+ * saying so: then EAGAIN is the answer, as Linux returns it without
+ * waiting. */
+static int again(struct file *hf, unsigned events, struct sock_timeo *t, bool *hup_seen)
+{
+	if (*hup_seen)
+		return -EAGAIN;
+	unsigned got;
+	int r = host_wait(hf, events, t, &got);
+	if (!r && !(got & events) && (got & (POLLERR | POLLHUP)))
+		*hup_seen = true;
+	return r;
+}
+
+/* ---- addresses and connections ------------------------------------------------- */
+
+static int unprivileged_port_start(void)
+{
+	static int start = -1;
+	if (start < 0) {
+		int v = 1024;
+		FILE *fp = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "re");
+		if (fp) {
+			if (fscanf(fp, "%d", &v) != 1)
+				v = 1024;
+			fclose(fp);
+		}
+		start = v;
+	}
+	return start;
+}
+
+/* Ports below ip_unprivileged_port_start are the guest's root's only,
+ * whatever cocoon may do on the host. */
+static int check_bind_port(const struct socket *s, const struct sock_addr *a)
+{
+	uint16_t port;
+	if (a->len >= (int)sizeof(struct sockaddr_in) && a->sa.sa_family == AF_INET)
+		port = ntohs(a->in.sin_port);
+	else if (a->len >= (int)sizeof(struct sockaddr_in6) && a->sa.sa_family == AF_INET6)
+		port = ntohs(a->in6.sin6_port);
+	else
+		return 0; /* malformed: the host says how */
+	if (port && port < unprivileged_port_start() && current->proc->uid != 0)
+		return -EACCES;
+	return 0;
+}
+
+static int host_bind(struct socket *s, const struct sock_addr *a)
+{
+	struct file *hf = host_of(s);
+	if (!hf)
+		return -EBADF;
+	int err = check_bind_port(s, a);
+	if (!err && bind(hf->hostfd, &a->sa, a->len) < 0)
+		err = -errno;
+	fput(hf);
+	return err;
+}
+
+/* Linux's inet_stream_connect: a blocking connect waits for the outcome
+ * (SO_SNDTIMEO: then EINPROGRESS); interrupted, the connection goes on
+ * and a restarted connect waits for it again. */
+static int host_connect(struct socket *s, const struct sock_addr *a, bool nonblock)
+{
+	struct file *hf = host_of(s);
+	if (!hf)
+		return -EBADF;
+	int err = 0;
+	if (connect(hf->hostfd, &a->sa, a->len) < 0)
+		err = -errno;
+	if (s->type == SOCK_STREAM && (err == -EINPROGRESS || err == -EALREADY) && !nonblock) {
+		struct sock_timeo t;
+		sock_timeo_init(&t, s, false, false);
+		unsigned got;
+		int w = host_wait(hf, POLLOUT, &t, &got);
+		while (!w && !(got & (POLLOUT | POLLERR | POLLHUP)))
+			w = host_wait(hf, POLLOUT, &t, &got);
+		if (w == -EAGAIN) {
+			/* the deadline: err stays EINPROGRESS or EALREADY */
+		} else if (w) {
+			err = w;
+		} else {
+			int soerr = 0;
+			socklen_t l = sizeof(soerr);
+			if (getsockopt(hf->hostfd, SOL_SOCKET, SO_ERROR, &soerr, &l) < 0)
+				soerr = errno;
+			err = -soerr;
+		}
+	}
+	fput(hf);
+	return err;
+}
+
+static int host_listen(struct socket *s, int backlog)
+{
+	struct file *hf = host_of(s);
+	if (!hf)
+		return -EBADF;
+	int err = listen(hf->hostfd, backlog) < 0 ? -errno : 0;
+	fput(hf);
+	return err;
+}
+
+static int host_accept(struct socket *s, struct socket **out, bool nonblock)
+{
+	struct file *hf = host_of(s);
+	if (!hf)
+		return -EBADF;
+	struct sock_timeo t;
+	sock_timeo_init(&t, s, nonblock, true);
+	bool hup = false;
+	int err;
+	for (;;) {
+		int fd = accept4(hf->hostfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			struct socket *ns = host_socket_new(fd, s->family, s->type, s->protocol);
+			err = ns ? 0 : -ENOMEM;
+			if (ns)
+				*out = ns;
+			break;
+		}
+		err = -errno;
+		if (err != -EAGAIN || (err = again(hf, POLLIN, &t, &hup)))
+			break;
+	}
+	fput(hf);
+	return err;
+}
+
+static int host_getname(struct socket *s, struct sock_addr *a, bool peer)
+{
+	struct file *hf = host_of(s);
+	if (!hf)
+		return -EBADF;
+	memset(a, 0, sizeof(*a));
+	socklen_t l = sizeof(a->ss);
+	int r = peer ? getpeername(hf->hostfd, &a->sa, &l) : getsockname(hf->hostfd, &a->sa, &l);
+	fput(hf);
+	if (r < 0)
+		return -errno;
+	a->len = MIN(l, (socklen_t)sizeof(a->ss));
+	return 0;
+}
+
+static unsigned host_poll_wait(struct socket *s, struct poll_table *pt)
+{
+	struct file *hf = host_of(s);
+	if (!hf)
+		return POLLNVAL;
+	unsigned mask = host_fd_poll(hf, pt);
+	fput(hf);
+	return mask;
+}
+
+static unsigned host_poll(struct socket *s)
+{
+	return host_poll_wait(s, NULL);
+}
+
+static int host_shutdown(struct socket *s, int how)
+{
+	struct file *hf = host_of(s);
+	if (!hf)
+		return -EBADF;
+	int err = shutdown(hf->hostfd, how - 1) < 0 ? -errno : 0; /* RCV_SHUTDOWN -> SHUT_RD... */
+	fput(hf);
+	return err;
+}
+
+/* ---- control messages ------------------------------------------------------------ */
+
+/* IP-level control messages a guest may send and receive. */
+static bool ctl_allowed(int level, int type, bool send)
+{
+	switch (level) {
+	case IPPROTO_IP:
+		switch (type) {
+		case IP_PKTINFO: case IP_TTL: case IP_TOS:
+			return true;
+		case IP_RECVERR: case IP_ORIGDSTADDR: case IP_RECVFRAGSIZE:
+			return !send;
+		}
+		return false;
+	case IPPROTO_IPV6:
+		switch (type) {
+		case IPV6_PKTINFO: case IPV6_HOPLIMIT: case IPV6_TCLASS: case IPV6_DONTFRAG:
+			return true;
+		case IPV6_RECVERR: case IPV6_ORIGDSTADDR: case IPV6_RECVFRAGSIZE:
+			return !send;
+		}
+		return false;
+	case SOL_TCP:
+		return !send && type == TCP_CM_INQ;
+	case SOL_UDP:
+		return !send && type == UDP_GRO;
+	}
+	return false;
+}
+
+/* The guest's control messages for a datagram send, filtered into buf:
+ * its length, or -EINVAL for an IP-level message the allow-list does not
+ * take (Linux's ip_cmsg_send refuses unknown ones too); other levels are
+ * ignored, as the IP protocols ignore them. */
+static long ctl_filter_send(const struct send_info *si, char *buf, size_t cap)
+{
+	size_t out = 0;
+	for (size_t off = 0; si->ctl && off + sizeof(struct cmsghdr) <= si->ctllen;) {
+		struct cmsghdr h;
+		memcpy(&h, si->ctl + off, sizeof(h));
+		if (h.cmsg_len < sizeof(h) || h.cmsg_len > si->ctllen - off)
+			return -EINVAL;
+		if (h.cmsg_level == IPPROTO_IP || h.cmsg_level == IPPROTO_IPV6) {
+			if (!ctl_allowed(h.cmsg_level, h.cmsg_type, true))
+				return -EINVAL;
+			size_t sp = CMSG_ALIGN(h.cmsg_len);
+			if (out + sp > cap)
+				return -ENOBUFS;
+			memcpy(buf + out, si->ctl + off, h.cmsg_len);
+			memset(buf + out + h.cmsg_len, 0, sp - h.cmsg_len);
+			out += sp;
+		}
+		off += CMSG_ALIGN(h.cmsg_len);
+	}
+	return out;
+}
+
+/* The host's control messages of a receive into ri, keeping the allowed
+ * ones. */
+static void ctl_filter_recv(const struct msghdr *m, struct recv_info *ri)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR((struct msghdr *)m, c)) {
+		if (!ctl_allowed(c->cmsg_level, c->cmsg_type, false))
+			continue;
+		size_t sp = CMSG_ALIGN(c->cmsg_len);
+		if (ri->ctllen + sp > sizeof(ri->ctl)) {
+			ri->msg_flags |= MSG_CTRUNC;
+			break;
+		}
+		memcpy(ri->ctl + ri->ctllen, c, c->cmsg_len);
+		memset(ri->ctl + ri->ctllen + c->cmsg_len, 0, sp - c->cmsg_len);
+		ri->ctllen += sp;
+	}
+}
+
+/* ---- sending ------------------------------------------------------------------------ */
+
+#define SEND_FLAGS (MSG_OOB | MSG_DONTROUTE | MSG_EOR | MSG_MORE | MSG_CONFIRM)
+#define RECV_FLAGS (MSG_OOB | MSG_PEEK | MSG_TRUNC | MSG_ERRQUEUE)
+
+/* A byte stream: everything, waiting for room unless non-blocking; the
+ * bytes sent so far when interrupted or out of room. */
+static ssize_t stream_send(struct socket *s, struct file *hf, struct msg_iter *it,
+			   const struct sock_addr *to, int flags, bool nonblock)
+{
+	int hflags = (flags & SEND_FLAGS) | MSG_DONTWAIT | MSG_NOSIGNAL;
+	size_t cap = MIN(it->left, (size_t)HOST_CHUNK);
+	char *buf = malloc(MAX(cap, (size_t)1));
+	if (!buf)
+		return -ENOBUFS;
+	struct sock_timeo t;
+	sock_timeo_init(&t, s, nonblock, false);
+	size_t sent = 0, pending = 0, poff = 0;
+	bool fault = false, first = true, hup = false;
+	ssize_t err = 0;
+	for (;;) {
+		if (!pending && !first) {
+			if (fault || !it->left)
+				break;
+		}
+		if (!pending && it->left) {
+			size_t n = MIN(it->left, cap);
+			pending = iter_from(it, buf, n);
+			poff = 0;
+			fault = pending < n;
+			if (!pending) {
+				err = -EFAULT;
+				break;
+			}
+		}
+		struct iovec iov = { buf + poff, pending };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+		if (to) {
+			m.msg_name = (void *)&to->ss;
+			m.msg_namelen = to->len;
+		}
+		ssize_t r = sendmsg(hf->hostfd, &m, hflags | (it->left ? MSG_MORE : 0));
+		first = false;
+		if (r >= 0) {
+			sent += r;
+			pending -= r;
+			poff += r;
+			hup = false;
+			continue;
+		}
+		err = -errno;
+		if (err != -EAGAIN || (err = again(hf, POLLOUT, &t, &hup)))
+			break;
+	}
+	free(buf);
+	if (sent)
+		return sent;
+	if (err == -EPIPE)
+		sock_sigpipe(flags);
+	return err;
+}
+
+/* One datagram, whole or not at all. */
+static ssize_t dgram_send(struct socket *s, struct file *hf, struct msg_iter *it,
+			  struct send_info *si, int flags, bool nonblock)
+{
+	size_t len = it->left;
+	if (len > DGRAM_MAX)
+		return -EMSGSIZE;
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (si->bad_cmsg)
+		return -EINVAL;
+	char ctl[CTL_MAX];
+	long ctllen = ctl_filter_send(si, ctl, sizeof(ctl));
+	if (ctllen < 0)
+		return ctllen;
+	char *buf = malloc(MAX(len, (size_t)1));
+	if (!buf)
+		return -ENOBUFS;
+	ssize_t err;
+	if (iter_from(it, buf, len) < len) {
+		err = -EFAULT;
+		goto out;
+	}
+	struct iovec iov = { buf, len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctllen ? ctl : NULL,
+			    .msg_controllen = ctllen };
+	if (si->to) {
+		m.msg_name = (void *)&si->to->ss;
+		m.msg_namelen = si->to->len;
+	}
+	struct sock_timeo t;
+	sock_timeo_init(&t, s, nonblock, false);
+	bool hup = false;
+	for (;;) {
+		err = sendmsg(hf->hostfd, &m, (flags & SEND_FLAGS) | MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (err >= 0)
+			break;
+		err = -errno;
+		if (err != -EAGAIN || (err = again(hf, POLLOUT, &t, &hup)))
+			break;
+	}
+	if (err == -EPIPE)
+		sock_sigpipe(flags);
+out:
+	free(buf);
+	return err;
+}
+
+static ssize_t host_sendmsg(struct socket *s, struct msg_iter *it, struct send_info *si, int flags,
+			    bool nonblock)
+{
+	if (si->bad_cmsg) /* SOL_SOCKET messages: TCP's sock_cmsg_send refuses them first */
+		if (s->type == SOCK_STREAM)
+			return -EINVAL;
+	struct file *hf = host_of(s);
+	if (!hf)
+		return -EBADF;
+	ssize_t r = s->type == SOCK_STREAM ? stream_send(s, hf, it, si->to, flags, nonblock)
+					   : dgram_send(s, hf, it, si, flags, nonblock);
+	fput(hf);
+	return r;
+}
+
+/* ---- receiving ------------------------------------------------------------------------ */
+
+/* How many of the next `want` bytes of the iterator the guest can have
+ * written: a stream reads no more from the host than it can hand over
+ * (Linux leaves what it cannot copy in the queue). */
+static size_t iter_writable(const struct msg_iter *it, size_t want)
+{
+	if (!it->guest)
+		return want;
+	size_t ok = 0, off = it->off;
+	for (int i = 0; i < it->n && ok < want; i++, off = 0) {
+		size_t seg = MIN(it->iov[i].iov_len - off, want - ok);
+		size_t got = guest_accessible_len((gaddr_t)(uintptr_t)it->iov[i].iov_base + off, seg, true);
+		ok += got;
+		if (got < seg)
+			break;
+	}
+	return ok;
+}
+
+/* One host recvmsg into buf: its result (or -errno); the sender's
+ * address, the message flags and the allowed control messages into ri. */
+static ssize_t recv_once(struct file *hf, void *buf, size_t len, int flags, struct recv_info *ri)
+{
+	struct iovec iov = { buf, len };
+	char ctl[CTL_MAX];
+	struct msghdr m = { .msg_name = &ri->from.ss, .msg_namelen = sizeof(ri->from.ss),
+			    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl) };
+	ssize_t r = recvmsg(hf->hostfd, &m, (flags & RECV_FLAGS) | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (r < 0)
+		return -errno;
+	ri->from.len = MIN(m.msg_namelen, (socklen_t)sizeof(ri->from.ss));
+	ri->msg_flags |= m.msg_flags & (MSG_TRUNC | MSG_CTRUNC | MSG_EOR | MSG_OOB | MSG_ERRQUEUE);
+	ri->ctllen = 0;
+	ctl_filter_recv(&m, ri);
+	return r;
+}
+
+/* A byte stream: what is there (MSG_WAITALL: until the buffer is full,
+ * the end of the stream, an error or a signal). */
+static ssize_t stream_recv(struct socket *s, struct file *hf, struct msg_iter *it,
+			   struct recv_info *ri, int flags, bool nonblock)
+{
+	bool discard = flags & MSG_TRUNC; /* TCP: drop the bytes, copy nothing */
+	bool waitall = (flags & MSG_WAITALL) && !(flags & (MSG_PEEK | MSG_OOB | MSG_ERRQUEUE));
+	size_t want = it->left;
+	char *buf = malloc(MAX(MIN(want, (size_t)HOST_CHUNK), (size_t)1));
+	if (!buf)
+		return -ENOBUFS;
+	struct sock_timeo t;
+	sock_timeo_init(&t, s, nonblock, true);
+	size_t got = 0;
+	ssize_t err = 0;
+	bool hup = false;
+	for (;;) {
+		size_t n = MIN(it->left, (size_t)HOST_CHUNK);
+		if (!discard && n && !(n = iter_writable(it, n))) {
+			err = -EFAULT;
+			break;
+		}
+		ssize_t r = recv_once(hf, buf, n, flags, ri);
+		if (r > 0) {
+			if (discard)
+				iter_skip(it, MIN((size_t)r, it->left));
+			else if (iter_to(it, buf, r) < (size_t)r)
+				err = -EFAULT; /* unmapped meanwhile */
+			got += r;
+			hup = false;
+			if (err || !waitall || !it->left)
+				break;
+			continue;
+		}
+		if (r == 0)
+			break;
+		err = r;
+		/* Urgent data and the error queue never wait (tcp_recv_urg). */
+		if (err != -EAGAIN || (flags & (MSG_OOB | MSG_ERRQUEUE)) ||
+		    (err = again(hf, POLLIN, &t, &hup)))
+			break;
+	}
+	free(buf);
+	return got ? (ssize_t)got : err;
+}
+
+/* One datagram (its whole length with MSG_TRUNC). */
+static ssize_t dgram_recv(struct socket *s, struct file *hf, struct msg_iter *it,
+			  struct recv_info *ri, int flags, bool nonblock)
+{
+	size_t cap = MIN(it->left, (size_t)DGRAM_MAX + 1);
+	char *buf = malloc(MAX(cap, (size_t)1));
+	if (!buf)
+		return -ENOBUFS;
+	struct sock_timeo t;
+	sock_timeo_init(&t, s, nonblock, true);
+	bool hup = false;
+	ssize_t r;
+	for (;;) {
+		r = recv_once(hf, buf, cap, flags, ri);
+		if (r >= 0 || r != -EAGAIN || (flags & MSG_ERRQUEUE) || (r = again(hf, POLLIN, &t, &hup)))
+			break;
+	}
+	if (r >= 0) {
+		size_t n = MIN((size_t)r, cap);
+		if (iter_to(it, buf, n) < n)
+			r = -EFAULT;
+	}
+	free(buf);
+	return r;
+}
+
+static ssize_t host_recvmsg(struct socket *s, struct msg_iter *it, struct recv_info *ri, int flags,
+			    bool nonblock)
+{
+	struct file *hf = host_of(s);
+	if (!hf)
+		return -EBADF;
+	ssize_t r = s->type == SOCK_STREAM ? stream_recv(s, hf, it, ri, flags, nonblock)
+					   : dgram_recv(s, hf, it, ri, flags, nonblock);
+	fput(hf);
+	return r;
+}
+
+/* ---- options ---------------------------------------------------------------------------- */
+
+enum {
+	HO_GET = 1,
+	HO_SET = 2,
+	HO_BOTH = 3,
+};
+
+/* The options passed to the host socket. Left out: what only privileged
+ * users may set (IP_TRANSPARENT, TCP_REPAIR, SO_MARK...: cocoon may be
+ * root on the host while its guest is not), what would hand the host
+ * something of the kernel's (BPF filters, kTLS, zero-copy completions)
+ * and what the kernel keeps itself (SOL_SOCKET timeouts, credentials,
+ * timestamps, devices: net/socket.c). */
+static const struct host_opt {
+	int level, name, how;
+} host_opts[] = {
+	{ SOL_SOCKET, SO_REUSEADDR, HO_BOTH },
+	{ SOL_SOCKET, SO_REUSEPORT, HO_BOTH },
+	{ SOL_SOCKET, SO_KEEPALIVE, HO_BOTH },
+	{ SOL_SOCKET, SO_BROADCAST, HO_BOTH },
+	{ SOL_SOCKET, SO_LINGER, HO_BOTH },
+	{ SOL_SOCKET, SO_SNDBUF, HO_BOTH },
+	{ SOL_SOCKET, SO_RCVBUF, HO_BOTH },
+	{ SOL_SOCKET, SO_SNDBUFFORCE, HO_SET },
+	{ SOL_SOCKET, SO_RCVBUFFORCE, HO_SET },
+	{ SOL_SOCKET, SO_RCVLOWAT, HO_BOTH },
+	{ SOL_SOCKET, SO_SNDLOWAT, HO_BOTH },
+	{ SOL_SOCKET, SO_OOBINLINE, HO_BOTH },
+	{ SOL_SOCKET, SO_DONTROUTE, HO_BOTH },
+	{ SOL_SOCKET, SO_PRIORITY, HO_BOTH },
+	{ SOL_SOCKET, SO_NO_CHECK, HO_BOTH },
+	{ SOL_SOCKET, SO_PEEK_OFF, HO_BOTH },
+	{ SOL_SOCKET, SO_INCOMING_CPU, HO_BOTH },
+	{ SOL_SOCKET, SO_ERROR, HO_GET },
+	{ SOL_SOCKET, SO_TYPE, HO_GET },
+	{ SOL_SOCKET, SO_PROTOCOL, HO_GET },
+	{ SOL_SOCKET, SO_DOMAIN, HO_GET },
+	{ SOL_SOCKET, SO_ACCEPTCONN, HO_GET },
+
+	{ IPPROTO_IP, IP_TOS, HO_BOTH },
+	{ IPPROTO_IP, IP_TTL, HO_BOTH },
+	{ IPPROTO_IP, IP_OPTIONS, HO_BOTH },
+	{ IPPROTO_IP, IP_PKTINFO, HO_BOTH },
+	{ IPPROTO_IP, IP_RECVTTL, HO_BOTH },
+	{ IPPROTO_IP, IP_RECVTOS, HO_BOTH },
+	{ IPPROTO_IP, IP_RECVERR, HO_BOTH },
+	{ IPPROTO_IP, IP_RECVORIGDSTADDR, HO_BOTH },
+	{ IPPROTO_IP, IP_RECVFRAGSIZE, HO_BOTH },
+	{ IPPROTO_IP, IP_MTU_DISCOVER, HO_BOTH },
+	{ IPPROTO_IP, IP_MTU, HO_GET },
+	{ IPPROTO_IP, IP_FREEBIND, HO_BOTH },
+	{ IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, HO_BOTH },
+	{ IPPROTO_IP, IP_LOCAL_PORT_RANGE, HO_BOTH },
+	{ IPPROTO_IP, IP_UNICAST_IF, HO_BOTH },
+	{ IPPROTO_IP, IP_MULTICAST_TTL, HO_BOTH },
+	{ IPPROTO_IP, IP_MULTICAST_LOOP, HO_BOTH },
+	{ IPPROTO_IP, IP_MULTICAST_IF, HO_BOTH },
+	{ IPPROTO_IP, IP_MULTICAST_ALL, HO_BOTH },
+	{ IPPROTO_IP, IP_ADD_MEMBERSHIP, HO_SET },
+	{ IPPROTO_IP, IP_DROP_MEMBERSHIP, HO_SET },
+	{ IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, HO_SET },
+	{ IPPROTO_IP, IP_DROP_SOURCE_MEMBERSHIP, HO_SET },
+	{ IPPROTO_IP, IP_BLOCK_SOURCE, HO_SET },
+	{ IPPROTO_IP, IP_UNBLOCK_SOURCE, HO_SET },
+	{ IPPROTO_IP, MCAST_JOIN_GROUP, HO_SET },
+	{ IPPROTO_IP, MCAST_LEAVE_GROUP, HO_SET },
+	{ IPPROTO_IP, MCAST_JOIN_SOURCE_GROUP, HO_SET },
+	{ IPPROTO_IP, MCAST_LEAVE_SOURCE_GROUP, HO_SET },
+	{ IPPROTO_IP, MCAST_BLOCK_SOURCE, HO_SET },
+	{ IPPROTO_IP, MCAST_UNBLOCK_SOURCE, HO_SET },
+
+	{ IPPROTO_IPV6, IPV6_V6ONLY, HO_BOTH },
+	{ IPPROTO_IPV6, IPV6_UNICAST_HOPS, HO_BOTH },
+	{ IPPROTO_IPV6, IPV6_MULTICAST_HOPS, HO_BOTH },
+	{ IPPROTO_IPV6, IPV6_MULTICAST_LOOP, HO_BOTH },
+	{ IPPROTO_IPV6, IPV6_MULTICAST_IF, HO_BOTH },
+	{ IPPROTO_IPV6, IPV6_MULTICAST_ALL, HO_BOTH },
+	{ IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, HO_SET },
+	{ IPPROTO_IPV6, IPV6_DROP_MEMBERSHIP, HO_SET },
+	{ IPPROTO_IPV6, MCAST_JOIN_GROUP, HO_SET },
+	{ IPPROTO_IPV6, MCAST_LEAVE_GROUP, HO_SET },
+	{ IPPROTO_IPV6, MCAST_JOIN_SOURCE_GROUP, HO_SET },
+	{ IPPROTO_IPV6, MCAST_LEAVE_SOURCE_GROUP, HO_SET },
+	{ IPPROTO_IPV6, MCAST_BLOCK_SOURCE, HO_SET },
+	{ IPPROTO_IPV6, MCAST_UNBLOCK_SOURCE, HO_SET },
+	{ IPPROTO_IPV6, IPV6_RECVPKTINFO, HO_BOTH },
+	{ IPPROTO_IPV6, IPV6_RECVHOPLIMIT, HO_BOTH },
+	{ IPPROTO_IPV6, IPV6_RECVTCLASS, HO_BOTH },
+	{ IPPROTO_IPV6, IPV6_TCLASS, HO_BOTH },
+	{ IPPROTO_IPV6, IPV6_RECVERR, HO_BOTH },
+	{ IPPROTO_IPV6, IPV6_RECVORIGDSTADDR, HO_BOTH },
+	{ IPPROTO_IPV6, IPV6_RECVFRAGSIZE, HO_BOTH },
+	{ IPPROTO_IPV6, IPV6_MTU_DISCOVER, HO_BOTH },
+	{ IPPROTO_IPV6, IPV6_MTU, HO_BOTH },
+	{ IPPROTO_IPV6, IPV6_DONTFRAG, HO_BOTH },
+	{ IPPROTO_IPV6, IPV6_ADDR_PREFERENCES, HO_BOTH },
+	{ IPPROTO_IPV6, IPV6_UNICAST_IF, HO_BOTH },
+	{ IPPROTO_IPV6, IPV6_FREEBIND, HO_BOTH },
+	{ IPPROTO_IPV6, IPV6_AUTOFLOWLABEL, HO_BOTH },
+
+	{ IPPROTO_TCP, TCP_NODELAY, HO_BOTH },
+	{ IPPROTO_TCP, TCP_MAXSEG, HO_BOTH },
+	{ IPPROTO_TCP, TCP_CORK, HO_BOTH },
+	{ IPPROTO_TCP, TCP_KEEPIDLE, HO_BOTH },
+	{ IPPROTO_TCP, TCP_KEEPINTVL, HO_BOTH },
+	{ IPPROTO_TCP, TCP_KEEPCNT, HO_BOTH },
+	{ IPPROTO_TCP, TCP_SYNCNT, HO_BOTH },
+	{ IPPROTO_TCP, TCP_LINGER2, HO_BOTH },
+	{ IPPROTO_TCP, TCP_DEFER_ACCEPT, HO_BOTH },
+	{ IPPROTO_TCP, TCP_WINDOW_CLAMP, HO_BOTH },
+	{ IPPROTO_TCP, TCP_INFO, HO_GET },
+	{ IPPROTO_TCP, TCP_QUICKACK, HO_BOTH },
+	{ IPPROTO_TCP, TCP_CONGESTION, HO_BOTH },
+	{ IPPROTO_TCP, TCP_USER_TIMEOUT, HO_BOTH },
+	{ IPPROTO_TCP, TCP_NOTSENT_LOWAT, HO_BOTH },
+	{ IPPROTO_TCP, TCP_FASTOPEN, HO_BOTH },
+	{ IPPROTO_TCP, TCP_THIN_LINEAR_TIMEOUTS, HO_BOTH },
+	{ IPPROTO_TCP, TCP_INQ, HO_BOTH },
+
+	{ IPPROTO_UDP, UDP_CORK, HO_BOTH },
+	{ IPPROTO_UDP, UDP_SEGMENT, HO_BOTH },
+	{ IPPROTO_UDP, UDP_GRO, HO_BOTH },
+};
+
+static const struct host_opt *host_opt_find(int level, int name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(host_opts); i++)
+		if (host_opts[i].level == level && host_opts[i].name == name)
+			return &host_opts[i];
+	return NULL;
+}
+
+static int host_setsockopt(struct socket *s, int level, int name, const void *val, int len)
+{
+	int v = 0;
+	if (len >= (int)sizeof(int))
+		memcpy(&v, val, sizeof(v));
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_BINDTODEVICE:
+		case SO_BINDTOIFINDEX:
+			return -EPERM; /* CAP_NET_RAW */
+		case SO_SNDBUFFORCE:
+		case SO_RCVBUFFORCE: /* the guest's root: the plain option (capped by the host) */
+			if (current->proc->uid != 0)
+				return -EPERM;
+			name = name == SO_SNDBUFFORCE ? SO_SNDBUF : SO_RCVBUF;
+			break;
+		case SO_PRIORITY:
+			if (len >= (int)sizeof(int) && (v < 0 || v > 6) && current->proc->uid != 0)
+				return -EPERM; /* CAP_NET_ADMIN */
+			break;
+		}
+	}
+	const struct host_opt *o = host_opt_find(level, name);
+	if (!o || !(o->how & HO_SET))
+		return level == SOL_SOCKET ? SOCKOPT_GENERIC : -ENOPROTOOPT;
+	struct file *hf = host_of(s);
+	if (!hf)
+		return -EBADF;
+	int err = setsockopt(hf->hostfd, level, name, val, len) < 0 ? -errno : 0;
+	fput(hf);
+	return err;
+}
+
+static int host_getsockopt(struct socket *s, int level, int name, void *val, int *len)
+{
+	if (level == SOL_SOCKET && (name == SO_BINDTODEVICE || name == SO_BINDTOIFINDEX)) {
+		if (*len < 0)
+			return -EINVAL;
+		if (name == SO_BINDTOIFINDEX) { /* never bound to a device */
+			int zero = 0;
+			memcpy(val, &zero, sizeof(zero));
+			*len = sizeof(zero);
+		} else {
+			*len = 0;
+		}
+		return 0;
+	}
+	const struct host_opt *o = host_opt_find(level, name);
+	if (!o || !(o->how & HO_GET))
+		return level == SOL_SOCKET ? SOCKOPT_GENERIC : -ENOPROTOOPT;
+	if (*len < 0)
+		return -EINVAL;
+	struct file *hf = host_of(s);
+	if (!hf)
+		return -EBADF;
+	socklen_t l = *len;
+	int err = getsockopt(hf->hostfd, level, name, val, &l) < 0 ? -errno : 0;
+	fput(hf);
+	if (!err)
+		*len = MIN((int)l, *len);
+	return err;
+}
+
+/* ---- ioctls ------------------------------------------------------------------------------- */
+
+static long host_queue(struct socket *s, unsigned long cmd)
+{
+	struct file *hf = host_of(s);
+	if (!hf)
+		return -EBADF;
+	int n = 0;
+	long r = ioctl(hf->hostfd, cmd, &n) < 0 ? -errno : n;
+	fput(hf);
+	return r;
+}
+
+static long host_inq(struct socket *s) { return host_queue(s, SIOCINQ); }
+static long host_outq(struct socket *s) { return host_queue(s, SIOCOUTQ); }
+
+static const struct proto_ops host_ops = {
+	.release = host_release,
+	.bind = host_bind,
+	.connect = host_connect,
+	.listen = host_listen,
+	.accept = host_accept,
+	.getname = host_getname,
+	.poll = host_poll,
+	.poll_wait = host_poll_wait,
+	.shutdown = host_shutdown,
+	.sendmsg = host_sendmsg,
+	.recvmsg = host_recvmsg,
+	.setsockopt = host_setsockopt,
+	.getsockopt = host_getsockopt,
+	.inq = host_inq,
+	.outq = host_outq,
+	.all_levels = true,
+};
