@@ -238,36 +238,35 @@ static int host_bind(struct socket *s, const struct sock_addr *a)
 
 /* Linux's inet_stream_connect: a blocking connect waits for the outcome
  * (SO_SNDTIMEO: then EINPROGRESS); interrupted, the connection goes on
- * and a restarted connect waits for it again. */
+ * and a restarted connect waits for it again. The outcome is asked of
+ * the host by connecting again, as a non-blocking caller would: that
+ * also moves the host socket out of its connecting state (a further
+ * connect is EISCONN, or after a failure a fresh attempt). */
 static int host_connect(struct socket *s, const struct sock_addr *a, bool nonblock)
 {
 	struct file *hf = host_of(s);
 	if (!hf)
 		return -EBADF;
-	int err = 0;
-	if (connect(hf->hostfd, &a->sa, a->len) < 0)
-		err = -errno;
-	if (s->type == SOCK_STREAM && (err == -EINPROGRESS || err == -EALREADY) && !nonblock) {
-		struct sock_timeo t;
-		sock_timeo_init(&t, s, false, false);
+	struct sock_timeo t;
+	sock_timeo_init(&t, s, nonblock, false);
+	int first = 0;
+	for (;;) {
+		int err = connect(hf->hostfd, &a->sa, a->len) < 0 ? -errno : 0;
+		if (!first)
+			first = err;
+		if (s->type != SOCK_STREAM || (err != -EINPROGRESS && err != -EALREADY)) {
+			fput(hf);
+			return err;
+		}
 		unsigned got;
 		int w = host_wait(hf, POLLOUT, &t, &got);
-		while (!w && !(got & (POLLOUT | POLLERR | POLLHUP)))
-			w = host_wait(hf, POLLOUT, &t, &got);
-		if (w == -EAGAIN) {
-			/* the deadline: err stays EINPROGRESS or EALREADY */
-		} else if (w) {
-			err = w;
-		} else {
-			int soerr = 0;
-			socklen_t l = sizeof(soerr);
-			if (getsockopt(hf->hostfd, SOL_SOCKET, SO_ERROR, &soerr, &l) < 0)
-				soerr = errno;
-			err = -soerr;
+		if (w) {
+			fput(hf);
+			/* At the deadline the first answer stands (EINPROGRESS
+			 * or EALREADY). */
+			return w == -EAGAIN ? first : w;
 		}
 	}
-	fput(hf);
-	return err;
 }
 
 static int host_listen(struct socket *s, int backlog)
@@ -379,10 +378,18 @@ static bool ctl_allowed(int level, int type, bool send)
 /* The guest's control messages for a datagram send, filtered into buf:
  * its length, or -EINVAL for an IP-level message the allow-list does not
  * take (Linux's ip_cmsg_send refuses unknown ones too); other levels are
- * ignored, as the IP protocols ignore them. */
+ * ignored, as the IP protocols ignore them. SOL_SOCKET ones (SCM_RIGHTS,
+ * SCM_CREDENTIALS: bad_cmsg) never reach the host: an empty SCM_RIGHTS
+ * header stands for them, which the host refuses (EINVAL) at the point
+ * Linux would, after its own checks of the destination and state. */
 static long ctl_filter_send(const struct send_info *si, char *buf, size_t cap)
 {
 	size_t out = 0;
+	if (si->bad_cmsg) {
+		struct cmsghdr refused = { CMSG_LEN(0), SOL_SOCKET, SCM_RIGHTS };
+		memcpy(buf, &refused, sizeof(refused));
+		out = CMSG_SPACE(0);
+	}
 	for (size_t off = 0; si->ctl && off + sizeof(struct cmsghdr) <= si->ctllen;) {
 		struct cmsghdr h;
 		memcpy(&h, si->ctl + off, sizeof(h));
@@ -429,9 +436,10 @@ static void ctl_filter_recv(const struct msghdr *m, struct recv_info *ri)
 /* A byte stream: everything, waiting for room unless non-blocking; the
  * bytes sent so far when interrupted or out of room. */
 static ssize_t stream_send(struct socket *s, struct file *hf, struct msg_iter *it,
-			   const struct sock_addr *to, int flags, bool nonblock)
+			   const struct send_info *si, int flags, bool nonblock)
 {
 	int hflags = (flags & SEND_FLAGS) | MSG_DONTWAIT | MSG_NOSIGNAL;
+	struct cmsghdr refused = { CMSG_LEN(0), SOL_SOCKET, SCM_RIGHTS };
 	size_t cap = MIN(it->left, (size_t)HOST_CHUNK);
 	char *buf = malloc(MAX(cap, (size_t)1));
 	if (!buf)
@@ -458,9 +466,13 @@ static ssize_t stream_send(struct socket *s, struct file *hf, struct msg_iter *i
 		}
 		struct iovec iov = { buf + poff, pending };
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-		if (to) {
-			m.msg_name = (void *)&to->ss;
-			m.msg_namelen = to->len;
+		if (si->to) {
+			m.msg_name = (void *)&si->to->ss;
+			m.msg_namelen = si->to->len;
+		}
+		if (si->bad_cmsg) { /* see ctl_filter_send */
+			m.msg_control = &refused;
+			m.msg_controllen = sizeof(refused);
 		}
 		ssize_t r = sendmsg(hf->hostfd, &m, hflags | (it->left ? MSG_MORE : 0));
 		first = false;
@@ -492,8 +504,6 @@ static ssize_t dgram_send(struct socket *s, struct file *hf, struct msg_iter *it
 		return -EMSGSIZE;
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
-	if (si->bad_cmsg)
-		return -EINVAL;
 	char ctl[CTL_MAX];
 	long ctllen = ctl_filter_send(si, ctl, sizeof(ctl));
 	if (ctllen < 0)
@@ -534,13 +544,10 @@ out:
 static ssize_t host_sendmsg(struct socket *s, struct msg_iter *it, struct send_info *si, int flags,
 			    bool nonblock)
 {
-	if (si->bad_cmsg) /* SOL_SOCKET messages: TCP's sock_cmsg_send refuses them first */
-		if (s->type == SOCK_STREAM)
-			return -EINVAL;
 	struct file *hf = host_of(s);
 	if (!hf)
 		return -EBADF;
-	ssize_t r = s->type == SOCK_STREAM ? stream_send(s, hf, it, si->to, flags, nonblock)
+	ssize_t r = s->type == SOCK_STREAM ? stream_send(s, hf, it, si, flags, nonblock)
 					   : dgram_send(s, hf, it, si, flags, nonblock);
 	fput(hf);
 	return r;
