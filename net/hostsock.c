@@ -150,23 +150,34 @@ static void host_release(struct socket *s)
 
 /* ---- waiting ---------------------------------------------------------------- */
 
+#define SLOW_POLL_NS 10000000 /* see again() */
+
 /* Wait until the host socket reports one of events, an error or a
- * hang-up: 0 (with what it reported in *got), -EAGAIN when the deadline
- * passed or the call may not wait, or Linux's sock_intr_errno on a
- * signal. */
-static int host_wait(struct file *hf, unsigned events, struct sock_timeo *t, unsigned *got)
+ * hang-up (slow: until a short while has passed): 0, -EAGAIN when the
+ * deadline passed or the call may not wait, or Linux's sock_intr_errno
+ * on a signal. *ready: the host reported them before any sleep. */
+static int host_wait(struct file *hf, unsigned events, struct sock_timeo *t, bool slow, bool *ready)
 {
+	*ready = false;
 	if (t->nonblock)
 		return -EAGAIN;
 	struct poll_table pt;
 	poll_table_init(&pt, events, NULL);
 	uint32_t snap = sleep_prepare();
-	unsigned mask = host_fd_poll(hf, &pt);
 	int r = 0;
-	if (!(mask & (events | POLLERR | POLLHUP)))
+	if (slow) {
+		struct timespec end = deadline_after(&(struct timespec){ 0, SLOW_POLL_NS });
+		bool last = !t->forever && (t->end.tv_sec < end.tv_sec ||
+					    (t->end.tv_sec == end.tv_sec && t->end.tv_nsec <= end.tv_nsec));
+		r = sleep_until(snap, last ? &t->end : &end);
+		if (r == -ETIMEDOUT && !last)
+			r = 0;
+	} else if (host_fd_poll(hf, &pt) & (events | POLLERR | POLLHUP)) {
+		*ready = true;
+	} else {
 		r = sleep_until(snap, t->forever ? NULL : &t->end);
+	}
 	poll_table_free(&pt);
-	*got = r ? 0 : host_fd_poll(hf, NULL);
 	if (r == -ETIMEDOUT)
 		return -EAGAIN;
 	if (r == -EINTR)
@@ -174,19 +185,18 @@ static int host_wait(struct file *hf, unsigned events, struct sock_timeo *t, uns
 	return 0;
 }
 
-/* A host call that returned EAGAIN: wait for events and try again (0),
- * or give up with the error to return. A host socket that reports only
- * an error or hang-up yet still says EAGAIN (UDP after shutdown) keeps
- * saying so: then EAGAIN is the answer, as Linux returns it without
- * waiting. */
-static int again(struct file *hf, unsigned events, struct sock_timeo *t, bool *hup_seen)
+/* A host call on a blocking socket said EAGAIN: wait for events and let
+ * the caller try again (0), or the error to return. The host poller
+ * wakes on the events but also on errors and hang-ups, which may stay
+ * while the call still says EAGAIN (an error queued for MSG_ERRQUEUE):
+ * when the host was found ready at once twice running, look again every
+ * 10 ms instead of spinning. *spin: the caller's state, false at first
+ * and after any progress. */
+static int again(struct file *hf, unsigned events, struct sock_timeo *t, bool *spin)
 {
-	if (*hup_seen)
-		return -EAGAIN;
-	unsigned got;
-	int r = host_wait(hf, events, t, &got);
-	if (!r && !(got & events) && (got & (POLLERR | POLLHUP)))
-		*hup_seen = true;
+	bool ready;
+	int r = host_wait(hf, events, t, *spin, &ready);
+	*spin = ready;
 	return r;
 }
 
@@ -258,8 +268,8 @@ static int host_connect(struct socket *s, const struct sock_addr *a, bool nonblo
 			fput(hf);
 			return err;
 		}
-		unsigned got;
-		int w = host_wait(hf, POLLOUT, &t, &got);
+		bool ready;
+		int w = host_wait(hf, POLLOUT, &t, false, &ready);
 		if (w) {
 			fput(hf);
 			/* At the deadline the first answer stands (EINPROGRESS
@@ -286,7 +296,7 @@ static int host_accept(struct socket *s, struct socket **out, bool nonblock)
 		return -EBADF;
 	struct sock_timeo t;
 	sock_timeo_init(&t, s, nonblock, true);
-	bool hup = false;
+	bool spin = false;
 	int err;
 	for (;;) {
 		int fd = accept4(hf->hostfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -298,7 +308,7 @@ static int host_accept(struct socket *s, struct socket **out, bool nonblock)
 			break;
 		}
 		err = -errno;
-		if (err != -EAGAIN || (err = again(hf, POLLIN, &t, &hup)))
+		if (err != -EAGAIN || (err = again(hf, POLLIN, &t, &spin)))
 			break;
 	}
 	fput(hf);
@@ -447,7 +457,7 @@ static ssize_t stream_send(struct socket *s, struct file *hf, struct msg_iter *i
 	struct sock_timeo t;
 	sock_timeo_init(&t, s, nonblock, false);
 	size_t sent = 0, pending = 0, poff = 0;
-	bool fault = false, first = true, hup = false;
+	bool fault = false, first = true, spin = false;
 	ssize_t err = 0;
 	for (;;) {
 		if (!pending && !first) {
@@ -480,11 +490,11 @@ static ssize_t stream_send(struct socket *s, struct file *hf, struct msg_iter *i
 			sent += r;
 			pending -= r;
 			poff += r;
-			hup = false;
+			spin = false;
 			continue;
 		}
 		err = -errno;
-		if (err != -EAGAIN || (err = again(hf, POLLOUT, &t, &hup)))
+		if (err != -EAGAIN || (err = again(hf, POLLOUT, &t, &spin)))
 			break;
 	}
 	free(buf);
@@ -525,13 +535,13 @@ static ssize_t dgram_send(struct socket *s, struct file *hf, struct msg_iter *it
 	}
 	struct sock_timeo t;
 	sock_timeo_init(&t, s, nonblock, false);
-	bool hup = false;
+	bool spin = false;
 	for (;;) {
 		err = sendmsg(hf->hostfd, &m, (flags & SEND_FLAGS) | MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (err >= 0)
 			break;
 		err = -errno;
-		if (err != -EAGAIN || (err = again(hf, POLLOUT, &t, &hup)))
+		if (err != -EAGAIN || (err = again(hf, POLLOUT, &t, &spin)))
 			break;
 	}
 	if (err == -EPIPE)
@@ -607,7 +617,7 @@ static ssize_t stream_recv(struct socket *s, struct file *hf, struct msg_iter *i
 	sock_timeo_init(&t, s, nonblock, true);
 	size_t got = 0;
 	ssize_t err = 0;
-	bool hup = false;
+	bool spin = false;
 	for (;;) {
 		size_t n = MIN(it->left, (size_t)HOST_CHUNK);
 		if (!discard && n && !(n = iter_writable(it, n))) {
@@ -621,7 +631,7 @@ static ssize_t stream_recv(struct socket *s, struct file *hf, struct msg_iter *i
 			else if (iter_to(it, buf, r) < (size_t)r)
 				err = -EFAULT; /* unmapped meanwhile */
 			got += r;
-			hup = false;
+			spin = false;
 			if (err || !waitall || !it->left)
 				break;
 			continue;
@@ -631,7 +641,7 @@ static ssize_t stream_recv(struct socket *s, struct file *hf, struct msg_iter *i
 		err = r;
 		/* Urgent data and the error queue never wait (tcp_recv_urg). */
 		if (err != -EAGAIN || (flags & (MSG_OOB | MSG_ERRQUEUE)) ||
-		    (err = again(hf, POLLIN, &t, &hup)))
+		    (err = again(hf, POLLIN, &t, &spin)))
 			break;
 	}
 	free(buf);
@@ -648,11 +658,18 @@ static ssize_t dgram_recv(struct socket *s, struct file *hf, struct msg_iter *it
 		return -ENOBUFS;
 	struct sock_timeo t;
 	sock_timeo_init(&t, s, nonblock, true);
-	bool hup = false;
+	bool spin = false;
 	ssize_t r;
 	for (;;) {
 		r = recv_once(hf, buf, cap, flags, ri);
-		if (r >= 0 || r != -EAGAIN || (flags & MSG_ERRQUEUE) || (r = again(hf, POLLIN, &t, &hup)))
+		if (r >= 0 || r != -EAGAIN || (flags & MSG_ERRQUEUE) || t.nonblock)
+			break;
+		/* Shut down for reading: a blocking receive ends with 0. */
+		if (host_fd_poll(hf, NULL) & POLLRDHUP) {
+			r = 0;
+			break;
+		}
+		if ((r = again(hf, POLLIN, &t, &spin)))
 			break;
 	}
 	if (r >= 0) {

@@ -22,6 +22,12 @@
 #include <sys/wait.h>
 #include <time.h>
 
+/* Linux's struct sock_extended_err (musl has no linux/errqueue.h). */
+struct ext_err {
+	uint32_t ee_errno;
+	uint8_t ee_origin, ee_type, ee_code, ee_pad;
+	uint32_t ee_info, ee_data;
+};
 #ifndef SIOCOUTQ
 #define SIOCOUTQ TIOCOUTQ
 #endif
@@ -413,6 +419,51 @@ static void udp(void)
 	usleep(20000);
 	res("then recv", E(recv(b, buf, sizeof(buf), MSG_DONTWAIT)));
 	close(b);
+
+	/* IP_RECVERR: the port unreachable answer stays in the error queue
+	 * (which keeps the socket polling POLLERR) until read. */
+	int gone = socket(AF_INET, SOCK_DGRAM, 0);
+	len = loaddr(AF_INET, 0, &ss);
+	bind(gone, (void *)&ss, len);
+	int gport = port_of(gone);
+	close(gone);
+	int e1 = socket(AF_INET, SOCK_DGRAM, 0);
+	setsockopt(e1, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+	connect_to(e1, AF_INET, gport);
+	resv("send to a closed port", E(send(e1, "x", 1, 0)));
+	usleep(20000);
+	res("recv", E(recv(e1, buf, sizeof(buf), MSG_DONTWAIT)));
+	struct timeval tv = { 0, 200000 };
+	setsockopt(e1, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	res("blocking recv with an error queued", E(recv(e1, buf, sizeof(buf), 0)));
+	iov.iov_len = sizeof(buf);
+	m = (struct msghdr){ .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+			     .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	resv("recvmsg MSG_ERRQUEUE", E(recvmsg(e1, &m, MSG_ERRQUEUE)));
+	printf("flags%s\n", m.msg_flags & MSG_ERRQUEUE ? " ERRQUEUE" : "");
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		struct ext_err ee;
+		memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+		printf("cmsg %d/%d errno %s origin %d type %d code %d\n", c->cmsg_level, c->cmsg_type,
+		       errname(ee.ee_errno), ee.ee_origin, ee.ee_type, ee.ee_code);
+	}
+	res("MSG_ERRQUEUE again", E(recvmsg(e1, &m, MSG_ERRQUEUE)));
+	close(e1);
+
+	/* Shut down for reading: a blocked receiver wakes with 0. */
+	int sd = socket(AF_INET, SOCK_DGRAM, 0);
+	len = loaddr(AF_INET, 0, &ss);
+	bind(sd, (void *)&ss, len);
+	pid_t pid = fork();
+	if (pid == 0) {
+		usleep(100000);
+		shutdown(sd, SHUT_RD);
+		_exit(0);
+	}
+	resv("recv while shut down for reading", E(recv(sd, buf, sizeof(buf), 0)));
+	resv("and again", E(recv(sd, buf, sizeof(buf), 0)));
+	waitpid(pid, NULL, 0);
+	close(sd);
 
 	int six = socket(AF_INET6, SOCK_DGRAM, 0), six2 = socket(AF_INET6, SOCK_DGRAM, 0);
 	len = loaddr(AF_INET6, 0, &ss);
