@@ -27,6 +27,7 @@
  * else: calls hold the socket's file, but the reference is taken under
  * the lock anyway). No lock is held across host calls or sleeps. */
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,14 +139,41 @@ int hostsock_create(struct socket **out, int family, int type, int protocol)
 	return 0;
 }
 
+static void *closer(void *f)
+{
+	fput(f);
+	return NULL;
+}
+
+/* The last close of a socket with SO_LINGER and a timeout waits in the
+ * host until its data is sent: that wait is a thread's of its own, not
+ * the guest's kernel thread (which could not be interrupted there). */
 static void host_release(struct socket *s)
 {
 	pthread_mutex_lock(&s->lock);
 	struct file *f = s->host;
 	s->host = NULL;
 	pthread_mutex_unlock(&s->lock);
-	if (f)
-		fput(f);
+	if (!f)
+		return;
+	struct linger l = { 0, 0 };
+	socklen_t len = sizeof(l);
+	if (getsockopt(f->hostfd, SOL_SOCKET, SO_LINGER, &l, &len) == 0 && l.l_onoff && l.l_linger) {
+		pthread_attr_t attr;
+		pthread_t t;
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		pthread_attr_setstacksize(&attr, 64 * 1024);
+		pthread_sigmask(SIG_SETMASK, &all, &old); /* host signals are the kernel threads' */
+		int err = pthread_create(&t, &attr, closer, f);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		pthread_attr_destroy(&attr);
+		if (!err)
+			return;
+	}
+	fput(f);
 }
 
 /* ---- waiting ---------------------------------------------------------------- */
@@ -904,6 +932,7 @@ static long host_queue(struct socket *s, unsigned long cmd)
 
 static long host_inq(struct socket *s) { return host_queue(s, SIOCINQ); }
 static long host_outq(struct socket *s) { return host_queue(s, SIOCOUTQ); }
+static long host_atmark(struct socket *s) { return host_queue(s, SIOCATMARK); }
 
 static const struct proto_ops host_ops = {
 	.release = host_release,
@@ -921,5 +950,6 @@ static const struct proto_ops host_ops = {
 	.getsockopt = host_getsockopt,
 	.inq = host_inq,
 	.outq = host_outq,
+	.atmark = host_atmark,
 	.all_levels = true,
 };

@@ -208,7 +208,7 @@ static long sock_file_ioctl(struct file *f, unsigned cmd, gaddr_t arg)
 		v = s->ops->outq ? s->ops->outq(s) : -ENOTTY;
 		break;
 	case SIOCATMARK:
-		v = s->family == AF_UNIX ? -ENOTTY : 0;
+		v = s->ops->atmark ? s->ops->atmark(s) : s->family == AF_UNIX ? -ENOTTY : 0;
 		break;
 	default:
 		return -ENOTTY;

@@ -243,6 +243,8 @@ struct proto_ops {
 	/* SIOCINQ (FIONREAD) and SIOCOUTQ: a count or -errno. */
 	long (*inq)(struct socket *s);
 	long (*outq)(struct socket *s);
+	/* SIOCATMARK: 0/1 or -errno; NULL: 0 (-ENOTTY for AF_UNIX). */
+	long (*atmark)(struct socket *s);
 	bool scm_rights;            /* AF_UNIX: SCM_RIGHTS and SCM_CREDENTIALS */
 	/* Host sockets: SOL_SOCKET options go to the family too, which
 	 * answers SOCKOPT_GENERIC for those net/socket.c keeps; getsockopt

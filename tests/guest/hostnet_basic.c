@@ -319,6 +319,34 @@ static void stream(void)
 	printf("reader exit %d\n", WEXITSTATUS(st));
 	resv("recv after the peer's shutdown", E(recv(fd[1], buf, 8, 0)));
 
+	/* Urgent data: the mark, and MSG_OOB. */
+	int fd2[2];
+	pair(fd2);
+	send(fd2[0], "n", 1, 0);
+	resv("send MSG_OOB", E(send(fd2[0], "!", 1, MSG_OOB)));
+	struct pollfd pp = { fd2[1], POLLPRI, 0 };
+	poll(&pp, 1, 5000);
+	printf("POLLPRI %d\n", !!(pp.revents & POLLPRI));
+	int mark = -1;
+	ioctl(fd2[1], SIOCATMARK, &mark);
+	printf("at the mark %d\n", mark);
+	memset(buf, 0, sizeof(buf));
+	resv("recv up to the mark", E(recv(fd2[1], buf, sizeof(buf), 0)));
+	ioctl(fd2[1], SIOCATMARK, &mark);
+	printf("'%s' at the mark %d\n", buf, mark);
+	memset(buf, 0, sizeof(buf));
+	resv("recv MSG_OOB", E(recv(fd2[1], buf, sizeof(buf), MSG_OOB)));
+	printf("'%s'\n", buf);
+	res("recv MSG_OOB again", E(recv(fd2[1], buf, sizeof(buf), MSG_OOB)));
+	struct linger lg = { 1, 5 };
+	setsockopt(fd2[0], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	write(fd2[0], "bye", 3);
+	res("close with SO_LINGER", E(close(fd2[0])));
+	memset(buf, 0, sizeof(buf));
+	resv("the peer reads", E(read(fd2[1], buf, sizeof(buf))));
+	resv("then the end", E(read(fd2[1], buf, sizeof(buf))));
+	close(fd2[1]);
+
 	int v1 = -1;
 	socklen_t vl = sizeof(v1);
 	getsockopt(fd[0], SOL_SOCKET, SO_TYPE, &v1, &vl);
