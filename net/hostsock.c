@@ -15,10 +15,11 @@
  *   options that concern the kernel's side (timeouts, credentials,
  *   timestamps, marks, devices) are net/socket.c's. Control messages pass
  *   through an allow-list of IP-level ones; SOL_SOCKET ones (SCM_RIGHTS,
- *   SCM_CREDENTIALS) are refused like TCP and UDP refuse them.
- * - Only TCP, UDP (and UDP-Lite, MPTCP) and ICMP "ping" datagram sockets:
- *   raw and packet sockets are EPERM, as for an unprivileged user, even
- *   when cocoon runs as root. AF_UNIX stays the sandbox's own; AF_NETLINK
+ *   SCM_CREDENTIALS) never reach the host (ctl_filter_send).
+ * - Only TCP, UDP (and UDP-Lite, MPTCP) and ICMP "ping" datagram sockets
+ *   (which the host allows by cocoon's groups: ping_group_range): raw and
+ *   packet sockets are EPERM, as for an unprivileged user, even when
+ *   cocoon runs as root. AF_UNIX stays the sandbox's own; AF_NETLINK
  *   is not there (EAFNOSUPPORT), so glibc's getaddrinfo with AI_ADDRCONFIG
  *   assumes IPv4 and IPv6 are both configured, as it does without
  *   netlink.
