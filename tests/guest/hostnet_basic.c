@@ -564,6 +564,36 @@ static void signals(void)
 	res("recv with SO_RCVTIMEO interrupted", E(recv(fd[1], buf, sizeof(buf), 0)));
 	signal(SIGALRM, SIG_IGN);
 
+	/* A blocking connect waits while the listener's queue is full (its
+	 * SYNs are dropped until there is room): interrupted, timed out,
+	 * and restarted until a child makes room. */
+	int full = listener(AF_INET, &port);
+	listen(full, 0);
+	int c1 = socket(AF_INET, SOCK_STREAM, 0), c2 = socket(AF_INET, SOCK_STREAM, 0);
+	res("connect to a listener with backlog 0", connect_to(c1, AF_INET, port));
+	alarm_in(100, false);
+	res("connect to its full queue, interrupted", connect_to(c2, AF_INET, port));
+	tv = (struct timeval){ 0, 100000 };
+	setsockopt(c2, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	res("connect again with SO_SNDTIMEO", connect_to(c2, AF_INET, port));
+	tv.tv_usec = 0;
+	setsockopt(c2, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	pid = fork();
+	if (pid == 0) {
+		usleep(200000);
+		close(accept(full, NULL, NULL));
+		usleep(3000000);
+		_exit(0);
+	}
+	alarm_in(100, true);
+	res("connect with SA_RESTART until there is room", connect_to(c2, AF_INET, port));
+	res("connect again", connect_to(c2, AF_INET, port));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(c1);
+	close(c2);
+	close(full);
+
 	/* select on a host socket */
 	fd_set r;
 	FD_ZERO(&r);
