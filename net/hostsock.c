@@ -9,8 +9,10 @@
  *   codes (sock_intr_errno: ERESTARTSYS, or EINTR under SO_RCVTIMEO /
  *   SO_SNDTIMEO, whose deadlines give EAGAIN) and a blocking call never
  *   holds a kernel thread in the host.
- * - Data goes through a kernel buffer (at most 64 KiB per host call), not
- *   guest memory: the host never sees guest addresses.
+ * - Stream data moves straight between guest memory (the kernel's mapping
+ *   of the memory file, under the guest memory lock during the
+ *   non-blocking host call) and the host socket; datagrams go through a
+ *   kernel buffer. The host never sees guest addresses.
  * - Options pass through an allow-list (host_opts below); SOL_SOCKET
  *   options that concern the kernel's side (timeouts, credentials,
  *   timestamps, marks, devices) are net/socket.c's. Control messages pass
@@ -43,7 +45,12 @@
 #include "mm/uaccess.h"
 #include "net/socket.h"
 
-#define HOST_CHUNK 65536  /* bytes moved per host call through the bounce buffer */
+#define STREAM_MAX (4 << 20) /* bytes of a stream sent per host call */
+/* ... and received: the range whose copy-on-write pages a receive makes
+ * the process's own first (io_begin), whatever arrives. */
+#define STREAM_RECV_MAX (1 << 20)
+#define HOST_IOV_MAX 64      /* host iovecs per call (guest memory in the memory file) */
+#define HOST_CHUNK 65536     /* MSG_TRUNC of a stream: discarded per call */
 #define DGRAM_MAX 0xFFFF  /* Linux's udp_sendmsg/ping_sendmsg limit: EMSGSIZE above */
 #define CTL_MAX 256       /* host control data per receive (sizeof recv_info.ctl) */
 #ifndef IPPROTO_MPTCP
@@ -472,6 +479,61 @@ static void ctl_filter_recv(const struct msghdr *m, struct recv_info *ri)
 #define SEND_FLAGS (MSG_OOB | MSG_DONTROUTE | MSG_EOR | MSG_MORE | MSG_CONFIRM)
 #define RECV_FLAGS (MSG_OOB | MSG_PEEK | MSG_TRUNC | MSG_ERRQUEUE)
 
+/* Streams move data straight between guest memory and the host socket:
+ * the next bytes of an iterator as iovecs into the kernel's mapping of
+ * the memory file, with the guest memory lock held from io_begin to
+ * io_end (the host call in between never blocks), or the kernel's own
+ * buffers (read and write through fs/rw.c's bounce). */
+struct host_io {
+	struct iovec iov[HOST_IOV_MAX];
+	int n;
+	size_t len; /* bytes spanned: short at the first byte the guest may not access */
+	bool fault; /* that is why it is short (not the iovecs' limit) */
+	bool locked;
+};
+
+static void io_begin(struct host_io *io, const struct msg_iter *it, size_t max, bool to_guest)
+{
+	io->n = 0;
+	io->len = 0;
+	io->fault = false;
+	io->locked = it->guest;
+	if (it->guest) {
+		size_t off = it->off, left = max;
+		for (int i = 0; i < it->n && left; i++, off = 0) {
+			size_t len = MIN(it->iov[i].iov_len - off, left);
+			if (to_guest) /* the process's own copy of copy-on-write pages */
+				guest_prepare_write((gaddr_t)(uintptr_t)it->iov[i].iov_base + off, len);
+			left -= len;
+		}
+		guest_mem_lock();
+	}
+	size_t off = it->off;
+	for (int i = 0; i < it->n && io->len < max && io->n < HOST_IOV_MAX; i++, off = 0) {
+		size_t len = MIN(it->iov[i].iov_len - off, max - io->len);
+		char *base = (char *)it->iov[i].iov_base + off;
+		if (!it->guest) {
+			io->iov[io->n++] = (struct iovec){ base, len };
+			io->len += len;
+			continue;
+		}
+		size_t cov;
+		io->n += guest_iovecs((gaddr_t)(uintptr_t)base, len, to_guest, io->iov + io->n,
+				      HOST_IOV_MAX - io->n, &cov);
+		io->len += cov;
+		if (cov < len) {
+			io->fault = io->n < HOST_IOV_MAX;
+			break;
+		}
+	}
+}
+
+static void io_end(struct host_io *io)
+{
+	if (io->locked)
+		guest_mem_unlock();
+}
+
 /* A byte stream: everything, waiting for room unless non-blocking; the
  * bytes sent so far when interrupted or out of room. */
 static ssize_t stream_send(struct socket *s, struct file *hf, struct msg_iter *it,
@@ -479,32 +541,19 @@ static ssize_t stream_send(struct socket *s, struct file *hf, struct msg_iter *i
 {
 	int hflags = (flags & SEND_FLAGS) | MSG_DONTWAIT | MSG_NOSIGNAL;
 	struct cmsghdr refused = { CMSG_LEN(0), SOL_SOCKET, SCM_RIGHTS };
-	size_t cap = MIN(it->left, (size_t)HOST_CHUNK);
-	char *buf = malloc(MAX(cap, (size_t)1));
-	if (!buf)
-		return -ENOBUFS;
 	struct sock_timeo t;
 	sock_timeo_init(&t, s, nonblock, false);
-	size_t sent = 0, pending = 0, poff = 0;
-	bool fault = false, first = true, spin = false;
+	size_t sent = 0;
+	bool spin = false;
 	ssize_t err = 0;
 	for (;;) {
-		if (!pending && !first) {
-			if (fault || !it->left)
-				break;
-		}
-		if (!pending && it->left) {
-			size_t n = MIN(it->left, cap);
-			pending = iter_from(it, buf, n);
-			poff = 0;
-			fault = pending < n;
-			if (!pending) {
-				err = -EFAULT;
-				break;
-			}
-		}
-		struct iovec iov = { buf + poff, pending };
-		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+		struct host_io io;
+		io_begin(&io, it, MIN(it->left, (size_t)STREAM_MAX), false);
+		/* A fault in what is left: the host's answer to an empty send
+		 * first (the connection's state), else EFAULT, nothing sent
+		 * (Linux fails the chunk it copies; most sends are one). */
+		bool fault = io.fault || (!io.len && it->left);
+		struct msghdr m = { .msg_iov = io.iov, .msg_iovlen = fault ? 0 : io.n };
 		if (si->to) {
 			m.msg_name = (void *)&si->to->ss;
 			m.msg_namelen = si->to->len;
@@ -513,20 +562,24 @@ static ssize_t stream_send(struct socket *s, struct file *hf, struct msg_iter *i
 			m.msg_control = &refused;
 			m.msg_controllen = sizeof(refused);
 		}
-		ssize_t r = sendmsg(hf->hostfd, &m, hflags | (it->left ? MSG_MORE : 0));
-		first = false;
+		ssize_t r = sendmsg(hf->hostfd, &m, hflags);
+		err = r < 0 ? -errno : 0;
+		io_end(&io);
+		if (r >= 0 && fault) {
+			err = -EFAULT;
+			break;
+		}
 		if (r >= 0) {
 			sent += r;
-			pending -= r;
-			poff += r;
+			iter_skip(it, r);
 			spin = false;
+			if (!it->left)
+				break;
 			continue;
 		}
-		err = -errno;
 		if (err != -EAGAIN || (err = again(hf, POLLOUT, &t, &spin)))
 			break;
 	}
-	free(buf);
 	if (sent)
 		return sent;
 	if (err == -EPIPE)
@@ -594,32 +647,13 @@ static ssize_t host_sendmsg(struct socket *s, struct msg_iter *it, struct send_i
 
 /* ---- receiving ------------------------------------------------------------------------ */
 
-/* How many of the next `want` bytes of the iterator the guest can have
- * written: a stream reads no more from the host than it can hand over
- * (Linux leaves what it cannot copy in the queue). */
-static size_t iter_writable(const struct msg_iter *it, size_t want)
-{
-	if (!it->guest)
-		return want;
-	size_t ok = 0, off = it->off;
-	for (int i = 0; i < it->n && ok < want; i++, off = 0) {
-		size_t seg = MIN(it->iov[i].iov_len - off, want - ok);
-		size_t got = guest_accessible_len((gaddr_t)(uintptr_t)it->iov[i].iov_base + off, seg, true);
-		ok += got;
-		if (got < seg)
-			break;
-	}
-	return ok;
-}
-
-/* One host recvmsg into buf: its result (or -errno); the sender's
+/* One host recvmsg into iov: its result (or -errno); the sender's
  * address, the message flags and the allowed control messages into ri. */
-static ssize_t recv_once(struct file *hf, void *buf, size_t len, int flags, struct recv_info *ri)
+static ssize_t recv_once(struct file *hf, struct iovec *iov, int n, int flags, struct recv_info *ri)
 {
-	struct iovec iov = { buf, len };
 	char ctl[CTL_MAX];
 	struct msghdr m = { .msg_name = &ri->from.ss, .msg_namelen = sizeof(ri->from.ss),
-			    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_iov = iov, .msg_iovlen = n, .msg_control = ctl,
 			    .msg_controllen = sizeof(ctl) };
 	ssize_t r = recvmsg(hf->hostfd, &m, (flags & RECV_FLAGS) | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (r < 0)
@@ -632,36 +666,45 @@ static ssize_t recv_once(struct file *hf, void *buf, size_t len, int flags, stru
 }
 
 /* A byte stream: what is there (MSG_WAITALL: until the buffer is full,
- * the end of the stream, an error or a signal). */
+ * the end of the stream, an error or a signal). Only into what the guest
+ * can have written: Linux leaves what it cannot copy in the queue. */
 static ssize_t stream_recv(struct socket *s, struct file *hf, struct msg_iter *it,
 			   struct recv_info *ri, int flags, bool nonblock)
 {
-	bool discard = flags & MSG_TRUNC; /* TCP: drop the bytes, copy nothing */
+	static char discarded[HOST_CHUNK]; /* MSG_TRUNC: the bytes nobody reads */
+	bool discard = flags & MSG_TRUNC;
 	bool waitall = (flags & MSG_WAITALL) && !(flags & (MSG_PEEK | MSG_OOB | MSG_ERRQUEUE));
-	size_t want = it->left;
-	char *buf = malloc(MAX(MIN(want, (size_t)HOST_CHUNK), (size_t)1));
-	if (!buf)
-		return -ENOBUFS;
 	struct sock_timeo t;
 	sock_timeo_init(&t, s, nonblock, true);
 	size_t got = 0;
 	ssize_t err = 0;
 	bool spin = false;
 	for (;;) {
-		size_t n = MIN(it->left, (size_t)HOST_CHUNK);
-		if (!discard && n && !(n = iter_writable(it, n))) {
+		struct host_io io;
+		bool fault = false;
+		if (!discard) {
+			io_begin(&io, it, MIN(it->left, (size_t)STREAM_RECV_MAX), true);
+			/* Nothing writable: EFAULT only if there is data to copy
+			 * (the end of the stream or an error come first). */
+			fault = !io.len && it->left;
+		}
+		if (discard || fault) {
+			if (fault)
+				io_end(&io);
+			io = (struct host_io){ .n = 1, .len = fault ? 1 : MIN(it->left, sizeof(discarded)) };
+			io.iov[0] = (struct iovec){ discarded, io.len };
+		}
+		ssize_t r = recv_once(hf, io.iov, io.n, flags | (fault ? MSG_PEEK : 0), ri);
+		io_end(&io);
+		if (r > 0 && fault) {
 			err = -EFAULT;
 			break;
 		}
-		ssize_t r = recv_once(hf, buf, n, flags, ri);
 		if (r > 0) {
-			if (discard)
-				iter_skip(it, MIN((size_t)r, it->left));
-			else if (iter_to(it, buf, r) < (size_t)r)
-				err = -EFAULT; /* unmapped meanwhile */
+			iter_skip(it, MIN((size_t)r, it->left));
 			got += r;
 			spin = false;
-			if (err || !waitall || !it->left)
+			if (!waitall || !it->left)
 				break;
 			continue;
 		}
@@ -673,7 +716,6 @@ static ssize_t stream_recv(struct socket *s, struct file *hf, struct msg_iter *i
 		    (err = again(hf, POLLIN, &t, &spin)))
 			break;
 	}
-	free(buf);
 	return got ? (ssize_t)got : err;
 }
 
@@ -690,7 +732,8 @@ static ssize_t dgram_recv(struct socket *s, struct file *hf, struct msg_iter *it
 	bool spin = false;
 	ssize_t r;
 	for (;;) {
-		r = recv_once(hf, buf, cap, flags, ri);
+		struct iovec iov = { buf, cap };
+		r = recv_once(hf, &iov, 1, flags, ri);
 		if (r >= 0 || r != -EAGAIN || (flags & MSG_ERRQUEUE) || t.nonblock)
 			break;
 		/* Shut down for reading: a blocking receive ends with 0. */

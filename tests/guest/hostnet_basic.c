@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -318,6 +319,31 @@ static void stream(void)
 	waitpid(pid, &st, 0);
 	printf("reader exit %d\n", WEXITSTATUS(st));
 	resv("recv after the peer's shutdown", E(recv(fd[1], buf, 8, 0)));
+
+	/* Buffers that end in an unmapped page: as much as fits, or EFAULT
+	 * with the data left in the queue. */
+	int fd3[2];
+	pair(fd3);
+	char *pg = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(pg + 4096, 4096);
+	res("recv into an unmapped buffer, nothing there", E(recv(fd3[1], pg + 4096, 10, MSG_DONTWAIT)));
+	memcpy(pg + 4092, "abcd", 4);
+	res("send from an unmapped buffer", E(send(fd3[0], pg + 4096, 100, 0)));
+	resv("send from a buffer ending unmapped", E(send(fd3[0], pg + 4092, 100, 0)));
+	write(fd3[0], "efghij", 6);
+	p = (struct pollfd){ fd3[1], POLLIN, 0 };
+	poll(&p, 1, 5000);
+	usleep(20000);
+	res("recv into an unmapped buffer", E(recv(fd3[1], pg + 4096, 10, 0)));
+	resv("recv into one ending unmapped", E(recv(fd3[1], pg + 4090, 10, 0)));
+	printf("'%.6s'\n", pg + 4090);
+	shutdown(fd3[0], SHUT_WR);
+	res("recv into an unmapped buffer at the end", E(recv(fd3[1], pg + 4096, 10, 0)));
+	close(fd3[1]);
+	usleep(20000);
+	res("send from an unmapped buffer to a closed peer", E(send(fd3[0], pg + 4096, 10, MSG_NOSIGNAL)));
+	close(fd3[0]);
+	munmap(pg, 4096);
 
 	/* Urgent data: the mark, and MSG_OOB. */
 	int fd2[2];
