@@ -471,6 +471,8 @@ submit "cli: run --stats" cli_case "run --stats" 0 stats run --stats -- "$HELLO"
 submit "cli: run --root" cli_case "run --root" 0 "stdout=hello, world" run --root "$BUILD/tests/guest" -- /hello.glibc-static
 submit "cli: run --vdso=syscall" cli_case "run --vdso=syscall" 0 "stdout=hello, world" run --vdso=syscall -- "$HELLO"
 submit "cli: run --vdso=bogus" cli_case "run --vdso=bogus" 2 oneline run --vdso=bogus -- "$HELLO"
+submit "cli: run --net=host" cli_case "run --net=host" 0 "stdout=hello, world" run --net=host -- "$HELLO"
+submit "cli: run --net=bogus" cli_case "run --net=bogus" 2 oneline run --net=bogus -- "$HELLO"
 submit "cli: run --time-offset=x" cli_case "run --time-offset=x" 2 oneline run --time-offset=x -- "$HELLO"
 submit "cli: run --time without @" cli_case "run --time without @" 2 oneline run --time=1000 -- "$HELLO"
 submit "cli: run --time-offset before 1970" cli_case "run --time-offset before 1970" 2 oneline run --time-offset=-9000000000 -- "$HELLO"
