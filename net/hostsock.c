@@ -4,8 +4,8 @@
  * host socket; the host fd number never leaves the kernel.
  *
  * - Host sockets are non-blocking: a call that would block sleeps on the
- *   host poller (fs/hostpoll.c watches a small file holding the host fd)
- *   and the kernel's wait queues, so signals interrupt it with Linux's
+ *   socket's wait queue, which a poller thread wakes when the host
+ *   socket's state changes (below), so signals interrupt it with Linux's
  *   codes (sock_intr_errno: ERESTARTSYS, or EINTR under SO_RCVTIMEO /
  *   SO_SNDTIMEO, whose deadlines give EAGAIN) and a blocking call never
  *   holds a kernel thread in the host.
@@ -30,17 +30,18 @@
  * else: calls hold the socket's file, but the reference is taken under
  * the lock anyway). No lock is held across host calls or sleeps. */
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include "fs/file.h"
-#include "fs/poll.h"
 #include "kernel/task.h"
 #include "mm/uaccess.h"
 #include "net/socket.h"
@@ -75,10 +76,122 @@ int net_set_mode(const char *mode)
 
 static const struct proto_ops host_ops;
 
+/* ---- the host's wake-ups -------------------------------------------------
+ *
+ * Every host socket is in one host epoll, edge-triggered, for all its
+ * events, from its creation to its release: whenever the host wakes the
+ * socket's own wait queue (data, room, a connection, an error), the
+ * poller thread wakes the guest socket's wait queue s->wq, on which
+ * poll, select, epoll and the blocking calls queue as on the kernel's
+ * own sockets. So an EPOLLET waiter of the guest sees an edge when the
+ * host would give one, not each time it looks (fs/hostpoll.c's one-shot
+ * arming would report a ready socket at every re-arm). Readiness itself
+ * is a zero-timeout host poll().
+ *
+ * The host epoll's data is a slot number and generation, never a
+ * pointer: an event read just before a release finds its slot empty or
+ * reused. Locking: hs.lock (the slots) before waitq.lock. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_once_t once;
+	int epfd;
+	struct socket **slot;
+	uint32_t *gen;
+	unsigned nslots;
+	unsigned free_hint;
+} hs = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_ONCE_INIT, -1, NULL, NULL, 0, 0 };
+
+#define HOST_EVENTS (EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP | EPOLLET)
+
+static void *poller(void *unused)
+{
+	struct epoll_event evs[64];
+	for (;;) {
+		int n = epoll_wait(hs.epfd, evs, 64, -1);
+		pthread_mutex_lock(&hs.lock);
+		for (int i = 0; i < n; i++) {
+			uint32_t slot = (uint32_t)evs[i].data.u64, gen = evs[i].data.u64 >> 32;
+			if (slot < hs.nslots && hs.gen[slot] == gen && hs.slot[slot])
+				sock_wake(hs.slot[slot]);
+		}
+		pthread_mutex_unlock(&hs.lock);
+	}
+	return NULL;
+}
+
+static void poller_start(void)
+{
+	hs.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (hs.epfd < 0) {
+		klog("hostsock: no host epoll (%m): waits on host sockets end only by timeouts");
+		return;
+	}
+	pthread_t t;
+	pthread_attr_t attr;
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	pthread_sigmask(SIG_SETMASK, &all, &old); /* host signals are the kernel threads' */
+	if (pthread_create(&t, &attr, poller, NULL))
+		klog("hostsock: cannot start the poller thread");
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+}
+
+/* Watch s's host socket: 0 or -ENOMEM. */
+static int watch_add(struct socket *s, int hostfd)
+{
+	pthread_once(&hs.once, poller_start);
+	pthread_mutex_lock(&hs.lock);
+	unsigned i = hs.free_hint;
+	while (i < hs.nslots && hs.slot[i])
+		i++;
+	if (i == hs.nslots) {
+		unsigned n = hs.nslots ? 2 * hs.nslots : 64;
+		struct socket **sl = realloc(hs.slot, n * sizeof(*sl));
+		if (sl)
+			hs.slot = sl;
+		uint32_t *g = sl ? realloc(hs.gen, n * sizeof(*g)) : NULL;
+		if (!g) {
+			pthread_mutex_unlock(&hs.lock);
+			return -ENOMEM;
+		}
+		hs.gen = g;
+		for (unsigned k = hs.nslots; k < n; k++) {
+			hs.slot[k] = NULL;
+			hs.gen[k] = 0;
+		}
+		hs.nslots = n;
+	}
+	hs.slot[i] = s;
+	hs.free_hint = i + 1;
+	s->host_slot = i;
+	struct epoll_event ev = { .events = HOST_EVENTS, .data.u64 = (uint64_t)hs.gen[i] << 32 | i };
+	if (hs.epfd >= 0)
+		epoll_ctl(hs.epfd, EPOLL_CTL_ADD, hostfd, &ev);
+	pthread_mutex_unlock(&hs.lock);
+	return 0;
+}
+
+static void watch_del(struct socket *s, int hostfd)
+{
+	pthread_mutex_lock(&hs.lock);
+	if (hs.epfd >= 0)
+		epoll_ctl(hs.epfd, EPOLL_CTL_DEL, hostfd, NULL);
+	unsigned i = s->host_slot;
+	hs.slot[i] = NULL;
+	hs.gen[i]++;
+	if (i < hs.free_hint)
+		hs.free_hint = i;
+	pthread_mutex_unlock(&hs.lock);
+}
+
 /* ---- the host socket ------------------------------------------------------ */
 
-/* The file the host poller watches: it owns the host fd, which closes when
- * the guest's socket is released and no waiter is left on it. */
+/* The host fd as a counted file: it closes when the guest's socket is
+ * released and no call is using it any more. */
 static void hostsock_file_release(struct file *f)
 {
 	close(f->hostfd);
@@ -106,10 +219,10 @@ static struct socket *host_socket_new(int hostfd, int family, int type, int prot
 		return NULL;
 	}
 	f->hostfd = hostfd;
-	f->may_block = true;
 	f->no_pread = true;
 	struct socket *s = sock_alloc(family, type, protocol, &host_ops);
-	if (!s) {
+	if (!s || watch_add(s, hostfd)) {
+		sock_put(s);
 		fput(f);
 		return NULL;
 	}
@@ -164,6 +277,7 @@ static void host_release(struct socket *s)
 	pthread_mutex_unlock(&s->lock);
 	if (!f)
 		return;
+	watch_del(s, f->hostfd);
 	struct linger l = { 0, 0 };
 	socklen_t len = sizeof(l);
 	if (getsockopt(f->hostfd, SOL_SOCKET, SO_LINGER, &l, &len) == 0 && l.l_onoff && l.l_linger) {
@@ -186,19 +300,28 @@ static void host_release(struct socket *s)
 
 /* ---- waiting ---------------------------------------------------------------- */
 
+/* The host socket's readiness now (Linux's poll bits). */
+static unsigned host_ready(struct file *hf)
+{
+	struct pollfd p = { hf->hostfd, POLLIN | POLLPRI | POLLOUT | POLLRDHUP | POLLRDNORM |
+			    POLLRDBAND | POLLWRNORM | POLLWRBAND, 0 };
+	return poll(&p, 1, 0) == 1 ? (unsigned short)p.revents : 0;
+}
+
 #define SLOW_POLL_NS 10000000 /* see again() */
 
 /* Wait until the host socket reports one of events, an error or a
  * hang-up (slow: until a short while has passed): 0, -EAGAIN when the
  * deadline passed or the call may not wait, or Linux's sock_intr_errno
  * on a signal. *ready: the host reported them before any sleep. */
-static int host_wait(struct file *hf, unsigned events, struct sock_timeo *t, bool slow, bool *ready)
+static int host_wait(struct socket *s, struct file *hf, unsigned events, struct sock_timeo *t,
+		     bool slow, bool *ready)
 {
 	*ready = false;
 	if (t->nonblock)
 		return -EAGAIN;
-	struct poll_table pt;
-	poll_table_init(&pt, events, NULL);
+	struct wait_entry e;
+	waitq_add(&s->wq, &e);
 	uint32_t snap = sleep_prepare();
 	int r = 0;
 	if (slow) {
@@ -208,12 +331,12 @@ static int host_wait(struct file *hf, unsigned events, struct sock_timeo *t, boo
 		r = sleep_until(snap, last ? &t->end : &end);
 		if (r == -ETIMEDOUT && !last)
 			r = 0;
-	} else if (host_fd_poll(hf, &pt) & (events | POLLERR | POLLHUP)) {
+	} else if (host_ready(hf) & (events | POLLERR | POLLHUP)) {
 		*ready = true;
 	} else {
 		r = sleep_until(snap, t->forever ? NULL : &t->end);
 	}
-	poll_table_free(&pt);
+	waitq_remove(&e);
 	if (r == -ETIMEDOUT)
 		return -EAGAIN;
 	if (r == -EINTR)
@@ -222,16 +345,17 @@ static int host_wait(struct file *hf, unsigned events, struct sock_timeo *t, boo
 }
 
 /* A host call on a blocking socket said EAGAIN: wait for events and let
- * the caller try again (0), or the error to return. The host poller
- * wakes on the events but also on errors and hang-ups, which may stay
+ * the caller try again (0), or the error to return. Readiness counts
+ * errors and hang-ups too, which may stay
  * while the call still says EAGAIN (an error queued for MSG_ERRQUEUE):
  * when the host was found ready at once twice running, look again every
  * 10 ms instead of spinning. *spin: the caller's state, false at first
  * and after any progress. */
-static int again(struct file *hf, unsigned events, struct sock_timeo *t, bool *spin)
+static int again(struct socket *s, struct file *hf, unsigned events, struct sock_timeo *t,
+		 bool *spin)
 {
 	bool ready;
-	int r = host_wait(hf, events, t, *spin, &ready);
+	int r = host_wait(s, hf, events, t, *spin, &ready);
 	*spin = ready;
 	return r;
 }
@@ -305,7 +429,7 @@ static int host_connect(struct socket *s, const struct sock_addr *a, bool nonblo
 			return err;
 		}
 		bool ready;
-		int w = host_wait(hf, POLLOUT, &t, false, &ready);
+		int w = host_wait(s, hf, POLLOUT, &t, false, &ready);
 		if (w) {
 			fput(hf);
 			/* At the deadline the first answer stands (EINPROGRESS
@@ -344,7 +468,7 @@ static int host_accept(struct socket *s, struct socket **out, bool nonblock)
 			break;
 		}
 		err = -errno;
-		if (err != -EAGAIN || (err = again(hf, POLLIN, &t, &spin)))
+		if (err != -EAGAIN || (err = again(s, hf, POLLIN, &t, &spin)))
 			break;
 	}
 	fput(hf);
@@ -366,19 +490,14 @@ static int host_getname(struct socket *s, struct sock_addr *a, bool peer)
 	return 0;
 }
 
-static unsigned host_poll_wait(struct socket *s, struct poll_table *pt)
+static unsigned host_poll(struct socket *s)
 {
 	struct file *hf = host_of(s);
 	if (!hf)
 		return POLLNVAL;
-	unsigned mask = host_fd_poll(hf, pt);
+	unsigned mask = host_ready(hf);
 	fput(hf);
 	return mask;
-}
-
-static unsigned host_poll(struct socket *s)
-{
-	return host_poll_wait(s, NULL);
 }
 
 static int host_shutdown(struct socket *s, int how)
@@ -577,7 +696,7 @@ static ssize_t stream_send(struct socket *s, struct file *hf, struct msg_iter *i
 				break;
 			continue;
 		}
-		if (err != -EAGAIN || (err = again(hf, POLLOUT, &t, &spin)))
+		if (err != -EAGAIN || (err = again(s, hf, POLLOUT, &t, &spin)))
 			break;
 	}
 	if (sent)
@@ -623,7 +742,7 @@ static ssize_t dgram_send(struct socket *s, struct file *hf, struct msg_iter *it
 		if (err >= 0)
 			break;
 		err = -errno;
-		if (err != -EAGAIN || (err = again(hf, POLLOUT, &t, &spin)))
+		if (err != -EAGAIN || (err = again(s, hf, POLLOUT, &t, &spin)))
 			break;
 	}
 	if (err == -EPIPE)
@@ -713,7 +832,7 @@ static ssize_t stream_recv(struct socket *s, struct file *hf, struct msg_iter *i
 		err = r;
 		/* Urgent data and the error queue never wait (tcp_recv_urg). */
 		if (err != -EAGAIN || (flags & (MSG_OOB | MSG_ERRQUEUE)) ||
-		    (err = again(hf, POLLIN, &t, &spin)))
+		    (err = again(s, hf, POLLIN, &t, &spin)))
 			break;
 	}
 	return got ? (ssize_t)got : err;
@@ -737,11 +856,11 @@ static ssize_t dgram_recv(struct socket *s, struct file *hf, struct msg_iter *it
 		if (r >= 0 || r != -EAGAIN || (flags & MSG_ERRQUEUE) || t.nonblock)
 			break;
 		/* Shut down for reading: a blocking receive ends with 0. */
-		if (host_fd_poll(hf, NULL) & POLLRDHUP) {
+		if (host_ready(hf) & POLLRDHUP) {
 			r = 0;
 			break;
 		}
-		if ((r = again(hf, POLLIN, &t, &spin)))
+		if ((r = again(s, hf, POLLIN, &t, &spin)))
 			break;
 	}
 	if (r >= 0) {
@@ -986,7 +1105,6 @@ static const struct proto_ops host_ops = {
 	.accept = host_accept,
 	.getname = host_getname,
 	.poll = host_poll,
-	.poll_wait = host_poll_wait,
 	.shutdown = host_shutdown,
 	.sendmsg = host_sendmsg,
 	.recvmsg = host_recvmsg,

@@ -189,8 +189,6 @@ static ssize_t sock_file_write(struct file *f, const struct iovec *iov, int n, o
 static unsigned sock_file_poll(struct file *f, struct poll_table *pt)
 {
 	struct socket *s = SOCK(f);
-	if (s->ops->poll_wait)
-		return s->ops->poll_wait(s, pt);
 	if (pt && pt->queue)
 		poll_wait_obj(&s->wq, pt, sock_unpin, sock_get(s));
 	return s->ops->poll(s);

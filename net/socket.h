@@ -179,6 +179,7 @@ struct socket {
 	struct inode *unix_inode;  /* path-bound: the node (its key) */
 	struct inet_bind *inet;    /* AF_INET/6: addresses and ports */
 	struct file *host;         /* --net=host: the host socket (net/hostsock.c) */
+	unsigned host_slot;        /* ... its slot in hostsock.c's poller */
 };
 
 struct sock_addr {
@@ -227,9 +228,6 @@ struct proto_ops {
 	/* The local (peer false) or peer address; 0 or -ENOTCONN. */
 	int (*getname)(struct socket *s, struct sock_addr *a, bool peer);
 	unsigned (*poll)(struct socket *s);
-	/* Readiness with the waiter queued (host sockets: on the host
-	 * poller); NULL: poll above, the waiter queued on s->wq. */
-	unsigned (*poll_wait)(struct socket *s, struct poll_table *pt);
 	int (*shutdown)(struct socket *s, int how); /* RCV_/SEND_SHUTDOWN bits */
 	ssize_t (*sendmsg)(struct socket *s, struct msg_iter *it, struct send_info *si,
 			   int flags, bool nonblock);

@@ -401,6 +401,46 @@ static void stream(void)
 	close(fd[1]);
 }
 
+/* ---- edge-triggered epoll: an edge when something changes, not at each look */
+static void edges(void)
+{
+	printf("-- epoll edges\n");
+	int fd[2];
+	pair(fd);
+	int ep = epoll_create1(0);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.fd = fd[1] }, out[2];
+	epoll_ctl(ep, EPOLL_CTL_ADD, fd[1], &ev);
+	printf("nothing yet: %d\n", epoll_wait(ep, out, 2, 100));
+	write(fd[0], "a", 1);
+	printf("after a write: %d\n", epoll_wait(ep, out, 2, 5000));
+	printf("again, unread: %d\n", epoll_wait(ep, out, 2, 100));
+	write(fd[0], "b", 1);
+	printf("after another write: %d\n", epoll_wait(ep, out, 2, 5000));
+	char b[4];
+	printf("read %zd\n", read(fd[1], b, sizeof(b)));
+	pid_t pid = fork();
+	if (pid == 0) {
+		usleep(100000);
+		write(fd[0], "c", 1);
+		_exit(0);
+	}
+	printf("asleep until a write: %d\n", epoll_wait(ep, out, 2, 5000));
+	waitpid(pid, NULL, 0);
+	ev.events = EPOLLOUT | EPOLLET;
+	epoll_ctl(ep, EPOLL_CTL_MOD, fd[1], &ev);
+	printf("EPOLLOUT: %d\n", epoll_wait(ep, out, 2, 100));
+	printf("EPOLLOUT again: %d\n", epoll_wait(ep, out, 2, 100));
+	close(fd[0]);
+	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+	epoll_ctl(ep, EPOLL_CTL_MOD, fd[1], &ev);
+	int n = epoll_wait(ep, out, 2, 5000);
+	printf("the peer closed: %d events%s%s\n", n, out[0].events & EPOLLIN ? " IN" : "",
+	       out[0].events & EPOLLRDHUP ? " RDHUP" : "");
+	printf("then: %d\n", epoll_wait(ep, out, 2, 100));
+	close(fd[1]);
+	close(ep);
+}
+
 /* ---- UDP -------------------------------------------------------------------------- */
 
 static void udp(void)
@@ -642,6 +682,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	echo(AF_INET, 3 << 20);
 	echo(AF_INET6, 1 << 20);
+	edges();
 	errors();
 	stream();
 	udp();
