@@ -17,6 +17,7 @@
 #include "fs/poll.h"
 #include "kernel/tty.h"
 #include "mm/memfile.h"
+#include "net/socket.h"
 #include "platform/platform.h"
 
 
@@ -50,6 +51,10 @@ static const char run_usage[] =
 	"  --ro-bind SRC:DST  the same, read-only\n"
 	"  --tmpfs DST  an empty in-memory file system at DST (one is at /tmp, and\n"
 	"               /dev and /proc are the sandbox's own, by default)\n"
+	"  --net=MODE   the guest's network: none (default: IPv4 and IPv6 sockets\n"
+	"               reach only the sandbox's own loopback) or host (they are\n"
+	"               host sockets: the host's interfaces, addresses, ports and\n"
+	"               DNS servers, as cocoon itself could use them)\n"
 	"  --debug      log unimplemented system calls and guest faults to stderr\n"
 	"  --trace      log every system call, its arguments and result to stderr\n"
 	"  --stats      at exit, print to stderr how many times each system call\n"
@@ -145,6 +150,7 @@ static int cmd_run(int argc, char **argv)
 		{ "time-offset", required_argument, NULL, 'o' },
 		{ "time", required_argument, NULL, 'T' },
 		{ "vdso", required_argument, NULL, 'v' },
+		{ "net", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -177,6 +183,10 @@ static int cmd_run(int argc, char **argv)
 		case 'v':
 			if (vdso_set_mode(optarg))
 				usage_error("run: --vdso wants auto, rdtscp, lfence or syscall, not '%s'", optarg);
+			break;
+		case 'n':
+			if (net_set_mode(optarg))
+				usage_error("run: --net wants none or host, not '%s'", optarg);
 			break;
 		case 'h': fputs(run_usage, stdout); return 0;
 		default:

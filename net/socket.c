@@ -206,7 +206,7 @@ static long sock_file_ioctl(struct file *f, unsigned cmd, gaddr_t arg)
 		v = s->ops->outq ? s->ops->outq(s) : -ENOTTY;
 		break;
 	case SIOCATMARK:
-		v = s->family == AF_UNIX ? -ENOTTY : 0;
+		v = s->ops->atmark ? s->ops->atmark(s) : s->family == AF_UNIX ? -ENOTTY : 0;
 		break;
 	default:
 		return -ENOTTY;
@@ -309,6 +309,8 @@ static int sock_create(int family, int type, int protocol, struct socket **out)
 		return unix_create(out, type, protocol);
 	case AF_INET:
 	case AF_INET6:
+		if (net_host)
+			return hostsock_create(out, family, type, protocol);
 		return inet_create(out, family, type, protocol);
 	default:
 		return -EAFNOSUPPORT;
@@ -736,7 +738,7 @@ static size_t deliver_control(struct socket *s, struct recv_info *ri, gaddr_t co
 	struct cmsg_out o = { control, control ? controllen : 0, &ri->msg_flags };
 	bool passcred = s->passcred && s->ops->scm_rights;
 	if (!control) {
-		if (passcred || (ri->scm && ri->scm->nfiles))
+		if (passcred || (ri->scm && ri->scm->nfiles) || ri->ctllen)
 			ri->msg_flags |= MSG_CTRUNC;
 	} else {
 		if (passcred) {
@@ -744,6 +746,14 @@ static size_t deliver_control(struct socket *s, struct recv_info *ri, gaddr_t co
 			if (ri->has_cred)
 				u = (struct ucred){ ri->cred.pid, ri->cred.uid, ri->cred.gid };
 			put_cmsg(&o, SOL_SOCKET, SCM_CREDENTIALS, &u, sizeof(u));
+		}
+		for (size_t off = 0; off + CMSG_HDR <= ri->ctllen;) {
+			struct guest_cmsghdr h;
+			memcpy(&h, ri->ctl + off, sizeof(h));
+			if (h.len < CMSG_HDR || h.len > ri->ctllen - off)
+				break;
+			put_cmsg(&o, h.level, h.type, ri->ctl + off + CMSG_HDR, h.len - CMSG_HDR);
+			off += CMSG_ALIGN8(h.len);
 		}
 		if (ri->scm && ri->scm->nfiles)
 			detach_fds(&o, ri->scm, flags & MSG_CMSG_CLOEXEC);
@@ -776,22 +786,27 @@ static long send_one(struct file *f, const struct guest_msghdr *m, int flags)
 		return total;
 	if (m->controllen > INT_MAX || m->controllen > OPTMEM_MAX)
 		return -ENOBUFS;
+	char *ctl = NULL;
 	if (m->controllen) {
-		char *ctl = malloc(m->controllen);
+		ctl = malloc(m->controllen);
 		if (!ctl)
 			return -ENOBUFS;
 		long err = copy_from_guest(ctl, m->control, m->controllen);
 		if (!err)
 			err = scm_parse(s, ctl, m->controllen, &si);
-		free(ctl);
-		if (err)
+		if (err) {
+			free(ctl);
 			return err;
+		}
+		si.ctl = ctl;
+		si.ctllen = m->controllen;
 	}
 	struct msg_iter it;
 	iter_init(&it, true, iov, m->iovlen);
 	bool nonblock = (f->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT);
 	long r = s->ops->sendmsg(s, &it, &si, flags, nonblock);
 	scm_free(si.scm); /* what the transport did not take */
+	free(ctl);
 	return r;
 }
 
@@ -1310,14 +1325,18 @@ long sys_setsockopt(const struct sysargs *a)
 	o.have = guest_accessible_len(uval, MIN(optlen, (int)sizeof(o.b)), false);
 	if (o.have && copy_from_guest(o.b, uval, o.have))
 		o.have = 0;
-	if (level == SOL_SOCKET) {
+	if (level == SOL_SOCKET && !s->ops->all_levels) {
 		err = sol_setsockopt(s, name, &o);
 	} else if (!s->ops->setsockopt) {
 		err = -EOPNOTSUPP;
 	} else {
 		err = opt_need(&o, MIN(optlen, (int)sizeof(o.b)));
+		/* Host sockets hand the value to the host: no more than was copied. */
+		int len = s->ops->all_levels ? MIN(optlen, (int)sizeof(o.b)) : optlen;
 		if (!err)
-			err = s->ops->setsockopt(s, level, name, o.b, optlen);
+			err = s->ops->setsockopt(s, level, name, o.b, len);
+		if (err == SOCKOPT_GENERIC)
+			err = sol_setsockopt(s, name, &o);
 	}
 	fput(f);
 	return err;
@@ -1338,7 +1357,9 @@ long sys_getsockopt(const struct sysargs *a)
 		err = -EFAULT;
 		goto out;
 	}
-	if (level == SOL_SOCKET) {
+	if (s->ops->all_levels)
+		vlen = MIN(len, vlen);
+	if (level == SOL_SOCKET && !s->ops->all_levels) {
 		if (len < 0) {
 			err = -EINVAL;
 			goto out;
@@ -1348,8 +1369,16 @@ long sys_getsockopt(const struct sysargs *a)
 		err = -EOPNOTSUPP;
 	} else {
 		err = s->ops->getsockopt(s, level, name, buf, &vlen);
-		if (len < 0) /* the protocols take it as unsigned */
+		if (err == SOCKOPT_GENERIC) {
+			if (len < 0) {
+				err = -EINVAL;
+				goto out;
+			}
+			vlen = sizeof(buf);
+			err = vlen = sol_getsockopt(s, name, buf);
+		} else if (len < 0) { /* the protocols take it as unsigned */
 			len = vlen;
+		}
 	}
 	if (err < 0)
 		goto out;

@@ -5,9 +5,10 @@
  *
  * --net=none: every socket lives in the kernel. AF_UNIX binds into the
  * sandbox's VFS or the abstract namespace; AF_INET/AF_INET6 know only
- * loopback (127.0.0.0/8, ::1, wildcards meaning loopback). A host-socket
- * family for --net=host would be one more row of the family table in
- * net/socket.c with its own proto_ops.
+ * loopback (127.0.0.0/8, ::1, wildcards meaning loopback).
+ * --net=host: AF_INET/AF_INET6 are host sockets the kernel holds for the
+ * guest (net/hostsock.c, its own proto_ops; nothing of the model below
+ * applies to them but the file, options kept here and the waiting rules).
  *
  * Model (Linux's, simplified): data moves in skbs (chunks with optional
  * ancillary data) queued on the *receiving* socket's rq. A sender is
@@ -177,6 +178,8 @@ struct socket {
 	struct socket *unix_next;  /* unix_lock: chain of bound sockets */
 	struct inode *unix_inode;  /* path-bound: the node (its key) */
 	struct inet_bind *inet;    /* AF_INET/6: addresses and ports */
+	struct file *host;         /* --net=host: the host socket (net/hostsock.c) */
+	unsigned host_slot;        /* ... its slot in hostsock.c's poller */
 };
 
 struct sock_addr {
@@ -197,6 +200,10 @@ struct recv_info {
 	struct scm *scm;           /* files to install (taken over), or NULL */
 	struct sock_cred cred;     /* the sender's, when has_cred */
 	bool has_cred;
+	/* Further control messages the family made, in the guest's layout
+	 * (cmsghdr after cmsghdr, aligned), delivered as they are. */
+	size_t ctllen;
+	char ctl[256];
 };
 
 /* What sendmsg got from the guest besides the data. */
@@ -205,6 +212,8 @@ struct send_info {
 	struct scm *scm;            /* parsed control data, or NULL */
 	bool explicit_cred;         /* SCM_CREDENTIALS given */
 	bool bad_cmsg;              /* a control message the family rejects (EINVAL) */
+	const char *ctl;            /* all control messages as the guest gave them */
+	size_t ctllen;
 };
 
 struct proto_ops {
@@ -224,15 +233,25 @@ struct proto_ops {
 			   int flags, bool nonblock);
 	ssize_t (*recvmsg)(struct socket *s, struct msg_iter *it, struct recv_info *ri,
 			   int flags, bool nonblock);
-	/* Options of the family's levels (SOL_SOCKET is net/socket.c's):
-	 * -ENOPROTOOPT for unknown ones; NULL: -EOPNOTSUPP. */
+	/* Options of the family's levels (SOL_SOCKET is net/socket.c's,
+	 * unless all_levels): -ENOPROTOOPT for unknown ones; NULL:
+	 * -EOPNOTSUPP. */
 	int (*setsockopt)(struct socket *s, int level, int name, const void *val, int len);
 	int (*getsockopt)(struct socket *s, int level, int name, void *val, int *len);
 	/* SIOCINQ (FIONREAD) and SIOCOUTQ: a count or -errno. */
 	long (*inq)(struct socket *s);
 	long (*outq)(struct socket *s);
+	/* SIOCATMARK: 0/1 or -errno; NULL: 0 (-ENOTTY for AF_UNIX). */
+	long (*atmark)(struct socket *s);
 	bool scm_rights;            /* AF_UNIX: SCM_RIGHTS and SCM_CREDENTIALS */
+	/* Host sockets: SOL_SOCKET options go to the family too, which
+	 * answers SOCKOPT_GENERIC for those net/socket.c keeps; getsockopt
+	 * is given the guest's length (at most the buffer's), not the
+	 * buffer's. */
+	bool all_levels;
 };
+
+#define SOCKOPT_GENERIC 1
 
 /* ---- lifetime and shared helpers (net/socket.c) ---------------------------- */
 
@@ -312,6 +331,12 @@ void dgram_purge(struct socket *s);
 
 int unix_create(struct socket **out, int type, int protocol);
 int inet_create(struct socket **out, int family, int type, int protocol);
+/* --net=host (net/hostsock.c): whether AF_INET/AF_INET6 are host
+ * sockets, and making one. */
+extern bool net_host;
+/* --net=MODE of the command line: 0, or -EINVAL for an unknown mode. */
+int net_set_mode(const char *mode);
+int hostsock_create(struct socket **out, int family, int type, int protocol);
 void unix_addr_put(struct unix_addr *a);
 
 /* Integer options table (net/socket.c): index of (level, name) or -1;

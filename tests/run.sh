@@ -9,6 +9,7 @@
 #     natively and under BUILD_DIR/cocoon; stdout and exit status must be
 #     equal (stderr is ignored). A `// RUN: ARGS` line in X.c asks for one
 #     run with those (shell-quoted) arguments; several lines, several runs.
+#     A `// COCOON: OPTIONS` line gives cocoon run options (e.g. --net=host).
 #     A native run that prints a "NO:" line (a failed expect()) fails too:
 #     the host does not behave as the test assumes.
 #  3. busybox (static) applets, compared the same way.
@@ -20,8 +21,10 @@
 #  7. shell workloads: each tests/scripts/X.sh (dash, bash, coreutils,
 #     python3, tar, make) run as the program, natively and under cocoon,
 #     compared like guest tests; a `# REQUIRES: PATH...` line skips it when
-#     a path is missing. Then a guest changes files (host_writes.sh) and
-#     writes under /, and the host must be unchanged.
+#     a path is missing, a `# COCOON: OPTIONS` line gives cocoon run
+#     options. Then a guest changes files (host_writes.sh) and writes
+#     under /, and the host must be unchanged; a host client talks to a
+#     guest server (--net=host).
 # The last line is "N passed, N failed"; the exit status is 1 if any failed.
 #
 # Pending features: a case whose name (spaces removed) starts with a word
@@ -317,16 +320,20 @@ else
 	note "glibc-dynamic guests skipped (COCOON_TEST_DYNAMIC=0)"
 fi
 missing_case() { echo "FAIL $1"; echo "    $2 was not built (make test-programs)"; }
-eval_pair() {   # LABEL BIN ARGSTRING
-	local label=$1 bin=$2
+eval_pair() {   # LABEL BIN ARGSTRING [COCOON_OPTIONS]
+	local label=$1 bin=$2 RUNOPTS=("${RUNOPTS[@]}")
+	eval "RUNOPTS+=(${4:-})"
 	eval "set -- $3"
 	pair "$label" "$bin" "$@"
 }
+# The `COCOON:` options of a test source (comment marker $2).
+cocoon_opts() { sed -n "s|^$2 COCOON:[[:space:]]*||p" "$1" | tr '\n' ' '; }
 for src in "$SRC"/tests/guest/*.c; do
 	x=$(basename "$src" .c)
 	case $x in escape_*) continue ;; esac
 	mapfile -t runs < <(sed -n 's|^// RUN:[[:space:]]*||p' "$src")
 	[ ${#runs[@]} -eq 0 ] && runs=("")
+	copts=$(cocoon_opts "$src" //)
 	for v in $VARIANTS; do
 		bin=$BUILD/tests/guest/$x.$v
 		for ((k = 0; k < ${#runs[@]}; k++)); do
@@ -335,7 +342,7 @@ for src in "$SRC"/tests/guest/*.c; do
 			if [ ! -x "$bin" ]; then
 				submit "$label" missing_case "$label" "$bin"
 			else
-				submit "$label" eval_pair "$label" "$bin" "${runs[$k]}"
+				submit "$label" eval_pair "$label" "$bin" "${runs[$k]}" "$copts"
 			fi
 		done
 	done
@@ -464,6 +471,8 @@ submit "cli: run --stats" cli_case "run --stats" 0 stats run --stats -- "$HELLO"
 submit "cli: run --root" cli_case "run --root" 0 "stdout=hello, world" run --root "$BUILD/tests/guest" -- /hello.glibc-static
 submit "cli: run --vdso=syscall" cli_case "run --vdso=syscall" 0 "stdout=hello, world" run --vdso=syscall -- "$HELLO"
 submit "cli: run --vdso=bogus" cli_case "run --vdso=bogus" 2 oneline run --vdso=bogus -- "$HELLO"
+submit "cli: run --net=host" cli_case "run --net=host" 0 "stdout=hello, world" run --net=host -- "$HELLO"
+submit "cli: run --net=bogus" cli_case "run --net=bogus" 2 oneline run --net=bogus -- "$HELLO"
 submit "cli: run --time-offset=x" cli_case "run --time-offset=x" 2 oneline run --time-offset=x -- "$HELLO"
 submit "cli: run --time without @" cli_case "run --time without @" 2 oneline run --time=1000 -- "$HELLO"
 submit "cli: run --time-offset before 1970" cli_case "run --time-offset before 1970" 2 oneline run --time-offset=-9000000000 -- "$HELLO"
@@ -786,7 +795,8 @@ fi
 
 # ---- 7. shell workloads ----------------------------------------------------------------
 shell_case() {  # SCRIPT
-	local src=$1 label="shell: ${1##*/}" req missing=
+	local src=$1 label="shell: ${1##*/}" req missing= RUNOPTS=("${RUNOPTS[@]}")
+	eval "RUNOPTS+=($(cocoon_opts "$src" '#'))"
 	for req in $(sed -n 's|^# REQUIRES:||p' "$src"); do
 		[ -e "$req" ] || missing="$missing $req"
 	done
@@ -854,6 +864,62 @@ host_writes_case() {
 	return 0
 }
 submit "shell: host unchanged" host_writes_case
+
+# --net=host: a guest server that a client on the host reaches, and what a
+# guest may not have of the host's network (raw, packet and netlink
+# sockets, binding to a device, host fd numbers).
+HOSTNET_SERVER='
+import errno, os, socket
+def refused(f):
+    try: f(); return "allowed"
+    except OSError as e: return errno.errorcode[e.errno]
+print("raw socket:", refused(lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)))
+print("packet socket refused:", refused(lambda: socket.socket(socket.AF_PACKET, socket.SOCK_RAW)) != "allowed")
+print("netlink socket refused:", refused(lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW)) != "allowed")
+s = socket.socket()
+print("SO_BINDTODEVICE:", refused(lambda: s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"lo")))
+s.bind(("127.0.0.1", 0)); s.listen(1)
+print("fd is a sandbox socket:", os.readlink("/proc/self/fd/%d" % s.fileno()).startswith("socket:["))
+print("port", s.getsockname()[1], flush=True)
+c, peer = s.accept()
+data = b""
+while True:
+    x = c.recv(100)
+    if not x: break
+    data += x
+c.sendall(data[::-1]); c.close()
+print("peer", peer[0], "sent", data.decode())
+'
+hostnet_client_case() {
+	local label="shell: a host client of a guest server (--net=host)" why=() port= i st got
+	if [ ! -x /usr/bin/python3 ]; then echo "SKIP $label (not installed: /usr/bin/python3)"; return; fi
+	if ! have_cocoon; then verdict "$label" 1 "$COCOON does not exist"; return; fi
+	(cd / && "${GENV[@]}" timeout -k 5 "$T" "$COCOON" run "${RUNOPTS[@]}" --net=host -- /usr/bin/python3 -c "$HOSTNET_SERVER" \
+		< /dev/null > "$CASE/out" 2> "$CASE/err") &
+	local pid=$!
+	for ((i = 0; i < 400; i++)); do
+		port=$(sed -n 's/^port //p' "$CASE/out" 2> /dev/null)
+		[ -n "$port" ] && break
+		sleep 0.05
+	done
+	got=$(timeout 20 /usr/bin/python3 -c 'import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+c.sendall(b"from the host"); c.shutdown(socket.SHUT_WR); print(c.recv(100).decode())' "${port:-0}" 2>&1)
+	wait $pid
+	st=$?
+	[ "$st" = 0 ] || why+=("cocoon exit status $(status_text "$st")")
+	[ "$got" = "tsoh eht morf" ] || why+=("the host client got: $(echo "$got" | tail -n 1)")
+	sed '/^port /d' "$CASE/out" > "$CASE/seen"
+	printf '%s\n' "raw socket: EPERM" "packet socket refused: True" "netlink socket refused: True" \
+		"SO_BINDTODEVICE: EPERM" "fd is a sandbox socket: True" "peer 127.0.0.1 sent from the host" > "$CASE/want"
+	cmp -s "$CASE/want" "$CASE/seen" ||
+		why+=("the guest said: $(tr '\n' ';' < "$CASE/seen" | cut -c1-200)")
+	cocoon_crashed "$CASE/err" && why+=("cocoon reported a crash on stderr")
+	verdict "$label" 1 "${why[@]}"
+	[ $? = 1 ] && [ -s "$CASE/err" ] && tail -n 5 "$CASE/err" | sed 's/^/    | /'
+	return 0
+}
+submit "shell: a host client of a guest server (--net=host)" hostnet_client_case
 
 # Writable shared mappings of host files (tests/guest/mm_shared_host.c)
 # in a scratch directory bound read-write (--bind): the output and the

@@ -1,0 +1,4 @@
+// COCOON: --net=host
+/* sock_udp.c again with host sockets (--net=host): Linux's answers come
+ * from the host there, and must be the same. */
+#include "sock_udp.c"
