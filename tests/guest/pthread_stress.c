@@ -125,7 +125,7 @@ static void mutexes(void)
 static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t not_full = PTHREAD_COND_INITIALIZER, not_empty = PTHREAD_COND_INITIALIZER;
 static int q[QCAP], qhead, qlen;
-#define ITEMS 3000
+#define ITEMS 2000
 
 static void *producer(void *arg)
 {
