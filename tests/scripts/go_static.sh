@@ -3,7 +3,8 @@
 # A static Go program (tests/programs/go_workload) built in the sandbox
 # with the go tool (itself a threaded Go program running the compiler and
 # linker as children), then run: goroutines on GOMAXPROCS=4 threads,
-# channels, sync, timers, signal preemption, the GC, os/signal, os/exec.
+# channels, sync, timers, signal preemption, the GC, os/signal, os/exec,
+# an HTTP server on 127.0.0.1 with concurrent clients.
 set -e
 src=$(cd "$(dirname "$0")/../programs/go_workload" && pwd)
 d=$(mktemp -d /tmp/cocoon-go.XXXXXX)

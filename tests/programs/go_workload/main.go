@@ -2,7 +2,9 @@
 // threads (GOMAXPROCS > 1), futexes, signal-based preemption of a
 // goroutine that never yields, timers and tickers, the garbage collector
 // stopping every thread, os/signal, and os/exec of a child (itself) with
-// pipes and an exit status. Everything printed is deterministic.
+// pipes and an exit status, and an HTTP server on 127.0.0.1 with
+// concurrent clients (the netpoller: epoll and non-blocking sockets).
+// Everything printed is deterministic.
 package main
 
 import (
@@ -11,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -39,6 +43,7 @@ func main() {
 	signals()
 	children()
 	files()
+	httpServer()
 }
 
 // The child reads lines from stdin and writes them back upper-cased,
@@ -316,4 +321,57 @@ func files() {
 	}
 	sort.Strings(names)
 	fmt.Println("files:", len(names), names[0], names[len(names)-1], "bytes", total)
+}
+
+// An HTTP server on a loopback port the kernel picks, and 20 requests
+// from 5 goroutines over kept-alive connections.
+func httpServer() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println("listen:", err)
+		return
+	}
+	var hits int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("/sq", func(w http.ResponseWriter, r *http.Request) {
+		atomic.AddInt64(&hits, 1)
+		var n int
+		fmt.Sscan(r.URL.Query().Get("n"), &n)
+		body, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%d %d", n*n, len(body))
+	})
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
+	client := &http.Client{Timeout: 10 * time.Second}
+	url := "http://" + ln.Addr().String() + "/sq?n="
+	var wg sync.WaitGroup
+	results := make([]string, 20)
+	for g := 0; g < 5; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := g; i < 20; i += 5 {
+				resp, err := client.Post(fmt.Sprint(url, i), "text/plain", strings.NewReader(strings.Repeat("b", i*1000)))
+				if err != nil {
+					results[i] = err.Error()
+					continue
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				results[i] = fmt.Sprintf("%d:%s", resp.StatusCode, b)
+			}
+		}(g)
+	}
+	wg.Wait()
+	resp, err := client.Get("http://" + ln.Addr().String() + "/missing")
+	status := 0
+	if err == nil {
+		status = resp.StatusCode
+		resp.Body.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	shut := srv.Shutdown(ctx)
+	fmt.Println("http:", atomic.LoadInt64(&hits), "requests served:", results[0], results[7], results[19])
+	fmt.Println("http: missing page", status, "shutdown", shut)
 }
