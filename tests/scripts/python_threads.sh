@@ -2,8 +2,9 @@
 # REQUIRES: /usr/bin/python3
 # CPython's threads: a ThreadPoolExecutor (map, submit, as_completed,
 # exceptions, shutdown), threading.Event, Condition, Barrier, Semaphore,
-# Lock timeouts, Timer, queue.Queue, thread-local data, and threads that
-# block in system calls (sleep, pipe reads, subprocess) while others run.
+# Lock timeouts, Timer, queue.Queue, thread-local data, threads that
+# block in system calls (sleep, pipe reads, subprocess) while others run,
+# and a threading HTTP server on 127.0.0.1 with a pool of clients.
 python3 -c '
 import concurrent.futures as cf, threading, queue, time, os, subprocess, hashlib
 
@@ -139,5 +140,25 @@ def run(i):
 with cf.ThreadPoolExecutor(max_workers=3) as ex:
     res = list(ex.map(run, range(6)))
 print("subprocesses:", [(p.stdout.strip(), p.returncode) for p in res])
+
+# A threading HTTP server on 127.0.0.1 and a pool of clients.
+import http.server, urllib.request
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = str(int(self.path[1:]) ** 2).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+st = threading.Thread(target=srv.serve_forever)
+st.start()
+url = "http://127.0.0.1:%d/" % srv.server_address[1]
+with cf.ThreadPoolExecutor(max_workers=4) as ex:
+    got = list(ex.map(lambda i: urllib.request.urlopen(url + str(i), timeout=10).read().decode(), range(12)))
+srv.shutdown(); st.join(); srv.server_close()
+print("http:", got)
 print("threads left:", threading.active_count())
 '
