@@ -6,7 +6,9 @@
 # medians and the ratios to native (how many times slower: cocoon/native
 # for times, native/cocoon for rates, units ending in "/s").
 # Then whole workloads, timed from outside (so cocoon's start-up counts):
-# a /bin/sh loop running /bin/true 1000 times, and `python3 -c pass`.
+# a /bin/sh loop running /bin/true 1000 times, `python3 -c pass`, one
+# `gcc -O2 -c` (bench/gcc_compile.sh) and `make -j2` of a small C project
+# (bench/make_j2.sh on tests/programs/calc).
 # Exit status 1 if a run failed.
 # BENCH_RUNS (default 3), BENCH_FILTER (regex on benchmark names),
 # BENCH_TMPDIR (where the work directory goes, default /var/tmp: guests
@@ -19,6 +21,7 @@ if [ $# -ne 1 ] || [ ! -d "$1/bench" ]; then
 fi
 BUILD=$(cd "$1" && pwd)
 COCOON=$BUILD/cocoon
+SRC=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${BENCH_RUNS:-3}
 FILTER=${BENCH_FILTER:-}
 WORK=$(mktemp -d "${BENCH_TMPDIR:-/var/tmp}/cocoon-bench.XXXXXX") || exit 2
@@ -160,6 +163,12 @@ if [ -x /usr/bin/python3 ]; then
 	workload python3_pass ms/run 5 /usr/bin/python3 -c pass
 else
 	echo "python3_pass: skipped (/usr/bin/python3 not installed)"
+fi
+if [ -x /usr/bin/gcc ] && [ -x /usr/bin/make ]; then
+	workload gcc_compile ms/run 3 /bin/sh "$SRC/bench/gcc_compile.sh" "$SRC/tests/programs/calc/parser.c"
+	workload make_j2 ms/run 1 /bin/sh "$SRC/bench/make_j2.sh" "$SRC/tests/programs/calc"
+else
+	echo "gcc_compile, make_j2: skipped (gcc or make not installed)"
 fi
 if [ ! -x "$COCOON" ]; then
 	echo "note: $COCOON does not exist: cocoon column empty"

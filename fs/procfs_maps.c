@@ -480,6 +480,8 @@ static void smaps_fields(struct seqbuf *s, const struct vma_snap *v, const char 
 		seq_printf(s, " ac");
 	if (v->flags & MAP_NORESERVE)
 		seq_printf(s, " nr");
+	if (v->flags & MAP_STACK) /* Linux: VM_NOHUGEPAGE */
+		seq_printf(s, " nh");
 	seq_printf(s, " \n");
 }
 

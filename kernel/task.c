@@ -17,6 +17,7 @@
 #include "kernel/cputime.h"
 #include "kernel/exec.h"
 #include "kernel/fault.h"
+#include "kernel/kthread.h"
 #include "kernel/limits.h"
 #include "kernel/pidfd.h"
 #include "kernel/tty.h"
@@ -573,14 +574,7 @@ static void *thread_main(void *arg)
 
 int thread_start(struct thread *t)
 {
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 1 << 20);
-	pthread_t kt;
-	int err = pthread_create(&kt, &attr, thread_main, t);
-	pthread_attr_destroy(&attr);
-	return err ? -EAGAIN : 0;
+	return kthread_run(thread_main, t);
 }
 
 /* Link a new process into the tree under parent and count it

@@ -198,7 +198,7 @@ long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 		return at;
 	struct vma v = {
 		.start = (gaddr_t)at, .end = (gaddr_t)at + len, .prot = prot,
-		.flags = flags & (MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN | MAP_NORESERVE), .kind = kind,
+		.flags = flags & (MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN | MAP_NORESERVE | MAP_STACK), .kind = kind,
 		.off = NO_BACKING, .accounted = accountable(prot, flags),
 	};
 	if (prot != PROT_NONE) {
@@ -208,7 +208,7 @@ long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 		v.off = (uint64_t)off;
 	}
 	long ret = install(mm, &v);
-	if (ret >= 0 && v.off != NO_BACKING && kind != VMA_STACK)
+	if (ret >= 0 && v.off != NO_BACKING && kind != VMA_STACK && !(v.flags & MAP_STACK))
 		memfile_warm(v.off, len);
 	return ret;
 }
@@ -441,7 +441,8 @@ long mm_mprotect(struct mm *mm, gaddr_t start, size_t len, int prot)
 				}
 				v->off = (uint64_t)off;
 				err = mm_host_map(mm, v);
-				memfile_warm(v->off, v->end - v->start);
+				if (!(v->flags & MAP_STACK))
+					memfile_warm(v->off, v->end - v->start);
 			} else if (v->off != NO_BACKING) {
 				err = platform_as_protect(mm->as, v->start, v->end - v->start, vma_host_prot(v));
 			}

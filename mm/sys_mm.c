@@ -81,7 +81,8 @@ static long mmap_checked(gaddr_t addr, uint64_t len, int prot, int flags, int ty
 	long ret = mlock_mmap_check(mm, flags, plen, &lock);
 	if (!ret)
 		ret = file ? mm_mmap_file(mm, addr, plen, prot, mflags, file, off)
-			   : mm_mmap_anon(mm, addr, plen, prot, mflags, (flags & MAP_GROWSDOWN) ? VMA_STACK : VMA_ANON);
+			   : mm_mmap_anon(mm, addr, plen, prot, mflags | (flags & MAP_STACK),
+					  (flags & MAP_GROWSDOWN) ? VMA_STACK : VMA_ANON);
 	if (lock && !IS_ERR_VALUE(ret))
 		mlock_mmap_done(mm, (gaddr_t)ret, plen);
 	pthread_rwlock_unlock(&mm->lock);

@@ -19,7 +19,10 @@ enum vma_kind { VMA_ANON, VMA_STACK, VMA_HEAP, VMA_FILE, VMA_VVAR, VMA_VDSO };
 struct vma {
 	gaddr_t start, end;  /* page aligned, [start, end) */
 	int prot;            /* PROT_READ|PROT_WRITE|PROT_EXEC */
-	int flags;           /* MAP_SHARED or MAP_PRIVATE, MAP_GROWSDOWN, MAP_NORESERVE */
+	/* MAP_SHARED or MAP_PRIVATE, MAP_GROWSDOWN, MAP_NORESERVE; MAP_STACK:
+	 * a thread stack, sparse, so never warmed (and, as Linux's
+	 * VM_NOHUGEPAGE does, it keeps the mapping from merging with others) */
+	int flags;
 	enum vma_kind kind;
 	uint64_t off;        /* memory-file offset of start, or NO_BACKING */
 	uint64_t file_off;   /* for /proc/maps of file mappings */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -823,21 +824,45 @@ int platform_as_flush(struct platform_as *as)
 
 /* ---- threads --------------------------------------------------------- */
 
-/* New guest threads are bound to cocoon's CPUs in turn (a mask of one,
- * or 0 for no binding). */
+/* Guest threads running guest code now, per CPU (between the resume
+ * and the next trap: a thread blocked in a system call is not counted).
+ * Where a new process goes is chosen by it. */
+static struct {
+	_Atomic int running;
+} __attribute__((aligned(64))) cpu_load[64];
+
+/* The CPU a process is bound to, or -1. */
+static int as_cpu(const struct platform_as *as)
+{
+	uint64_t m = as->cpu_mask;
+	return m && !(m & (m - 1)) ? __builtin_ctzll(m) : -1;
+}
+
+/* The CPU for a new host process or thread (a mask of one, or 0 for no
+ * binding): the one running the fewest guest threads, like Linux's
+ * balancing at fork and exec, so that the children of one parent (make
+ * -j, a pipeline) run side by side. On a tie the caller's own CPU (a
+ * fork child and its parent then hand over on one CPU: the cheap case
+ * when the parent waits), else cocoon's CPUs in turn. */
 static uint64_t next_cpu_mask(void)
 {
 	static unsigned next;
 	if (!plat.rdtscp)
 		return 0;
-	if (bound_cpu >= 0 && bound_cpu < 64)
-		return 1ULL << bound_cpu;
+	unsigned start = bound_cpu >= 0 && bound_cpu < 64 ? (unsigned)bound_cpu
+							  : __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED);
+	int best = -1, best_load = INT_MAX;
 	for (unsigned i = 0; i < 64; i++) {
-		unsigned cpu = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED) % 64;
-		if (CPU_ISSET(cpu, &plat.cpus))
-			return 1ULL << cpu;
+		unsigned cpu = (start + i) % 64;
+		if (!CPU_ISSET(cpu, &plat.cpus))
+			continue;
+		int load = atomic_load_explicit(&cpu_load[cpu].running, memory_order_relaxed);
+		if (load < best_load) {
+			best = (int)cpu;
+			best_load = load;
+		}
 	}
-	return 0;
+	return best >= 0 ? 1ULL << best : 0;
 }
 
 int platform_thread_create(struct platform_as *as, struct platform_thread **out)
@@ -1213,8 +1238,13 @@ int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_
 		pt->mb->set_fs = 1;
 		*set_fs = false;
 	}
+	int cpu = as_cpu(pt->as);
+	if (cpu >= 0)
+		atomic_fetch_add_explicit(&cpu_load[cpu].running, 1, memory_order_relaxed);
 	reply(pt);
 	wait_trap(pt);
+	if (cpu >= 0)
+		atomic_fetch_sub_explicit(&cpu_load[cpu].running, 1, memory_order_relaxed);
 	if (pt->as->dead)
 		return report_dead(pt, out);
 

@@ -1,0 +1,3 @@
+module cocoon.test/goworkload
+
+go 1.19
