@@ -443,8 +443,11 @@ static void spinning(void)
 				lat[i] = lat[j];
 				lat[j] = t;
 			}
-	expect(lat[2] < 10000, "within 10 ms");
-	if (lat[2] >= 10000)
+	/* The bar is 10 ms; a sanitizer build of the kernel gets more. */
+	const char *slow = getenv("COCOON_TEST_SLOWDOWN");
+	long limit = 10000 * (slow && atoi(slow) > 0 ? atoi(slow) : 1);
+	expect(lat[2] < limit, "within 10 ms");
+	if (lat[2] >= limit)
 		printf("  median %ld us\n", lat[2]);
 }
 
