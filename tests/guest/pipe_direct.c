@@ -1,6 +1,6 @@
-/* A reader asleep on an empty pipe, then a write from another process:
- * the bytes may go straight into the reader's buffer (fs/pipe.c), which
- * must look exactly like Linux's copy through the pipe: segments filled
+/* A reader asleep on an empty pipe, then a write from another process
+ * (the case a kernel might shortcut by copying straight into the
+ * reader's buffer) must look exactly like Linux's: segments filled
  * in order and the rest left in the pipe, a buffer ending in an unmapped
  * page (short read), a read-only one (EFAULT, the data stays), a buffer
  * shared copy-on-write with the writing child (the child's copy is not
