@@ -191,6 +191,9 @@ static struct dentry *lru_keep_locked(struct dentry *d)
 
 void dput(struct dentry *d)
 {
+	/* A dentry the cache just gave up is dropped, not kept again (that
+	 * would turn a full cache round for ever). */
+	bool evicted = false;
 	while (d) {
 		int r = atomic_load_explicit(&d->refs, memory_order_relaxed);
 		while (r > 1)
@@ -199,16 +202,18 @@ void dput(struct dentry *d)
 		/* Maybe the last reference: decide under the lock, where
 		 * lookups take theirs. */
 		pthread_mutex_lock(&vfs_lock);
-		if (atomic_load(&d->refs) == 1) {
+		if (!evicted && atomic_load(&d->refs) == 1) {
 			/* Our reference becomes the cache's, perhaps in
 			 * exchange for an older one's. */
 			struct dentry *drop = lru_keep_locked(d);
 			if (drop != d) {
 				pthread_mutex_unlock(&vfs_lock);
 				d = drop;
+				evicted = true;
 				continue;
 			}
 		}
+		evicted = false;
 		if (atomic_fetch_sub(&d->refs, 1) != 1) {
 			pthread_mutex_unlock(&vfs_lock);
 			return;

@@ -44,6 +44,16 @@ struct pseudo_ctx proc_ctx_of(const struct process *p)
 	return (struct pseudo_ctx){ { p->pid, proc_identity(p), 0 } };
 }
 
+bool proc_pid_dir_file(const struct file *f, int *pid, int64_t *identity)
+{
+	struct pseudo_ctx c;
+	if (pseudo_node_of(f->inode, &c) != &proc_pid_dir)
+		return false;
+	*pid = (int)c.id[CTX_PID];
+	*identity = c.id[CTX_START];
+	return true;
+}
+
 bool proc_valid(const struct pseudo_ctx *c)
 {
 	pthread_mutex_lock(&tasklist_lock);

@@ -519,6 +519,18 @@ FIXED(show_cgroup, "0::/\n")           /* one cgroup v2 root for everyone */
 FIXED(show_zero, "0\n")                /* oom_score, oom_adj, oom_score_adj, wchan */
 FIXED(show_unset_id, "4294967295")     /* loginuid, sessionid: never set */
 FIXED(show_personality, "00000000\n")
+/* uid_map, gid_map, setgroups: the initial user namespace's, the only
+ * one; its maps are written already, so writes are EPERM like Linux's. */
+FIXED(show_identity_map, "         0          0 4294967295\n")
+FIXED(show_setgroups, "allow\n")
+
+static ssize_t store_user_ns(const struct pseudo_ctx *c, const char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	int err = proc_gone(c);
+	return err ? err : -EPERM;
+}
 
 /* oom_score_adj: any value in Linux's range is taken (and not kept: the
  * sandbox has no OOM killer of its own). */
@@ -608,7 +620,10 @@ static int task_list(const struct pseudo_ctx *c, struct pseudo_lister *l);
 	F("oom_adj", 0644, .show = show_zero, .store = store_oom_adj_old), \
 	F("oom_score_adj", 0644, .show = show_zero, .store = store_oom_score_adj), \
 	F("loginuid", 0644, .show = show_unset_id, .store = store_loginuid), \
-	F("sessionid", 0444, .show = show_unset_id)
+	F("sessionid", 0444, .show = show_unset_id), \
+	F("uid_map", 0644, .show = show_identity_map, .store = store_user_ns), \
+	F("gid_map", 0644, .show = show_identity_map, .store = store_user_ns), \
+	F("setgroups", 0644, .show = show_setgroups, .store = store_user_ns)
 
 static const struct pseudo_node tid_children[] = {
 	PER_TASK_ENTRIES,

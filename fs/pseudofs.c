@@ -64,6 +64,14 @@ static struct pnode *P(const struct inode *i)
 	return i->priv;
 }
 
+const struct pseudo_node *pseudo_node_of(const struct inode *i, struct pseudo_ctx *ctx)
+{
+	if (!i || (i->ops != &pseudo_iops && i->ops != &pseudo_magic_iops))
+		return NULL;
+	*ctx = P(i)->ctx;
+	return P(i)->node;
+}
+
 static struct inode *pseudo_inode(struct super *sb, const struct pseudo_node *node,
 				  const struct pseudo_ctx *ctx)
 {

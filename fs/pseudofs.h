@@ -95,6 +95,10 @@ int pseudo_emit(struct pseudo_lister *l, const char *name, const struct pseudo_n
 int pseudo_path_detached(struct mount *mnt, const char *name, const struct pseudo_node *node,
 			 const struct pseudo_ctx *ctx, struct path *out);
 
+/* The node and context inode stands for, or NULL if it is not a pseudo
+ * file system's. */
+const struct pseudo_node *pseudo_node_of(const struct inode *i, struct pseudo_ctx *ctx);
+
 /* A new pseudo file system whose root directory is root. */
 struct dentry *pseudofs_root(const char *type, unsigned long magic, const struct pseudo_node *root);
 
@@ -107,5 +111,9 @@ int mount_id(const struct mount *m);
 
 /* /proc (fs/procfs.c). */
 struct dentry *procfs_root(void);
+/* Whether f is an open /proc/<pid> directory (which pidfd_send_signal
+ * takes as a pidfd, like Linux): then the pid and the process's identity
+ * (start time in ns) it names. */
+bool proc_pid_dir_file(const struct file *f, int *pid, int64_t *identity);
 
 #endif

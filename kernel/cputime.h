@@ -52,6 +52,7 @@ struct thread_cpu {
 	int rt_priority;          /* 0 for the policies above */
 	bool reset_on_fork;       /* SCHED_RESET_ON_FORK / SCHED_FLAG_RESET_ON_FORK */
 	uint32_t util_min, util_max; /* sched_setattr's utilization clamps */
+	uint16_t ioprio;          /* ioprio_set's class and level (0: none set) */
 	uint64_t affinity[CPUMASK_WORDS];
 	/* CPU time */
 	clockid_t kclock;         /* the serving kernel thread's CPU clock */

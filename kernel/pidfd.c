@@ -6,11 +6,13 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include "kernel/ktime.h"
 #include "kernel/pidfd.h"
 #include "kernel/task.h"
 #include "kernel/syscall.h"
 #include "fs/file.h"
 #include "fs/poll.h"
+#include "fs/pseudofs.h"
 #include "mm/uaccess.h"
 
 struct pidfd {
@@ -158,11 +160,16 @@ long sys_pidfd_send_signal(const struct sysargs *a)
 		struct file *f = fget(fd);
 		if (!f)
 			return -EBADF;
-		if (f->ops != &pidfd_ops) {
+		int pid;
+		int64_t identity;
+		if (f->ops == &pidfd_ops)
+			self = *(struct pidfd *)f->priv;
+		else if (proc_pid_dir_file(f, &pid, &identity))
+			self = (struct pidfd){ pid, { identity / NSEC_PER_SEC, identity % NSEC_PER_SEC } };
+		else {
 			fput(f);
 			return -EBADF;
 		}
-		self = *(struct pidfd *)f->priv;
 		fput(f);
 	}
 	bool pgrp = flags == PIDFD_SIGNAL_PROCESS_GROUP;

@@ -3,7 +3,7 @@
  * sched_setscheduler, sched_getscheduler, sched_setparam,
  * sched_getparam, sched_setattr, sched_getattr, sched_get_priority_max,
  * sched_get_priority_min, sched_rr_get_interval, getpriority,
- * setpriority), with Linux's checks and errors (kernel/sched/syscalls.c,
+ * setpriority, ioprio_get, ioprio_set), with Linux's checks and errors (kernel/sched/syscalls.c,
  * kernel/sys.c).
  *
  * Everything is per thread and stored (struct thread_cpu, kernel/
@@ -144,6 +144,7 @@ void sched_fork(struct thread *child, struct thread *parent)
 		tc->reset_on_fork = pc.reset_on_fork;
 		tc->util_min = pc.util_min;
 		tc->util_max = pc.util_max;
+		tc->ioprio = pc.ioprio; /* Linux's copy_io */
 		memcpy(tc->affinity, pc.affinity, sizeof(tc->affinity));
 		apply_affinity(child, tc);
 	}
@@ -687,5 +688,100 @@ long sys_setpriority(const struct sysargs *a)
 		return -EINVAL;
 	nice = MAX(MIN_NICE, MIN(nice, MAX_NICE));
 	struct prio_walk w = { which, who, set_one, &nice, -ESRCH };
+	return prio_walk(&w);
+}
+
+/* ---- I/O priorities ----------------------------------------------------------- */
+
+/* Linux's ioprio values (block/ioprio.c): a class in bits 13-15 and a
+ * level in the low 3 bits. Stored per thread, like Linux's io_context;
+ * the host's I/O is not scheduled by them. IOPRIO_WHO_* are PRIO_* + 1. */
+#define IOPRIO_CLASS_SHIFT 13
+#define IOPRIO_CLASS(v) (((v) >> IOPRIO_CLASS_SHIFT) & 7)
+#define IOPRIO_LEVEL(v) ((v) & 7)
+#define IOPRIO_VALUE(c, l) (((c) << IOPRIO_CLASS_SHIFT) | (l))
+enum { IOPRIO_NONE, IOPRIO_RT, IOPRIO_BE, IOPRIO_IDLE };
+
+static int thread_ioprio(struct thread *t)
+{
+	struct thread_cpu *tc = thread_cpu_locked(t);
+	return tc ? tc->ioprio : 0;
+}
+
+/* Linux's __get_task_ioprio: what the thread's I/O gets, its class
+ * following its policy and the level its nice value when none is set. */
+static int effective_ioprio(struct thread *t)
+{
+	int v = thread_ioprio(t);
+	if (IOPRIO_CLASS(v) != IOPRIO_NONE)
+		return v;
+	struct thread_cpu *tc = thread_cpu_locked(t);
+	int policy = tc ? tc->policy : SCHED_OTHER;
+	int cls = policy == SCHED_IDLE ? IOPRIO_IDLE
+		: policy == SCHED_FIFO || policy == SCHED_RR ? IOPRIO_RT : IOPRIO_BE;
+	return IOPRIO_VALUE(cls, (t->nice + 20) / 5);
+}
+
+/* ioprio_best over a group: the numerically smallest. */
+static int ioget_one(struct thread *t, int acc, void *arg)
+{
+	int v = effective_ioprio(t);
+	return acc == -ESRCH ? v : MIN(acc, v);
+}
+
+long sys_ioprio_get(const struct sysargs *a)
+{
+	int which = (int)a->a[0] - 1, who = (int)a->a[1];
+	if (which < PRIO_PROCESS || which > PRIO_USER)
+		return -EINVAL;
+	if (which == PRIO_PROCESS) {
+		struct thread *t = lock_thread(who);
+		if (!t)
+			return -ESRCH;
+		int v = thread_ioprio(t);
+		unlock_thread(t);
+		return v;
+	}
+	struct prio_walk w = { which, who, ioget_one, NULL, -ESRCH };
+	return prio_walk(&w);
+}
+
+/* Linux's set_task_ioprio; a group stops at the first refusal. */
+static int ioset_one(struct thread *t, int acc, void *arg)
+{
+	if (acc < 0 && acc != -ESRCH)
+		return acc;
+	uint32_t euid = current->proc->uid, ruid = current->proc->ruid;
+	if (t->proc->ruid != euid && t->proc->ruid != ruid && !capable_nice())
+		return -EPERM;
+	struct thread_cpu *tc = thread_cpu_locked(t);
+	if (tc)
+		tc->ioprio = (uint16_t)*(int *)arg;
+	return 0;
+}
+
+/* Linux's ioprio_check_cap, then the walk. */
+long sys_ioprio_set(const struct sysargs *a)
+{
+	int which = (int)a->a[0] - 1, who = (int)a->a[1], v = (int)a->a[2];
+	switch (IOPRIO_CLASS(v)) {
+	case IOPRIO_RT:
+		if (!capable_nice() && !capable(CAP_SYS_ADMIN))
+			return -EPERM;
+		break;
+	case IOPRIO_BE:
+	case IOPRIO_IDLE:
+		break;
+	case IOPRIO_NONE:
+		if (IOPRIO_LEVEL(v))
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (which < PRIO_PROCESS || which > PRIO_USER)
+		return -EINVAL;
+	v &= 0xffff;
+	struct prio_walk w = { which, who, ioset_one, &v, -ESRCH };
 	return prio_walk(&w);
 }
