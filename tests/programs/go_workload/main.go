@@ -369,6 +369,9 @@ func httpServer() {
 		status = resp.StatusCode
 		resp.Body.Close()
 	}
+	// A connection the transport dialed but never used is "new" to the
+	// server for 5 s, which Shutdown would wait out: close them first.
+	client.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	shut := srv.Shutdown(ctx)
