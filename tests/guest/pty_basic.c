@@ -176,7 +176,7 @@ int main(void)
 	s = open(name, O_RDWR | O_NOCTTY);
 	expect(s >= 0, "the slave opens again");
 	pf[0] = (struct pollfd){ m, POLLIN, 0 };
-	poll(pf, 1, 0);
+	poll(pf, 1, 200); /* the held input's echo comes once the slave is open */
 	printf("poll master again: %x\n", pf[0].revents);
 
 	/* The master closes: the slave is hung up. */
