@@ -1,7 +1,9 @@
 /* Address-space calls at their edges: ranges that wrap around, moves of
  * file mappings, hints past the end of the address space. Each case once
  * broke cocoon (see the review notes in git history). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>

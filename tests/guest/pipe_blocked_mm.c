@@ -2,7 +2,9 @@
  * CLONE_VM child waits to read (and another to write) a pipe, the parent
  * maps, unmaps and protects memory, then lets them go on. On a kernel
  * that slept holding the memory lock, the mmap would wait forever. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <sched.h>
 #include "util.h"
 #include <signal.h>
