@@ -252,6 +252,7 @@ static void serve(struct thread *t)
 		}
 		struct trap trap;
 		bool set_fs = t->fs_base_dirty;
+		platform_thread_set_ids(t->plat, p->pid, t->tid);
 		int err = platform_run(t->plat, &t->regs, &set_fs, t->fs_base, &trap);
 		atomic_store(&t->in_guest, false);
 		t->fs_base_dirty = set_fs;

@@ -62,6 +62,10 @@ void *platform_thread_fpstate(struct platform_thread *pt, size_t *len);
 /* Make a thread that runs guest code trap soon (TRAP_INTERRUPT), so the
  * kernel sees a signal sent to it. Harmless if it is in the kernel. */
 void platform_thread_kick(struct platform_thread *pt);
+/* The ids the stub answers getpid and gettid with (stub/handler.c)
+ * without a round trip; the kernel sets them before each resume (a tid
+ * changes when a thread that is not the leader execs). */
+void platform_thread_set_ids(struct platform_thread *pt, int pid, int tid);
 
 /* The user and system time (ns) the host thread under pt has used since
  * it was handed to its current guest thread, read from the host

@@ -26,7 +26,6 @@
 #include "mm/memfile.h"
 #include "stub/stub_abi.h"
 #include "kernel/fault.h"
-#include "kernel/task.h"
 
 _Static_assert(offsetof(struct stub_orders, seq) == ORDERS_SEQ, "orders layout");
 _Static_assert(offsetof(struct stub_orders, count) == ORDERS_COUNT, "orders layout");
@@ -1196,14 +1195,9 @@ static bool take_birth(struct platform_thread *pt)
 	return true;
 }
 
-/* The ids the stub answers getpid and gettid with (stub/handler.c), as
- * they are now: the thread serving pt is `current`. A tid changes only
- * under the thread itself (exec by a non-leader), so before each resume
- * is soon enough. */
-static void publish_ids(struct platform_thread *pt)
+void platform_thread_set_ids(struct platform_thread *pt, int pid, int tid)
 {
 	struct stub_thread_const *c = (struct stub_thread_const *)(pt->area + AREA_CONST_OFF);
-	int32_t pid = current ? current->proc->pid : 0, tid = current ? current->tid : 0;
 	if (c->pid != pid)
 		c->pid = pid;
 	if (c->tid != tid)
@@ -1232,7 +1226,6 @@ int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_
 		cpu_rebase(pt);
 	pt->cpu_used = true;
 	memcpy(pt->uc->uc_mcontext.gregs, regs, offsetof(struct guest_regs, csgsfs));
-	publish_ids(pt);
 	if (*set_fs) {
 		pt->mb->fs_base = fs_base;
 		pt->mb->set_fs = 1;
