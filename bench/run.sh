@@ -12,7 +12,8 @@
 # Exit status 1 if a run failed.
 # BENCH_RUNS (default 3), BENCH_FILTER (regex on benchmark names),
 # BENCH_TMPDIR (where the work directory goes, default /var/tmp: guests
-# get a tmpfs of their own at /tmp).
+# get a tmpfs of their own at /tmp), COCOON_RUN_OPTS (options for
+# `cocoon run`, e.g. --spin=off).
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -u
 if [ $# -ne 1 ] || [ ! -d "$1/bench" ]; then
@@ -49,7 +50,7 @@ one() {
 	for ((i = 0; i < RUNS; i++)); do
 		case $mode in
 		native) out=$(cd / && timeout 300 "$@" 2> "$WORK/err") ;;
-		cocoon) out=$(cd / && timeout 300 "$COCOON" run -- "$@" 2> "$WORK/err") ;;
+		cocoon) out=$(cd / && timeout 300 "$COCOON" run $COCOON_RUN_OPTS -- "$@" 2> "$WORK/err") ;;
 		runsc) out=$(cd / && timeout 300 "$RUNSC" --network=none do "$@" 2> "$WORK/err") ;;
 		esac
 		st=$?
@@ -119,7 +120,7 @@ wl_one() {
 	shift 2
 	local vals=() i k t0 t1 pre=()
 	case $mode in
-	cocoon) pre=("$COCOON" run --) ;;
+	cocoon) pre=("$COCOON" run $COCOON_RUN_OPTS --) ;;
 	runsc) pre=("$RUNSC" --network=none do) ;;
 	esac
 	for ((i = 0; i < RUNS; i++)); do

@@ -66,6 +66,10 @@ static const char run_usage[] =
 	"  --vdso=MODE  how the vDSO reads clocks: auto (default), rdtscp, lfence,\n"
 	"               or syscall (every call traps; the kernel then uses the\n"
 	"               host's clocks instead of the TSC)\n"
+	"  --spin=MODE  how a trapped guest thread and its kernel thread hand\n"
+	"               over: auto (default: while a thread traps often and a\n"
+	"               CPU is idle, its kernel thread spins there for the traps)\n"
+	"               or off (always sleep and wake on the guest's CPU)\n"
 	"  -h, --help   show this help\n";
 
 static _Noreturn void usage_error(const char *fmt, const char *arg)
@@ -151,6 +155,7 @@ static int cmd_run(int argc, char **argv)
 		{ "time", required_argument, NULL, 'T' },
 		{ "vdso", required_argument, NULL, 'v' },
 		{ "net", required_argument, NULL, 'n' },
+		{ "spin", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -183,6 +188,11 @@ static int cmd_run(int argc, char **argv)
 		case 'v':
 			if (vdso_set_mode(optarg))
 				usage_error("run: --vdso wants auto, rdtscp, lfence or syscall, not '%s'", optarg);
+			break;
+		case 's':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "off"))
+				usage_error("run: --spin wants auto or off, not '%s'", optarg);
+			platform_allow_spin(!strcmp(optarg, "auto"));
 			break;
 		case 'n':
 			if (net_set_mode(optarg))

@@ -6,6 +6,7 @@
 #include "kernel/waitq.h"
 #include "kernel/task.h"
 #include "kernel/signal.h"
+#include "platform/platform.h"
 
 /* Threads that serve no guest thread (the main thread, unit tests) sleep
  * on a word of their own. */
@@ -90,9 +91,17 @@ struct timespec deadline_after(const struct timespec *rel)
 	return d;
 }
 
+/* The guest thread waiting for our reply should not spin for it now. */
+static void about_to_sleep(void)
+{
+	if (current)
+		platform_kernel_sleeps();
+}
+
 int sleep_until(uint32_t snap, const struct timespec *deadline)
 {
 	_Atomic uint32_t *w = my_word();
+	about_to_sleep();
 	for (;;) {
 		if (current && signal_pending())
 			return -EINTR;
@@ -117,6 +126,7 @@ int sleep_until(uint32_t snap, const struct timespec *deadline)
 void sleep_until_uninterruptible(uint32_t snap)
 {
 	_Atomic uint32_t *w = my_word();
+	about_to_sleep();
 	while (atomic_load(w) == snap)
 		syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, snap, NULL, NULL, 0);
 }

@@ -28,6 +28,12 @@ struct trap {
 };
 
 int platform_init(void);
+/* Whether a kernel thread may spin on an idle CPU for the traps of a
+ * guest thread that traps often (cocoon run --spin; default yes). */
+void platform_allow_spin(bool allow);
+/* The calling kernel thread is about to sleep (a blocking call): the
+ * guest thread it serves should stop spinning for the reply. */
+void platform_kernel_sleeps(void);
 
 int platform_as_create(struct platform_as **out);
 /* Kill the host process without waiting (its threads then trap with

@@ -21,6 +21,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include "platform/platform.h"
+#include "platform/handoff.h"
 #include "platform/hostcpu.h"
 #include "platform/seccomp_filter.h"
 #include "mm/memfile.h"
@@ -98,9 +99,8 @@ struct platform_thread {
 static struct {
 	uint64_t code_off;
 	uint32_t code_len;
-	/* Spin budgets in TSC ticks (0 on one CPU: spinning never pays). */
-	uint64_t spin_reply;    /* stub waiting for the kernel's reply */
-	uint64_t spin_trap;     /* kernel waiting for the next trap */
+	/* Spin budgets in TSC ticks (0 on one CPU: spinning never pays);
+	 * the guest/kernel hand-off's are platform/handoff.c's. */
 	uint64_t spin_ack;      /* kernel waiting for the control thread */
 	uint64_t spin_ctrl;     /* control thread waiting for orders */
 	bool fsgsbase;
@@ -125,12 +125,6 @@ static long futex(void *addr, int op, uint32_t val, const struct timespec *ts)
 static void *reaper(void *arg);
 static void *spawner_main(void *arg);
 
-#ifndef SPIN_REPLY_US
-#define SPIN_REPLY_US 50
-#endif
-#ifndef SPIN_TRAP_US
-#define SPIN_TRAP_US 100
-#endif
 #ifndef SPIN_ACK_US
 #define SPIN_ACK_US 20
 #endif
@@ -152,6 +146,16 @@ static uint64_t tsc_per_us(void)
 }
 static void kill_all_guests(void);
 
+void platform_kernel_sleeps(void)
+{
+	handoff_blocks();
+}
+
+void platform_allow_spin(bool allow)
+{
+	handoff_set_spin(allow ? HANDOFF_SPIN_AUTO : HANDOFF_SPIN_OFF);
+}
+
 int platform_init(void)
 {
 	size_t len = (size_t)(__stop_cocoon_stub - __start_cocoon_stub);
@@ -171,13 +175,12 @@ int platform_init(void)
 	plat.guest_filter_len = (uint16_t)seccomp_filter_build(FILTER_GUEST, plat.code_len, plat.guest_filter);
 	/* Spinning pays only while another CPU can run the other side, and
 	 * only briefly: the figures are from bench/ on 2-CPU machines. Not
-	 * at all when a guest thread, its kernel thread and the control
-	 * thread share one CPU (below: whenever the stub can report its
-	 * CPU): the spinner would only keep the other side from running. */
+	 * at all when the kernel thread and the control thread share one CPU
+	 * (below: whenever the stub can report its CPU): the spinner would
+	 * only keep the other side from running. */
+	uint64_t per_us = tsc_per_us();
+	handoff_init(&plat.cpus, plat.rdtscp, per_us);
 	if (sysconf(_SC_NPROCESSORS_ONLN) > 1 && !plat.rdtscp) {
-		uint64_t per_us = tsc_per_us();
-		plat.spin_reply = SPIN_REPLY_US * per_us;
-		plat.spin_trap = SPIN_TRAP_US * per_us;
 		plat.spin_ack = SPIN_ACK_US * per_us;
 		plat.spin_ctrl = SPIN_CTRL_US * per_us;
 	}
@@ -512,8 +515,6 @@ static struct {
 
 static int queue(struct platform_as *as, uint32_t kind, gaddr_t addr, size_t len, int prot, uint64_t off);
 
-/* The CPU of the calling kernel thread's guest thread (-1: none yet). */
-static __thread int bound_cpu = -1;
 static uint64_t next_cpu_mask(void);
 
 static int spare_make(struct platform_as **out)
@@ -769,6 +770,7 @@ static int wait_done(struct platform_as *as, uint32_t seq, uint64_t spin)
 			__builtin_ia32_pause();
 			continue;
 		}
+		handoff_blocks(); /* the control thread may need our guest's CPU */
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
 		if (futex(&o->done, FUTEX_WAIT, d, &ts) < 0 && errno == ETIMEDOUT) {
 			if (exited(as))
@@ -823,13 +825,6 @@ int platform_as_flush(struct platform_as *as)
 
 /* ---- threads --------------------------------------------------------- */
 
-/* Guest threads running guest code now, per CPU (between the resume
- * and the next trap: a thread blocked in a system call is not counted).
- * Where a new process goes is chosen by it. */
-static struct {
-	_Atomic int running;
-} __attribute__((aligned(64))) cpu_load[64];
-
 /* The CPU a process is bound to, or -1. */
 static int as_cpu(const struct platform_as *as)
 {
@@ -848,14 +843,15 @@ static uint64_t next_cpu_mask(void)
 	static unsigned next;
 	if (!plat.rdtscp)
 		return 0;
-	unsigned start = bound_cpu >= 0 && bound_cpu < 64 ? (unsigned)bound_cpu
+	int own = handoff_guest_cpu();
+	unsigned start = own >= 0 && own < 64 ? (unsigned)own
 							  : __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED);
 	int best = -1, best_load = INT_MAX;
 	for (unsigned i = 0; i < 64; i++) {
 		unsigned cpu = (start + i) % 64;
 		if (!CPU_ISSET(cpu, &plat.cpus))
 			continue;
-		int load = atomic_load_explicit(&cpu_load[cpu].running, memory_order_relaxed);
+		int load = handoff_guests_running((int)cpu);
 		if (load < best_load) {
 			best = (int)cpu;
 			best_load = load;
@@ -926,7 +922,7 @@ int platform_thread_create(struct platform_as *as, struct platform_thread **out)
 	c->empty_mask = 0;
 	c->cpu_mask = as->cpu_mask ? as->cpu_mask : next_cpu_mask();
 	pt->mb->state = MBOX_RUNNING;
-	pt->mb->spin_tsc = plat.spin_reply;
+	pt->mb->spin_tsc = 0; /* platform/handoff.c sets it at each resume */
 	pt->mb->has_fsgsbase = plat.fsgsbase;
 	pt->mb->has_rdtscp = plat.rdtscp;
 
@@ -1064,45 +1060,11 @@ static void apply_fpu(struct platform_thread *pt)
 
 /* ---- the hand-off ---------------------------------------------------- */
 
-/* A hand-off between two threads on one CPU is a plain switch; across
- * CPUs it costs a wake-up IPI several times dearer (docs/design.md). So
- * the kernel thread follows its guest thread: it binds itself to the CPU
- * the stub reported for the trap. The guest thread stays free to move
- * (the host balances it); the kernel thread follows at the next trap. */
-static void follow_guest(struct platform_thread *pt)
-{
-	if (!plat.rdtscp)
-		return;
-	uint32_t cpu = __atomic_load_n(&pt->mb->cpu, __ATOMIC_RELAXED);
-	if ((int)cpu == bound_cpu || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &plat.cpus))
-		return;
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) == 0)
-		bound_cpu = (int)cpu;
-}
-
-/* Wait until the thread traps (or its process dies). */
+/* Wait until the thread traps (or its process dies): where and how is
+ * platform/handoff.c's choice. */
 static void wait_trap(struct platform_thread *pt)
 {
-	uint32_t *state = &pt->mb->state;
-	uint64_t deadline = __builtin_ia32_rdtsc() + plat.spin_trap;
-	for (;;) {
-		uint32_t s = __atomic_load_n(state, __ATOMIC_ACQUIRE);
-		/* TRAPPED, TRAPPED_GSLEEP, DEAD, or a value only a guest could
-		 * have written: the caller sorts them out, we must not spin. */
-		if (s >= MBOX_TRAPPED || atomic_load(&pt->as->dead))
-			return;
-		if (__builtin_ia32_rdtsc() < deadline) {
-			__builtin_ia32_pause();
-			continue;
-		}
-		if (s == MBOX_RUNNING && !__atomic_compare_exchange_n(state, &s, MBOX_RUNNING_KSLEEP, false,
-								     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			continue;
-		futex(state, FUTEX_WAIT, MBOX_RUNNING_KSLEEP, NULL);
-	}
+	handoff_wait_trap(pt->mb, &pt->as->dead, as_cpu(pt->as));
 }
 
 static void reply(struct platform_thread *pt)
@@ -1232,12 +1194,11 @@ int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_
 		*set_fs = false;
 	}
 	int cpu = as_cpu(pt->as);
-	if (cpu >= 0)
-		atomic_fetch_add_explicit(&cpu_load[cpu].running, 1, memory_order_relaxed);
+	handoff_guest_runs(cpu, 1);
+	handoff_before_resume(pt->mb);
 	reply(pt);
-	wait_trap(pt);
-	if (cpu >= 0)
-		atomic_fetch_sub_explicit(&cpu_load[cpu].running, 1, memory_order_relaxed);
+	handoff_wait_trap(pt->mb, &pt->as->dead, cpu);
+	handoff_guest_runs(cpu, -1);
 	if (pt->as->dead)
 		return report_dead(pt, out);
 
@@ -1250,7 +1211,7 @@ int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_
 		return 0;
 	}
 	memcpy(regs, pt->uc->uc_mcontext.gregs, sizeof(*regs));
-	follow_guest(pt);
+	handoff_after_trap(pt->mb, cpu);
 	siginfo_t si;
 	memcpy(&si, pt->mb->siginfo, sizeof(si));
 	int signo = (int)pt->mb->signo;

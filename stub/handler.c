@@ -69,12 +69,15 @@ STUB_FN void stub_handler(int signo, void *info, void *uc)
 
 	/* The reply is RUNNING; the kernel thread may already have marked
 	 * itself asleep (RUNNING_KSLEEP) before we looked: also a reply. */
-	uint64_t deadline = __builtin_ia32_rdtsc() + mb->spin_tsc;
+	/* The kernel zeroes spin_tsc when its thread goes to sleep (a
+	 * blocking call): then the CPU is better given up at once. */
+	volatile uint64_t *spin = &mb->spin_tsc;
+	uint64_t deadline = __builtin_ia32_rdtsc() + *spin;
 	do {
 		if (stub_load(&mb->state) <= MBOX_RUNNING_KSLEEP)
 			goto replied;
 		__builtin_ia32_pause();
-	} while (__builtin_ia32_rdtsc() < deadline);
+	} while (*spin && __builtin_ia32_rdtsc() < deadline);
 	for (;;) {
 		uint32_t s = stub_load(&mb->state);
 		if (s <= MBOX_RUNNING_KSLEEP)

@@ -476,6 +476,8 @@ submit "cli: run --trace" cli_case "run --trace" 0 "stdout=hello, world" run --t
 submit "cli: run --stats" cli_case "run --stats" 0 stats run --stats -- "$HELLO"
 submit "cli: run --root" cli_case "run --root" 0 "stdout=hello, world" run --root "$BUILD/tests/guest" -- /hello.glibc-static
 submit "cli: run --vdso=syscall" cli_case "run --vdso=syscall" 0 "stdout=hello, world" run --vdso=syscall -- "$HELLO"
+submit "cli: run --spin=off" cli_case "run --spin=off" 0 "stdout=hello, world" run --spin=off -- "$HELLO"
+submit "cli: run --spin=bogus" cli_case "run --spin=bogus" 2 oneline run --spin=bogus -- "$HELLO"
 submit "cli: run --vdso=bogus" cli_case "run --vdso=bogus" 2 oneline run --vdso=bogus -- "$HELLO"
 submit "cli: run --net=host" cli_case "run --net=host" 0 "stdout=hello, world" run --net=host -- "$HELLO"
 submit "cli: run --net=bogus" cli_case "run --net=bogus" 2 oneline run --net=bogus -- "$HELLO"
