@@ -522,6 +522,8 @@ static void thread_exit_mm(struct thread *t)
 static void thread_exit(struct thread *t)
 {
 	struct process *p = t->proc;
+	/* Its host thread's memory may be freed by whoever reaps p. */
+	platform_thread_unserve(t->plat);
 	/* Gone from /proc before its child-tid word says so (what a
 	 * pthread_join that returned sees), though counted until below. */
 	__atomic_store_n(&t->leaving, true, __ATOMIC_RELEASE);

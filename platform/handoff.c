@@ -166,6 +166,15 @@ static void leave_remote(uint64_t now)
 		me.quiet_until = now + me.penalty;
 }
 
+void handoff_forget(struct stub_mailbox *mb)
+{
+	if (me.mb != mb)
+		return;
+	if (me.remote)
+		leave_remote(tsc());
+	me.mb = NULL;
+}
+
 void handoff_blocks(void)
 {
 	struct stub_mailbox *mb = me.mb;

@@ -40,6 +40,12 @@ void handoff_before_resume(struct stub_mailbox *mb);
  * the guest's CPU): that guest thread should stop spinning. */
 void handoff_blocks(void);
 
+/* The mailbox's guest thread is gone (its memory returns to the memory
+ * file, to be reused as guest memory): the calling kernel thread must
+ * never touch it again. Called wherever a platform thread is released
+ * or freed; a no-op on kernel threads that do not serve it. */
+void handoff_forget(struct stub_mailbox *mb);
+
 /* Wait until the guest thread traps (mailbox state TRAPPED or beyond) or
  * *dead. guest_cpu: the CPU the guest thread is bound to, -1 if none. */
 void handoff_wait_trap(struct stub_mailbox *mb, atomic_bool *dead, int guest_cpu);

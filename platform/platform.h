@@ -50,6 +50,10 @@ int platform_as_unmap(struct platform_as *as, gaddr_t addr, size_t len);
 int platform_as_protect(struct platform_as *as, gaddr_t addr, size_t len, int prot);
 int platform_as_flush(struct platform_as *as);
 
+/* The calling kernel thread will not resume pt's guest thread again (it
+ * exits): it must drop every reference to pt's memory, which whoever
+ * reaps the process may free at any time from now on. */
+void platform_thread_unserve(struct platform_thread *pt);
 int platform_thread_create(struct platform_as *as, struct platform_thread **out);
 void platform_thread_destroy(struct platform_thread *pt);
 /* The guest thread on pt is gone but its host process lives on (a vfork

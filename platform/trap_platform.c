@@ -943,8 +943,14 @@ int platform_thread_create(struct platform_as *as, struct platform_thread **out)
 	return 0;
 }
 
+void platform_thread_unserve(struct platform_thread *pt)
+{
+	handoff_forget(pt->mb);
+}
+
 void platform_thread_destroy(struct platform_thread *pt)
 {
+	handoff_forget(pt->mb);
 	pthread_mutex_lock(&plat.lock);
 	pt->as->threads[pt->slot] = NULL;
 	pthread_mutex_unlock(&plat.lock);
@@ -957,6 +963,7 @@ void platform_thread_destroy(struct platform_thread *pt)
 void platform_thread_release(struct platform_thread *pt)
 {
 	struct platform_as *as = pt->as;
+	handoff_forget(pt->mb);
 	pthread_mutex_lock(&plat.lock);
 	/* A thread stopped in a trap (or still to be born) can take a new
 	 * guest thread; one of a dead process is freed with it. */
