@@ -12,12 +12,16 @@ trap 'rm -rf "$dir"' EXIT
 printf '%s\n' "PS1='\$ '" > "$dir/rc"
 coproc SH { exec script -qfec "bash --rcfile $dir/rc --noediting -i" /dev/null 2>&1; }
 sh_pid=$SH_PID
+# Our own copies of the coprocess's pipes: bash closes SH's and unsets
+# SH as soon as the coprocess exits, which can be before we read the
+# last of what it wrote.
+exec {from_sh}<&"${SH[0]}" {to_sh}>&"${SH[1]}"
 transcript=
 pending=
 wait_for() {
 	local c
 	while [[ "$pending" != *"$1"* ]]; do
-		if ! IFS= read -r -d '' -n 1 -t 20 c <&"${SH[0]}"; then
+		if ! IFS= read -r -d '' -n 1 -t 20 c <&"$from_sh"; then
 			transcript+=$pending
 			printf '%s\n[timed out waiting for %q]\n' "${transcript//$'\r'/}" "$1"
 			exit 1
@@ -27,7 +31,7 @@ wait_for() {
 	transcript+=$pending
 	pending=
 }
-type() { printf '%s' "$1" >&"${SH[1]}"; }
+type() { printf '%s' "$1" >&"$to_sh"; }
 
 wait_for '$ '
 type $'echo hello $((6 * 7))\n'
@@ -53,7 +57,7 @@ wait_for '$ '
 type $'echo status $?\n'
 wait_for $'status 130\r\n$ '
 type $'exit 3\n'
-while IFS= read -r -d '' -n 1 -t 20 c <&"${SH[0]}"; do
+while IFS= read -r -d '' -n 1 -t 20 c <&"$from_sh"; do
 	transcript+=$c
 done
 wait "$sh_pid"
