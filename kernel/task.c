@@ -460,6 +460,7 @@ void process_end(struct thread *t)
 			platform_thread_release(t->plat); /* a vfork child's host thread */
 			mm_put(mm);
 		} else {
+			mm_exit_close(mm); /* SysV shm detaches before the parent hears of the exit */
 			platform_as_kill(mm->as);
 			mm_put_later(mm);
 		}
