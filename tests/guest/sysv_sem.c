@@ -184,8 +184,9 @@ static void operations(void)
 		_exit(0);
 	}
 	await_count(id, 0, GETNCNT, 1);
-	res("IPC_RMID with a sleeper", ctl(id, 0, IPC_RMID, 0));
+	long r = ctl(id, 0, IPC_RMID, 0);
 	printf("child %s\n", wait_child(pid));
+	res("IPC_RMID with a sleeper", r); /* after the child's line: it may print first */
 }
 
 static void undo(void)
