@@ -456,6 +456,11 @@ long mm_mprotect(struct mm *mm, gaddr_t start, size_t len, int prot)
 			ret = -EACCES; /* Linux: the [vvar] mapping has only VM_MAYREAD */
 			break;
 		}
+		if ((prot & PROT_WRITE) && v->kind == VMA_FILE && (v->flags & MAP_SHARED) && v->file &&
+		    (v->file->flags & O_ACCMODE) == O_RDONLY) {
+			ret = -EACCES; /* no VM_MAYWRITE: a shared mapping of a read-only file (SHM_RDONLY) */
+			break;
+		}
 		if (v->prot != prot) {
 			v->prot = prot;
 			if (accountable(prot, v->flags))

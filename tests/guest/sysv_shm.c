@@ -193,6 +193,8 @@ static void attach(void)
 			_exit(0);
 		}
 		printf("writer %s\n", wait_child(pid));
+		res("mprotect PROT_WRITE of it", rsys(SYS_mprotect, r, PAGE, PROT_READ | PROT_WRITE));
+		res("mprotect PROT_READ|PROT_EXEC of it", rsys(SYS_mprotect, r, PAGE, PROT_READ | PROT_EXEC));
 		resv("nattch", nattch(id));
 		res("shmdt of it", rsys(SYS_shmdt, r));
 	}
