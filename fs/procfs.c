@@ -12,6 +12,7 @@
 #include <linux/magic.h>
 #include "fs/fs.h"
 #include "fs/procfs_internal.h"
+#include "ipc/ipc.h"
 #include "kernel/ktime.h"
 #include "kernel/task.h"
 #include "mm/vma.h"
@@ -509,6 +510,17 @@ static int root_list(const struct pseudo_ctx *c, struct pseudo_lister *l)
 	return err;
 }
 
+static int show_sysvipc_shm(const struct pseudo_ctx *c, struct seqbuf *s) { shm_proc_show(s); return 0; }
+static int show_sysvipc_sem(const struct pseudo_ctx *c, struct seqbuf *s) { sem_proc_show(s); return 0; }
+static int show_sysvipc_msg(const struct pseudo_ctx *c, struct seqbuf *s) { msg_proc_show(s); return 0; }
+
+static const struct pseudo_node sysvipc_children[] = {
+	RO("msg", show_sysvipc_msg),
+	RO("sem", show_sysvipc_sem),
+	RO("shm", show_sysvipc_shm),
+	{ 0 },
+};
+
 static const struct pseudo_node proc_root_children[] = {
 	RO("cmdline", show_cmdline),
 	RO("cpuinfo", show_cpuinfo),
@@ -520,6 +532,7 @@ static const struct pseudo_node proc_root_children[] = {
 	RO("stat", show_stat),
 	RO("swaps", show_swaps),
 	{ .name = "sys", .mode = S_IFDIR | 0555, .children = sys_children },
+	{ .name = "sysvipc", .mode = S_IFDIR | 0555, .children = sysvipc_children },
 	{ .name = "thread-self", .mode = S_IFLNK | 0777, .readlink = thread_self_readlink },
 	RO("uptime", show_uptime),
 	RO("version", show_version),

@@ -107,6 +107,12 @@ long ipc_get(struct ipc_ids *ids, int32_t key, int flags, const struct ipc_get_o
 int ipc_cur_pid(void);
 int64_t ipc_now(void);
 
+/* /proc/sysvipc/{shm,sem,msg}: Linux's header and a line per object. */
+struct seqbuf;
+void shm_proc_show(struct seqbuf *s);
+void sem_proc_show(struct seqbuf *s);
+void msg_proc_show(struct seqbuf *s);
+
 /* Process exit: a process's semaphore undo list is applied (ipc/sem.c). */
 struct process;
 void sem_exit(struct process *p);

@@ -18,6 +18,7 @@
 #include "kernel/signal.h"
 #include "kernel/waitq.h"
 #include "mm/uaccess.h"
+#include "fs/pseudofs.h"
 
 #ifndef MSG_STAT_ANY
 #define MSG_STAT_ANY 13
@@ -521,4 +522,22 @@ long sys_msgctl(const struct sysargs *a)
 	default:
 		return -EINVAL;
 	}
+}
+
+void msg_proc_show(struct seqbuf *sb)
+{
+	seq_printf(sb, "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid"
+		       "      stime      rtime      ctime\n");
+	pthread_mutex_lock(&msg_ids.lock);
+	for (int i = 0; i <= msg_ids.max_idx; i++) {
+		struct ipc_perm_k *p = msg_ids.slot[i];
+		if (!p)
+			continue;
+		struct msg_queue *q = msq_of(p);
+		seq_printf(sb, "%10d %10d  %4o  %10lu %10lu %5u %5u %5u %5u %5u %5u %10llu %10llu %10llu\n", p->key,
+			   p->id, p->mode, (unsigned long)q->cbytes, (unsigned long)q->qnum, q->lspid, q->lrpid, p->uid,
+			   p->gid, p->cuid, p->cgid, (unsigned long long)q->stime, (unsigned long long)q->rtime,
+			   (unsigned long long)q->ctime);
+	}
+	pthread_mutex_unlock(&msg_ids.lock);
 }

@@ -16,6 +16,7 @@
 #include "kernel/task.h"
 #include "kernel/waitq.h"
 #include "mm/uaccess.h"
+#include "fs/pseudofs.h"
 
 #ifndef SEM_STAT_ANY
 #define SEM_STAT_ANY 20
@@ -561,6 +562,22 @@ void sem_exit(struct process *p)
 			update_queue(sma);
 		}
 		free(u);
+	}
+	pthread_mutex_unlock(&sem_ids.lock);
+}
+
+void sem_proc_show(struct seqbuf *sb)
+{
+	seq_printf(sb, "       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n");
+	pthread_mutex_lock(&sem_ids.lock);
+	for (int i = 0; i <= sem_ids.max_idx; i++) {
+		struct ipc_perm_k *p = sem_ids.slot[i];
+		if (!p)
+			continue;
+		struct sem_array *sma = sma_of(p);
+		seq_printf(sb, "%10d %10d  %4o %10u %5u %5u %5u %5u %10llu %10llu\n", p->key, p->id, p->mode,
+			   (unsigned)sma->nsems, p->uid, p->gid, p->cuid, p->cgid, (unsigned long long)sma->otime,
+			   (unsigned long long)sma->ctime);
 	}
 	pthread_mutex_unlock(&sem_ids.lock);
 }

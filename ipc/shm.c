@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
@@ -18,6 +19,7 @@
 #include "mm/memfile.h"
 #include "mm/uaccess.h"
 #include "fs/file.h"
+#include "fs/pseudofs.h"
 
 #ifndef SHM_EXEC
 #define SHM_EXEC 0100000
@@ -63,6 +65,23 @@ struct shm_info_guest {
 };
 
 static struct shm_seg *seg_of(struct ipc_perm_k *p) { return (struct shm_seg *)p; }
+
+/* Pages of s the memory file holds (touched ones): Linux's shm rss. */
+static uint64_t resident_pages(const struct shm_seg *s)
+{
+	uint64_t end = s->off + PAGE_ALIGN(s->segsz), n = 0;
+	for (off_t at = (off_t)s->off; (uint64_t)at < end;) {
+		off_t data = lseek(memfile.fd, at, SEEK_DATA);
+		if (data < 0 || (uint64_t)data >= end)
+			break;
+		off_t hole = lseek(memfile.fd, data, SEEK_HOLE);
+		if (hole < 0 || (uint64_t)hole > end)
+			hole = (off_t)end;
+		n += (uint64_t)(hole - data) / PAGE_SIZE;
+		at = hole;
+	}
+	return n;
+}
 
 static void seg_put_locked(struct shm_seg *s)
 {
@@ -354,9 +373,10 @@ static long shm_info(int cmd, gaddr_t buf)
 {
 	pthread_mutex_lock(&shm_ids.lock);
 	long ret = MAX(shm_ids.max_idx, 0);
-	struct shm_info_guest si = {
-		.used_ids = shm_ids.in_use, .shm_tot = shm_tot, .shm_rss = shm_tot,
-	};
+	struct shm_info_guest si = { .used_ids = shm_ids.in_use, .shm_tot = shm_tot };
+	for (int i = 0; cmd == SHM_INFO && i <= shm_ids.max_idx; i++)
+		if (shm_ids.slot[i])
+			si.shm_rss += resident_pages(seg_of(shm_ids.slot[i]));
 	pthread_mutex_unlock(&shm_ids.lock);
 	if (cmd == IPC_INFO) {
 		struct shminfo64_guest in = {
@@ -432,4 +452,22 @@ long sys_shmctl(const struct sysargs *a)
 	default:
 		return -EINVAL;
 	}
+}
+
+void shm_proc_show(struct seqbuf *sb)
+{
+	seq_printf(sb, "       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid"
+		       "      atime      dtime      ctime                   rss                  swap\n");
+	pthread_mutex_lock(&shm_ids.lock);
+	for (int i = 0; i <= shm_ids.max_idx; i++) {
+		struct ipc_perm_k *p = shm_ids.slot[i];
+		if (!p)
+			continue;
+		struct shm_seg *s = seg_of(p);
+		seq_printf(sb, "%10d %10d  %4o %21lu %5u %5u  %5lu %5u %5u %5u %5u %10llu %10llu %10llu %21lu %21lu\n",
+			   p->key, p->id, p->mode, (unsigned long)s->segsz, s->cpid, s->lpid, s->nattch, p->uid,
+			   p->gid, p->cuid, p->cgid, (unsigned long long)s->atime, (unsigned long long)s->dtime,
+			   (unsigned long long)s->ctime, (unsigned long)(resident_pages(s) * PAGE_SIZE), 0UL);
+	}
+	pthread_mutex_unlock(&shm_ids.lock);
 }

@@ -138,6 +138,7 @@ static void basics(void)
 	res("send 'four' type 3", snd(id, 3, "four", 0));
 	res("send '' type 5", snd(id, 5, "", 0));
 	stat_line(id);
+	sysvipc_show("msg", id, (const int[]){ 3, 4, 5 }, 3);
 	rcv("MSG_COPY 2", id, 100, 2, MSG_COPY | IPC_NOWAIT);
 	rcv("MSG_COPY 9", id, 100, 9, MSG_COPY | IPC_NOWAIT);
 	rcv("MSG_COPY without IPC_NOWAIT", id, 100, 0, MSG_COPY);

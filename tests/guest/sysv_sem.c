@@ -65,6 +65,7 @@ static void basics(void)
 	expect(ctl(id & 0x7fff, 0, SEM_STAT_ANY, (long)&ds) == id, "SEM_STAT_ANY too");
 	ds.sem_perm.mode = 0640;
 	res("IPC_SET", ctl(id, 0, IPC_SET, (long)&ds));
+	sysvipc_show("sem", id, (const int[]){ 3, 4 }, 2);
 	ctl(id, 0, IPC_STAT, (long)&ds);
 	printf("mode %o\n", (unsigned)ds.sem_perm.mode);
 

@@ -148,6 +148,7 @@ static void attach(void)
 	if (f)
 		fclose(f);
 	expect(found, "maps shows rw-s /SYSV<key> (deleted)");
+	sysvipc_show("shm", id, (const int[]){ 3, 4, 7 }, 3);
 
 	int pid = fork();
 	if (pid == 0) {

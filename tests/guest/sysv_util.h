@@ -63,3 +63,35 @@ static const char *wait_child(int pid)
 		;
 	return child_status(st);
 }
+
+/* /proc/sysvipc/<file>: its header, and the given columns (1-based) of
+ * the line of object id (the others hold ids, pids and times). */
+static void sysvipc_show(const char *file, long id, const int *cols, int ncols)
+{
+	char path[64], line[512];
+	snprintf(path, sizeof path, "/proc/sysvipc/%s", file);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		printf("%s: %s\n", path, errname(errno));
+		return;
+	}
+	bool found = false;
+	if (fgets(line, sizeof line, f))
+		printf("%s header:%s", path, line);
+	while (fgets(line, sizeof line, f)) {
+		char *tok[20];
+		int n = 0;
+		for (char *t = strtok(line, " \n"); t && n < 20; t = strtok(NULL, " \n"))
+			tok[n++] = t;
+		if (n < 2 || atol(tok[1]) != id)
+			continue;
+		found = true;
+		printf("%s line:", path);
+		for (int i = 0; i < ncols; i++)
+			printf(" %s", cols[i] <= n ? tok[cols[i] - 1] : "?");
+		printf(" (%d columns)\n", n);
+	}
+	if (!found)
+		printf("%s: no line for the id\n", path);
+	fclose(f);
+}
