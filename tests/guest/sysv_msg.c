@@ -277,6 +277,26 @@ static void blocking(void)
 	res("IPC_RMID with sleepers", r);
 }
 
+static void other_user(void)
+{
+	printf("-- another user\n");
+	long id = msgget_(IPC_PRIVATE, 0602);
+	snd(id, 1, "hi", 0);
+	int pid = fork();
+	if (pid == 0) {
+		become_nobody();
+		struct msqid_ds ds;
+		note("IPC_STAT: %s\n", rstr(rsys(SYS_msgctl, id, IPC_STAT, &ds)));
+		note("send: %s\n", rstr(snd(id, 2, "x", IPC_NOWAIT)));
+		child_rcv("receive", id, 100, 0, IPC_NOWAIT);
+		note("IPC_RMID: %s\n", rstr(rsys(SYS_msgctl, id, IPC_RMID, 0)));
+		_exit(0);
+	}
+	printf("child %s\n", wait_child(pid));
+	print_notes();
+	stat_line(id);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -285,5 +305,6 @@ int main(void)
 		return 2;
 	basics();
 	blocking();
+	other_user();
 	return expect_failures ? 1 : 0;
 }

@@ -254,11 +254,32 @@ static void undo(void)
 	res("IPC_RMID", ctl(id, 0, IPC_RMID, 0));
 }
 
+static void other_user(void)
+{
+	printf("-- another user\n");
+	long id = semget_(IPC_PRIVATE, 1, 0604);
+	int pid = fork();
+	if (pid == 0) {
+		become_nobody();
+		struct semid_ds ds;
+		printf("IPC_STAT: %s\n", rstr(ctl(id, 0, IPC_STAT, (long)&ds)));
+		printf("GETVAL: %s\n", rstr(ctl(id, 0, GETVAL, 0)));
+		printf("SETVAL: %s\n", rstr(ctl(id, 0, SETVAL, 1)));
+		printf("semop +1: %s\n", rstr(op1(id, 0, 1, 0)));
+		printf("semop wait for zero: %s\n", rstr(op1(id, 0, 0, IPC_NOWAIT)));
+		printf("IPC_RMID: %s\n", rstr(ctl(id, 0, IPC_RMID, 0)));
+		fflush(stdout);
+		_exit(0);
+	}
+	printf("child %s\n", wait_child(pid));
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	basics();
 	operations();
 	undo();
+	other_user();
 	return expect_failures ? 1 : 0;
 }

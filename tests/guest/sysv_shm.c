@@ -276,6 +276,38 @@ static void sysctls(void)
 	}
 }
 
+/* Another user: EACCES by the mode bits, EPERM for the owner's commands. */
+static void other_user(void)
+{
+	printf("-- another user\n");
+	long id = shmget_(IPC_PRIVATE, PAGE, 0640);
+	long open_ = shmget_(IPC_PRIVATE, PAGE, 0606);
+	int pid = fork();
+	if (pid == 0) {
+		become_nobody();
+		struct shmid_ds ds;
+		printf("IPC_STAT: %s\n", rstr(stat_(id, &ds)));
+		printf("shmat: %s\n", rstr(rsys(SYS_shmat, id, 0, 0)));
+		printf("shmat SHM_RDONLY: %s\n", rstr(rsys(SYS_shmat, id, 0, SHM_RDONLY)));
+		printf("SHM_STAT: %s\n", rstr(rsys(SYS_shmctl, id & 0x7fff, SHM_STAT, &ds)));
+		expect(rsys(SYS_shmctl, id & 0x7fff, SHM_STAT_ANY, &ds) == id, "SHM_STAT_ANY needs no permission");
+		printf("IPC_RMID: %s\n", rstr(rsys(SYS_shmctl, id, IPC_RMID, 0)));
+		printf("IPC_SET: %s\n", rstr(rsys(SYS_shmctl, id, IPC_SET, &ds)));
+		printf("SHM_LOCK: %s\n", rstr(rsys(SYS_shmctl, id, SHM_LOCK, 0)));
+		long a = rsys(SYS_shmat, open_, 0, 0);
+		printf("shmat of a 0606 segment: %s\n", rstr(a));
+		if (!is_err(a)) {
+			stat_(open_, &ds);
+			printf("its lpid is ours: %s\n", ds.shm_lpid == getpid() ? "yes" : "no");
+		}
+		printf("IPC_RMID of it: %s\n", rstr(rsys(SYS_shmctl, open_, IPC_RMID, 0)));
+		fflush(stdout);
+		_exit(expect_failures);
+	}
+	printf("child %s\n", wait_child(pid));
+	resv("nattch of the 0606 one after the child", nattch(open_));
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -283,5 +315,6 @@ int main(void)
 	keys();
 	attach();
 	addresses();
+	other_user();
 	return expect_failures ? 1 : 0;
 }

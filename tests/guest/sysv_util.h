@@ -95,3 +95,14 @@ static void sysvipc_show(const char *file, long id, const int *cols, int ncols)
 		printf("%s: no line for the id\n", path);
 	fclose(f);
 }
+
+/* In a child: become uid/gid 65534 without capabilities (when root). */
+#include <grp.h>
+static void become_nobody(void)
+{
+	if (geteuid() == 0) {
+		setgroups(0, NULL);
+		if (setgid(65534) || setuid(65534))
+			printf("NO: could not become nobody\n");
+	}
+}
