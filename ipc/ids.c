@@ -32,17 +32,22 @@ struct ipc_perm_k *ipc_find_id(struct ipc_ids *ids, int id)
 	return p;
 }
 
-/* Linux's idr_alloc_cyclic: the first free index after the last one
- * handed out, wrapping to 0. */
+/* Linux's ipc_idr_alloc: cyclic over a window of max(in_use * 3/2, 64)
+ * indices (at most IPCMNI), from the one after the last handed out; so
+ * a freed index is not reused at once, and a table that only grows
+ * never wraps. */
+#define IPC_MIN_CYCLE 64
 static int alloc_index(struct ipc_ids *ids)
 {
-	for (int n = 0; n < ids->limit; n++) {
-		int idx = (ids->last_idx + 1 + n) % ids->limit;
+	int window = MIN(MAX(ids->in_use * 3 / 2, IPC_MIN_CYCLE), IPCMNI);
+	int start = ids->last_idx + 1 < window ? ids->last_idx + 1 : 0;
+	for (int n = 0; n < window; n++) {
+		int idx = (start + n) % window;
 		if (idx >= ids->cap) {
 			int cap = ids->cap ? ids->cap : 16;
 			while (cap <= idx)
 				cap *= 2;
-			cap = MIN(cap, ids->limit);
+			cap = MIN(cap, IPCMNI);
 			struct ipc_perm_k **s = realloc(ids->slot, (size_t)cap * sizeof(*s));
 			if (!s)
 				return -ENOMEM;
