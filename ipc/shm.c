@@ -326,8 +326,7 @@ long sys_shmdt(const struct sysargs *a)
 			if (v->end - addr > size)
 				break;
 			if (v->file == att && v->start - addr == v->file_off) {
-				mm_munmap(mm, v->start, v->end - v->start);
-				found = true;
+				found = mm_munmap(mm, v->start, v->end - v->start) == 0;
 				break;
 			}
 		}
