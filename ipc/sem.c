@@ -449,9 +449,17 @@ static long sem_main(int id, int semnum, int cmd, gaddr_t arg)
 		free(vals);
 		return ret;
 	case SETALL:
-		/* Copied under the lock: the array cannot go meanwhile. */
-		if (copy_from_guest(vals, arg, (size_t)n * sizeof(*vals))) {
+		/* Copied without the lock (guest memory is never copied
+		 * under it); the array may have gone meanwhile (EIDRM). */
+		pthread_mutex_unlock(&sem_ids.lock);
+		int fault = copy_from_guest(vals, arg, (size_t)n * sizeof(*vals));
+		pthread_mutex_lock(&sem_ids.lock);
+		if (fault) {
 			ret = -EFAULT;
+			goto out;
+		}
+		if (ipc_find_id(&sem_ids, id) != p) {
+			ret = -EIDRM;
 			goto out;
 		}
 		for (int i = 0; i < n; i++)
