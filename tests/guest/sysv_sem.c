@@ -251,6 +251,14 @@ static void undo(void)
 	printf("child %s\n", wait_child(pid));
 	resv("value after SETVAL and the exit", ctl(id, 0, GETVAL, 0));
 	res("SEM_UNDO past SEMVMX", op1(id, 1, 32767, SEM_UNDO));
+	/* The adjustment itself must stay within [-SEMAEM-1, SEMAEM]. */
+	ctl(id, 2, SETVAL, 0);
+	op1(id, 2, 32767, 0);
+	res("-32767 with SEM_UNDO", op1(id, 2, -32767, SEM_UNDO));
+	op1(id, 2, 32767, 0);
+	res("-1 more with SEM_UNDO (adjustment past SEMAEM)", op1(id, 2, -1, SEM_UNDO));
+	res("-1 more without", op1(id, 2, -1, 0));
+	resv("value", ctl(id, 2, GETVAL, 0));
 	res("IPC_RMID", ctl(id, 0, IPC_RMID, 0));
 }
 
