@@ -17,6 +17,7 @@
 #include "kernel/task.h"
 #include "mm/mm.h"
 #include "mm/memfile.h"
+#include "mm/mlock.h"
 #include "mm/uaccess.h"
 #include "fs/file.h"
 #include "fs/pseudofs.h"
@@ -279,9 +280,14 @@ long sys_shmat(const struct sysargs *a)
 			ret = -ENOMEM;
 		else if (addr && addr < GUEST_MIN_ADDR)
 			ret = -EPERM;
+		bool lock = false;
+		if (!ret)
+			ret = mlock_mmap_check(mm, 0, len, &lock); /* mlockall(MCL_FUTURE) */
 		if (!ret) {
 			memfile_ref(s->off, len);
 			ret = mm_mmap_pages(mm, addr, len, prot, flags, f, s->off);
+			if (lock && !IS_ERR_VALUE(ret))
+				mlock_mmap_done(mm, (gaddr_t)ret, len);
 		}
 		pthread_rwlock_unlock(&mm->lock);
 	}

@@ -5,6 +5,7 @@
 #include "sysv_util.h"
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <fcntl.h>
 
 #ifndef SHM_STAT_ANY
 #define SHM_STAT_ANY 15
@@ -276,6 +277,40 @@ static void sysctls(void)
 	}
 }
 
+/* VmLck without allocating (after MCL_FUTURE, a new heap page would be
+ * locked too). */
+static long vmlck_kb(void)
+{
+	char buf[4096];
+	int fd = (int)rsys(SYS_open, "/proc/self/status", O_RDONLY);
+	long n = fd >= 0 ? rsys(SYS_read, fd, buf, sizeof buf - 1) : -1;
+	if (fd >= 0)
+		rsys(SYS_close, fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	char *p = strstr(buf, "VmLck:");
+	return p ? atol(p + 6) : -1;
+}
+
+/* After mlockall(MCL_FUTURE) an attachment is locked too. */
+static void locked(void)
+{
+	printf("-- mlockall(MCL_FUTURE)\n");
+	long id = shmget_(IPC_PRIVATE, 2 * PAGE, 0600);
+	if (mlockall(MCL_FUTURE)) {
+		printf("mlockall: %s\n", errname(errno));
+		return;
+	}
+	long before = vmlck_kb();
+	long a = rsys(SYS_shmat, id, 0, 0);
+	res("shmat", a);
+	printf("VmLck grew by %ld kB\n", vmlck_kb() - before);
+	munlockall();
+	if (!is_err(a))
+		rsys(SYS_shmdt, a);
+}
+
 /* Another user: EACCES by the mode bits, EPERM for the owner's commands. */
 static void other_user(void)
 {
@@ -315,6 +350,7 @@ int main(void)
 	keys();
 	attach();
 	addresses();
+	locked();
 	other_user();
 	return expect_failures ? 1 : 0;
 }
