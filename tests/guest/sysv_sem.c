@@ -237,6 +237,21 @@ static void undo(void)
 	printf("undoer %s\n", wait_child(pid));
 	printf("zero waiter %s\n", wait_child(zpid));
 
+	/* A process killed while holding: its adjustment is applied too. */
+	ctl(id, 0, SETVAL, 1);
+	pid = fork();
+	if (pid == 0) {
+		op1(id, 0, -1, SEM_UNDO);
+		write(back[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	read(back[0], &c, 1);
+	resv("held by the child", ctl(id, 0, GETVAL, 0));
+	kill(pid, SIGKILL);
+	printf("child %s\n", wait_child(pid));
+	resv("after SIGKILL", ctl(id, 0, GETVAL, 0));
+
 	/* SETVAL clears the adjustments. */
 	pid = fork();
 	if (pid == 0) {
