@@ -21,7 +21,7 @@ STUB_CFLAGS := -std=gnu17 -O2 $(WARN) -I. -D_GNU_SOURCE -fPIC -ffreestanding \
 	-fno-sanitize=all -fvisibility=hidden \
 	$(shell $(CC) -fno-reorder-blocks-and-partition -E -x c /dev/null >/dev/null 2>&1 && echo -fno-reorder-blocks-and-partition)
 
-KERNEL_DIRS := cli kernel mm fs net platform arch/x86_64
+KERNEL_DIRS := cli kernel mm fs net ipc platform arch/x86_64
 KERNEL_C := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c))
 KERNEL_S := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.S))
 STUB_C := $(wildcard stub/*.c)

@@ -46,6 +46,12 @@ struct file_ops {
 	/* Anonymous-inode files: the name /proc/<pid>/fd shows after
 	 * "anon_inode:", e.g. "[eventfd]". */
 	const char *anon_name;
+	/* A mapping of the file was made (mmap, a split, fork's copy) or
+	 * went away: Linux's vm_ops open and close (SysV shm counts its
+	 * attachments with them). Called with the VMA's reference held;
+	 * the mm lock may be held. Optional. */
+	void (*vma_open)(struct file *f);
+	void (*vma_close)(struct file *f);
 };
 
 struct file {

@@ -12,6 +12,7 @@
 #include <linux/magic.h>
 #include "fs/fs.h"
 #include "fs/procfs_internal.h"
+#include "ipc/ipc.h"
 #include "kernel/ktime.h"
 #include "kernel/task.h"
 #include "mm/vma.h"
@@ -349,6 +350,14 @@ CONST_FILE(show_overflowid, "65534\n")
 CONST_FILE(show_entropy, "256\n")
 CONST_FILE(show_nr_open, "1048576\n")  /* fs/fdtable.c's NR_OPEN_MAX */
 CONST_FILE(show_mmap_min_addr, "65536\n")
+/* SysV IPC limits: Linux's defaults, which ipc/ enforces (not settable). */
+CONST_FILE(show_shmmax, "18446744073692774399\n")
+CONST_FILE(show_shmall, "18446744073692774399\n")
+CONST_FILE(show_shmmni, "4096\n")
+CONST_FILE(show_sem, "32000\t1024000000\t500\t32000\n")
+CONST_FILE(show_msgmax, "8192\n")
+CONST_FILE(show_msgmnb, "16384\n")
+CONST_FILE(show_msgmni, "32000\n")
 HOST_FILE(show_cap_last_cap, "/proc/sys/kernel/cap_last_cap", "40")
 HOST_FILE(show_overcommit, "/proc/sys/vm/overcommit_memory", "0")
 HOST_FILE(show_file_max, "/proc/sys/fs/file-max", "9223372036854775807")
@@ -376,6 +385,9 @@ static const struct pseudo_node kernel_children[] = {
 	RO("cap_last_cap", show_cap_last_cap),
 	RW("domainname", show_domainname),
 	RW("hostname", show_hostname),
+	RW("msgmax", show_msgmax),
+	RW("msgmnb", show_msgmnb),
+	RW("msgmni", show_msgmni),
 	RO("ngroups_max", show_ngroups_max),
 	RO("osrelease", show_osrelease),
 	RO("ostype", show_ostype),
@@ -383,6 +395,10 @@ static const struct pseudo_node kernel_children[] = {
 	RW("overflowuid", show_overflowid),
 	RW("pid_max", show_pid_max),
 	{ .name = "random", .mode = S_IFDIR | 0555, .children = random_children },
+	RW("sem", show_sem),
+	RW("shmall", show_shmall),
+	RW("shmmax", show_shmmax),
+	RW("shmmni", show_shmmni),
 	{ 0 },
 };
 
@@ -494,6 +510,17 @@ static int root_list(const struct pseudo_ctx *c, struct pseudo_lister *l)
 	return err;
 }
 
+static int show_sysvipc_shm(const struct pseudo_ctx *c, struct seqbuf *s) { shm_proc_show(s); return 0; }
+static int show_sysvipc_sem(const struct pseudo_ctx *c, struct seqbuf *s) { sem_proc_show(s); return 0; }
+static int show_sysvipc_msg(const struct pseudo_ctx *c, struct seqbuf *s) { msg_proc_show(s); return 0; }
+
+static const struct pseudo_node sysvipc_children[] = {
+	RO("msg", show_sysvipc_msg),
+	RO("sem", show_sysvipc_sem),
+	RO("shm", show_sysvipc_shm),
+	{ 0 },
+};
+
 static const struct pseudo_node proc_root_children[] = {
 	RO("cmdline", show_cmdline),
 	RO("cpuinfo", show_cpuinfo),
@@ -505,6 +532,7 @@ static const struct pseudo_node proc_root_children[] = {
 	RO("stat", show_stat),
 	RO("swaps", show_swaps),
 	{ .name = "sys", .mode = S_IFDIR | 0555, .children = sys_children },
+	{ .name = "sysvipc", .mode = S_IFDIR | 0555, .children = sysvipc_children },
 	{ .name = "thread-self", .mode = S_IFLNK | 0777, .readlink = thread_self_readlink },
 	RO("uptime", show_uptime),
 	RO("version", show_version),

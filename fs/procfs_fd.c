@@ -155,6 +155,9 @@ int proc_file_text(struct file *f, char *buf, size_t size)
 		return snprintf(buf, size, "anon_inode:%s", f->ops->anon_name);
 	if (f->hostfd >= 0)
 		return host_text(f->hostfd, buf, size);
+	/* Kernel files named by their kind (SysV shm: "/SYSV%08x (deleted)"). */
+	if (S_ISREG(f->type) && f->path && !f->mnt)
+		return snprintf(buf, size, "%s", f->path);
 	/* The one kind without a name of its own yet: kernel/pidfd.c's. */
 	return snprintf(buf, size, "anon_inode:[pidfd]");
 }

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "kernel/task.h"
+#include "ipc/ipc.h"
 #include "kernel/cputime.h"
 #include "kernel/exec.h"
 #include "kernel/fault.h"
@@ -440,6 +441,7 @@ void process_end(struct thread *t)
 {
 	struct process *p = t->proc;
 	timers_exit(p); /* no timer fires for a dead process */
+	sem_exit(p); /* SysV semaphore undo adjustments */
 	/* A zombie has no exe, like Linux's mm-less task. */
 	struct file *exe = process_set_exe(p, NULL);
 	pthread_mutex_lock(&p->lock);
@@ -460,6 +462,7 @@ void process_end(struct thread *t)
 			platform_thread_release(t->plat); /* a vfork child's host thread */
 			mm_put(mm);
 		} else {
+			mm_exit_close(mm); /* SysV shm detaches before the parent hears of the exit */
 			platform_as_kill(mm->as);
 			mm_put_later(mm);
 		}

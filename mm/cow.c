@@ -105,7 +105,7 @@ struct mm *mm_fork(struct mm *parent, struct platform_as *as, gaddr_t sp, bool o
 		c.name = v->name ? strdup(v->name) : NULL;
 		c.anon_name = vma_name_get(v->anon_name);
 		if (c.file)
-			file_get(c.file);
+			vma_file_hold(c.file);
 		bool at_sp = v->kind == VMA_STACK && v->start >= sp_lo && v->end <= sp_hi;
 		if ((copy_at_fork(v) || (at_sp && v->off != NO_BACKING && (v->prot & PROT_WRITE))) &&
 		    !memfile_shared(v->off, v->end - v->start)) {

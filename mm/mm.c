@@ -213,6 +213,35 @@ long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 	return ret;
 }
 
+long mm_mmap_pages(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, struct file *f,
+		   uint64_t off)
+{
+	long at = place(mm, addr, len, flags & MAP_FIXED);
+	if (at < 0) {
+		memfile_free(off, len);
+		return at;
+	}
+	struct vma v = {
+		.start = (gaddr_t)at, .end = (gaddr_t)at + len, .prot = prot, .flags = MAP_SHARED,
+		.kind = VMA_FILE, .off = off, .file = f,
+	};
+	vma_file_hold(f);
+	if (vma_insert(&mm->vmas, &v)) {
+		memfile_free(off, len);
+		vma_file_drop(f);
+		return -ENOMEM;
+	}
+	int err = mm_host_map(mm, &v);
+	return err ? err : at;
+}
+
+void mm_exit_close(struct mm *mm)
+{
+	pthread_rwlock_wrlock(&mm->lock);
+	vma_list_close_files(&mm->vmas);
+	pthread_rwlock_unlock(&mm->lock);
+}
+
 /* Bytes of f readable from pos (its size then): 0 past the end. */
 static uint64_t file_bytes_from(struct file *f, uint64_t pos)
 {
@@ -425,6 +454,11 @@ long mm_mprotect(struct mm *mm, gaddr_t start, size_t len, int prot)
 		struct vma *v = &mm->vmas.v[i];
 		if (v->kind == VMA_VVAR && (prot & (PROT_WRITE | PROT_EXEC))) {
 			ret = -EACCES; /* Linux: the [vvar] mapping has only VM_MAYREAD */
+			break;
+		}
+		if ((prot & PROT_WRITE) && v->kind == VMA_FILE && (v->flags & MAP_SHARED) && v->file &&
+		    (v->file->flags & O_ACCMODE) == O_RDONLY) {
+			ret = -EACCES; /* no VM_MAYWRITE: a shared mapping of a read-only file (SHM_RDONLY) */
 			break;
 		}
 		if (v->prot != prot) {

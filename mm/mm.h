@@ -32,6 +32,16 @@ void mm_put(struct mm *mm);
  * Returns the address or -errno. */
 long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags,
 		  enum vma_kind kind);
+/* Map the memory-file pages [off, off+len) (len a page multiple; the
+ * caller's page references are handed over, also on failure) as one
+ * MAP_SHARED mapping of f: SysV shm attachments. flags: MAP_FIXED or
+ * none; the VMA takes a reference to f (vma_file_hold). The address or
+ * -errno. */
+long mm_mmap_pages(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, struct file *f,
+		   uint64_t off);
+/* The last process using mm ended: run its mappings' vma_close hooks
+ * now (the memory itself may be freed later, in the background). */
+void mm_exit_close(struct mm *mm);
 /* A private copy of a file's bytes (the file is not written back): the
  * pages the file covers get its contents, whole pages past its end stay
  * unbacked, so touching them raises SIGBUS like Linux. Takes a reference

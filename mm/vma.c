@@ -83,7 +83,7 @@ int vma_split_at(struct vma_list *l, gaddr_t addr)
 	hi.name = v->name ? strdup(v->name) : NULL;
 	hi.anon_name = vma_name_get(v->anon_name);
 	if (v->file)
-		file_get(v->file);
+		vma_file_hold(v->file);
 	v->end = addr;
 	memmove(&l->v[i + 2], &l->v[i + 1], (l->n - i - 1) * sizeof(*v));
 	l->v[i + 1] = hi;
@@ -106,7 +106,7 @@ int vma_remove_range(struct vma_list *l, gaddr_t start, gaddr_t end,
 		free(l->v[j].name);
 		vma_name_put(l->v[j].anon_name);
 		if (l->v[j].file)
-			fput(l->v[j].file);
+			vma_file_drop(l->v[j].file);
 		j++;
 	}
 	memmove(&l->v[i], &l->v[j], (l->n - j) * sizeof(*l->v));
@@ -149,9 +149,34 @@ void vma_list_free(struct vma_list *l)
 		free(l->v[i].name);
 		vma_name_put(l->v[i].anon_name);
 		if (l->v[i].file)
-			fput(l->v[i].file);
+			vma_file_drop(l->v[i].file);
 	}
 	free(l->v);
 	l->v = NULL;
 	l->n = l->cap = 0;
+}
+
+void vma_file_hold(struct file *f)
+{
+	file_get(f);
+	if (f->ops->vma_open)
+		f->ops->vma_open(f);
+}
+
+void vma_file_drop(struct file *f)
+{
+	if (f->ops->vma_close)
+		f->ops->vma_close(f);
+	fput(f);
+}
+
+void vma_list_close_files(struct vma_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct file *f = l->v[i].file;
+		if (f && f->ops->vma_close) {
+			vma_file_drop(f);
+			l->v[i].file = NULL;
+		}
+	}
 }

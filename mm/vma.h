@@ -64,5 +64,13 @@ int vma_split_at(struct vma_list *l, gaddr_t addr);
 void vma_merge_around(struct vma_list *l, gaddr_t start, gaddr_t end);
 bool vma_range_free(struct vma_list *l, gaddr_t start, gaddr_t end);
 void vma_list_free(struct vma_list *l);
+/* A VMA's reference to its file: taken (and the file's vma_open hook
+ * run) when a VMA comes to map it, dropped (vma_close) when it goes. */
+void vma_file_hold(struct file *f);
+void vma_file_drop(struct file *f);
+/* The process is gone and the list will be freed later (in the
+ * background): run the vma_close hooks now, so that what they count
+ * (SysV shm attachments) is right when the exit is seen. */
+void vma_list_close_files(struct vma_list *l);
 
 #endif
