@@ -559,12 +559,39 @@ static void *spare_maker(void *arg)
 	return NULL;
 }
 
-/* Bind a spare's control thread (and, through platform_thread_create, its
- * parked thread) to mask, with its first orders. */
+static void mask_to_set(uint64_t mask, cpu_set_t *set)
+{
+	CPU_ZERO(set);
+	for (unsigned cpu = 0; cpu < 64; cpu++)
+		if (mask & (1ULL << cpu))
+			CPU_SET(cpu, set);
+}
+
+/* Bind a spare to mask. Its control thread and its parked thread sleep,
+ * so cocoon sets their masks itself and the host wakes them on that CPU
+ * at once; ORDER_BIND (and the stub's set_cpu for the parked thread)
+ * would wake each on its old CPU first and then migrate it, a cross-CPU
+ * wake-up and a migration each (~150 us of a fork+exit+wait). Both ids
+ * are trusted: the zygote reported the pid, the thread's came at its
+ * birth, before any guest code ran in the process (and tgkill checks it
+ * is a thread of that process). Under plat.lock, checked alive: the
+ * reaper cannot reap the process and free its ids meanwhile. If the
+ * host refuses, ORDER_BIND and set_cpu do it. */
 static int bind_spare(struct platform_as *as, uint64_t mask)
 {
 	as->cpu_mask = as->orders->cpu_mask = mask;
-	return mask ? queue(as, ORDER_BIND, 0, 0, 0, 0) : 0;
+	if (!mask)
+		return 0;
+	cpu_set_t set;
+	mask_to_set(mask, &set);
+	pthread_mutex_lock(&plat.lock);
+	bool bound = !as->dead && sched_setaffinity(as->pid, sizeof(set), &set) == 0;
+	struct platform_thread *pt = as->parked;
+	if (bound && pt && pt->born && pt->host_tid > 0 && syscall(SYS_tgkill, as->pid, pt->host_tid, 0) == 0 &&
+	    sched_setaffinity(pt->host_tid, sizeof(set), &set) == 0)
+		((struct stub_thread_const *)(pt->area + AREA_CONST_OFF))->cpu_mask = mask;
+	pthread_mutex_unlock(&plat.lock);
+	return bound ? 0 : queue(as, ORDER_BIND, 0, 0, 0, 0);
 }
 
 int platform_as_create(struct platform_as **out)
