@@ -498,7 +498,7 @@ static int as_fork(struct platform_as **out, uint64_t mask)
 
 static bool take_birth(struct platform_thread *pt);
 static void cpu_rebase(struct platform_thread *pt);
-static void spare_cpu_rebase(struct platform_thread *pt);
+static int spare_cpu_rebase(struct platform_thread *pt);
 
 /* Spare host processes, forked ahead by a background thread with their
  * first thread born and parked in the stub: fork and exec then find one
@@ -530,7 +530,10 @@ static int spare_make(struct platform_as **out)
 		return err ? err : -EAGAIN;
 	}
 	platform_thread_release(pt);
-	spare_cpu_rebase(pt); /* here, not on the fork that takes the spare */
+	if (spare_cpu_rebase(pt)) { /* here, not on the fork that takes the spare */
+		platform_as_destroy(as);
+		return -EAGAIN;
+	}
 	*out = as;
 	return 0;
 }
@@ -1297,13 +1300,19 @@ static void cpu_rebase(struct platform_thread *pt)
 
 /* cpu_rebase for a spare's thread: a spare is the spare maker's alone
  * until it is published, so its /proc files are opened and read without
- * hostcpu_lock, which those slow look-ups would otherwise hold against
- * every exiting guest thread (a fork+exit+wait waited ~30 us for it). */
-static void spare_cpu_rebase(struct platform_thread *pt)
+ * hostcpu_lock, and without plat.lock, which those slow look-ups would
+ * otherwise hold against every exiting guest thread and every fork (a
+ * fork+exit+wait waited ~30 us for them). Instead of plat.lock keeping
+ * the process from being reaped while its files are opened, it is found
+ * alive afterwards (then the pid was its own meanwhile): 0, or -ESRCH. */
+static int spare_cpu_rebase(struct platform_thread *pt)
 {
-	if (!cpu_open(pt))
-		hostcpu_rebase(pt->cpu);
+	struct hostcpu_family f = { .pid = pt->as->pid, .v = &pt->cpu, .n = 1 };
+	if (!pt->cpu || hostcpu_open(pt->cpu, &f) || exited(pt->as))
+		return -ESRCH;
+	hostcpu_rebase(pt->cpu);
 	pt->cpu_used = false;
+	return 0;
 }
 
 int platform_thread_cputime(struct platform_thread *pt, int64_t *user_ns, int64_t *sys_ns)
