@@ -503,8 +503,11 @@ static int spare_cpu_rebase(struct platform_thread *pt);
 /* Spare host processes, forked ahead by a background thread with their
  * first thread born and parked in the stub: fork and exec then find one
  * ready instead of waiting for the zygote, the new thread's set-up and
- * its seccomp filter's compilation. They are made unbound (on whatever
- * CPU is free) and bound to their CPU when taken. */
+ * its seccomp filter's compilation. They are made on the spare maker's
+ * CPU, then bound (still by the spare maker) to the CPU the last fork
+ * or exec took one for, where the next one is likely wanted: a process
+ * that forks again and again forks onto its own CPU. One bound elsewhere
+ * is bound again when taken. */
 #define SPARES 2
 static struct {
 	pthread_mutex_t lock;
@@ -512,13 +515,16 @@ static struct {
 	struct platform_as *v[SPARES];
 	unsigned n;
 	bool started;
+	uint64_t next_mask; /* the CPUs of the next spare: the last one taken's */
 } spares = { .lock = PTHREAD_MUTEX_INITIALIZER, .want = PTHREAD_COND_INITIALIZER };
 
 static int queue(struct platform_as *as, uint32_t kind, gaddr_t addr, size_t len, int prot, uint64_t off);
 
 static uint64_t next_cpu_mask(void);
 
-static int spare_make(struct platform_as **out)
+static int bind_spare(struct platform_as *as, uint64_t mask);
+
+static int spare_make(struct platform_as **out, uint64_t mask)
 {
 	struct platform_as *as;
 	struct platform_thread *pt;
@@ -530,7 +536,8 @@ static int spare_make(struct platform_as **out)
 		return err ? err : -EAGAIN;
 	}
 	platform_thread_release(pt);
-	if (spare_cpu_rebase(pt)) { /* here, not on the fork that takes the spare */
+	/* Both here, not on the fork that takes the spare. */
+	if (spare_cpu_rebase(pt) || bind_spare(as, mask) || platform_as_flush(as)) {
 		platform_as_destroy(as);
 		return -EAGAIN;
 	}
@@ -547,9 +554,10 @@ static void *spare_maker(void *arg)
 	for (;;) {
 		while (spares.n == SPARES)
 			pthread_cond_wait(&spares.want, &spares.lock);
+		uint64_t mask = spares.next_mask;
 		pthread_mutex_unlock(&spares.lock);
 		struct platform_as *as;
-		int err = spare_make(&as);
+		int err = spare_make(&as, mask);
 		pthread_mutex_lock(&spares.lock);
 		if (err) { /* try again later, without spinning */
 			pthread_mutex_unlock(&spares.lock);
@@ -607,11 +615,18 @@ int platform_as_create(struct platform_as **out)
 		if (spares.started)
 			pthread_detach(t);
 	}
+	spares.next_mask = mask;
 	while (spares.n) {
-		struct platform_as *as = spares.v[--spares.n];
+		/* One bound to these CPUs already if there is one. */
+		unsigned pick = spares.n - 1;
+		for (unsigned i = 0; i < spares.n; i++)
+			if (spares.v[i]->cpu_mask == mask)
+				pick = i;
+		struct platform_as *as = spares.v[pick];
+		spares.v[pick] = spares.v[--spares.n];
 		pthread_cond_signal(&spares.want);
 		pthread_mutex_unlock(&spares.lock);
-		if (as->dead || bind_spare(as, mask)) { /* killed from outside meanwhile */
+		if (as->dead || (as->cpu_mask != mask && bind_spare(as, mask))) { /* killed from outside meanwhile */
 			platform_as_destroy(as);
 			pthread_mutex_lock(&spares.lock);
 			continue;
