@@ -1323,10 +1323,12 @@ static void cpu_rebase(struct platform_thread *pt)
 static int spare_cpu_rebase(struct platform_thread *pt)
 {
 	struct hostcpu_family f = { .pid = pt->as->pid, .v = &pt->cpu, .n = 1 };
-	if (!pt->cpu || hostcpu_open(pt->cpu, &f) || exited(pt->as))
+	pt->cpu_used = false;
+	if (!pt->cpu) /* out of memory: its figures read 0 */
+		return 0;
+	if (hostcpu_open(pt->cpu, &f) || exited(pt->as))
 		return -ESRCH;
 	hostcpu_rebase(pt->cpu);
-	pt->cpu_used = false;
 	return 0;
 }
 
