@@ -24,6 +24,7 @@ BUILD=$(cd "$1" && pwd)
 COCOON=$BUILD/cocoon
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${BENCH_RUNS:-3}
+RUN_OPTS=${COCOON_RUN_OPTS:-}
 FILTER=${BENCH_FILTER:-}
 WORK=$(mktemp -d "${BENCH_TMPDIR:-/var/tmp}/cocoon-bench.XXXXXX") || exit 2
 chmod 755 "$WORK"
@@ -50,7 +51,7 @@ one() {
 	for ((i = 0; i < RUNS; i++)); do
 		case $mode in
 		native) out=$(cd / && timeout 300 "$@" 2> "$WORK/err") ;;
-		cocoon) out=$(cd / && timeout 300 "$COCOON" run ${COCOON_RUN_OPTS:-} -- "$@" 2> "$WORK/err") ;;
+		cocoon) out=$(cd / && timeout 300 "$COCOON" run $RUN_OPTS -- "$@" 2> "$WORK/err") ;;
 		runsc) out=$(cd / && timeout 300 "$RUNSC" --network=none do "$@" 2> "$WORK/err") ;;
 		esac
 		st=$?
@@ -120,7 +121,7 @@ wl_one() {
 	shift 2
 	local vals=() i k t0 t1 pre=()
 	case $mode in
-	cocoon) pre=("$COCOON" run ${COCOON_RUN_OPTS:-} --) ;;
+	cocoon) pre=("$COCOON" run $RUN_OPTS --) ;;
 	runsc) pre=("$RUNSC" --network=none do) ;;
 	esac
 	for ((i = 0; i < RUNS; i++)); do

@@ -498,12 +498,16 @@ static int as_fork(struct platform_as **out, uint64_t mask)
 
 static bool take_birth(struct platform_thread *pt);
 static void cpu_rebase(struct platform_thread *pt);
+static int spare_cpu_rebase(struct platform_thread *pt);
 
 /* Spare host processes, forked ahead by a background thread with their
  * first thread born and parked in the stub: fork and exec then find one
  * ready instead of waiting for the zygote, the new thread's set-up and
- * its seccomp filter's compilation. They are made unbound (on whatever
- * CPU is free) and bound to their CPU when taken. */
+ * its seccomp filter's compilation. They are made on the spare maker's
+ * CPU, then bound (still by the spare maker) to the CPU the last fork
+ * or exec took one for, where the next one is likely wanted: a process
+ * that forks again and again forks onto its own CPU. One bound elsewhere
+ * is bound again when taken. */
 #define SPARES 2
 static struct {
 	pthread_mutex_t lock;
@@ -511,13 +515,16 @@ static struct {
 	struct platform_as *v[SPARES];
 	unsigned n;
 	bool started;
+	uint64_t next_mask; /* the CPUs of the next spare: the last one taken's */
 } spares = { .lock = PTHREAD_MUTEX_INITIALIZER, .want = PTHREAD_COND_INITIALIZER };
 
 static int queue(struct platform_as *as, uint32_t kind, gaddr_t addr, size_t len, int prot, uint64_t off);
 
 static uint64_t next_cpu_mask(void);
 
-static int spare_make(struct platform_as **out)
+static int bind_spare(struct platform_as *as, uint64_t mask);
+
+static int spare_make(struct platform_as **out, uint64_t mask)
 {
 	struct platform_as *as;
 	struct platform_thread *pt;
@@ -529,7 +536,11 @@ static int spare_make(struct platform_as **out)
 		return err ? err : -EAGAIN;
 	}
 	platform_thread_release(pt);
-	cpu_rebase(pt); /* here, not on the fork that takes the spare */
+	/* Both here, not on the fork that takes the spare. */
+	if (spare_cpu_rebase(pt) || bind_spare(as, mask) || platform_as_flush(as)) {
+		platform_as_destroy(as);
+		return -EAGAIN;
+	}
 	*out = as;
 	return 0;
 }
@@ -543,9 +554,10 @@ static void *spare_maker(void *arg)
 	for (;;) {
 		while (spares.n == SPARES)
 			pthread_cond_wait(&spares.want, &spares.lock);
+		uint64_t mask = spares.next_mask;
 		pthread_mutex_unlock(&spares.lock);
 		struct platform_as *as;
-		int err = spare_make(&as);
+		int err = spare_make(&as, mask);
 		pthread_mutex_lock(&spares.lock);
 		if (err) { /* try again later, without spinning */
 			pthread_mutex_unlock(&spares.lock);
@@ -558,12 +570,39 @@ static void *spare_maker(void *arg)
 	return NULL;
 }
 
-/* Bind a spare's control thread (and, through platform_thread_create, its
- * parked thread) to mask, with its first orders. */
+static void mask_to_set(uint64_t mask, cpu_set_t *set)
+{
+	CPU_ZERO(set);
+	for (unsigned cpu = 0; cpu < 64; cpu++)
+		if (mask & (1ULL << cpu))
+			CPU_SET(cpu, set);
+}
+
+/* Bind a spare to mask. Its control thread and its parked thread sleep,
+ * so cocoon sets their masks itself and the host wakes them on that CPU
+ * at once; ORDER_BIND (and the stub's set_cpu for the parked thread)
+ * would wake each on its old CPU first and then migrate it, a cross-CPU
+ * wake-up and a migration each (~150 us of a fork+exit+wait). Both ids
+ * are trusted: the zygote reported the pid, the thread's came at its
+ * birth, before any guest code ran in the process (and tgkill checks it
+ * is a thread of that process). Under plat.lock, checked alive: the
+ * reaper cannot reap the process and free its ids meanwhile. If the
+ * host refuses, ORDER_BIND and set_cpu do it. */
 static int bind_spare(struct platform_as *as, uint64_t mask)
 {
 	as->cpu_mask = as->orders->cpu_mask = mask;
-	return mask ? queue(as, ORDER_BIND, 0, 0, 0, 0) : 0;
+	if (!mask)
+		return 0;
+	cpu_set_t set;
+	mask_to_set(mask, &set);
+	pthread_mutex_lock(&plat.lock);
+	bool bound = !as->dead && sched_setaffinity(as->pid, sizeof(set), &set) == 0;
+	struct platform_thread *pt = as->parked;
+	if (bound && pt && pt->born && pt->host_tid > 0 && syscall(SYS_tgkill, as->pid, pt->host_tid, 0) == 0 &&
+	    sched_setaffinity(pt->host_tid, sizeof(set), &set) == 0)
+		((struct stub_thread_const *)(pt->area + AREA_CONST_OFF))->cpu_mask = mask;
+	pthread_mutex_unlock(&plat.lock);
+	return bound ? 0 : queue(as, ORDER_BIND, 0, 0, 0, 0);
 }
 
 int platform_as_create(struct platform_as **out)
@@ -576,11 +615,18 @@ int platform_as_create(struct platform_as **out)
 		if (spares.started)
 			pthread_detach(t);
 	}
+	spares.next_mask = mask;
 	while (spares.n) {
-		struct platform_as *as = spares.v[--spares.n];
+		/* One bound to these CPUs already if there is one. */
+		unsigned pick = spares.n - 1;
+		for (unsigned i = 0; i < spares.n; i++)
+			if (spares.v[i]->cpu_mask == mask)
+				pick = i;
+		struct platform_as *as = spares.v[pick];
+		spares.v[pick] = spares.v[--spares.n];
 		pthread_cond_signal(&spares.want);
 		pthread_mutex_unlock(&spares.lock);
-		if (as->dead || bind_spare(as, mask)) { /* killed from outside meanwhile */
+		if (as->dead || (as->cpu_mask != mask && bind_spare(as, mask))) { /* killed from outside meanwhile */
 			platform_as_destroy(as);
 			pthread_mutex_lock(&spares.lock);
 			continue;
@@ -1272,6 +1318,25 @@ static void cpu_rebase(struct platform_thread *pt)
 		hostcpu_rebase(pt->cpu);
 	hostcpu_unlock();
 	pt->cpu_used = false;
+}
+
+/* cpu_rebase for a spare's thread: a spare is the spare maker's alone
+ * until it is published, so its /proc files are opened and read without
+ * hostcpu_lock, and without plat.lock, which those slow look-ups would
+ * otherwise hold against every exiting guest thread and every fork (a
+ * fork+exit+wait waited ~30 us for them). Instead of plat.lock keeping
+ * the process from being reaped while its files are opened, it is found
+ * alive afterwards (then the pid was its own meanwhile): 0, or -ESRCH. */
+static int spare_cpu_rebase(struct platform_thread *pt)
+{
+	struct hostcpu_family f = { .pid = pt->as->pid, .v = &pt->cpu, .n = 1 };
+	pt->cpu_used = false;
+	if (!pt->cpu) /* out of memory: its figures read 0 */
+		return 0;
+	if (hostcpu_open(pt->cpu, &f) || exited(pt->as))
+		return -ESRCH;
+	hostcpu_rebase(pt->cpu);
+	return 0;
 }
 
 int platform_thread_cputime(struct platform_thread *pt, int64_t *user_ns, int64_t *sys_ns)
