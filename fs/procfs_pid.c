@@ -78,10 +78,10 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 	s->sgid = p->sgid;
 	s->fsgid = p->fsgid;
 	s->shpending = p->shared_pending.set;
-	s->umask = p->umask;
+	s->umask = process_fs_locked(p) ? fs_struct_umask(process_fs_locked(p)) : 0;
 	s->caps = p->ext.caps;
 	s->groups = groups_ref(p->ext.groups);
-	s->has_fs = p->fs != NULL;
+	s->has_fs = process_fs_locked(p) != NULL;
 	s->fdsize = proc_fdsize_locked(p);
 	memcpy(s->rlim, p->rlimits, sizeof(s->rlim));
 	for (int k = 0; k < 64; k++) {

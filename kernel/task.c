@@ -46,7 +46,6 @@ struct process *process_alloc(void)
 	rlimits_init_default(p->rlimits);
 	p->uid = p->ruid = p->suid = p->fsuid = getuid();
 	p->gid = p->rgid = p->sgid = p->fsgid = getgid();
-	p->umask = 022;
 	p->dumpable = 1;
 	p->exit_signal = SIGCHLD;
 	proc_ext_init(p);
@@ -158,6 +157,7 @@ void thread_discard(struct thread *t)
 	pthread_mutex_unlock(&tasklist_lock);
 	cputime_thread_exit(t);
 	platform_thread_release(t->plat);
+	thread_exit_files(t);
 	free(t);
 }
 
@@ -340,7 +340,7 @@ static void reparent_children(struct process *p)
 			c->sibling = reaper->children;
 			reaper->children = c;
 			if (c->state == PROC_ZOMBIE) {
-				if (c->exit_signal)
+				if (c->exit_signal > 0 && c->exit_signal <= 64)
 					signal_send(reaper, c->exit_signal);
 				waitq_wake_all(&reaper->child_wq);
 			}
@@ -465,15 +465,7 @@ void process_end(struct thread *t)
 		}
 	}
 	vfork_release(p);
-	/* Detached under the lock: /proc readers take references under it. */
-	pthread_mutex_lock(&p->lock);
-	struct fdtable *files = p->files;
-	struct fs_struct *fs = p->fs;
-	p->files = NULL;
-	p->fs = NULL;
-	pthread_mutex_unlock(&p->lock);
-	fdtable_put(files);
-	fs_struct_put(fs);
+	thread_exit_files(t);
 	tty_process_exit(p); /* a session leader's end hangs up its terminal */
 	sigpending_flush(&t->pending);
 	free(t);
@@ -509,6 +501,21 @@ void process_end(struct thread *t)
 	pthread_mutex_unlock(&tasklist_lock);
 }
 
+void thread_exit_files(struct thread *t)
+{
+	/* Detached under the lock: /proc readers take references under it. */
+	struct process *p = t->proc;
+	pthread_mutex_lock(&p->lock);
+	struct fdtable *files = t->files;
+	struct fs_struct *fs = t->fs;
+	t->files = NULL;
+	t->fs = NULL;
+	pthread_mutex_unlock(&p->lock);
+	if (files)
+		fdtable_put(files);
+	fs_struct_put(fs);
+}
+
 /* What a leaving thread does to its memory while it still has it:
  * clear and wake its CLONE_CHILD_CLEARTID word, walk its robust futexes
  * (Linux's mm_release). */
@@ -528,6 +535,15 @@ static void thread_exit(struct thread *t)
 	if (p->mm)
 		thread_exit_mm(t);
 	cputime_thread_exit(t); /* while its host thread is there */
+	/* Before it stops counting: an execve waiting for the other threads
+	 * to go then finds the fd table no longer shared with them. The
+	 * last thread keeps its files until its process ends (after its mm,
+	 * as before). */
+	pthread_mutex_lock(&p->lock);
+	bool others = p->nr_threads > 1;
+	pthread_mutex_unlock(&p->lock);
+	if (others)
+		thread_exit_files(t);
 	pthread_mutex_lock(&tasklist_lock);
 	pthread_mutex_lock(&p->lock);
 	bool last = p->nr_threads == 1;
@@ -682,9 +698,9 @@ int run_init_process(const char *name, char *const argv[], char *const envp[])
 		return -EAGAIN;
 	}
 	p->mm = mm;
-	p->files = fdtable_new_stdio();
-	p->fs = fs_struct_new();
-	if (!p->files || !p->fs)
+	t->files = fdtable_new_stdio();
+	t->fs = fs_struct_new();
+	if (!t->files || !t->fs)
 		return -ENOMEM;
 	t->proc = p;
 	p->threads = p->thread = t;
