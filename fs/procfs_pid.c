@@ -38,6 +38,7 @@ struct snap {
 	struct group_list *groups; /* a reference: groups_put */
 	int want_tid; /* the task directory's thread (0: the process) */
 	struct cputime cpu, cpu_thread, cpu_children; /* kernel/cputime.h */
+	struct usage_counts counts, counts_thread, counts_children;
 };
 
 /* The thread c names in p: its tid (the pid for the whole process), or
@@ -99,9 +100,12 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 	}
 	s->start_ns = proc_identity(p);
 	cputime_process_locked(p, &s->cpu, &s->cpu_children);
+	usage_process_locked(p, &s->counts, &s->counts_children);
 	for (struct thread *t = p->threads; t; t = t->next_thread)
-		if (t->tid == s->want_tid)
+		if (t->tid == s->want_tid) {
 			cputime_thread_locked(t, &s->cpu_thread);
+			usage_thread_locked(t, &s->counts_thread);
+		}
 	if ((s->has_mm = mm != NULL)) {
 		pthread_rwlock_rdlock(&mm->lock);
 		s->start_stack = mm->start_stack;
@@ -158,10 +162,13 @@ static int show_stat(const struct pseudo_ctx *c, struct seqbuf *out)
 	/* A task directory shows its thread's times, /proc/<pid> the whole
 	 * process's; both its reaped children's. */
 	const struct cputime *times = c->id[CTX_SUB] ? &s.cpu_thread : &s.cpu;
-	seq_printf(out, "%d (%s) %c %d %d %d %d %d %u %d %d %d %d %lld %lld %lld %lld %d %d %d 0 %llu",
+	const struct usage_counts *counts = c->id[CTX_SUB] ? &s.counts_thread : &s.counts;
+	seq_printf(out, "%d (%s) %c %d %d %d %d %d %u %lld %lld %lld %lld %lld %lld %lld %lld %d %d %d 0 %llu",
 		   s.tid, s.comm, s.state, s.ppid, s.pgid, s.sid, 0, -1,
 		   s.zombie ? 0x00400044u : 0x00400000u /* PF_RANDOMIZE (PF_EXITING, PF_SIGNALED) */,
-		   0, 0, 0, 0, (long long)(times->user / (NSEC_PER_SEC / USER_HZ)),
+		   (long long)counts->minflt, (long long)s.counts_children.minflt,
+		   (long long)counts->majflt, (long long)s.counts_children.majflt,
+		   (long long)(times->user / (NSEC_PER_SEC / USER_HZ)),
 		   (long long)(times->sys / (NSEC_PER_SEC / USER_HZ)),
 		   (long long)(s.cpu_children.user / (NSEC_PER_SEC / USER_HZ)),
 		   (long long)(s.cpu_children.sys / (NSEC_PER_SEC / USER_HZ)), 20 + s.nice, s.nice, 1,

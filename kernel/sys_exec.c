@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "kernel/task.h"
 #include "kernel/timers.h"
+#include "kernel/cputime.h"
 #include "kernel/futex.h"
 #include "kernel/exec.h"
 #include "kernel/syscall.h"
@@ -199,6 +200,7 @@ static int switch_mm(struct thread *t, struct mm *new_mm)
 		if (err)
 			return err;
 	}
+	cputime_note_mm(p, old); /* Linux keeps the old memory's peak in maxrss */
 	pthread_mutex_lock(&p->lock);
 	p->mm = new_mm;
 	pthread_mutex_unlock(&p->lock);

@@ -287,8 +287,10 @@ static void serve(struct thread *t)
 		}
 		case TRAP_FAULT:
 			/* A write to pages shared since fork: copied, retried. */
-			if (trap.signo == SIGSEGV && (t->regs.err & 2) && mm_cow_fault(p->mm, trap.addr))
+			if (trap.signo == SIGSEGV && (t->regs.err & 2) && mm_cow_fault(p->mm, trap.addr)) {
+				__atomic_add_fetch(&t->kernel_minflt, 1, __ATOMIC_RELAXED);
 				break;
+			}
 			/* Another thread already made the access valid. */
 			if (trap.signo == SIGSEGV && stale_faults < 4 &&
 			    mm_fault_stale(p->mm, trap.addr, t->regs.err)) {
@@ -442,6 +444,7 @@ void process_end(struct thread *t)
 	timers_exit(p); /* no timer fires for a dead process */
 	/* A zombie has no exe, like Linux's mm-less task. */
 	struct file *exe = process_set_exe(p, NULL);
+	cputime_note_mm(p, p->mm); /* its peak resident set, for ru_maxrss */
 	pthread_mutex_lock(&p->lock);
 	struct mm *mm = p->mm;
 	p->mm = NULL;

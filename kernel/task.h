@@ -138,6 +138,9 @@ struct thread {
 	_Atomic uint32_t wake_word; /* kernel/waitq.h: bumped to end a sleep */
 	struct platform_thread *plat;
 	struct thread_cpu *cpu;  /* kernel/cputime.h: CPU time and scheduling; proc->lock */
+	/* getrusage counts the thread makes itself (atomic, relaxed): sleeps
+	 * on a wait queue, page faults the kernel resolved (copy-on-write). */
+	uint64_t nvcsw, kernel_minflt;
 };
 
 extern __thread struct thread *current;

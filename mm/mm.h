@@ -23,6 +23,7 @@ struct mm {
 	gaddr_t arg_start, arg_end, env_start, env_end;
 	struct platform_as *as;
 	int users;
+	uint64_t hiwater_rss;   /* bytes; mm/rss.c (atomic) */
 };
 
 struct mm *mm_new(struct platform_as *as);
@@ -49,6 +50,16 @@ bool mm_is_mapped(struct mm *mm, gaddr_t addr);
 /* Whether a fault at addr is an access past the end of a mapped file. */
 bool mm_fault_is_bus(struct mm *mm, gaddr_t addr);
 long mm_munmap(struct mm *mm, gaddr_t addr, size_t len);
+/* Resident bytes (mm/rss.c): of memory-file range [off, off + len), and
+ * of an address space (its lock held). */
+uint64_t memfile_resident(uint64_t off, uint64_t len);
+uint64_t mm_rss_locked(struct mm *mm);
+/* The peak resident bytes, brought up to date now (lock held, or taken
+ * for reading by the second). Callers that give back memory update it
+ * first; RSS_HIWATER_MIN is how much is worth the look. */
+uint64_t mm_hiwater_update_locked(struct mm *mm);
+uint64_t mm_hiwater_rss(struct mm *mm);
+#define RSS_HIWATER_MIN (1UL << 20)
 long mm_mprotect(struct mm *mm, gaddr_t addr, size_t len, int prot);
 /* Find a free range of len bytes top-down below mmap_base; 0 if none. */
 gaddr_t mm_find_free(struct mm *mm, size_t len);
