@@ -180,6 +180,26 @@ static void children(void)
 	expect(w.ru_minflt >= 4096, "wait4: includes the grandchild's faults");
 }
 
+/* A stopped child's report carries its figures too. */
+static void stopped(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		touch_new(4 << 20);
+		raise(SIGSTOP);
+		_exit(0);
+	}
+	int status = 0;
+	struct rusage w;
+	memset(&w, 0xff, sizeof(w));
+	pid_t r = wait4(pid, &status, WUNTRACED, &w);
+	expect(r == pid && WIFSTOPPED(status), "wait4 WUNTRACED: the child stopped");
+	expect(w.ru_minflt >= 1024 && w.ru_minflt < 1L << 40, "wait4 WUNTRACED: the stopped child's minflt");
+	expect(w.ru_maxrss >= 4096 && w.ru_maxrss < 1L << 40, "wait4 WUNTRACED: the stopped child's maxrss");
+	kill(pid, SIGCONT);
+	waitpid(pid, &status, 0);
+}
+
 static void errors(void)
 {
 	res("getrusage(5)", rsys(SYS_getrusage, 5, 0));
@@ -192,6 +212,7 @@ int main(void)
 	self();
 	thread();
 	children();
+	stopped();
 	errors();
 	return expect_failures ? 1 : 0;
 }
