@@ -4,12 +4,51 @@
  * counts it. Memory only becomes resident when the guest touches it
  * (faults the host resolves, unseen here), so like Linux the mark is
  * brought up to date lazily: before memory is given back (a large
- * munmap or MADV_DONTNEED, exec, exit) and whenever it is read. */
+ * munmap or MADV_DONTNEED, exec, exit) and whenever it is read.
+ *
+ * Counting is the cost (every process exit pays it): SEEK_DATA and
+ * SEEK_HOLE take some 70 ns a page, cachestat(2) some 10. But cachestat
+ * also counts the pages the memory file's warmer allocated ahead of the
+ * guest's first touch (fallocate: not up to date, holes to SEEK_DATA),
+ * so it is used only where the warmer never goes (mm/mm.c: private file
+ * copies and stacks). */
 #include <errno.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "mm/mm.h"
 #include "mm/memfile.h"
 #include "mm/vma.h"
+
+#ifndef SYS_cachestat
+#define SYS_cachestat 451
+#endif
+
+/* cachestat(2)'s structs (Linux 6.5+, include/uapi/linux/mman.h). */
+struct host_cachestat_range {
+	uint64_t off, len;
+};
+struct host_cachestat {
+	uint64_t nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted;
+};
+
+static bool no_cachestat;
+
+/* The memory file's pages in [off, off + len) by cachestat: about 10 ns
+ * a page, some seven times faster than SEEK_DATA/SEEK_HOLE. -1 if the
+ * host has no cachestat. */
+static int64_t cachestat_resident(uint64_t off, uint64_t len)
+{
+	if (__atomic_load_n(&no_cachestat, __ATOMIC_RELAXED))
+		return -1;
+	struct host_cachestat_range r = { off, len };
+	struct host_cachestat cs;
+	if (syscall(SYS_cachestat, memfile.fd, &r, &cs, 0) == 0)
+		return (int64_t)(cs.nr_cache * PAGE_SIZE);
+	if (errno == ENOSYS || errno == EPERM)
+		__atomic_store_n(&no_cachestat, true, __ATOMIC_RELAXED);
+	return -1;
+}
 
 uint64_t memfile_resident(uint64_t off, uint64_t len)
 {
@@ -30,12 +69,24 @@ uint64_t memfile_resident(uint64_t off, uint64_t len)
 	return n;
 }
 
+/* Memory the warmer may have allocated ahead (memfile_warm's callers). */
+static bool may_be_warmed(const struct vma *v)
+{
+	if (v->kind == VMA_FILE)
+		return (v->flags & MAP_SHARED) != 0; /* a file's own pages: its fallocate */
+	return v->kind != VMA_STACK && !(v->flags & MAP_STACK) && v->kind != VMA_VVAR && v->kind != VMA_VDSO;
+}
+
 uint64_t mm_rss_locked(struct mm *mm)
 {
 	uint64_t n = 0;
 	for (size_t k = 0; k < mm->vmas.n; k++) {
 		const struct vma *v = &mm->vmas.v[k];
-		n += memfile_resident(v->off, v->end - v->start);
+		uint64_t len = v->end - v->start;
+		if (v->off == NO_BACKING)
+			continue;
+		int64_t fast = may_be_warmed(v) ? -1 : cachestat_resident(v->off, len);
+		n += fast >= 0 ? (uint64_t)fast : memfile_resident(v->off, len);
 	}
 	return n;
 }
