@@ -39,6 +39,7 @@ struct snap {
 	int want_tid; /* the task directory's thread (0: the process) */
 	struct cputime cpu, cpu_thread, cpu_children; /* kernel/cputime.h */
 	struct usage_counts counts, counts_thread, counts_children;
+	uint64_t hiwater_rss; /* bytes, as last brought up to date (mm/rss.c) */
 };
 
 /* The thread c names in p: its tid (the pid for the whole process), or
@@ -114,6 +115,7 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 		s->arg_end = mm->arg_end;
 		s->env_start = mm->env_start;
 		s->env_end = mm->env_end;
+		s->hiwater_rss = __atomic_load_n(&mm->hiwater_rss, __ATOMIC_RELAXED);
 		pthread_rwlock_unlock(&mm->lock);
 	}
 	return 0;
@@ -298,6 +300,7 @@ static int show_status(const struct pseudo_ctx *c, struct seqbuf *out)
 		   s.pid, s.tid, s.pgid, s.sid);
 	if (s.has_mm) {
 		uint64_t rss = vm.rss_anon + vm.rss_file + vm.rss_shmem;
+		uint64_t hwm = MAX(rss, s.hiwater_rss); /* Linux's get_mm_hiwater_rss */
 #define KB(x) (unsigned long long)((x) >> 10)
 		seq_printf(out, "VmPeak:\t%8llu kB\nVmSize:\t%8llu kB\nVmLck:\t%8llu kB\n"
 			   "VmPin:\t%8llu kB\nVmHWM:\t%8llu kB\nVmRSS:\t%8llu kB\n"
@@ -305,7 +308,7 @@ static int show_status(const struct pseudo_ctx *c, struct seqbuf *out)
 			   "VmData:\t%8llu kB\nVmStk:\t%8llu kB\nVmExe:\t%8llu kB\n"
 			   "VmLib:\t%8llu kB\nVmPTE:\t%8llu kB\nVmSwap:\t%8llu kB\n"
 			   "HugetlbPages:\t%8llu kB\nCoreDumping:\t0\n",
-			   KB(vm.total), KB(vm.total), KB(vm.locked), 0ULL, KB(rss), KB(rss), KB(vm.rss_anon),
+			   KB(vm.total), KB(vm.total), KB(vm.locked), 0ULL, KB(hwm), KB(rss), KB(vm.rss_anon),
 			   KB(vm.rss_file), KB(vm.rss_shmem), KB(vm.data), KB(vm.stack), KB(vm.text),
 			   KB(vm.lib), 0ULL, 0ULL, 0ULL);
 #undef KB

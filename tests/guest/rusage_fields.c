@@ -63,6 +63,21 @@ static long stat_minflt(void)
 	return v;
 }
 
+/* /proc/self/status's VmHWM in KiB (-1 if not found). */
+static long status_hwm(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	char line[256];
+	long v = -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
 static void self(void)
 {
 	struct rusage a = usage(RUSAGE_SELF);
@@ -92,6 +107,7 @@ static void self(void)
 	munmap(p, 12 << 20);
 	struct rusage c = usage(RUSAGE_SELF);
 	expect(c.ru_maxrss >= 12 * 1024, "self: maxrss covers 12 MiB touched then unmapped");
+	expect(status_hwm() >= 12 * 1024, "/proc/self/status VmHWM covers them too");
 
 	a = usage(RUSAGE_SELF);
 	sleep_ms(5);
