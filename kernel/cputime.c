@@ -258,8 +258,9 @@ static struct timeval ns_tv(int64_t ns)
 	return (struct timeval){ .tv_sec = ns / NSEC_PER_SEC, .tv_usec = ns % NSEC_PER_SEC / 1000 };
 }
 
-/* Linux's getrusage(): who's sums, and the largest resident set (the
- * children's, the process's own, and its live memory's peak). */
+/* Linux's getrusage(): who's sums, and the largest resident set: the
+ * children's (RUSAGE_CHILDREN, RUSAGE_BOTH), the process's own and its
+ * live memory's peak (all but RUSAGE_CHILDREN). */
 void cputime_rusage(struct process *p, int who, struct rusage *ru)
 {
 	struct cputime self = { 0, 0 }, children = { 0, 0 };
@@ -275,7 +276,7 @@ void cputime_rusage(struct process *p, int who, struct rusage *ru)
 		cputime_process_locked(p, who == RUSAGE_CHILDREN ? NULL : &self, &children);
 		usage_process_locked(p, who == RUSAGE_CHILDREN ? NULL : &uself, &uchildren);
 	}
-	if (pc && who != RUSAGE_THREAD)
+	if (pc && (who == RUSAGE_CHILDREN || who == RUSAGE_BOTH))
 		maxrss = pc->children_maxrss;
 	if (who != RUSAGE_CHILDREN) {
 		if (pc)

@@ -95,12 +95,12 @@ static void self(void)
 	munmap(p, 4 << 20);
 	/* Above any peak so far (Linux keeps the one of the program that
 	 * exec'd us, a shell say), 4 MiB more raise it by as much. */
-	p = touch_new(64 << 20);
+	p = touch_new(32 << 20);
 	a = usage(RUSAGE_SELF);
 	char *q = touch_new(4 << 20);
 	b = usage(RUSAGE_SELF);
 	expect(b.ru_maxrss - a.ru_maxrss >= 4000, "self: maxrss grew by 4 MiB with 4 MiB more touched");
-	munmap(p, 64 << 20);
+	munmap(p, 32 << 20);
 	munmap(q, 4 << 20);
 	/* The peak stays once the memory is gone. */
 	p = touch_new(12 << 20);
@@ -198,6 +198,17 @@ static void children(void)
 	expect(w.ru_maxrss >= 16384, "wait4: includes the grandchild's maxrss");
 	expect(b.ru_maxrss >= 16384, "children: maxrss includes the grandchild's");
 	expect(w.ru_minflt >= 4096, "wait4: includes the grandchild's faults");
+	/* Our own peak is ours: a bigger child's does not raise it. */
+	struct rusage s = usage(RUSAGE_SELF);
+	pid = fork();
+	if (pid == 0) {
+		touch_new(s.ru_maxrss * 1024 + (64 << 20));
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	struct rusage s2 = usage(RUSAGE_SELF), c2 = usage(RUSAGE_CHILDREN);
+	expect(s2.ru_maxrss < s.ru_maxrss + 16384, "self: maxrss not raised by a bigger child's");
+	expect(c2.ru_maxrss >= s.ru_maxrss + 32768, "children: maxrss is that child's (32 MiB above ours at least)");
 }
 
 /* A stopped child's report carries its figures too. */
