@@ -563,6 +563,10 @@ static void thread_exit(struct thread *t)
 			pid_free(t->tid);
 		/* Signals for the process that t was to take go to another. */
 		signal_retarget_locked(p, p->shared_pending.set, t);
+		/* Now, while p still counts t: once the lock is dropped the last
+		 * thread may end p, and whoever drops its mm destroys the host
+		 * process with every host thread in it, ours too. */
+		platform_thread_release(t->plat);
 	}
 	pthread_mutex_unlock(&p->lock);
 	waitq_wake_all(&p->thread_exit_wq);
@@ -571,7 +575,6 @@ static void thread_exit(struct thread *t)
 		process_end(t);
 		return;
 	}
-	platform_thread_release(t->plat);
 	sigpending_flush(&t->pending);
 	free(t);
 }
