@@ -77,18 +77,40 @@ static bool may_be_warmed(const struct vma *v)
 	return v->kind != VMA_STACK && !(v->flags & MAP_STACK) && v->kind != VMA_VVAR && v->kind != VMA_VDSO;
 }
 
+/* Resident bytes of v's part [start, end). */
+static uint64_t vma_resident(const struct vma *v, gaddr_t start, gaddr_t end)
+{
+	start = MAX(start, v->start);
+	end = MIN(end, v->end);
+	if (v->off == NO_BACKING || start >= end)
+		return 0;
+	uint64_t off = v->off + (start - v->start), len = end - start;
+	int64_t fast = may_be_warmed(v) ? -1 : cachestat_resident(off, len);
+	return fast >= 0 ? (uint64_t)fast : memfile_resident(off, len);
+}
+
 uint64_t mm_rss_locked(struct mm *mm)
 {
 	uint64_t n = 0;
-	for (size_t k = 0; k < mm->vmas.n; k++) {
-		const struct vma *v = &mm->vmas.v[k];
-		uint64_t len = v->end - v->start;
-		if (v->off == NO_BACKING)
-			continue;
-		int64_t fast = may_be_warmed(v) ? -1 : cachestat_resident(v->off, len);
-		n += fast >= 0 ? (uint64_t)fast : memfile_resident(v->off, len);
-	}
+	for (size_t k = 0; k < mm->vmas.n; k++)
+		n += vma_resident(&mm->vmas.v[k], 0, GUEST_TASK_SIZE);
 	return n;
+}
+
+void mm_hiwater_before_drop_locked(struct mm *mm, gaddr_t start, gaddr_t end)
+{
+	if (end - start < RSS_HIWATER_MIN)
+		return;
+	/* glibc drops the unused part of an exiting thread's stack: mostly
+	 * never touched, and then not worth a count of the whole memory. */
+	uint64_t dropping = 0;
+	for (size_t k = 0; k < mm->vmas.n && !dropping; k++) {
+		const struct vma *v = &mm->vmas.v[k];
+		if (v->end > start && v->start < end)
+			dropping = vma_resident(v, start, end);
+	}
+	if (dropping)
+		mm_hiwater_update_locked(mm);
 }
 
 uint64_t mm_hiwater_update_locked(struct mm *mm)
