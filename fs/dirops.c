@@ -171,7 +171,7 @@ static long create_at(int dirfd, gaddr_t upath, mode_t mode, dev_t rdev, const c
 
 static mode_t umasked(mode_t mode)
 {
-	mode_t mask = current ? current->proc->umask : 022;
+	mode_t mask = cur_umask();
 	return mode & ~mask;
 }
 

@@ -15,7 +15,7 @@
 
 static struct fdtable *cur_files(void)
 {
-	return current->proc->files;
+	return current->files;
 }
 
 unsigned nofile_limit(void)
@@ -363,7 +363,10 @@ long sys_close_range(const struct sysargs *a)
 		struct fdtable *copy = fdtable_copy(t);
 		if (!copy)
 			return -ENOMEM;
-		current->proc->files = copy;
+		struct process *p = current->proc;
+		pthread_mutex_lock(&p->lock);
+		current->files = copy;
+		pthread_mutex_unlock(&p->lock);
 		fdtable_put(t);
 		t = copy;
 	}

@@ -119,11 +119,12 @@ int fd_cloexec(int fd, int set);  /* the flag (set < 0: read only) or -EBADF */
 unsigned nofile_limit(void);
 int file_setfl(struct file *f, int flags); /* F_SETFL */
 
-/* The current process's fs state (fs/fs_struct.c). */
+/* A thread's fs state (fs/fs_struct.c), shared by CLONE_FS. */
 struct fs_struct {
 	pthread_mutex_t lock;
 	atomic_int refs;
 	struct path root, cwd;
+	mode_t umask;            /* lock */
 };
 /* Copy a guest path argument: its length, or -EFAULT/-ENAMETOOLONG. */
 long path_from_guest(char buf[PATH_MAX], gaddr_t upath);

@@ -53,9 +53,16 @@ int fs_exec_fd(struct file *f);
 struct fdtable *fdtable_get(struct fdtable *t);  /* share (CLONE_FILES) */
 struct fdtable *fdtable_copy(struct fdtable *t); /* private copy; NULL if out of memory */
 void fdtable_exec(struct fdtable *t);            /* close the close-on-exec fds */
-bool fdtable_shared(struct fdtable *t);          /* used by another process too */
+bool fdtable_shared(struct fdtable *t);          /* used by another thread or process too */
 struct fs_struct *fs_struct_get(struct fs_struct *fs);  /* share (CLONE_FS) */
 struct fs_struct *fs_struct_copy(struct fs_struct *fs); /* NULL if out of memory */
+bool fs_struct_shared(struct fs_struct *fs);
+/* The current thread's umask (022 before any guest runs). */
+mode_t cur_umask(void);
+/* Set it; returns the old one. */
+mode_t cur_umask_set(mode_t mask);
+/* An fs state's umask (/proc/<pid>/status). */
+mode_t fs_struct_umask(struct fs_struct *fs);
 
 /* Open files, for other parts (mmap, exec). fget returns a reference to
  * the file at a guest fd of the current process (NULL: EBADF; O_PATH

@@ -1,5 +1,5 @@
-/* Root and working directory of a process, and the resolution of guest
- * path arguments against them. */
+/* Root, working directory and umask of a thread (shared by CLONE_FS),
+ * and the resolution of guest path arguments against them. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -14,10 +14,10 @@ static struct fs_struct *init_fs;
 
 static struct fs_struct *cur_fs(void)
 {
-	return current && current->proc->fs ? current->proc->fs : init_fs;
+	return current && current->fs ? current->fs : init_fs;
 }
 
-static struct fs_struct *fs_alloc(struct path root, struct path cwd)
+static struct fs_struct *fs_alloc(struct path root, struct path cwd, mode_t umask)
 {
 	struct fs_struct *fs = calloc(1, sizeof(*fs));
 	if (!fs) {
@@ -29,6 +29,7 @@ static struct fs_struct *fs_alloc(struct path root, struct path cwd)
 	atomic_init(&fs->refs, 1);
 	fs->root = root;
 	fs->cwd = cwd;
+	fs->umask = umask;
 	return fs;
 }
 
@@ -42,7 +43,7 @@ int fs_struct_init(struct path root, const char *cwd)
 		r.path = (struct path){ 0 };
 		walk_done(&r);
 	}
-	struct fs_struct *fs = fs_alloc(path_get(root), c);
+	struct fs_struct *fs = fs_alloc(path_get(root), c, 022);
 	if (!fs)
 		return -ENOMEM;
 	fs_struct_put(init_fs);
@@ -60,8 +61,37 @@ struct fs_struct *fs_struct_copy(struct fs_struct *fs)
 {
 	pthread_mutex_lock(&fs->lock);
 	struct path root = path_get(fs->root), cwd = path_get(fs->cwd);
+	mode_t umask = fs->umask;
 	pthread_mutex_unlock(&fs->lock);
-	return fs_alloc(root, cwd);
+	return fs_alloc(root, cwd, umask);
+}
+
+bool fs_struct_shared(struct fs_struct *fs)
+{
+	return atomic_load(&fs->refs) > 1;
+}
+
+mode_t fs_struct_umask(struct fs_struct *fs)
+{
+	pthread_mutex_lock(&fs->lock);
+	mode_t m = fs->umask;
+	pthread_mutex_unlock(&fs->lock);
+	return m;
+}
+
+mode_t cur_umask(void)
+{
+	return fs_struct_umask(cur_fs());
+}
+
+mode_t cur_umask_set(mode_t mask)
+{
+	struct fs_struct *fs = cur_fs();
+	pthread_mutex_lock(&fs->lock);
+	mode_t old = fs->umask;
+	fs->umask = mask;
+	pthread_mutex_unlock(&fs->lock);
+	return old;
 }
 
 struct fs_struct *fs_struct_new(void)

@@ -222,7 +222,7 @@ static long do_open(int dirfd, gaddr_t upath, uint64_t flags, uint64_t mode, uin
 		err = walk_at(dirfd, path, w, &r);
 	if (err)
 		return err;
-	mode_t umask = current ? current->proc->umask : 022;
+	mode_t umask = cur_umask();
 	int may = acc_mode(flags);
 	bool trunc = false;
 	if (flags & TMPFILE_BIT) {

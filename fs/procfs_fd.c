@@ -38,7 +38,7 @@ static int proc_fget(const struct pseudo_ctx *c, int fd, bool check, struct fd_r
 		err = -EACCES;
 	} else if (p) {
 		pthread_mutex_lock(&p->lock);
-		struct fdtable *t = p->files;
+		struct fdtable *t = process_files_locked(p);
 		if (t) {
 			pthread_mutex_lock(&t->lock);
 			if (fd >= 0 && fd < t->size && t->fds[fd].file) {
@@ -56,7 +56,7 @@ static int proc_fget(const struct pseudo_ctx *c, int fd, bool check, struct fd_r
 
 int proc_fdsize_locked(struct process *p)
 {
-	struct fdtable *t = p->files;
+	struct fdtable *t = process_files_locked(p);
 	if (!t)
 		return 0;
 	pthread_mutex_lock(&t->lock);
@@ -335,7 +335,7 @@ static int list_fds(const struct pseudo_ctx *c, struct fd_entry_info **out, int 
 	} else if (p) {
 		err = 0;
 		pthread_mutex_lock(&p->lock);
-		struct fdtable *t = p->files;
+		struct fdtable *t = process_files_locked(p);
 		if (t) {
 			pthread_mutex_lock(&t->lock);
 			int used = 0;
@@ -461,8 +461,8 @@ static int proc_path(const struct pseudo_ctx *c, int which, struct path *out)
 		pthread_mutex_lock(&p->lock);
 		if (which == 0 && p->exe) {
 			exe = file_get(p->exe);
-		} else if (which != 0 && p->fs) {
-			struct fs_struct *fs = p->fs;
+		} else if (which != 0 && process_fs_locked(p)) {
+			struct fs_struct *fs = process_fs_locked(p);
 			pthread_mutex_lock(&fs->lock);
 			*out = path_get(which == 1 ? fs->cwd : fs->root);
 			pthread_mutex_unlock(&fs->lock);

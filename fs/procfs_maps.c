@@ -150,8 +150,6 @@ static void snap_free(struct maps_snap *s)
 	free(s->v);
 }
 
-static uint64_t resident(uint64_t off, uint64_t len);
-
 /* Neighbours Linux would have merged into one VMA: contiguous, with the
  * same flags, kind and name, and the same file at contiguous offsets. */
 static bool mergeable(const struct vma_snap *a, const struct vma_snap *b)
@@ -180,7 +178,7 @@ static int take_snap(const struct pseudo_ctx *c, bool check, bool rss, struct ma
 	for (size_t k = 0; k < s->n; k++) {
 		struct vma_snap *v = &s->v[k];
 		if (rss) {
-			v->rss = resident(v->off, v->end - v->start);
+			v->rss = memfile_resident(v->off, v->end - v->start);
 			v->shared_pages = v->off != NO_BACKING && memfile_shared(v->off, v->end - v->start);
 		}
 		struct vma_snap *last = n ? &s->v[n - 1] : NULL;
@@ -217,25 +215,6 @@ static int take_snap(const struct pseudo_ctx *c, bool check, bool rss, struct ma
 }
 
 /* Bytes of [off, off+len) of the memory file that hold pages. */
-static uint64_t resident(uint64_t off, uint64_t len)
-{
-	if (off == NO_BACKING)
-		return 0;
-	uint64_t n = 0;
-	off_t pos = off, end = off + len;
-	while (pos < end) {
-		off_t d = lseek(memfile.fd, pos, SEEK_DATA);
-		if (d < 0 || d >= end)
-			break;
-		off_t h = lseek(memfile.fd, d, SEEK_HOLE);
-		if (h < 0 || h > end)
-			h = end;
-		n += h - d;
-		pos = h;
-	}
-	return n;
-}
-
 static bool is_shared(const struct vma_snap *v)
 {
 	return (v->flags & MAP_SHARED) && v->kind != VMA_VVAR;

@@ -38,6 +38,8 @@ struct snap {
 	struct group_list *groups; /* a reference: groups_put */
 	int want_tid; /* the task directory's thread (0: the process) */
 	struct cputime cpu, cpu_thread, cpu_children; /* kernel/cputime.h */
+	struct usage_counts counts, counts_thread, counts_children;
+	uint64_t hiwater_rss; /* bytes, as last brought up to date (mm/rss.c) */
 };
 
 /* The thread c names in p: its tid (the pid for the whole process), or
@@ -78,10 +80,10 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 	s->sgid = p->sgid;
 	s->fsgid = p->fsgid;
 	s->shpending = p->shared_pending.set;
-	s->umask = p->umask;
+	s->umask = process_fs_locked(p) ? fs_struct_umask(process_fs_locked(p)) : 0;
 	s->caps = p->ext.caps;
 	s->groups = groups_ref(p->ext.groups);
-	s->has_fs = p->fs != NULL;
+	s->has_fs = process_fs_locked(p) != NULL;
 	s->fdsize = proc_fdsize_locked(p);
 	memcpy(s->rlim, p->rlimits, sizeof(s->rlim));
 	for (int k = 0; k < 64; k++) {
@@ -99,9 +101,12 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 	}
 	s->start_ns = proc_identity(p);
 	cputime_process_locked(p, &s->cpu, &s->cpu_children);
+	usage_process_locked(p, &s->counts, &s->counts_children);
 	for (struct thread *t = p->threads; t; t = t->next_thread)
-		if (t->tid == s->want_tid)
+		if (t->tid == s->want_tid) {
 			cputime_thread_locked(t, &s->cpu_thread);
+			usage_thread_locked(t, &s->counts_thread);
+		}
 	if ((s->has_mm = mm != NULL)) {
 		pthread_rwlock_rdlock(&mm->lock);
 		s->start_stack = mm->start_stack;
@@ -110,6 +115,7 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 		s->arg_end = mm->arg_end;
 		s->env_start = mm->env_start;
 		s->env_end = mm->env_end;
+		s->hiwater_rss = __atomic_load_n(&mm->hiwater_rss, __ATOMIC_RELAXED);
 		pthread_rwlock_unlock(&mm->lock);
 	}
 	return 0;
@@ -158,10 +164,13 @@ static int show_stat(const struct pseudo_ctx *c, struct seqbuf *out)
 	/* A task directory shows its thread's times, /proc/<pid> the whole
 	 * process's; both its reaped children's. */
 	const struct cputime *times = c->id[CTX_SUB] ? &s.cpu_thread : &s.cpu;
-	seq_printf(out, "%d (%s) %c %d %d %d %d %d %u %d %d %d %d %lld %lld %lld %lld %d %d %d 0 %llu",
+	const struct usage_counts *counts = c->id[CTX_SUB] ? &s.counts_thread : &s.counts;
+	seq_printf(out, "%d (%s) %c %d %d %d %d %d %u %lld %lld %lld %lld %lld %lld %lld %lld %d %d %d 0 %llu",
 		   s.tid, s.comm, s.state, s.ppid, s.pgid, s.sid, 0, -1,
 		   s.zombie ? 0x00400044u : 0x00400000u /* PF_RANDOMIZE (PF_EXITING, PF_SIGNALED) */,
-		   0, 0, 0, 0, (long long)(times->user / (NSEC_PER_SEC / USER_HZ)),
+		   (long long)counts->minflt, (long long)s.counts_children.minflt,
+		   (long long)counts->majflt, (long long)s.counts_children.majflt,
+		   (long long)(times->user / (NSEC_PER_SEC / USER_HZ)),
 		   (long long)(times->sys / (NSEC_PER_SEC / USER_HZ)),
 		   (long long)(s.cpu_children.user / (NSEC_PER_SEC / USER_HZ)),
 		   (long long)(s.cpu_children.sys / (NSEC_PER_SEC / USER_HZ)), 20 + s.nice, s.nice, 1,
@@ -291,6 +300,7 @@ static int show_status(const struct pseudo_ctx *c, struct seqbuf *out)
 		   s.pid, s.tid, s.pgid, s.sid);
 	if (s.has_mm) {
 		uint64_t rss = vm.rss_anon + vm.rss_file + vm.rss_shmem;
+		uint64_t hwm = MAX(rss, s.hiwater_rss); /* Linux's get_mm_hiwater_rss */
 #define KB(x) (unsigned long long)((x) >> 10)
 		seq_printf(out, "VmPeak:\t%8llu kB\nVmSize:\t%8llu kB\nVmLck:\t%8llu kB\n"
 			   "VmPin:\t%8llu kB\nVmHWM:\t%8llu kB\nVmRSS:\t%8llu kB\n"
@@ -298,7 +308,7 @@ static int show_status(const struct pseudo_ctx *c, struct seqbuf *out)
 			   "VmData:\t%8llu kB\nVmStk:\t%8llu kB\nVmExe:\t%8llu kB\n"
 			   "VmLib:\t%8llu kB\nVmPTE:\t%8llu kB\nVmSwap:\t%8llu kB\n"
 			   "HugetlbPages:\t%8llu kB\nCoreDumping:\t0\n",
-			   KB(vm.total), KB(vm.total), KB(vm.locked), 0ULL, KB(rss), KB(rss), KB(vm.rss_anon),
+			   KB(vm.total), KB(vm.total), KB(vm.locked), 0ULL, KB(hwm), KB(rss), KB(vm.rss_anon),
 			   KB(vm.rss_file), KB(vm.rss_shmem), KB(vm.data), KB(vm.stack), KB(vm.text),
 			   KB(vm.lib), 0ULL, 0ULL, 0ULL);
 #undef KB

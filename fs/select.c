@@ -119,7 +119,7 @@ static long core_select(int n, gaddr_t inp, gaddr_t outp, gaddr_t exp, struct po
 {
 	if (n < 0)
 		return -EINVAL;
-	struct fdtable *ft = current->proc->files;
+	struct fdtable *ft = current->files;
 	pthread_mutex_lock(&ft->lock);
 	int max_fds = ft->size;
 	pthread_mutex_unlock(&ft->lock);

@@ -8,7 +8,9 @@
 #include "kernel/ktime.h"
 #include "kernel/syscall.h"
 #include "kernel/task.h"
+#include "mm/mm.h"
 #include "mm/uaccess.h"
+#include "platform/hostcpu.h"
 #include "platform/platform.h"
 
 /* What a thread's state is after cputime_thread_exit: its time is its
@@ -20,6 +22,7 @@ struct thread_cpu_host {
 	struct platform_thread *plat; /* the host thread last read */
 	struct cputime last;          /* its figures then */
 	struct cputime before;        /* from earlier host threads (a vfork child's exec) */
+	struct usage_counts faults_last, faults_before; /* the host's faults, the same way */
 };
 
 struct thread_cpu_all {
@@ -44,6 +47,14 @@ static void add(struct cputime *a, const struct cputime *b)
 {
 	a->user += b->user;
 	a->sys += b->sys;
+}
+
+static void add_counts(struct usage_counts *a, const struct usage_counts *b)
+{
+	a->minflt += b->minflt;
+	a->majflt += b->majflt;
+	a->nvcsw += b->nvcsw;
+	a->nivcsw += b->nivcsw;
 }
 
 /* ---- state ------------------------------------------------------------ */
@@ -96,12 +107,18 @@ void cputime_thread_locked(struct thread *t, struct cputime *out)
 	if (h->plat != t->plat) { /* moved to another host thread */
 		add(&h->before, &h->last);
 		h->last = (struct cputime){ 0, 0 };
+		add_counts(&h->faults_before, &h->faults_last);
+		h->faults_last = (struct usage_counts){ 0 };
 		h->plat = t->plat;
 	}
 	if (t->plat) {
-		int64_t u, s;
+		int64_t u, s, minflt, majflt;
 		platform_thread_cputime(t->plat, &u, &s);
 		h->last = (struct cputime){ u, s };
+		/* Read along with the CPU time (platform/hostcpu.h). */
+		hostcpu_last_faults(&minflt, &majflt);
+		h->faults_last.minflt = MAX(h->faults_last.minflt, minflt);
+		h->faults_last.majflt = MAX(h->faults_last.majflt, majflt);
 	}
 	struct cputime now = h->before;
 	add(&now, &h->last);
@@ -110,6 +127,33 @@ void cputime_thread_locked(struct thread *t, struct cputime *out)
 	tc->last.user = MAX(tc->last.user, now.user);
 	tc->last.sys = MAX(tc->last.sys, now.sys);
 	*out = tc->last;
+}
+
+void usage_thread_locked(struct thread *t, struct usage_counts *out)
+{
+	*out = (struct usage_counts){ 0 };
+	if (t->cpu && t->cpu != &gone) {
+		struct thread_cpu_host *h = host_of(t->cpu);
+		add_counts(out, &h->faults_before);
+		add_counts(out, &h->faults_last);
+	}
+	out->minflt += (int64_t)__atomic_load_n(&t->kernel_minflt, __ATOMIC_RELAXED);
+	out->nvcsw += (int64_t)__atomic_load_n(&t->nvcsw, __ATOMIC_RELAXED);
+}
+
+void usage_process_locked(struct process *p, struct usage_counts *self, struct usage_counts *children)
+{
+	struct proc_cpu *pc = proc_cpu_locked(p);
+	if (self) {
+		*self = pc ? pc->exited_counts : (struct usage_counts){ 0 };
+		for (struct thread *t = first_thread(p); t; t = next_thread(t)) {
+			struct usage_counts u;
+			usage_thread_locked(t, &u);
+			add_counts(self, &u);
+		}
+	}
+	if (children)
+		*children = pc ? pc->children_counts : (struct usage_counts){ 0 };
 }
 
 void cputime_process_locked(struct process *p, struct cputime *self, struct cputime *children)
@@ -149,12 +193,20 @@ void cputime_thread_exit(struct thread *t)
 	pthread_mutex_lock(&p->lock);
 	if (t->cpu != &gone) {
 		struct cputime last;
+		struct usage_counts counts;
 		cputime_thread_locked(t, &last);
+		usage_thread_locked(t, &counts);
 		struct proc_cpu *pc = proc_cpu_locked(p);
-		if (pc)
+		if (pc) {
 			add(&pc->exited, &last);
+			add_counts(&pc->exited_counts, &counts);
+		}
 		free(t->cpu);
 		t->cpu = &gone;
+		/* Counted in the process now; the thread may still sleep on its
+		 * way out. */
+		__atomic_store_n(&t->nvcsw, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&t->kernel_minflt, 0, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&p->lock);
 }
@@ -162,13 +214,35 @@ void cputime_thread_exit(struct thread *t)
 void cputime_reap(struct process *parent, struct process *child)
 {
 	struct cputime self, children;
-	cputime_process(child, &self, &children);
+	struct usage_counts self_counts, children_counts;
+	pthread_mutex_lock(&child->lock);
+	cputime_process_locked(child, &self, &children);
+	usage_process_locked(child, &self_counts, &children_counts);
+	struct proc_cpu *cc = proc_cpu_locked(child);
+	int64_t maxrss = cc ? MAX(cc->maxrss, cc->children_maxrss) : 0;
+	pthread_mutex_unlock(&child->lock);
 	add(&self, &children);
+	add_counts(&self_counts, &children_counts);
 	pthread_mutex_lock(&parent->lock);
 	struct proc_cpu *pc = proc_cpu_locked(parent);
-	if (pc)
+	if (pc) {
 		add(&pc->children, &self);
+		add_counts(&pc->children_counts, &self_counts);
+		pc->children_maxrss = MAX(pc->children_maxrss, maxrss);
+	}
 	pthread_mutex_unlock(&parent->lock);
+}
+
+void cputime_note_mm(struct process *p, struct mm *mm)
+{
+	if (!mm)
+		return;
+	int64_t kib = (int64_t)(mm_hiwater_rss(mm) / 1024);
+	pthread_mutex_lock(&p->lock);
+	struct proc_cpu *pc = proc_cpu_locked(p);
+	if (pc)
+		pc->maxrss = MAX(pc->maxrss, kib);
+	pthread_mutex_unlock(&p->lock);
 }
 
 void cputime_process_free(struct process *p)
@@ -184,22 +258,47 @@ static struct timeval ns_tv(int64_t ns)
 	return (struct timeval){ .tv_sec = ns / NSEC_PER_SEC, .tv_usec = ns % NSEC_PER_SEC / 1000 };
 }
 
+/* Linux's getrusage(): who's sums, and the largest resident set: the
+ * children's (RUSAGE_CHILDREN, RUSAGE_BOTH), the process's own and its
+ * live memory's peak (all but RUSAGE_CHILDREN). */
 void cputime_rusage(struct process *p, int who, struct rusage *ru)
 {
 	struct cputime self = { 0, 0 }, children = { 0, 0 };
+	struct usage_counts uself = { 0 }, uchildren = { 0 };
+	int64_t maxrss = 0;
 	memset(ru, 0, sizeof(*ru));
 	pthread_mutex_lock(&p->lock);
-	if (who == RUSAGE_THREAD)
+	struct proc_cpu *pc = proc_cpu_locked(p);
+	if (who == RUSAGE_THREAD) {
 		cputime_thread_locked(current, &self);
-	else
+		usage_thread_locked(current, &uself);
+	} else {
 		cputime_process_locked(p, who == RUSAGE_CHILDREN ? NULL : &self, &children);
+		usage_process_locked(p, who == RUSAGE_CHILDREN ? NULL : &uself, &uchildren);
+	}
+	if (pc && (who == RUSAGE_CHILDREN || who == RUSAGE_BOTH))
+		maxrss = pc->children_maxrss;
+	if (who != RUSAGE_CHILDREN) {
+		if (pc)
+			maxrss = MAX(maxrss, pc->maxrss);
+		if (p->mm) /* process.lock, then mm.lock */
+			maxrss = MAX(maxrss, (int64_t)(mm_hiwater_rss(p->mm) / 1024));
+	}
 	pthread_mutex_unlock(&p->lock);
-	if (who == RUSAGE_CHILDREN)
+	if (who == RUSAGE_CHILDREN) {
 		self = children;
-	else if (who == RUSAGE_BOTH)
+		uself = uchildren;
+	} else if (who == RUSAGE_BOTH) {
 		add(&self, &children);
+		add_counts(&uself, &uchildren);
+	}
 	ru->ru_utime = ns_tv(self.user);
 	ru->ru_stime = ns_tv(self.sys);
+	ru->ru_maxrss = maxrss;
+	ru->ru_minflt = uself.minflt;
+	ru->ru_majflt = uself.majflt;
+	ru->ru_nvcsw = uself.nvcsw;
+	ru->ru_nivcsw = uself.nivcsw;
 }
 
 _Static_assert(sizeof(struct rusage) == 144, "Linux struct rusage");

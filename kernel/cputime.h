@@ -11,6 +11,16 @@
  * reaped children (and theirs) used, added at wait time like Linux's
  * cutime/cstime (children reaped automatically do not count).
  *
+ * getrusage's other figures: page faults (ru_minflt, ru_majflt) are
+ * those the host resolved for the guest thread's host thread (its
+ * /proc/.../stat, read with the CPU time) plus the copy-on-write faults
+ * the kernel resolved; voluntary context switches (ru_nvcsw) are the
+ * thread's sleeps on wait queues; involuntary ones (ru_nivcsw) are not
+ * counted (0); ru_maxrss is the peak of the memory's resident set
+ * (mm/rss.c), kept per process at exec and exit. They add up like the
+ * CPU time: exited threads into the process, reaped children into
+ * the parent's children figures (maxrss: the largest).
+ *
  * State is made on first use: struct thread_cpu per thread (t->cpu) and
  * struct proc_cpu per process (p->cpu), both under proc->lock.
  *
@@ -38,6 +48,7 @@
 
 struct process;
 struct thread;
+struct mm;
 
 /* Nanoseconds of user and system time. */
 struct cputime {
@@ -60,9 +71,16 @@ struct thread_cpu {
 	struct cputime last;      /* the figures last given (monotonic; kept once the host thread is gone) */
 };
 
+/* getrusage's counters besides the CPU time. */
+struct usage_counts {
+	int64_t minflt, majflt, nvcsw, nivcsw;
+};
+
 struct proc_cpu {
 	struct cputime exited;    /* threads that have left */
 	struct cputime children;  /* reaped children, with their own children */
+	struct usage_counts exited_counts, children_counts;
+	int64_t maxrss;           /* KiB, of memories left behind (exec, exit) */
 	int64_t children_maxrss;  /* KiB, the largest of the reaped children's */
 };
 
@@ -73,6 +91,9 @@ void sched_fork(struct thread *child, struct thread *parent);
 void cputime_thread_exit(struct thread *t);
 void cputime_reap(struct process *parent, struct process *child);
 void cputime_process_free(struct process *p);
+/* p leaves memory mm (exec, exit): its peak resident set counts for p's
+ * ru_maxrss. Takes proc->lock and mm->lock. */
+void cputime_note_mm(struct process *p, struct mm *mm);
 
 /* ---- state (proc->lock held) ------------------------------------------ */
 
@@ -91,6 +112,13 @@ void cputime_thread_locked(struct thread *t, struct cputime *out);
  * NULL); takes proc->lock. */
 void cputime_process(struct process *p, struct cputime *self, struct cputime *children);
 void cputime_process_locked(struct process *p, struct cputime *self, struct cputime *children);
+/* t's counters (proc->lock held; the host's faults as of t's last
+ * cputime_thread_locked). */
+void usage_thread_locked(struct thread *t, struct usage_counts *out);
+/* The counters of process p (live threads and exited ones) and of its
+ * reaped children (either may be NULL); proc->lock held, the host's
+ * faults as of the last cputime_process_locked. */
+void usage_process_locked(struct process *p, struct usage_counts *self, struct usage_counts *children);
 /* getrusage's struct for who (RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD
  * of the caller, or RUSAGE_BOTH = -2 for wait4's child p). */
 void cputime_rusage(struct process *p, int who, struct rusage *ru);

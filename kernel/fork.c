@@ -22,39 +22,51 @@ struct clone_req {
 	uint64_t flags;
 	int exit_signal;
 	gaddr_t stack, parent_tid, child_tid, tls, pidfd;
-	bool clone3;
+	int set_tid_size;        /* clone3: pids asked for, checked for Linux's EINVAL */
+	pid_t set_tid[1];
 };
 
 #define NAMESPACE_FLAGS (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | \
 	CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | 0x80 /* CLONE_NEWTIME */)
 
-/* Linux's checks in copy_process(), in its order. */
+/* Linux's checks of kernel_clone() and copy_process(), in their order. */
 static long check_flags(const struct clone_req *c)
 {
 	uint64_t f = c->flags;
+	/* Legacy clone passes the pidfd in parent_tid: they cannot both be
+	 * written there. */
+	if ((f & CLONE_PIDFD) && (f & CLONE_PARENT_SETTID) && c->pidfd == c->parent_tid)
+		return -EINVAL;
 	if ((f & (CLONE_NEWNS | CLONE_FS)) == (CLONE_NEWNS | CLONE_FS) ||
 	    (f & (CLONE_NEWUSER | CLONE_FS)) == (CLONE_NEWUSER | CLONE_FS))
 		return -EINVAL;
 	if ((f & CLONE_THREAD) && !(f & CLONE_SIGHAND))
-		return -EINVAL;
+		return -EINVAL; /* a thread group shares its signal handlers */
 	if ((f & CLONE_SIGHAND) && !(f & CLONE_VM))
-		return -EINVAL;
+		return -EINVAL; /* and shared handlers need shared memory */
 	if ((f & CLONE_PARENT) && current->proc->pid == 1)
 		return -EINVAL; /* init's siblings would have no parent */
-	if (f & CLONE_PIDFD) {
-		if (f & (CLONE_DETACHED | CLONE_THREAD))
-			return -EINVAL;
-		if (!c->clone3 && (f & CLONE_PARENT_SETTID))
-			return -EINVAL; /* both use parent_tid */
+	if ((f & CLONE_THREAD) && (f & (CLONE_NEWUSER | CLONE_NEWPID)))
+		return -EINVAL; /* a thread cannot move to other namespaces */
+	if ((f & CLONE_PIDFD) && (f & CLONE_DETACHED))
+		return -EINVAL;
+	if ((f & CLONE_PIDFD) && (f & CLONE_THREAD)) {
+		/* Linux 6.9+ gives a PIDFD_THREAD pidfd; pidfds name processes here. */
+		kdebug("clone: CLONE_PIDFD with CLONE_THREAD is not supported");
+		return -EINVAL;
 	}
 	if (f & NAMESPACE_FLAGS)
 		return -EPERM; /* no namespaces inside the sandbox */
-	if ((f & CLONE_THREAD) && (f & (CLONE_FILES | CLONE_FS)) != (CLONE_FILES | CLONE_FS)) {
-		/* fd tables and cwd/root belong to processes here, not to
-		 * threads; every libc and Go share both. */
-		kdebug("clone: a thread with its own files or fs is not supported");
-		return -EINVAL;
+	if (c->set_tid_size) {
+		/* Linux's alloc_pid(): one pid per namespace level (the sandbox
+		 * has one), in range; choosing one needs CAP_CHECKPOINT_RESTORE
+		 * over the namespace, which the guest never has here. */
+		if (c->set_tid_size > 1 || c->set_tid[0] < 1 || c->set_tid[0] >= PID_MAX)
+			return -EINVAL;
+		return -EPERM;
 	}
+	if (f & CLONE_INTO_CGROUP)
+		return -EBADF; /* no cgroup file system: no fd names a cgroup */
 	return 0;
 }
 
@@ -73,15 +85,31 @@ static int copy_process_state(struct process *p, struct process *parent, uint64_
 	p->rgid = parent->rgid;
 	p->sgid = parent->sgid;
 	p->fsgid = parent->fsgid;
-	p->umask = parent->umask;
 	p->dumpable = parent->dumpable;
 	proc_ext_fork(p, parent);
 	struct file *exe = parent->exe ? file_get(parent->exe) : NULL;
 	pthread_mutex_unlock(&parent->lock);
 	process_set_exe(p, exe);
-	p->files = (f & CLONE_FILES) ? fdtable_get(parent->files) : fdtable_copy(parent->files);
-	p->fs = (f & CLONE_FS) ? fs_struct_get(parent->fs) : fs_struct_copy(parent->fs);
-	return p->files && p->fs ? 0 : -ENOMEM;
+	return 0;
+}
+
+/* The new thread's fd table and fs state: the current thread's, shared
+ * or copied as the flags say (Linux's copy_files and copy_fs). */
+static int copy_files_fs(struct thread *t, uint64_t f)
+{
+	struct thread *pt = current;
+	t->files = (f & CLONE_FILES) ? fdtable_get(pt->files) : fdtable_copy(pt->files);
+	t->fs = (f & CLONE_FS) ? fs_struct_get(pt->fs) : fs_struct_copy(pt->fs);
+	return t->files && t->fs ? 0 : -ENOMEM;
+}
+
+static void put_files_fs(struct thread *t)
+{
+	if (t->files)
+		fdtable_put(t->files);
+	fs_struct_put(t->fs);
+	t->files = NULL;
+	t->fs = NULL;
 }
 
 /* The child's address space and its host thread. */
@@ -113,10 +141,7 @@ static void free_unstarted(struct thread *t, struct process *p)
 			platform_thread_release(t->plat);
 		mm_put(p->mm);
 	}
-	if (p->files)
-		fdtable_put(p->files);
-	if (p->fs)
-		fs_struct_put(p->fs);
+	put_files_fs(t);
 	free(t);
 	process_free(p);
 }
@@ -158,10 +183,17 @@ static long clone_thread(const struct clone_req *c)
 		return -ENOMEM;
 	t->proc = p;
 	init_child_thread(t, c);
-	long err = platform_thread_create(p->mm->as, &t->plat);
+	long err = copy_files_fs(t, c->flags);
+	if (err) {
+		put_files_fs(t);
+		free(t);
+		return err;
+	}
+	err = platform_thread_create(p->mm->as, &t->plat);
 	if (!err && (err = platform_thread_fpu_inherit(t->plat, pt->plat)))
 		platform_thread_release(t->plat);
 	if (err) {
+		put_files_fs(t);
 		free(t);
 		return err;
 	}
@@ -169,6 +201,7 @@ static long clone_thread(const struct clone_req *c)
 	if ((err = thread_add(p, t))) {
 		cputime_thread_exit(t);
 		platform_thread_release(t->plat);
+		put_files_fs(t);
 		free(t);
 		return err;
 	}
@@ -204,6 +237,8 @@ static long do_clone(const struct clone_req *c)
 	p->threads = p->thread = t;
 	p->nr_threads = 1;
 	err = copy_process_state(p, parent, f);
+	if (!err)
+		err = copy_files_fs(t, f);
 	if (f & CLONE_CLEAR_SIGHAND) /* handlers back to default, ignoring stays */
 		for (int i = 0; i < 64; i++)
 			if (p->sigactions[i].handler != (uint64_t)SIG_IGN)
@@ -284,58 +319,92 @@ long sys_vfork(const struct sysargs *a)
 /* x86-64 clone(flags, stack, parent_tid, child_tid, tls). */
 long sys_clone(const struct sysargs *a)
 {
+	/* An int's worth of flags; an exit signal above 64 is taken, and no
+	 * signal is sent (Linux's do_notify_parent checks it then). */
+	uint32_t flags = (uint32_t)a->a[0];
 	struct clone_req c = {
-		.flags = a->a[0] & ~(uint64_t)CSIGNAL, .exit_signal = (int)(a->a[0] & CSIGNAL),
+		.flags = flags & ~(uint32_t)CSIGNAL, .exit_signal = (int)(flags & CSIGNAL),
 		.stack = a->a[1], .parent_tid = a->a[2], .child_tid = a->a[3], .tls = a->a[4],
 		.pidfd = a->a[2],
 	};
-	if (c.flags >> 32)
-		c.flags &= 0xffffffffULL; /* clone takes an int's worth of flags */
-	if (c.exit_signal > 64)
-		return -EINVAL;
 	return do_clone(&c);
 }
 
 #define CLONE_ARGS_SIZE_VER0 64
 #define CLONE_ARGS_SIZE_VER2 88
+#define MAX_PID_NS_LEVEL 32
+#define CLONE3_KNOWN_FLAGS (0xffffffffULL | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP)
+#define CLONE_NEWTIME_FLAG 0x80ULL
+#define TASK_SIZE_MAX 0x7ffffffff000ULL
+
+/* Linux's copy_struct_from_user(): a shorter struct is zero-extended,
+ * a longer one must have a zero tail (E2BIG). */
+static int copy_clone_args(struct clone_args *ca, gaddr_t uargs, uint64_t size)
+{
+	memset(ca, 0, sizeof(*ca));
+	if (copy_from_guest(ca, uargs, MIN(size, sizeof(*ca))))
+		return -EFAULT;
+	uint8_t rest[256];
+	for (uint64_t at = sizeof(*ca); at < size; at += sizeof(rest)) {
+		size_t n = MIN(sizeof(rest), size - at);
+		if (copy_from_guest(rest, uargs + at, n))
+			return -EFAULT;
+		for (size_t i = 0; i < n; i++)
+			if (rest[i])
+				return -E2BIG;
+	}
+	return 0;
+}
+
+/* Linux's clone3_args_valid(). */
+static bool clone3_args_valid(const struct clone_args *ca)
+{
+	if (ca->flags & ~CLONE3_KNOWN_FLAGS)
+		return false;
+	/* Reserved for clone3's own use: CLONE_DETACHED and the exit signal
+	 * byte, save CLONE_NEWTIME which lives there. */
+	if (ca->flags & (CLONE_DETACHED | (CSIGNAL & ~CLONE_NEWTIME_FLAG)))
+		return false;
+	if ((ca->flags & (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND)) == (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND))
+		return false;
+	if ((ca->flags & (CLONE_THREAD | CLONE_PARENT)) && ca->exit_signal)
+		return false;
+	if ((ca->stack == 0) != (ca->stack_size == 0))
+		return false;
+	if (ca->stack && (ca->stack_size > TASK_SIZE_MAX || ca->stack > TASK_SIZE_MAX - ca->stack_size))
+		return false; /* access_ok() */
+	return true;
+}
 
 long sys_clone3(const struct sysargs *a)
 {
 	struct clone_args ca;
 	uint64_t size = a->a[1];
-	memset(&ca, 0, sizeof(ca));
-	if (size < CLONE_ARGS_SIZE_VER0 || size > PAGE_SIZE)
+	if (size > PAGE_SIZE)
+		return -E2BIG;
+	if (size < CLONE_ARGS_SIZE_VER0)
 		return -EINVAL;
-	if (copy_from_guest(&ca, a->a[0], MIN(size, sizeof(ca))))
-		return -EFAULT;
-	if (size > sizeof(ca)) { /* a newer struct: the rest must be zero */
-		uint8_t rest[256];
-		for (uint64_t at = sizeof(ca); at < size; at += sizeof(rest)) {
-			size_t n = MIN(sizeof(rest), size - at);
-			if (copy_from_guest(rest, a->a[0] + at, n))
-				return -EFAULT;
-			for (size_t i = 0; i < n; i++)
-				if (rest[i])
-					return -E2BIG;
-		}
-	}
+	int err = copy_clone_args(&ca, a->a[0], size);
+	if (err)
+		return err;
+	if (ca.set_tid_size > MAX_PID_NS_LEVEL || (!ca.set_tid && ca.set_tid_size) ||
+	    (ca.set_tid && !ca.set_tid_size))
+		return -EINVAL;
 	if (ca.exit_signal & ~(uint64_t)CSIGNAL || ca.exit_signal > 64)
 		return -EINVAL;
-	if ((ca.flags & CSIGNAL) || (ca.flags & (CLONE_DETACHED)))
-		return -EINVAL;
-	if ((ca.stack == 0) != (ca.stack_size == 0))
-		return -EINVAL;
-	if (ca.set_tid || ca.set_tid_size)
-		return -EPERM; /* choosing pids needs privileges */
-	if (ca.flags & CLONE_INTO_CGROUP)
-		return -EINVAL; /* no cgroups in the sandbox */
-	if ((ca.flags & CLONE_CLEAR_SIGHAND) && (ca.flags & CLONE_SIGHAND))
+	if ((ca.flags & CLONE_INTO_CGROUP) && (ca.cgroup > INT32_MAX || size < CLONE_ARGS_SIZE_VER2))
 		return -EINVAL;
 	struct clone_req c = {
 		.flags = ca.flags, .exit_signal = (int)ca.exit_signal,
 		.stack = ca.stack ? ca.stack + ca.stack_size : 0,
 		.parent_tid = ca.parent_tid, .child_tid = ca.child_tid, .tls = ca.tls,
-		.pidfd = ca.pidfd, .clone3 = true,
+		.pidfd = ca.pidfd, .set_tid_size = (int)ca.set_tid_size,
 	};
+	pid_t set_tid[MAX_PID_NS_LEVEL] = { 0 };
+	if (ca.set_tid && copy_from_guest(set_tid, ca.set_tid, ca.set_tid_size * sizeof(pid_t)))
+		return -EFAULT;
+	c.set_tid[0] = set_tid[0]; /* the innermost namespace's */
+	if (!clone3_args_valid(&ca))
+		return -EINVAL;
 	return do_clone(&c);
 }

@@ -388,7 +388,7 @@ void signal_notify_parent_exit(struct process *p)
 	struct process *parent = p->parent;
 	if (!parent)
 		return;
-	if (p->exit_signal) {
+	if (p->exit_signal > 0 && p->exit_signal <= 64) { /* clone takes up to 255 */
 		siginfo_t si;
 		memset(&si, 0, sizeof(si));
 		si.si_signo = p->exit_signal;

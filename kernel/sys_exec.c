@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "kernel/task.h"
 #include "kernel/timers.h"
+#include "kernel/cputime.h"
 #include "kernel/futex.h"
 #include "kernel/exec.h"
 #include "kernel/syscall.h"
@@ -199,6 +200,7 @@ static int switch_mm(struct thread *t, struct mm *new_mm)
 		if (err)
 			return err;
 	}
+	cputime_note_mm(p, old); /* Linux keeps the old memory's peak in maxrss */
 	pthread_mutex_lock(&p->lock);
 	p->mm = new_mm;
 	pthread_mutex_unlock(&p->lock);
@@ -213,17 +215,17 @@ static void reset_for_exec(struct thread *t, const char *filename)
 	struct process *p = t->proc;
 	p->did_exec = true; /* before close-on-exec: a parent may be watching */
 	/* A shared fd table becomes our own before close-on-exec. */
-	if (fdtable_shared(p->files)) {
-		struct fdtable *own = fdtable_copy(p->files);
+	if (fdtable_shared(t->files)) {
+		struct fdtable *own = fdtable_copy(t->files);
 		if (own) {
 			pthread_mutex_lock(&p->lock);
-			struct fdtable *old = p->files;
-			p->files = own;
+			struct fdtable *old = t->files;
+			t->files = own;
 			pthread_mutex_unlock(&p->lock);
 			fdtable_put(old);
 		}
 	}
-	fdtable_exec(p->files);
+	fdtable_exec(t->files);
 	timers_exec(p); /* POSIX timers go, itimers stay */
 	pthread_mutex_lock(&p->lock);
 	/* Linux's flush_signal_handlers: handlers go back to SIG_DFL, and

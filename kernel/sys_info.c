@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
+#include "fs/fs.h"
 #include "kernel/ktime.h"
 #include "kernel/syscall.h"
 #include "kernel/task.h"
@@ -96,12 +97,7 @@ long sys_rseq(const struct sysargs *a)
 
 long sys_umask(const struct sysargs *a)
 {
-	struct process *p = current->proc;
-	pthread_mutex_lock(&p->lock);
-	mode_t old = p->umask;
-	p->umask = (mode_t)a->a[0] & 0777;
-	pthread_mutex_unlock(&p->lock);
-	return old;
+	return cur_umask_set((mode_t)a->a[0] & 0777);
 }
 
 /* Linux's nr_threads: every thread; a zombie (no thread left) counts one. */

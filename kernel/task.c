@@ -47,7 +47,6 @@ struct process *process_alloc(void)
 	rlimits_init_default(p->rlimits);
 	p->uid = p->ruid = p->suid = p->fsuid = getuid();
 	p->gid = p->rgid = p->sgid = p->fsgid = getgid();
-	p->umask = 022;
 	p->dumpable = 1;
 	p->exit_signal = SIGCHLD;
 	proc_ext_init(p);
@@ -159,6 +158,7 @@ void thread_discard(struct thread *t)
 	pthread_mutex_unlock(&tasklist_lock);
 	cputime_thread_exit(t);
 	platform_thread_release(t->plat);
+	thread_exit_files(t);
 	free(t);
 }
 
@@ -288,8 +288,10 @@ static void serve(struct thread *t)
 		}
 		case TRAP_FAULT:
 			/* A write to pages shared since fork: copied, retried. */
-			if (trap.signo == SIGSEGV && (t->regs.err & 2) && mm_cow_fault(p->mm, trap.addr))
+			if (trap.signo == SIGSEGV && (t->regs.err & 2) && mm_cow_fault(p->mm, trap.addr)) {
+				__atomic_add_fetch(&t->kernel_minflt, 1, __ATOMIC_RELAXED);
 				break;
+			}
 			/* Another thread already made the access valid. */
 			if (trap.signo == SIGSEGV && stale_faults < 4 &&
 			    mm_fault_stale(p->mm, trap.addr, t->regs.err)) {
@@ -341,7 +343,7 @@ static void reparent_children(struct process *p)
 			c->sibling = reaper->children;
 			reaper->children = c;
 			if (c->state == PROC_ZOMBIE) {
-				if (c->exit_signal)
+				if (c->exit_signal > 0 && c->exit_signal <= 64)
 					signal_send(reaper, c->exit_signal);
 				waitq_wake_all(&reaper->child_wq);
 			}
@@ -444,6 +446,7 @@ void process_end(struct thread *t)
 	sem_exit(p); /* SysV semaphore undo adjustments */
 	/* A zombie has no exe, like Linux's mm-less task. */
 	struct file *exe = process_set_exe(p, NULL);
+	cputime_note_mm(p, p->mm); /* its peak resident set, for ru_maxrss */
 	pthread_mutex_lock(&p->lock);
 	struct mm *mm = p->mm;
 	p->mm = NULL;
@@ -468,15 +471,7 @@ void process_end(struct thread *t)
 		}
 	}
 	vfork_release(p);
-	/* Detached under the lock: /proc readers take references under it. */
-	pthread_mutex_lock(&p->lock);
-	struct fdtable *files = p->files;
-	struct fs_struct *fs = p->fs;
-	p->files = NULL;
-	p->fs = NULL;
-	pthread_mutex_unlock(&p->lock);
-	fdtable_put(files);
-	fs_struct_put(fs);
+	thread_exit_files(t);
 	tty_process_exit(p); /* a session leader's end hangs up its terminal */
 	sigpending_flush(&t->pending);
 	free(t);
@@ -512,6 +507,21 @@ void process_end(struct thread *t)
 	pthread_mutex_unlock(&tasklist_lock);
 }
 
+void thread_exit_files(struct thread *t)
+{
+	/* Detached under the lock: /proc readers take references under it. */
+	struct process *p = t->proc;
+	pthread_mutex_lock(&p->lock);
+	struct fdtable *files = t->files;
+	struct fs_struct *fs = t->fs;
+	t->files = NULL;
+	t->fs = NULL;
+	pthread_mutex_unlock(&p->lock);
+	if (files)
+		fdtable_put(files);
+	fs_struct_put(fs);
+}
+
 /* What a leaving thread does to its memory while it still has it:
  * clear and wake its CLONE_CHILD_CLEARTID word, walk its robust futexes
  * (Linux's mm_release). */
@@ -533,6 +543,15 @@ static void thread_exit(struct thread *t)
 	if (p->mm)
 		thread_exit_mm(t);
 	cputime_thread_exit(t); /* while its host thread is there */
+	/* Before it stops counting: an execve waiting for the other threads
+	 * to go then finds the fd table no longer shared with them. The
+	 * last thread keeps its files until its process ends (after its mm,
+	 * as before). */
+	pthread_mutex_lock(&p->lock);
+	bool others = p->nr_threads > 1;
+	pthread_mutex_unlock(&p->lock);
+	if (others)
+		thread_exit_files(t);
 	pthread_mutex_lock(&tasklist_lock);
 	pthread_mutex_lock(&p->lock);
 	bool last = p->nr_threads == 1;
@@ -549,6 +568,10 @@ static void thread_exit(struct thread *t)
 			pid_free(t->tid);
 		/* Signals for the process that t was to take go to another. */
 		signal_retarget_locked(p, p->shared_pending.set, t);
+		/* Now, while p still counts t: once the lock is dropped the last
+		 * thread may end p, and whoever drops its mm destroys the host
+		 * process with every host thread in it, ours too. */
+		platform_thread_release(t->plat);
 	}
 	pthread_mutex_unlock(&p->lock);
 	waitq_wake_all(&p->thread_exit_wq);
@@ -557,7 +580,6 @@ static void thread_exit(struct thread *t)
 		process_end(t);
 		return;
 	}
-	platform_thread_release(t->plat);
 	sigpending_flush(&t->pending);
 	free(t);
 }
@@ -687,9 +709,9 @@ int run_init_process(const char *name, char *const argv[], char *const envp[])
 		return -EAGAIN;
 	}
 	p->mm = mm;
-	p->files = fdtable_new_stdio();
-	p->fs = fs_struct_new();
-	if (!p->files || !p->fs)
+	t->files = fdtable_new_stdio();
+	t->fs = fs_struct_new();
+	if (!t->files || !t->fs)
 		return -ENOMEM;
 	t->proc = p;
 	p->threads = p->thread = t;

@@ -53,13 +53,10 @@ struct process {
 	struct waitq child_wq;   /* wait4/waitid of this process sleep here */
 	struct vfork_done *vfork; /* our vfork parent's, until exec or exit */
 	struct mm *mm;
-	struct fdtable *files;
-	struct fs_struct *fs;
 	struct ksigaction sigactions[64];
 	struct rlimit rlimits[RLIM_NLIMITS];
 	uint32_t uid, gid;       /* effective ids (what permission checks use) */
 	uint32_t ruid, suid, fsuid, rgid, sgid, fsgid; /* real, saved, fs */
-	mode_t umask;
 	char comm[16];
 	int dumpable;            /* PR_SET_DUMPABLE */
 	struct proc_ext ext;     /* capabilities, groups, prctl, membarrier; lock */
@@ -129,6 +126,11 @@ struct thread {
 	gaddr_t clear_child_tid;
 	gaddr_t set_child_tid;   /* CLONE_CHILD_SETTID: written at start */
 	gaddr_t robust_list;
+	/* Shared by reference with the threads and processes made with
+	 * CLONE_FILES / CLONE_FS (Linux's task files and fs). Changed only
+	 * by the thread itself, under proc->lock; others read them under it. */
+	struct fdtable *files;
+	struct fs_struct *fs;    /* root, cwd, umask */
 	bool exiting;            /* leave the run loop after this trap */
 	int exit_code;           /* exit(2)'s wait status, if the process ends with this thread */
 	bool leaving;            /* past its serve loop: no longer listed in /proc (proc->lock) */
@@ -136,6 +138,9 @@ struct thread {
 	_Atomic uint32_t wake_word; /* kernel/waitq.h: bumped to end a sleep */
 	struct platform_thread *plat;
 	struct thread_cpu *cpu;  /* kernel/cputime.h: CPU time and scheduling; proc->lock */
+	/* getrusage counts the thread makes itself (atomic, relaxed): sleeps
+	 * on a wait queue, page faults the kernel resolved (copy-on-write). */
+	uint64_t nvcsw, kernel_minflt;
 };
 
 extern __thread struct thread *current;
@@ -176,6 +181,18 @@ void futex_thread_exit(struct thread *t);
 int process_single_thread(void);
 /* Wake t if it sleeps, kick it if it runs guest code. */
 void thread_notify(struct thread *t);
+/* The fd table and fs state /proc shows for p: those of the thread that
+ * stands for it (p->lock held; NULL once all threads have left). */
+static inline struct fdtable *process_files_locked(struct process *p)
+{
+	return p->thread ? p->thread->files : NULL;
+}
+static inline struct fs_struct *process_fs_locked(struct process *p)
+{
+	return p->thread ? p->thread->fs : NULL;
+}
+/* Drop t's fd table and fs state (exit; a no-op the second time). */
+void thread_exit_files(struct thread *t);
 /* Start a new kernel thread serving t (fork, clone). */
 int thread_start(struct thread *t);
 /* Release a vfork parent waiting on p (exec, exit). */

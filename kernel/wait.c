@@ -67,6 +67,8 @@ static bool stop_or_continue(const struct wait_opts *w, struct process *c, struc
 	}
 	pthread_mutex_unlock(&c->lock);
 	r->pid = c->pid;
+	if (found) /* Linux's wait_task_stopped/continued report it too */
+		cputime_rusage(c, RUSAGE_BOTH, &r->ru);
 	return found;
 }
 

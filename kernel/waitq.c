@@ -98,6 +98,14 @@ static void about_to_sleep(void)
 		platform_kernel_sleeps();
 }
 
+/* A sleep is a voluntary context switch of the guest thread (getrusage's
+ * ru_nvcsw), as Linux's schedule() of a task that is not running. */
+static void count_sleep(void)
+{
+	if (current)
+		__atomic_add_fetch(&current->nvcsw, 1, __ATOMIC_RELAXED);
+}
+
 int sleep_until(uint32_t snap, const struct timespec *deadline)
 {
 	_Atomic uint32_t *w = my_word();
@@ -119,6 +127,7 @@ int sleep_until(uint32_t snap, const struct timespec *deadline)
 			rel.tv_nsec = ns % 1000000000LL;
 			relp = &rel;
 		}
+		count_sleep();
 		syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, snap, relp, NULL, 0);
 	}
 }
@@ -127,6 +136,8 @@ void sleep_until_uninterruptible(uint32_t snap)
 {
 	_Atomic uint32_t *w = my_word();
 	about_to_sleep();
-	while (atomic_load(w) == snap)
+	while (atomic_load(w) == snap) {
+		count_sleep();
 		syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, snap, NULL, NULL, 0);
+	}
 }

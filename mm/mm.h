@@ -23,6 +23,7 @@ struct mm {
 	gaddr_t arg_start, arg_end, env_start, env_end;
 	struct platform_as *as;
 	int users;
+	uint64_t hiwater_rss;   /* bytes; mm/rss.c (atomic) */
 };
 
 struct mm *mm_new(struct platform_as *as);
@@ -59,6 +60,19 @@ bool mm_is_mapped(struct mm *mm, gaddr_t addr);
 /* Whether a fault at addr is an access past the end of a mapped file. */
 bool mm_fault_is_bus(struct mm *mm, gaddr_t addr);
 long mm_munmap(struct mm *mm, gaddr_t addr, size_t len);
+/* Resident bytes (mm/rss.c): of memory-file range [off, off + len), and
+ * of an address space (its lock held). */
+uint64_t memfile_resident(uint64_t off, uint64_t len);
+uint64_t mm_rss_locked(struct mm *mm);
+/* The peak resident bytes, brought up to date now (lock held, or taken
+ * for reading by the second). */
+uint64_t mm_hiwater_update_locked(struct mm *mm);
+uint64_t mm_hiwater_rss(struct mm *mm);
+/* Before [start, end) loses its pages (munmap, MADV_DONTNEED; lock
+ * held): the peak brought up to date if they are worth it (a range of
+ * RSS_HIWATER_MIN or more holding resident pages). */
+void mm_hiwater_before_drop_locked(struct mm *mm, gaddr_t start, gaddr_t end);
+#define RSS_HIWATER_MIN (128UL << 10) /* malloc's smallest mmap'ed block */
 long mm_mprotect(struct mm *mm, gaddr_t addr, size_t len, int prot);
 /* Find a free range of len bytes top-down below mmap_base; 0 if none. */
 gaddr_t mm_find_free(struct mm *mm, size_t len);

@@ -98,6 +98,7 @@ long sys_munmap(const struct sysargs *a)
 		return -EINVAL;
 	struct mm *mm = cur_mm();
 	pthread_rwlock_wrlock(&mm->lock);
+	mm_hiwater_before_drop_locked(mm, addr, addr + len); /* the peak before it goes */
 	long ret = mm_munmap(mm, addr, len);
 	pthread_rwlock_unlock(&mm->lock);
 	return ret;
@@ -339,6 +340,8 @@ long sys_madvise(const struct sysargs *a)
 	struct mm *mm = cur_mm();
 	pthread_rwlock_wrlock(&mm->lock);
 	long ret = 0;
+	if (advice == MADV_DONTNEED || advice == MADV_FREE || advice == MADV_REMOVE)
+		mm_hiwater_before_drop_locked(mm, start, end); /* the peak before pages go */
 	/* Pages shared copy-on-write are replaced, never zeroed in place. */
 	if (advice == MADV_DONTNEED && (ret = mm_cow_drop_locked(mm, start, end))) {
 		pthread_rwlock_unlock(&mm->lock);

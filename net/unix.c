@@ -163,7 +163,7 @@ static int autobind(struct socket *s)
 
 static mode_t sock_mode(void)
 {
-	return S_IFSOCK | (0777 & ~(current ? current->proc->umask : 022));
+	return S_IFSOCK | (0777 & ~cur_umask());
 }
 
 static int bind_path(struct socket *s, const struct sock_addr *a)

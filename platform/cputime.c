@@ -30,6 +30,7 @@
 struct raw_cputime {
 	int64_t user, sys; /* tick-based, in ns */
 	int64_t run;       /* exact, ns */
+	int64_t minflt, majflt; /* page faults the host resolved for the thread */
 };
 
 struct hostcpu {
@@ -39,7 +40,11 @@ struct hostcpu {
 	bool rebase;         /* handed out: the next figures start from the counters then */
 	struct raw_cputime base;
 	int64_t prev_user, prev_sys; /* the last figures given (monotonic) */
+	int64_t prev_minflt, prev_majflt;
 };
+
+/* The fault counts of the last hostcpu_read on this (kernel) thread. */
+static __thread struct { int64_t minflt, majflt; } last_faults;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -87,6 +92,7 @@ void hostcpu_handout(struct hostcpu *c)
 	pthread_mutex_lock(&lock);
 	c->rebase = true;
 	c->prev_user = c->prev_sys = 0;
+	c->prev_minflt = c->prev_majflt = 0;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -240,17 +246,24 @@ static int read_raw(struct hostcpu *c, struct raw_cputime *r)
 		return -ESRCH;
 	buf[n] = 0;
 	/* Fields after the command's closing parenthesis: state is the 3rd,
-	 * utime and stime the 14th and 15th. */
+	 * minflt the 10th, majflt the 12th, utime and stime the 14th and 15th. */
 	char *s = strrchr(buf, ')');
 	if (!s)
 		return -EIO;
 	s++;
-	for (int field = 3; field < 14 && s; field++)
+	for (int field = 3; field < 10 && s; field++)
 		s = strchr(s + 1, ' ');
 	if (!s)
 		return -EIO;
 	char *end;
-	long long ut = strtoll(s, &end, 10), st = strtoll(end, NULL, 10);
+	long long fields[5]; /* minflt, cminflt, majflt, cmajflt, utime */
+	for (int i = 0; i < 5; i++) {
+		fields[i] = strtoll(s, &end, 10);
+		s = end;
+	}
+	r->minflt = fields[0];
+	r->majflt = fields[2];
+	long long ut = fields[4], st = strtoll(s, NULL, 10);
 	r->user = ut * (NSEC_PER_SEC / clk_tck());
 	r->sys = st * (NSEC_PER_SEC / clk_tck());
 	return 0;
@@ -263,6 +276,7 @@ void hostcpu_rebase(struct hostcpu *c)
 		return;
 	c->base = r;
 	c->prev_user = c->prev_sys = 0;
+	c->prev_minflt = c->prev_majflt = 0;
 	__atomic_store_n(&c->rebase, false, __ATOMIC_RELAXED);
 }
 
@@ -292,16 +306,28 @@ static void adjust(struct hostcpu *c, int64_t user, int64_t sys, int64_t run)
 int hostcpu_read(struct hostcpu *c, int64_t *user_ns, int64_t *sys_ns)
 {
 	*user_ns = *sys_ns = 0;
+	last_faults.minflt = last_faults.majflt = 0;
 	if (!c)
 		return -ENOMEM;
 	int err = 0;
 	if (!c->rebase) { /* handed out and not run since: nothing yet */
 		struct raw_cputime r;
 		err = read_raw(c, &r);
-		if (!err)
+		if (!err) {
 			adjust(c, r.user - c->base.user, r.sys - c->base.sys, r.run - c->base.run);
+			c->prev_minflt = MAX(c->prev_minflt, r.minflt - c->base.minflt);
+			c->prev_majflt = MAX(c->prev_majflt, r.majflt - c->base.majflt);
+		}
 	}
 	*user_ns = c->prev_user;
 	*sys_ns = c->prev_sys;
+	last_faults.minflt = c->prev_minflt;
+	last_faults.majflt = c->prev_majflt;
 	return err;
+}
+
+void hostcpu_last_faults(int64_t *minflt, int64_t *majflt)
+{
+	*minflt = last_faults.minflt;
+	*majflt = last_faults.majflt;
 }

@@ -18,6 +18,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include "fs/file.h"
 #include "kernel/ktime.h"
 #include "kernel/limits.h"
 #include "kernel/syscall.h"
@@ -459,7 +460,10 @@ int main(void)
 	proc.pgid = proc.sid = 7;
 	proc.uid = proc.ruid = proc.suid = proc.fsuid = 1000;
 	proc.gid = proc.rgid = proc.sgid = proc.fsgid = 1001;
-	proc.umask = 022;
+	static struct fs_struct fs = { .umask = 022 };
+	pthread_mutex_init(&fs.lock, NULL);
+	atomic_init(&fs.refs, 1);
+	th.fs = &fs;
 	pthread_mutex_init(&proc.lock, NULL);
 	rlimits_init_default(proc.rlimits);
 	proc.rlimits[RLIMIT_NICE].rlim_cur = 0;

@@ -1,0 +1,249 @@
+/* getrusage's fields besides the CPU time, compared by what must hold
+ * both natively and under cocoon: page faults grow as fresh pages are
+ * touched (ru_minflt), the peak resident set covers memory touched even
+ * once it is unmapped (ru_maxrss, KiB), a blocking read or a sleep is a
+ * voluntary context switch (ru_nvcsw); for RUSAGE_SELF, RUSAGE_THREAD,
+ * RUSAGE_CHILDREN (children's summed at wait, maxrss the largest), in
+ * wait4's rusage and in /proc/self/stat's minflt. ru_nivcsw is not
+ * compared (cocoon does not count involuntary switches). */
+#include "util.h"
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#ifndef RUSAGE_THREAD
+#define RUSAGE_THREAD 1
+#endif
+
+#define PG 4096L
+
+static struct rusage usage(int who)
+{
+	struct rusage ru;
+	memset(&ru, 0, sizeof(ru));
+	if (getrusage(who, &ru))
+		printf("getrusage(%d): %s\n", who, errname(errno));
+	return ru;
+}
+
+/* Fresh anonymous pages, one fault each (no huge pages). */
+static char *touch_new(long bytes)
+{
+	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, bytes, MADV_NOHUGEPAGE);
+	for (long i = 0; i < bytes; i += PG)
+		((volatile char *)p)[i] = 1;
+	return p;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { 0, ms * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static long stat_minflt(void)
+{
+	FILE *f = fopen("/proc/self/stat", "r");
+	if (!f)
+		return -1;
+	char buf[1024];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	char *s = strrchr(buf, ')');
+	long v = -1;
+	/* After ")": state ppid pgrp session tty tpgid flags minflt */
+	if (s && sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %ld", &v) != 1)
+		v = -1;
+	return v;
+}
+
+/* /proc/self/status's VmHWM in KiB (-1 if not found). */
+static long status_hwm(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	char line[256];
+	long v = -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static void self(void)
+{
+	struct rusage a = usage(RUSAGE_SELF);
+	char *p = touch_new(100 * PG);
+	struct rusage b = usage(RUSAGE_SELF);
+	expect(b.ru_minflt - a.ru_minflt >= 100, "self: minflt grew by 100 or more after touching 100 pages");
+	expect(b.ru_majflt >= a.ru_majflt, "self: majflt never goes back");
+	long sm = stat_minflt();
+	expect(sm >= b.ru_minflt, "/proc/self/stat minflt at least getrusage's");
+	munmap(p, 100 * PG);
+
+	p = touch_new(4 << 20);
+	a = usage(RUSAGE_SELF);
+	expect(a.ru_maxrss >= 4096, "self: maxrss at least 4 MiB after touching 4 MiB");
+	munmap(p, 4 << 20);
+	/* Above any peak so far (Linux keeps the one of the program that
+	 * exec'd us, a shell say), 4 MiB more raise it by as much. */
+	p = touch_new(32 << 20);
+	a = usage(RUSAGE_SELF);
+	char *q = touch_new(4 << 20);
+	b = usage(RUSAGE_SELF);
+	expect(b.ru_maxrss - a.ru_maxrss >= 4000, "self: maxrss grew by 4 MiB with 4 MiB more touched");
+	munmap(p, 32 << 20);
+	munmap(q, 4 << 20);
+	/* The peak stays once the memory is gone. */
+	p = touch_new(12 << 20);
+	munmap(p, 12 << 20);
+	struct rusage c = usage(RUSAGE_SELF);
+	expect(c.ru_maxrss >= 12 * 1024, "self: maxrss covers 12 MiB touched then unmapped");
+	expect(status_hwm() >= 12 * 1024, "/proc/self/status VmHWM covers them too");
+
+	a = usage(RUSAGE_SELF);
+	sleep_ms(5);
+	int fds[2];
+	if (pipe(fds))
+		return;
+	pid_t w = fork();
+	if (w == 0) {
+		sleep_ms(30);
+		(void)!write(fds[1], "x", 1);
+		_exit(0);
+	}
+	char ch;
+	(void)!read(fds[0], &ch, 1); /* blocks until the child writes */
+	b = usage(RUSAGE_SELF);
+	expect(b.ru_nvcsw - a.ru_nvcsw >= 2, "self: nvcsw grew after a sleep and a blocking read");
+	waitpid(w, NULL, 0);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static struct rusage thread_before, thread_after;
+static void *thread_work(void *arg)
+{
+	thread_before = usage(RUSAGE_THREAD);
+	char *p = touch_new(200 * PG);
+	sleep_ms(5);
+	thread_after = usage(RUSAGE_THREAD);
+	munmap(p, 200 * PG);
+	return NULL;
+}
+
+static void thread(void)
+{
+	struct rusage self_before = usage(RUSAGE_SELF);
+	pthread_t t;
+	pthread_create(&t, NULL, thread_work, NULL);
+	pthread_join(t, NULL);
+	struct rusage self_after = usage(RUSAGE_SELF);
+	expect(thread_after.ru_minflt - thread_before.ru_minflt >= 200,
+	       "thread: its own minflt grew by 200 or more after it touched 200 pages");
+	expect(thread_after.ru_nvcsw - thread_before.ru_nvcsw >= 1, "thread: its nvcsw grew after it slept");
+	expect(self_after.ru_minflt - self_before.ru_minflt >= 200,
+	       "self: the exited thread's faults stay counted in the process");
+	expect(thread_after.ru_maxrss > 0, "thread: maxrss is the process's (not 0)");
+}
+
+static void children(void)
+{
+	struct rusage a = usage(RUSAGE_CHILDREN);
+	pid_t pid = fork();
+	if (pid == 0) {
+		touch_new(8 << 20);
+		sleep_ms(5);
+		_exit(0);
+	}
+	/* Not reaped yet: the children's figures have not moved. */
+	sleep_ms(50);
+	struct rusage mid = usage(RUSAGE_CHILDREN);
+	expect(mid.ru_minflt == a.ru_minflt, "children: nothing counted before the wait");
+	int status;
+	struct rusage w;
+	memset(&w, 0, sizeof(w));
+	pid_t r = wait4(pid, &status, 0, &w);
+	struct rusage b = usage(RUSAGE_CHILDREN);
+	expect(r == pid, "wait4 reaped the child");
+	expect(w.ru_minflt >= 2048, "wait4: the child's minflt covers its 2048 pages");
+	expect(w.ru_maxrss >= 8192, "wait4: the child's maxrss covers its 8 MiB");
+	expect(w.ru_nvcsw >= 1, "wait4: the child slept");
+	expect(b.ru_minflt - a.ru_minflt >= 2048, "children: minflt added at the wait");
+	expect(b.ru_maxrss >= 8192, "children: maxrss is the largest child's");
+	expect(b.ru_nvcsw - a.ru_nvcsw >= 1, "children: nvcsw added at the wait");
+
+	/* A grandchild's figures reach us through its parent's wait. */
+	pid = fork();
+	if (pid == 0) {
+		pid_t g = fork();
+		if (g == 0) {
+			touch_new(16 << 20);
+			_exit(0);
+		}
+		waitpid(g, NULL, 0);
+		_exit(0);
+	}
+	memset(&w, 0, sizeof(w));
+	wait4(pid, &status, 0, &w);
+	b = usage(RUSAGE_CHILDREN);
+	expect(w.ru_maxrss >= 16384, "wait4: includes the grandchild's maxrss");
+	expect(b.ru_maxrss >= 16384, "children: maxrss includes the grandchild's");
+	expect(w.ru_minflt >= 4096, "wait4: includes the grandchild's faults");
+	/* Our own peak is ours: a bigger child's does not raise it. */
+	struct rusage s = usage(RUSAGE_SELF);
+	pid = fork();
+	if (pid == 0) {
+		touch_new(s.ru_maxrss * 1024 + (64 << 20));
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	struct rusage s2 = usage(RUSAGE_SELF), c2 = usage(RUSAGE_CHILDREN);
+	expect(s2.ru_maxrss < s.ru_maxrss + 16384, "self: maxrss not raised by a bigger child's");
+	expect(c2.ru_maxrss >= s.ru_maxrss + 32768, "children: maxrss is that child's (32 MiB above ours at least)");
+}
+
+/* A stopped child's report carries its figures too. */
+static void stopped(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		touch_new(4 << 20);
+		raise(SIGSTOP);
+		_exit(0);
+	}
+	int status = 0;
+	struct rusage w;
+	memset(&w, 0xff, sizeof(w));
+	pid_t r = wait4(pid, &status, WUNTRACED, &w);
+	expect(r == pid && WIFSTOPPED(status), "wait4 WUNTRACED: the child stopped");
+	expect(w.ru_minflt >= 1024 && w.ru_minflt < 1L << 40, "wait4 WUNTRACED: the stopped child's minflt");
+	expect(w.ru_maxrss >= 4096 && w.ru_maxrss < 1L << 40, "wait4 WUNTRACED: the stopped child's maxrss");
+	kill(pid, SIGCONT);
+	waitpid(pid, &status, 0);
+}
+
+static void errors(void)
+{
+	res("getrusage(5)", rsys(SYS_getrusage, 5, 0));
+	res("getrusage(-3)", rsys(SYS_getrusage, -3, 0));
+	res("getrusage(RUSAGE_SELF, bad address)", rsys(SYS_getrusage, RUSAGE_SELF, 8));
+}
+
+int main(void)
+{
+	self();
+	thread();
+	children();
+	stopped();
+	errors();
+	return expect_failures ? 1 : 0;
+}

@@ -1,0 +1,156 @@
+/* unshare(2): unknown flags, the thread group, handlers and memory
+ * "unshared" only when nothing shares them (CLONE_NEWUSER drags in
+ * CLONE_THREAD), and CLONE_FILES / CLONE_FS really giving the caller its
+ * own fd table and cwd while a thread that shared them keeps the old
+ * ones. Namespaces are left out: Linux grants them to root. */
+#include "util.h"
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x80
+#endif
+
+static void flags(void)
+{
+	res("unshare 0", rsys(SYS_unshare, 0));
+	res("unshare CLONE_PTRACE", rsys(SYS_unshare, CLONE_PTRACE));
+	res("unshare CLONE_VFORK", rsys(SYS_unshare, CLONE_VFORK));
+	res("unshare CLONE_SETTLS|CLONE_FILES", rsys(SYS_unshare, CLONE_SETTLS | CLONE_FILES));
+	res("unshare exit signal bits", rsys(SYS_unshare, SIGCHLD));
+	res("unshare bit 33", rsys(SYS_unshare, 1UL << 33));
+	res("unshare bit 63", rsys(SYS_unshare, 1UL << 63));
+	res("unshare THREAD|SIGHAND|VM, single-threaded", rsys(SYS_unshare, CLONE_THREAD | CLONE_SIGHAND | CLONE_VM));
+	res("unshare SYSVSEM", rsys(SYS_unshare, CLONE_SYSVSEM));
+	res("unshare FILES|FS, nothing shared", rsys(SYS_unshare, CLONE_FILES | CLONE_FS));
+}
+
+static int pipe_in[2], pipe_out[2];
+static int probe_fd;
+
+/* Waits for a word from main, then reports what it sees: probe_fd's
+ * state and its cwd. */
+static void *watcher(void *arg)
+{
+	char c, cwd[256];
+	while (read(pipe_in[0], &c, 1) == 1 && c != 'q') {
+		char msg[300];
+		int open_ = fcntl(probe_fd, F_GETFD) >= 0;
+		snprintf(msg, sizeof(msg), "fd %s, cwd %s", open_ ? "open" : "closed",
+			 getcwd(cwd, sizeof(cwd)) ? cwd : "?");
+		size_t len = strlen(msg) + 1;
+		if (write(pipe_out[1], msg, len) != (ssize_t)len)
+			break;
+	}
+	return NULL;
+}
+
+static void ask(const char *label)
+{
+	char msg[300] = "";
+	if (write(pipe_in[1], "x", 1) != 1 || read(pipe_out[0], msg, sizeof(msg)) <= 0)
+		strcpy(msg, "no answer");
+	printf("%s: other thread sees %s\n", label, msg);
+}
+
+static void with_thread(void)
+{
+	if (pipe(pipe_in) || pipe(pipe_out) || chdir("/"))
+		return;
+	probe_fd = open("/dev/null", O_RDONLY);
+	pthread_t t;
+	pthread_create(&t, NULL, watcher, NULL);
+	res("threaded: unshare THREAD", rsys(SYS_unshare, CLONE_THREAD));
+	res("threaded: unshare SIGHAND", rsys(SYS_unshare, CLONE_SIGHAND));
+	res("threaded: unshare VM", rsys(SYS_unshare, CLONE_VM));
+	res("threaded: unshare NEWUSER (implies THREAD)", rsys(SYS_unshare, CLONE_NEWUSER));
+	res("threaded: unshare NEWUSER|FILES", rsys(SYS_unshare, CLONE_NEWUSER | CLONE_FILES));
+	ask("before");
+	/* Shared: the thread sees main's close and chdir... */
+	close(probe_fd);
+	(void)!chdir("/proc");
+	ask("shared, main closed the fd and went to /proc");
+	probe_fd = open("/dev/null", O_RDONLY);
+	(void)!chdir("/");
+	/* ...until main takes its own copies. */
+	res("threaded: unshare FILES", rsys(SYS_unshare, CLONE_FILES));
+	res("threaded: unshare FS", rsys(SYS_unshare, CLONE_FS));
+	close(probe_fd);
+	(void)!chdir("/proc");
+	ask("unshared, main closed the fd and went to /proc");
+	int fd = open("/dev/null", O_RDONLY);
+	printf("main: new fd reuses the closed number %d\n", fd == probe_fd);
+	/* Its copy of pipe_in's write end lives on in the thread's table: it
+	 * would never see EOF. */
+	(void)!write(pipe_in[1], "q", 1);
+	pthread_join(t, NULL);
+	close(pipe_in[1]);
+	close(fd);
+	close(pipe_in[0]);
+	close(pipe_out[0]);
+	close(pipe_out[1]);
+	(void)!chdir("/");
+}
+
+/* A process sharing our memory (CLONE_VM, like vfork) cannot unshare it;
+ * one made by fork can (nothing to do). */
+static long vm_child_result;
+static int vm_child(void *arg)
+{
+	vm_child_result = rsys(SYS_unshare, CLONE_VM);
+	return 0;
+}
+
+static void memory(void)
+{
+	static char stack[65536] __attribute__((aligned(16)));
+	vm_child_result = 1;
+	int pid = clone(vm_child, stack + sizeof(stack), CLONE_VM | SIGCHLD, NULL);
+	int status;
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	res("CLONE_VM child: unshare VM", vm_child_result);
+	int p[2];
+	if (pipe(p))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		long r = rsys(SYS_unshare, CLONE_VM | CLONE_SIGHAND | CLONE_THREAD);
+		(void)!write(p[1], &r, sizeof(r));
+		_exit(0);
+	}
+	long r = 1;
+	waitpid(pid, &status, 0);
+	(void)!read(p[0], &r, sizeof(r));
+	res("forked child: unshare VM|SIGHAND|THREAD", r);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* A process made with CLONE_FILES stops sharing with unshare. */
+static void process_files(void)
+{
+	int fd = open("/dev/null", O_RDONLY);
+	long pid = rsys(SYS_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0);
+	if (pid == 0) {
+		long r = rsys(SYS_unshare, CLONE_FILES);
+		rsys(SYS_close, fd);
+		rsys(SYS_exit_group, r == 0 ? 0 : 1);
+	}
+	int status;
+	waitpid((pid_t)pid, &status, 0);
+	printf("CLONE_FILES child unshared, then closed: status %d, ours %s\n", WEXITSTATUS(status),
+	       fcntl(fd, F_GETFD) >= 0 ? "open" : errname(errno));
+	close(fd);
+}
+
+int main(void)
+{
+	flags();
+	with_thread();
+	memory();
+	process_files();
+	return 0;
+}
