@@ -10,7 +10,6 @@
 #include "kernel/task.h"
 #include "mm/mm.h"
 #include "mm/uaccess.h"
-#include "platform/hostcpu.h"
 #include "platform/platform.h"
 
 /* What a thread's state is after cputime_thread_exit: its time is its
@@ -112,13 +111,11 @@ void cputime_thread_locked(struct thread *t, struct cputime *out)
 		h->plat = t->plat;
 	}
 	if (t->plat) {
-		int64_t u, s, minflt, majflt;
-		platform_thread_cputime(t->plat, &u, &s);
-		h->last = (struct cputime){ u, s };
-		/* Read along with the CPU time (platform/hostcpu.h). */
-		hostcpu_last_faults(&minflt, &majflt);
-		h->faults_last.minflt = MAX(h->faults_last.minflt, minflt);
-		h->faults_last.majflt = MAX(h->faults_last.majflt, majflt);
+		struct thread_usage u;
+		platform_thread_usage(t->plat, &u);
+		h->last = (struct cputime){ u.user_ns, u.sys_ns };
+		h->faults_last.minflt = MAX(h->faults_last.minflt, u.minflt);
+		h->faults_last.majflt = MAX(h->faults_last.majflt, u.majflt);
 	}
 	struct cputime now = h->before;
 	add(&now, &h->last);

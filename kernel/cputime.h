@@ -2,7 +2,7 @@
  * scheduling attributes kept per thread (kernel/sys_sched.c).
  *
  * A guest thread's user time is the host's user time of its host thread
- * (platform_thread_cputime: the guest's own code, plus the stub's trap
+ * (platform_thread_usage: the guest's own code, plus the stub's trap
  * handler). Its system time is the host's system time of that thread
  * (trap delivery, the hand-off) plus the CPU time of the kernel thread
  * that serves it: cocoon's system-call work is the guest's system time,

@@ -43,9 +43,6 @@ struct hostcpu {
 	int64_t prev_minflt, prev_majflt;
 };
 
-/* The fault counts of the last hostcpu_read on this (kernel) thread. */
-static __thread struct { int64_t minflt, majflt; } last_faults;
-
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 void hostcpu_lock(void)
@@ -303,10 +300,9 @@ static void adjust(struct hostcpu *c, int64_t user, int64_t sys, int64_t run)
 	c->prev_sys = sys;
 }
 
-int hostcpu_read(struct hostcpu *c, int64_t *user_ns, int64_t *sys_ns)
+int hostcpu_read(struct hostcpu *c, struct thread_usage *u)
 {
-	*user_ns = *sys_ns = 0;
-	last_faults.minflt = last_faults.majflt = 0;
+	*u = (struct thread_usage){ 0 };
 	if (!c)
 		return -ENOMEM;
 	int err = 0;
@@ -319,15 +315,6 @@ int hostcpu_read(struct hostcpu *c, int64_t *user_ns, int64_t *sys_ns)
 			c->prev_majflt = MAX(c->prev_majflt, r.majflt - c->base.majflt);
 		}
 	}
-	*user_ns = c->prev_user;
-	*sys_ns = c->prev_sys;
-	last_faults.minflt = c->prev_minflt;
-	last_faults.majflt = c->prev_majflt;
+	*u = (struct thread_usage){ c->prev_user, c->prev_sys, c->prev_minflt, c->prev_majflt };
 	return err;
-}
-
-void hostcpu_last_faults(int64_t *minflt, int64_t *majflt)
-{
-	*minflt = last_faults.minflt;
-	*majflt = last_faults.majflt;
 }

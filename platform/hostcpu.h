@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "platform/platform.h" /* struct thread_usage */
 
 struct hostcpu;
 
@@ -45,14 +46,9 @@ bool hostcpu_needs_family(const struct hostcpu *c);
  * is not known): 0 or -errno. Called with the process known alive and
  * unreapable. */
 int hostcpu_open(struct hostcpu *c, const struct hostcpu_family *f);
-/* User and system ns since the last handout: 0, or -errno with the last
- * figures read (the thread is gone). */
-int hostcpu_read(struct hostcpu *c, int64_t *user_ns, int64_t *sys_ns);
-/* The page faults (minor, major) since the last handout, as read by this
- * thread's last hostcpu_read (0 if it read nothing). The kernel takes
- * them right after platform_thread_cputime, which reads through
- * hostcpu_read (kernel/cputime.c). */
-void hostcpu_last_faults(int64_t *minflt, int64_t *majflt);
+/* User and system ns and page faults since the last handout: 0, or
+ * -errno with the last figures read (the thread is gone). */
+int hostcpu_read(struct hostcpu *c, struct thread_usage *u);
 /* Read the counters now as the zero of the next figures. */
 void hostcpu_rebase(struct hostcpu *c);
 

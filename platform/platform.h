@@ -77,11 +77,15 @@ void platform_thread_kick(struct platform_thread *pt);
  * changes when a thread that is not the leader execs). */
 void platform_thread_set_ids(struct platform_thread *pt, int pid, int tid);
 
-/* The user and system time (ns) the host thread under pt has used since
- * it was handed to its current guest thread, read from the host
- * (platform/cputime.c): 0, or -errno with the last figures read (the
- * host thread is gone or cannot be found). Monotonic. */
-int platform_thread_cputime(struct platform_thread *pt, int64_t *user_ns, int64_t *sys_ns);
+/* What the host thread under pt has used since it was handed to its
+ * current guest thread, read from the host (platform/cputime.c). */
+struct thread_usage {
+	int64_t user_ns, sys_ns; /* CPU time */
+	int64_t minflt, majflt;  /* page faults the host resolved */
+};
+/* 0, or -errno with the last figures read (the host thread is gone or
+ * cannot be found). Monotonic. */
+int platform_thread_usage(struct platform_thread *pt, struct thread_usage *u);
 
 /* Keep the guest thread of pt on host CPUs of mask (bit i: CPU i; CPUs
  * past 63 are not told apart), from its next resume. A thread bound to

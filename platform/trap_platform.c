@@ -1339,11 +1339,11 @@ static int spare_cpu_rebase(struct platform_thread *pt)
 	return 0;
 }
 
-int platform_thread_cputime(struct platform_thread *pt, int64_t *user_ns, int64_t *sys_ns)
+int platform_thread_usage(struct platform_thread *pt, struct thread_usage *u)
 {
 	hostcpu_lock();
 	int err = cpu_open(pt);
-	int rerr = hostcpu_read(pt->cpu, user_ns, sys_ns);
+	int rerr = hostcpu_read(pt->cpu, u);
 	hostcpu_unlock();
 	return err ? err : rerr;
 }
