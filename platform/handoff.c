@@ -12,6 +12,9 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include "platform/handoff.h"
 
@@ -268,6 +271,30 @@ void handoff_wait_trap(struct stub_mailbox *mb, atomic_bool *dead, int guest_cpu
 	}
 }
 
+/* Whether nothing but the caller and its guest thread is runnable on the
+ * host (the guest thread may not be asleep yet: its wake-up of ours just
+ * preempted it): our own counts cannot see other programs (another
+ * sandbox, a compiler), whose CPU a spinner would take. The host's count
+ * of running tasks, read at each attempt to go remote (rare: they follow
+ * 64 close traps, and a refusal keeps us local for QUIET_US). */
+static bool host_idle_but_us(void)
+{
+	char buf[128];
+	int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true; /* cannot tell: our own counts decide */
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = 0;
+	/* "0.00 0.01 0.05 RUNNING/TOTAL LASTPID" */
+	const char *p = buf;
+	for (int field = 0; field < 3 && p; field++)
+		p = strchr(p, ' '), p = p ? p + 1 : NULL;
+	return !p || atoi(p) <= 2;
+}
+
 /* A CPU for spinning: not the guest's, no guest running there, no other
  * spinner. -1 if none. */
 static int idle_cpu(int guest_cpu)
@@ -310,6 +337,10 @@ void handoff_after_trap(struct stub_mailbox *mb, int guest_cpu)
 		/* (Nothing else of cocoon's wants the guest's CPU either: its
 		 * thread will spin there for our replies.) */
 		int cpu = idle_cpu(guest_cpu);
+		if (cpu >= 0 && !host_idle_but_us()) {
+			me.quiet_until = now + ho.quiet;
+			cpu = -1;
+		}
 		if (cpu >= 0 && bind_to(cpu)) {
 			me.remote = true;
 			me.served = 0;
