@@ -30,6 +30,16 @@ struct process *proc_get_locked(const struct pseudo_ctx *c)
 	return p && proc_identity(p) == c->id[CTX_START] ? p : NULL;
 }
 
+struct thread *proc_thread_locked(const struct pseudo_ctx *c, struct process *p)
+{
+	if (!c->id[CTX_SUB])
+		return p->thread;
+	for (struct thread *t = p->threads; t; t = t->next_thread)
+		if (t->tid == (int)c->id[CTX_SUB])
+			return t;
+	return NULL;
+}
+
 bool proc_may_access_locked(struct process *p)
 {
 	struct process *me = current ? current->proc : NULL;

@@ -38,7 +38,8 @@ static int proc_fget(const struct pseudo_ctx *c, int fd, bool check, struct fd_r
 		err = -EACCES;
 	} else if (p) {
 		pthread_mutex_lock(&p->lock);
-		struct fdtable *t = process_files_locked(p);
+		struct thread *th = proc_thread_locked(c, p);
+		struct fdtable *t = th ? th->files : NULL;
 		if (t) {
 			pthread_mutex_lock(&t->lock);
 			if (fd >= 0 && fd < t->size && t->fds[fd].file) {
@@ -171,7 +172,7 @@ static __thread bool reopen_truncated;
 static int reopen_open(const struct pseudo_ctx *c, int flags, struct file **out)
 {
 	struct fd_ref r;
-	int err = proc_fget(c, (int)c->id[CTX_SUB], true, &r);
+	int err = proc_fget(c, (int)c->id[CTX_FD], true, &r);
 	if (err)
 		return err;
 	struct file *f = r.file;
@@ -219,7 +220,7 @@ static int reopen_setattr(const struct pseudo_ctx *c, const struct iattr *a)
 static int reopen_getattr(const struct pseudo_ctx *c, struct statx *x)
 {
 	struct fd_ref r;
-	int err = proc_fget(c, (int)c->id[CTX_SUB], false, &r);
+	int err = proc_fget(c, (int)c->id[CTX_FD], false, &r);
 	if (err)
 		return err;
 	struct statx fx;
@@ -260,7 +261,7 @@ static int file_jump(const struct pseudo_ctx *c, struct file *f, struct path *ou
 static int fd_readlink(const struct pseudo_ctx *c, char *buf, size_t size)
 {
 	struct fd_ref r;
-	int err = proc_fget(c, (int)c->id[CTX_SUB], true, &r);
+	int err = proc_fget(c, (int)c->id[CTX_FD], true, &r);
 	if (err)
 		return err;
 	err = proc_file_text(r.file, buf, size);
@@ -271,7 +272,7 @@ static int fd_readlink(const struct pseudo_ctx *c, char *buf, size_t size)
 static int fd_jump(const struct pseudo_ctx *c, struct path *out)
 {
 	struct fd_ref r;
-	int err = proc_fget(c, (int)c->id[CTX_SUB], true, &r);
+	int err = proc_fget(c, (int)c->id[CTX_FD], true, &r);
 	if (err)
 		return err;
 	err = file_jump(c, r.file, out);
@@ -290,7 +291,7 @@ static int fd_getattr(const struct pseudo_ctx *c, struct statx *x)
 static bool fd_valid(const struct pseudo_ctx *c)
 {
 	struct fd_ref r;
-	if (proc_fget(c, (int)c->id[CTX_SUB], false, &r))
+	if (proc_fget(c, (int)c->id[CTX_FD], false, &r))
 		return false;
 	fput(r.file);
 	return true;
@@ -335,7 +336,8 @@ static int list_fds(const struct pseudo_ctx *c, struct fd_entry_info **out, int 
 	} else if (p) {
 		err = 0;
 		pthread_mutex_lock(&p->lock);
-		struct fdtable *t = process_files_locked(p);
+		struct thread *th = proc_thread_locked(c, p);
+		struct fdtable *t = th ? th->files : NULL;
 		if (t) {
 			pthread_mutex_lock(&t->lock);
 			int used = 0;
@@ -361,7 +363,7 @@ static int list_dir(const struct pseudo_ctx *c, struct pseudo_lister *l, bool in
 	for (int k = 0; k < n && !err; k++) {
 		char name[16];
 		struct pseudo_ctx child = *c;
-		child.id[CTX_SUB] = v[k].fd;
+		child.id[CTX_FD] = v[k].fd;
 		snprintf(name, sizeof(name), "%d", v[k].fd);
 		err = pseudo_emit(l, name, info ? &fdinfo_file : fd_link_node(v[k].flags), &child);
 	}
@@ -398,7 +400,7 @@ static int lookup_fd(const struct pseudo_ctx *c, const char *name, const struct 
 	if (err)
 		return err;
 	*child = *c;
-	child->id[CTX_SUB] = fd;
+	child->id[CTX_FD] = fd;
 	*node = info ? &fdinfo_file : fd_link_node(r.file->flags);
 	fput(r.file);
 	return 0;
@@ -421,7 +423,7 @@ int proc_fdinfo_lookup(const struct pseudo_ctx *c, const char *name,
 static int show_fdinfo(const struct pseudo_ctx *c, struct seqbuf *s)
 {
 	struct fd_ref r;
-	int err = proc_fget(c, (int)c->id[CTX_SUB], true, &r);
+	int err = proc_fget(c, (int)c->id[CTX_FD], true, &r);
 	if (err)
 		return err;
 	struct file *f = r.file;
@@ -459,10 +461,11 @@ static int proc_path(const struct pseudo_ctx *c, int which, struct path *out)
 		err = -EACCES;
 	} else if (p) {
 		pthread_mutex_lock(&p->lock);
+		struct thread *th = proc_thread_locked(c, p);
+		struct fs_struct *fs = th ? th->fs : NULL;
 		if (which == 0 && p->exe) {
 			exe = file_get(p->exe);
-		} else if (which != 0 && process_fs_locked(p)) {
-			struct fs_struct *fs = process_fs_locked(p);
+		} else if (which != 0 && fs) {
 			pthread_mutex_lock(&fs->lock);
 			*out = path_get(which == 1 ? fs->cwd : fs->root);
 			pthread_mutex_unlock(&fs->lock);

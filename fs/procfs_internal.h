@@ -6,8 +6,9 @@
  *                  directory kept open across the process's end never
  *                  shows the next process given the same pid (ESRCH/ENOENT
  *                  like Linux),
- *   id[CTX_SUB]    0 in /proc/<pid>/, the tid in /proc/<pid>/task/<tid>/,
- *                  the fd in fd/<N> and fdinfo/<N>.
+ *   id[CTX_SUB]    0 in /proc/<pid>/, the tid in /proc/<pid>/task/<tid>/
+ *                  and below (whose fd table and fs state its files show),
+ *   id[CTX_FD]     the fd in fd/<N> and fdinfo/<N>.
  *
  * Processes are freed by whoever reaps them under tasklist_lock, so a
  * struct process is touched only under that lock. Order: tasklist_lock,
@@ -24,12 +25,16 @@
 struct process;
 struct mm;
 
-enum { CTX_PID, CTX_START, CTX_SUB };
+enum { CTX_PID, CTX_START, CTX_SUB, CTX_FD };
 
 /* ---- processes (fs/procfs.c) */
 int64_t proc_identity(const struct process *p);
 /* The process c names (tasklist_lock held), or NULL if it is gone. */
 struct process *proc_get_locked(const struct pseudo_ctx *c);
+/* The thread whose fd table and fs state c's files show: the one a
+ * /proc/<pid>/task/<tid>/ directory names, else the one that stands for
+ * p (p->lock held; NULL once gone). */
+struct thread *proc_thread_locked(const struct pseudo_ctx *c, struct process *p);
 /* Linux's ptrace_may_access(PTRACE_MODE_READ_FSCREDS) for the caller
  * (tasklist_lock held): root, or the caller's fs ids are all of the
  * target's ids, and it is dumpable. */

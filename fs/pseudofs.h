@@ -43,7 +43,7 @@
 #include "fs/vfs.h"
 
 struct pseudo_ctx {
-	int64_t id[3]; /* e.g. a pid, its identity, an fd */
+	int64_t id[4]; /* e.g. a pid, its identity, a tid, an fd */
 };
 
 /* A growing text buffer. Out of memory is remembered (err) and reported

@@ -34,8 +34,19 @@ static int run_thread(int (*fn)(void *), int extra)
 	return 0;
 }
 
-static char thread_cwd[256];
+static char thread_cwd[256], proc_cwds[512];
 static long thread_old_umask;
+static int main_tid;
+
+/* What /proc says of a thread's cwd (raw calls: the thread has no TLS). */
+static void proc_cwd(const char *label, const char *path)
+{
+	char buf[256];
+	long n = rsys(SYS_readlink, path, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = 0;
+	size_t o = strlen(proc_cwds);
+	snprintf(proc_cwds + o, sizeof(proc_cwds) - o, " %s %s", label, n > 0 ? buf : "?");
+}
 
 static int fs_thread(void *arg)
 {
@@ -43,6 +54,12 @@ static int fs_thread(void *arg)
 	if (rsys(SYS_getcwd, thread_cwd, sizeof(thread_cwd)) < 0)
 		strcpy(thread_cwd, "?");
 	thread_old_umask = rsys(SYS_umask, 077);
+	/* /proc/<pid>/task/<tid>/cwd is that thread's own. */
+	char path[64];
+	proc_cwds[0] = 0;
+	proc_cwd("thread-self", "/proc/thread-self/cwd");
+	snprintf(path, sizeof(path), "/proc/self/task/%d/cwd", main_tid);
+	proc_cwd("main's task", path);
 	return 0;
 }
 
@@ -51,16 +68,19 @@ static void cwd_umask(void)
 	char cwd[256];
 	if (chdir("/") || chdir("/proc"))
 		return;
+	main_tid = (int)syscall(SYS_gettid);
 	umask(022);
 	int r = run_thread(fs_thread, 0);
 	mode_t now = umask(022);
 	printf("own fs: clone %s, thread cwd %s, thread's umask was %03lo, main cwd %s, main umask %03o\n",
 	       errname(-r), thread_cwd, thread_old_umask, getcwd(cwd, sizeof(cwd)) ? cwd : "?", (unsigned)now);
+	printf("own fs: /proc seen from the thread:%s\n", proc_cwds);
 
 	r = run_thread(fs_thread, CLONE_FS);
 	now = umask(022);
 	printf("shared fs: clone %s, thread cwd %s, main cwd %s, main umask %03o\n", errname(-r), thread_cwd,
 	       getcwd(cwd, sizeof(cwd)) ? cwd : "?", (unsigned)now);
+	printf("shared fs: /proc seen from the thread:%s\n", proc_cwds);
 	/* A relative path resolves against the thread's own cwd. */
 	(void)!chdir("/");
 }
