@@ -28,6 +28,10 @@ static struct timespec after_ms(clockid_t clk, long ms)
 	t.tv_nsec += ms * 1000000L;
 	t.tv_sec += t.tv_nsec / 1000000000L;
 	t.tv_nsec %= 1000000000L;
+	if (t.tv_nsec < 0) { /* a negative ms must still give a valid timespec */
+		t.tv_nsec += 1000000000L;
+		t.tv_sec--;
+	}
 	return t;
 }
 
