@@ -59,6 +59,7 @@ static const char run_usage[] =
 	"  --trace      log every system call, its arguments and result to stderr\n"
 	"  --stats      at exit, print to stderr how many times each system call\n"
 	"               trapped into cocoon (calls the vDSO serves never trap)\n"
+	"               and the time its handler took, sleeping included\n"
 	"  --time-offset=SECONDS  the guest's wall clock (CLOCK_REALTIME) is the\n"
 	"               host's plus SECONDS (may be negative or fractional)\n"
 	"  --time=@EPOCH  the guest's wall clock starts at EPOCH (seconds since\n"
