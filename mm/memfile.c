@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "mm/memfile.h"
+#include "platform/hostload.h"
 
 struct memfile memfile = { .fd = -1 };
 static bool warm_enabled;
@@ -53,6 +54,7 @@ static struct {
 #define WARM_QUEUE 64
 #define WARM_DELAY_NS 200000
 #define WARM_STEP (256UL << 10)
+#define WARM_LOAD_EVERY 8 /* steps: a look at the host's load per 2 MiB */
 struct warm_req {
 	uint64_t off, len;
 	struct timespec when;
@@ -63,6 +65,13 @@ static struct {
 	struct warm_req q[WARM_QUEUE];
 	unsigned head, tail;
 } warm = { .lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER };
+
+/* Whether some CPU has nothing to run but the warmer. */
+static bool cpu_free(void)
+{
+	int running = host_running_tasks();
+	return running < 0 || running <= host_cpus();
+}
 
 static void *warmer(void *arg)
 {
@@ -84,14 +93,21 @@ static void *warmer(void *arg)
 		pthread_mutex_unlock(&warm.lock);
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL);
 		pthread_mutex_lock(&warm.lock);
-		/* Step by step, re-reading the request: a free may have cut it. */
-		while (r->len) {
+		/* Step by step, re-reading the request: a free may have cut it.
+		 * Only while a CPU is free (checked every WARM_LOAD_EVERY):
+		 * with every CPU busy, allocating ahead takes the guests' CPU
+		 * for pages their faults would allocate anyway, or never. */
+		for (unsigned step = 0; r->len; step++) {
 			uint64_t off = r->off, len = MIN(WARM_STEP, r->len);
 			r->off += len;
 			r->len -= len;
 			pthread_mutex_unlock(&warm.lock);
-			fallocate(memfile.fd, 0, (off_t)off, (off_t)len);
+			bool warm_it = step % WARM_LOAD_EVERY != 0 || cpu_free();
+			if (warm_it)
+				fallocate(memfile.fd, 0, (off_t)off, (off_t)len);
 			pthread_mutex_lock(&warm.lock);
+			if (!warm_it)
+				r->len = 0;
 		}
 		warm.head++;
 	}
@@ -161,7 +177,7 @@ int memfile_init(void)
 	pool.n = 1;
 	/* Warming pays only with a spare CPU to do it on. */
 	pthread_t t;
-	if (sysconf(_SC_NPROCESSORS_ONLN) > 1 && pthread_create(&t, NULL, warmer, NULL) == 0) {
+	if (host_cpus() > 1 && pthread_create(&t, NULL, warmer, NULL) == 0) {
 		pthread_detach(t);
 		warm_enabled = true;
 	}

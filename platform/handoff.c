@@ -12,11 +12,9 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
-#include <fcntl.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 #include "platform/handoff.h"
+#include "platform/hostload.h"
 
 #define MAX_CPUS 64
 #define REMOTE_SPIN_TRAP_US 100 /* the kernel thread spins this long for a trap */
@@ -279,20 +277,8 @@ void handoff_wait_trap(struct stub_mailbox *mb, atomic_bool *dead, int guest_cpu
  * 64 close traps, and a refusal keeps us local for QUIET_US). */
 static bool host_idle_but_us(void)
 {
-	char buf[128];
-	int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return true; /* cannot tell: our own counts decide */
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return true;
-	buf[n] = 0;
-	/* "0.00 0.01 0.05 RUNNING/TOTAL LASTPID" */
-	const char *p = buf;
-	for (int field = 0; field < 3 && p; field++)
-		p = strchr(p, ' '), p = p ? p + 1 : NULL;
-	return !p || atoi(p) <= 2;
+	int running = host_running_tasks();
+	return running < 0 || running <= 2; /* cannot tell: our own counts decide */
 }
 
 /* A CPU for spinning: not the guest's, no guest running there, no other
