@@ -237,6 +237,8 @@ static long do_clone(const struct clone_req *c)
 	p->threads = p->thread = t;
 	p->nr_threads = 1;
 	err = copy_process_state(p, parent, f);
+	if (!err && (f & CLONE_SIGHAND)) /* Linux's copy_sighand: one more user */
+		err = sighand_share_add(parent, p);
 	if (!err)
 		err = copy_files_fs(t, f);
 	if (f & CLONE_CLEAR_SIGHAND) /* handlers back to default, ignoring stays */

@@ -228,6 +228,9 @@ static void reset_for_exec(struct thread *t, const char *filename)
 	fdtable_exec(t->files);
 	timers_exec(p); /* POSIX timers go, itimers stay */
 	pthread_mutex_lock(&p->lock);
+	/* Linux's unshare_sighand: handlers shared with a CLONE_SIGHAND
+	 * parent or child become our own. */
+	sighand_share_drop(p);
 	/* Linux's flush_signal_handlers: handlers go back to SIG_DFL, and
 	 * every action, ignored ones too, loses its flags, mask and restorer. */
 	for (int i = 0; i < 64; i++) {

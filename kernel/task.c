@@ -67,8 +67,41 @@ struct file *process_set_exe(struct process *p, struct file *f)
 	return old;
 }
 
+int sighand_share_add(struct process *parent, struct process *child)
+{
+	pthread_mutex_lock(&parent->lock);
+	if (!parent->sighand) {
+		parent->sighand = calloc(1, sizeof(*parent->sighand));
+		if (!parent->sighand) {
+			pthread_mutex_unlock(&parent->lock);
+			return -ENOMEM;
+		}
+		parent->sighand->count = 1;
+	}
+	__atomic_add_fetch(&parent->sighand->count, 1, __ATOMIC_ACQ_REL);
+	child->sighand = parent->sighand;
+	pthread_mutex_unlock(&parent->lock);
+	return 0;
+}
+
+void sighand_share_drop(struct process *p)
+{
+	struct sighand_share *s = p->sighand;
+	p->sighand = NULL;
+	if (s && __atomic_sub_fetch(&s->count, 1, __ATOMIC_ACQ_REL) == 0)
+		free(s);
+}
+
+int sighand_share_count(const struct process *p)
+{
+	return p->sighand ? __atomic_load_n(&p->sighand->count, __ATOMIC_ACQUIRE) : 1;
+}
+
 void process_free(struct process *p)
 {
+	/* Linux drops a task's sighand when it is released (__exit_signal):
+	 * a zombie still counts. */
+	sighand_share_drop(p);
 	cputime_process_free(p);
 	fput(process_set_exe(p, NULL));
 	proc_ext_free(p);

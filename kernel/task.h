@@ -54,6 +54,11 @@ struct process {
 	struct vfork_done *vfork; /* our vfork parent's, until exec or exit */
 	struct mm *mm;
 	struct ksigaction sigactions[64];
+	/* Linux's sighand count across processes: processes made with
+	 * CLONE_SIGHAND but not CLONE_THREAD would share their handlers
+	 * (each keeps a copy here, see sighand_share_add). NULL while no
+	 * other process does; set under lock, kept until exec or release. */
+	struct sighand_share *sighand;
 	struct rlimit rlimits[RLIM_NLIMITS];
 	uint32_t uid, gid;       /* effective ids (what permission checks use) */
 	uint32_t ruid, suid, fsuid, rgid, sgid, fsgid; /* real, saved, fs */
@@ -85,6 +90,23 @@ struct process {
 	pthread_mutex_t lock;
 	struct proc_cpu *cpu;    /* kernel/cputime.h: CPU time; made on first use */
 };
+
+/* The processes that use one set of signal handlers in Linux's terms
+ * (its sighand_struct's count): an unshare of CLONE_SIGHAND or CLONE_VM
+ * fails while another one is left. Only the count is kept: the actions
+ * themselves are still per process (p->sigactions), so a CLONE_SIGHAND
+ * child's sigaction is not seen by its parent. */
+struct sighand_share {
+	int count; /* atomic */
+};
+/* child, made with CLONE_SIGHAND without CLONE_THREAD, joins parent's
+ * set (takes parent->lock): 0 or -ENOMEM. */
+int sighand_share_add(struct process *parent, struct process *child);
+/* p's handlers are its own again (exec, release); p->lock held or p
+ * unreachable. */
+void sighand_share_drop(struct process *p);
+/* The processes using p's handlers, p included (p->lock held). */
+int sighand_share_count(const struct process *p);
 
 /* Guards the process tree, the pid table and process states. Taken
  * before any process's lock. */

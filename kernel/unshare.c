@@ -27,7 +27,9 @@ static const struct { uint64_t flag, implies; } unshare_implied[] = {
 	{ CLONE_NEWNS, CLONE_FS },
 };
 
-/* Linux's check_unshare_flags(): what cannot be unshared while shared. */
+/* Linux's check_unshare_flags(): what cannot be unshared while shared
+ * ("not implemented, but pretend it works if there is nothing to
+ * unshare"). */
 static long check_unshare(uint64_t f)
 {
 	if (f & ~(uint64_t)UNSHARE_KNOWN)
@@ -35,14 +37,17 @@ static long check_unshare(uint64_t f)
 	struct thread *t = current;
 	struct process *p = t->proc;
 	pthread_mutex_lock(&p->lock);
-	bool alone = p->nr_threads == 1;
+	bool alone = p->nr_threads == 1;       /* thread_group_empty() */
+	int sighand_users = sighand_share_count(p);
 	pthread_mutex_unlock(&p->lock);
 	if ((f & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM)) && !alone)
 		return -EINVAL;
-	/* Signal handlers shared without a shared thread group (CLONE_SIGHAND
-	 * alone) are copies here, never shared: nothing to check. */
+	/* Handlers a CLONE_SIGHAND parent or child (even a zombie) uses too. */
+	if ((f & (CLONE_SIGHAND | CLONE_VM)) && sighand_users > 1)
+		return -EINVAL;
+	/* current_is_single_threaded(): another process runs in this memory. */
 	if ((f & CLONE_VM) && __atomic_load_n(&p->mm->users, __ATOMIC_ACQUIRE) > 1)
-		return -EINVAL; /* another process runs in this memory */
+		return -EINVAL;
 	return 0;
 }
 

@@ -1,6 +1,8 @@
 /* unshare(2): unknown flags, the thread group, handlers and memory
  * "unshared" only when nothing shares them (CLONE_NEWUSER drags in
- * CLONE_THREAD), and CLONE_FILES / CLONE_FS really giving the caller its
+ * CLONE_THREAD; CLONE_VM drags in CLONE_SIGHAND, which needs handlers
+ * nobody else uses: not a CLONE_SIGHAND child's, even a zombie's, until
+ * it execs or is reaped), and CLONE_FILES / CLONE_FS really giving the caller its
  * own fd table and cwd while a thread that shared them keeps the old
  * ones. Namespaces are left out: Linux grants them to root. */
 #include "util.h"
@@ -146,11 +148,116 @@ static void process_files(void)
 	close(fd);
 }
 
-int main(void)
+/* Signal handlers shared with another process (CLONE_VM|CLONE_SIGHAND
+ * without CLONE_THREAD): neither side may unshare them, nor the memory;
+ * the thread group (empty) unshares. The child uses raw calls only: it
+ * shares our memory, errno included. */
+static int sh_go[2], sh_done[2];
+static long sh_child_res[4];
+static int sighand_child(void *arg)
 {
+	char c;
+	sh_child_res[0] = rsys(SYS_unshare, CLONE_SIGHAND);
+	sh_child_res[1] = rsys(SYS_unshare, CLONE_VM);
+	sh_child_res[2] = rsys(SYS_unshare, CLONE_THREAD);
+	sh_child_res[3] = rsys(SYS_unshare, CLONE_FILES | CLONE_FS);
+	rsys(SYS_write, sh_done[1], "x", 1);
+	rsys(SYS_read, sh_go[0], &c, 1);
+	return 0;
+}
+
+static char sh_stack[65536] __attribute__((aligned(16)));
+static char self_exe[] = "/proc/self/exe";
+
+/* The CLONE_SIGHAND child after its exec: says so, then waits for EOF. */
+static int exec_sleeper(int done_fd, int go_fd)
+{
+	char c;
+	(void)!write(done_fd, "x", 1);
+	(void)!read(go_fd, &c, 1);
+	return 0;
+}
+
+static int exec_child(void *arg)
+{
+	char done[16], go[16];
+	snprintf(done, sizeof(done), "%d", sh_done[1]);
+	snprintf(go, sizeof(go), "%d", sh_go[0]);
+	char *argv[] = { self_exe, "sleeper", done, go, NULL };
+	char *envp[] = { NULL };
+	rsys(SYS_execve, self_exe, argv, envp);
+	rsys(SYS_exit, 99);
+	return 0;
+}
+
+static void sighand(void)
+{
+	if (pipe(sh_go) || pipe(sh_done))
+		return;
+	char c;
+	int status;
+	int pid = clone(sighand_child, sh_stack + sizeof(sh_stack), CLONE_VM | CLONE_SIGHAND | SIGCHLD, NULL);
+	if (pid < 0) {
+		printf("clone VM|SIGHAND: %s\n", errname(errno));
+		return;
+	}
+	(void)!read(sh_done[0], &c, 1);
+	res("SIGHAND child: unshare SIGHAND", sh_child_res[0]);
+	res("SIGHAND child: unshare VM", sh_child_res[1]);
+	res("SIGHAND child: unshare THREAD", sh_child_res[2]);
+	res("SIGHAND child: unshare FILES|FS", sh_child_res[3]);
+	res("SIGHAND parent: unshare SIGHAND", rsys(SYS_unshare, CLONE_SIGHAND));
+	res("SIGHAND parent: unshare VM", rsys(SYS_unshare, CLONE_VM));
+	res("SIGHAND parent: unshare THREAD", rsys(SYS_unshare, CLONE_THREAD));
+	(void)!write(sh_go[1], "x", 1);
+	/* A zombie still holds the handlers (Linux drops them when it is
+	 * released), not the memory (dropped at exit). */
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT);
+	res("SIGHAND parent, child a zombie: unshare SIGHAND", rsys(SYS_unshare, CLONE_SIGHAND));
+	res("SIGHAND parent, child a zombie: unshare THREAD", rsys(SYS_unshare, CLONE_THREAD));
+	res("SIGHAND parent, child a zombie: unshare VM", rsys(SYS_unshare, CLONE_VM));
+	waitpid(pid, &status, 0);
+	res("SIGHAND parent, child reaped: unshare SIGHAND", rsys(SYS_unshare, CLONE_SIGHAND));
+	res("SIGHAND parent, child reaped: unshare VM", rsys(SYS_unshare, CLONE_VM));
+
+	/* A child that execs gets handlers of its own. */
+	pid = clone(exec_child, sh_stack + sizeof(sh_stack), CLONE_VM | CLONE_SIGHAND | CLONE_VFORK | SIGCHLD, NULL);
+	if (pid > 0) {
+		long n = read(sh_done[0], &c, 1);
+		printf("SIGHAND child exec'd: %s\n", n == 1 ? "running" : "gone");
+		res("SIGHAND parent, child exec'd: unshare SIGHAND", rsys(SYS_unshare, CLONE_SIGHAND));
+		res("SIGHAND parent, child exec'd: unshare VM", rsys(SYS_unshare, CLONE_VM));
+		(void)!write(sh_go[1], "x", 1);
+		waitpid(pid, &status, 0);
+		printf("SIGHAND child exec'd: exit status %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+
+	/* CLONE_VM without CLONE_SIGHAND: the handlers are the child's own. */
+	pid = clone(sighand_child, sh_stack + sizeof(sh_stack), CLONE_VM | SIGCHLD, NULL);
+	if (pid > 0) {
+		(void)!read(sh_done[0], &c, 1);
+		res("VM child: unshare SIGHAND", sh_child_res[0]);
+		res("VM child: unshare VM", sh_child_res[1]);
+		res("VM parent: unshare SIGHAND", rsys(SYS_unshare, CLONE_SIGHAND));
+		(void)!write(sh_go[1], "x", 1);
+		waitpid(pid, &status, 0);
+	}
+	close(sh_go[0]);
+	close(sh_go[1]);
+	close(sh_done[0]);
+	close(sh_done[1]);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && !strcmp(argv[1], "sleeper"))
+		return exec_sleeper(atoi(argv[2]), atoi(argv[3]));
 	flags();
 	with_thread();
 	memory();
 	process_files();
+	sighand();
 	return 0;
 }
