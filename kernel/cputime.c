@@ -131,6 +131,11 @@ void usage_thread_locked(struct thread *t, struct usage_counts *out)
 	*out = (struct usage_counts){ 0 };
 	if (t->cpu && t->cpu != &gone) {
 		struct thread_cpu_host *h = host_of(t->cpu);
+		int64_t nivcsw;
+		/* The host thread's preemptions, read here only: getrusage,
+		 * /proc and the exit of a thread want them, CPU clocks not. */
+		if (t->plat && h->plat == t->plat && !platform_thread_nivcsw(t->plat, &nivcsw))
+			h->faults_last.nivcsw = MAX(h->faults_last.nivcsw, nivcsw);
 		add_counts(out, &h->faults_before);
 		add_counts(out, &h->faults_last);
 	}

@@ -15,8 +15,9 @@
  * those the host resolved for the guest thread's host thread (its
  * /proc/.../stat, read with the CPU time) plus the copy-on-write faults
  * the kernel resolved; voluntary context switches (ru_nvcsw) are the
- * thread's sleeps on wait queues; involuntary ones (ru_nivcsw) are not
- * counted (0); ru_maxrss is the peak of the memory's resident set
+ * thread's sleeps on wait queues; involuntary ones (ru_nivcsw) are the
+ * host's of the host thread (its preemptions, platform_thread_nivcsw:
+ * cocoon's own work for the call is not counted); ru_maxrss is the peak of the memory's resident set
  * (mm/rss.c), kept per process at exec and exit. They add up like the
  * CPU time: exited threads into the process, reaped children into
  * the parent's children figures (maxrss: the largest).

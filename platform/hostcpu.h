@@ -49,6 +49,9 @@ int hostcpu_open(struct hostcpu *c, const struct hostcpu_family *f);
 /* User and system ns and page faults since the last handout: 0, or
  * -errno with the last figures read (the thread is gone). */
 int hostcpu_read(struct hostcpu *c, struct thread_usage *u);
+/* Involuntary context switches since the last handout (the status
+ * file, read only when asked: 0, or -errno with the last figure read). */
+int hostcpu_read_nivcsw(struct hostcpu *c, int64_t *n);
 /* Read the counters now as the zero of the next figures. */
 void hostcpu_rebase(struct hostcpu *c);
 

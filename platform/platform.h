@@ -86,6 +86,11 @@ struct thread_usage {
 /* 0, or -errno with the last figures read (the host thread is gone or
  * cannot be found). Monotonic. */
 int platform_thread_usage(struct platform_thread *pt, struct thread_usage *u);
+/* The host thread's involuntary context switches (its preemptions, as
+ * the host counts them) since it was given to its guest thread; apart
+ * from platform_thread_usage as it costs another /proc read. 0, or
+ * -errno with the last figure read. Monotonic. */
+int platform_thread_nivcsw(struct platform_thread *pt, int64_t *n);
 
 /* Keep the guest thread of pt on host CPUs of mask (bit i: CPU i; CPUs
  * past 63 are not told apart), from its next resume. A thread bound to

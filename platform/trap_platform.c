@@ -1348,6 +1348,15 @@ int platform_thread_usage(struct platform_thread *pt, struct thread_usage *u)
 	return err ? err : rerr;
 }
 
+int platform_thread_nivcsw(struct platform_thread *pt, int64_t *n)
+{
+	hostcpu_lock();
+	int err = cpu_open(pt);
+	int rerr = hostcpu_read_nivcsw(pt->cpu, n);
+	hostcpu_unlock();
+	return err ? err : rerr;
+}
+
 /* ---- CPU affinity -------------------------------------------------------- */
 
 void platform_thread_set_cpus(struct platform_thread *pt, uint64_t mask)

@@ -4,10 +4,12 @@
  * once it is unmapped (ru_maxrss, KiB), a blocking read or a sleep is a
  * voluntary context switch (ru_nvcsw); for RUSAGE_SELF, RUSAGE_THREAD,
  * RUSAGE_CHILDREN (children's summed at wait, maxrss the largest), in
- * wait4's rusage and in /proc/self/stat's minflt. ru_nivcsw is not
- * compared (cocoon does not count involuntary switches). */
+ * wait4's rusage and in /proc/self/stat's minflt; a busy loop sharing
+ * its CPU with a busy thread is preempted (ru_nivcsw above 0: the
+ * number itself differs from run to run). */
 #include "util.h"
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -233,6 +235,90 @@ static void stopped(void)
 	waitpid(pid, &status, 0);
 }
 
+/* Involuntary context switches: the calling thread and a rival thread,
+ * both pinned to one CPU, spin; the caller goes on until getrusage shows
+ * it was preempted, or 10 s went by (no timing window: under load it is
+ * preempted sooner). Returns whether it was. */
+static volatile int rival_cpu, rival_running, rival_stop;
+
+static void pin(int cpu)
+{
+	cpu_set_t s;
+	CPU_ZERO(&s);
+	CPU_SET(cpu, &s);
+	if (sched_setaffinity(0, sizeof(s), &s))
+		printf("sched_setaffinity: %s\n", errname(errno));
+}
+
+static void *rival(void *arg)
+{
+	pin(rival_cpu);
+	rival_running = 1;
+	while (!rival_stop)
+		;
+	return NULL;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+static int busy_until_preempted(void)
+{
+	cpu_set_t old;
+	CPU_ZERO(&old);
+	if (sched_getaffinity(0, sizeof(old), &old))
+		return 0;
+	int cpu = 0;
+	while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &old))
+		cpu++;
+	rival_cpu = cpu;
+	rival_running = rival_stop = 0;
+	pin(cpu);
+	pthread_t t;
+	pthread_create(&t, NULL, rival, NULL);
+	while (!rival_running)
+		sched_yield();
+	long start = usage(RUSAGE_THREAD).ru_nivcsw, end = now_ms() + 10000;
+	int preempted = 0;
+	while (!preempted && now_ms() < end) {
+		/* Spin 20 ms between looks: a system call may sleep (a
+		 * voluntary switch), which would spare us the preemption. */
+		long until = now_ms() + 20;
+		while (now_ms() < until)
+			;
+		preempted = usage(RUSAGE_THREAD).ru_nivcsw > start;
+	}
+	rival_stop = 1;
+	pthread_join(t, NULL);
+	sched_setaffinity(0, sizeof(old), &old);
+	return preempted;
+}
+
+static void involuntary(void)
+{
+	struct rusage self_before = usage(RUSAGE_SELF);
+	expect(busy_until_preempted(), "nivcsw: a spinning thread with a spinning rival on its CPU was preempted");
+	struct rusage self_after = usage(RUSAGE_SELF);
+	expect(self_after.ru_nivcsw > self_before.ru_nivcsw, "nivcsw: counted in RUSAGE_SELF");
+	/* A child's preemptions (its exited threads' too) reach its parent. */
+	struct rusage a = usage(RUSAGE_CHILDREN);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(busy_until_preempted() ? 0 : 1);
+	int status = 0;
+	struct rusage w;
+	memset(&w, 0, sizeof(w));
+	wait4(pid, &status, 0, &w);
+	struct rusage b = usage(RUSAGE_CHILDREN);
+	expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "nivcsw: the child was preempted");
+	expect(w.ru_nivcsw > 0, "nivcsw: wait4's rusage has the child's");
+	expect(b.ru_nivcsw > a.ru_nivcsw, "nivcsw: added to RUSAGE_CHILDREN at the wait");
+}
+
 static void errors(void)
 {
 	res("getrusage(5)", rsys(SYS_getrusage, 5, 0));
@@ -246,6 +332,7 @@ int main(void)
 	thread();
 	children();
 	stopped();
+	involuntary();
 	errors();
 	return expect_failures ? 1 : 0;
 }
