@@ -8,7 +8,9 @@
  *
  * Not here: namespace flags that Linux accepts for root (the tests may
  * run as root natively; cocoon gives EPERM), CLONE_PIDFD with
- * CLONE_THREAD (accepted since Linux 6.9), CLONE_PARENT from init. */
+ * CLONE_THREAD and nothing else against it (accepted since Linux 6.9,
+ * giving a PIDFD_THREAD pidfd; refused by older kernels and by cocoon,
+ * whose pidfds name processes only), CLONE_PARENT from init. */
 #include "util.h"
 #include <sched.h>
 #include <signal.h>
@@ -118,6 +120,9 @@ static const struct legacy_case legacy[] = {
 	{ "thread with NEWUSER", THREAD_FLAGS | CLONE_NEWUSER, 0 },
 	{ "PIDFD|DETACHED", CLONE_PIDFD | CLONE_DETACHED | SIGCHLD, 0 },
 	{ "PIDFD|PARENT_SETTID", CLONE_PIDFD | CLONE_PARENT_SETTID | SIGCHLD, 0 },
+	/* A thread's pidfd (Linux 6.9 on) is refused by the same two rules. */
+	{ "PIDFD|PARENT_SETTID thread", THREAD_FLAGS | CLONE_PIDFD | CLONE_PARENT_SETTID, 0 },
+	{ "PIDFD|DETACHED thread", THREAD_FLAGS | CLONE_PIDFD | CLONE_DETACHED, 0 },
 	/* Accepted combinations. */
 	{ "fork-like SIGCHLD", SIGCHLD, SIGCHLD },
 	{ "fork-like no signal", 0, 0 },
