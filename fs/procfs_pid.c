@@ -37,8 +37,12 @@ struct snap {
 	struct caps caps;
 	struct group_list *groups; /* a reference: groups_put */
 	int want_tid; /* the task directory's thread (0: the process) */
+	bool want_task_counts; /* fill counts_task (status) */
 	struct cputime cpu, cpu_thread, cpu_children; /* kernel/cputime.h */
 	struct usage_counts counts, counts_thread, counts_children;
+	/* status's context switches are one task's, as Linux's: the task
+	 * directory's thread, else the leader (none once it has exited) */
+	struct usage_counts counts_task;
 	uint64_t hiwater_rss; /* bytes, as last brought up to date (mm/rss.c) */
 };
 
@@ -102,11 +106,16 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 	s->start_ns = proc_identity(p);
 	cputime_process_locked(p, &s->cpu, &s->cpu_children);
 	usage_process_locked(p, &s->counts, &s->counts_children);
-	for (struct thread *t = p->threads; t; t = t->next_thread)
+	int task_tid = s->want_tid ? s->want_tid : p->pid;
+	for (struct thread *t = p->threads; t; t = t->next_thread) {
 		if (t->tid == s->want_tid) {
 			cputime_thread_locked(t, &s->cpu_thread);
 			usage_thread_locked(t, &s->counts_thread);
+			s->counts_task = s->counts_thread;
+		} else if (t->tid == task_tid && s->want_task_counts) {
+			usage_thread_locked(t, &s->counts_task);
 		}
+	}
 	if ((s->has_mm = mm != NULL)) {
 		pthread_rwlock_rdlock(&mm->lock);
 		s->start_stack = mm->start_stack;
@@ -126,6 +135,7 @@ static int get_snap_groups(const struct pseudo_ctx *c, struct snap *s, bool with
 {
 	memset(s, 0, sizeof(*s));
 	s->want_tid = (int)c->id[CTX_SUB];
+	s->want_task_counts = with_groups; /* status, the one caller wanting both */
 	int err = proc_with_mm(c, false, take_snap, s);
 	if (!with_groups) {
 		groups_put(s->groups);
@@ -336,7 +346,8 @@ static int show_status(const struct pseudo_ctx *c, struct seqbuf *out)
 	host_line(out, "Cpus_allowed_list", "0");
 	host_line(out, "Mems_allowed", "1");
 	host_line(out, "Mems_allowed_list", "0");
-	seq_printf(out, "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n");
+	seq_printf(out, "voluntary_ctxt_switches:\t%lld\nnonvoluntary_ctxt_switches:\t%lld\n",
+		   (long long)s.counts_task.nvcsw, (long long)s.counts_task.nivcsw);
 	return 0;
 }
 

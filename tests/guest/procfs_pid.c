@@ -311,6 +311,33 @@ static void stat_status(int argc, char **argv)
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
+/* status's context switches are the task's own: three sleeps add at
+ * least three voluntary ones, seen in /proc/self/status and in the
+ * thread's task directory. */
+static long switches(const char *path, const char *key)
+{
+	char v[64];
+	if (slurp(path) <= 0 || !status_value(buf, key, v, sizeof v))
+		return -1;
+	return strtol(v, NULL, 10);
+}
+
+static void context_switches(void)
+{
+	char task[64];
+	snprintf(task, sizeof task, "/proc/self/task/%d/status", (int)getpid());
+	long before = switches("/proc/self/status", "voluntary_ctxt_switches");
+	long before_task = switches(task, "voluntary_ctxt_switches");
+	for (int i = 0; i < 3; i++)
+		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
+	long after = switches("/proc/self/status", "voluntary_ctxt_switches");
+	long after_task = switches(task, "voluntary_ctxt_switches");
+	long invol = switches("/proc/self/status", "nonvoluntary_ctxt_switches");
+	expect(before >= 0 && after >= before + 3, "status: three sleeps are voluntary switches");
+	expect(before_task >= 0 && after_task >= before_task + 3, "task status: the same");
+	expect(invol >= 0, "status: nonvoluntary_ctxt_switches is a count");
+}
+
 static void cmdline_environ(int argc, char **argv, char **envp)
 {
 	long n = slurp("/proc/self/cmdline");
@@ -553,6 +580,7 @@ int main(int argc, char **argv, char **envp)
 	self_links();
 	listing();
 	stat_status(argc, argv);
+	context_switches();
 	cmdline_environ(argc, argv, envp);
 	comm_limits();
 	child_seen();
