@@ -172,9 +172,11 @@ static void fatal_kills_all(void)
 	if (pid == 0) {
 		pthread_t a, b;
 		stop_spinning = 0;
+		spinner_tid = 0; /* not the tid of tgkill_spinning's thread */
 		pthread_create(&a, NULL, spinner, NULL);
 		pthread_create(&b, NULL, (void *(*)(void *))pause, NULL);
-		usleep(10000);
+		while (!spinner_tid)
+			sched_yield();
 		syscall(SYS_tgkill, getpid(), spinner_tid, SIGTERM);
 		for (;;)
 			pause();
