@@ -128,8 +128,8 @@ int main(int argc, char **argv)
 	res("read after re-arming", rd(fd, &v));
 
 	/* Absolute on REALTIME, and in the past. */
+	t0 = now_ns(); /* before the deadline is taken: 30 ms after both */
 	long long at = now_on(CLOCK_REALTIME) + 30000000;
-	t0 = now_ns();
 	settime(rfd, TFD_TIMER_ABSTIME, at / 1000000000, at % 1000000000, 0, 0);
 	rd(rfd, &v);
 	expect(v == 1 && now_on(CLOCK_REALTIME) >= at && now_ns() - t0 >= 29000000, "absolute REALTIME: once, not early");
@@ -153,16 +153,18 @@ int main(int argc, char **argv)
 	printf("epoll_wait after read: %d\n", n);
 	close(ep);
 
-	/* A signal interrupts a blocking read: EINTR, or a restart. */
+	/* A signal interrupts a blocking read: EINTR, or a restart. The
+	 * alarm comes 100 ms after it is set (the read must have started by
+	 * then, on a loaded machine too), the timer 1 s after it is set. */
 	struct sigaction sa = { .sa_handler = on_alarm };
 	sigaction(SIGALRM, &sa, NULL);
-	settime(bfd, 0, 0, 200000000, 0, 0);
-	ualarm(20000, 0);
+	settime(bfd, 0, 1, 0, 0, 0);
+	ualarm(100000, 0);
 	res("read interrupted without SA_RESTART", rd(bfd, &v));
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGALRM, &sa, NULL);
 	hits = 0;
-	ualarm(20000, 0);
+	ualarm(100000, 0);
 	resv("read with SA_RESTART", rd(bfd, &v));
 	printf("  handler ran %d time(s), count %llu\n", hits, (unsigned long long)v);
 
