@@ -192,7 +192,7 @@ static void signals(void)
 		int t;
 		create(clocks[i], SIGEV_SIGNAL, SIGUSR1, i, &t);
 		hits = 0;
-		long long at = now_on(clocks[i]) + 40000000, m0 = now_ns();
+		long long m0 = now_ns(), at = now_on(clocks[i]) + 40000000; /* 40 ms after m0 too */
 		settime(t, TIMER_ABSTIME, at / 1000000000, at % 1000000000, 0, 0);
 		wait_hits(1);
 		long long late = now_on(clocks[i]) - at;
@@ -226,7 +226,9 @@ static void signals(void)
 	 * two reads. */
 	sigprocmask(SIG_BLOCK, &s, &o);
 	expect(rsys(SYS_timer_getoverrun, id) == h_overrun, "after the next: timer_getoverrun = its si_overrun");
-	expect(h_overrun < 5, "the next signal has few overruns");
+	/* Counted afresh: fewer than the first one's (about 10), unless the
+	 * process was held off its CPU for as long as the signal was blocked. */
+	expect(h_overrun < first_overrun, "the next signal has few overruns");
 	sigprocmask(SIG_SETMASK, &o, NULL);
 	settime(id, 0, 0, 0, 0, 0);
 	resv("getoverrun after settime", rsys(SYS_timer_getoverrun, id));
