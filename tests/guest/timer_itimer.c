@@ -158,8 +158,13 @@ static void real_signals(void)
 	printf("handler ran on unblocking: %s\n", hits ? "yes" : "no");
 	while (hits < 2)
 		pause();
+	/* When the 10 ms period ends while getitimer is being served (a slow
+	 * trap: a sanitizer build, a busy machine), it finds the next SIGALRM
+	 * pending and the timer at 0: that signal is delivered as it returns. */
+	int before = hits;
 	g = get(ITIMER_REAL);
-	expect(us(g.vsec, g.vusec) > 0 && us(g.vsec, g.vusec) <= 10000, "running again after the signal was taken");
+	long long left = us(g.vsec, g.vusec);
+	expect((left > 0 && left <= 10000) || (left == 0 && hits > before), "running again after the signal was taken");
 	set(ITIMER_REAL, 0, 0, 0, 0);
 
 	/* Ignored: the signal is dropped and the timer stays stopped. */
