@@ -79,8 +79,9 @@ static void *poke_mutexes(void *arg)
 {
 	other_rc[0] = pthread_mutex_trylock(&rec);
 	other_rc[1] = pthread_mutex_unlock(&chk);
-	struct timespec t0, dl = after_ms(CLOCK_REALTIME, 30);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct timespec t0, dl;
+	clock_gettime(CLOCK_MONOTONIC, &t0); /* first: the deadline is 30 ms after it */
+	dl = after_ms(CLOCK_REALTIME, 30);
 	other_rc[2] = pthread_mutex_timedlock(&timed, &dl);
 	other_rc[3] = ms_since(&t0) >= 25;
 	return NULL;
@@ -412,8 +413,9 @@ static void semaphores(void)
 	printf("sem: 2 producers x 2000, sum %ld, values after: items %d slots %d\n", sem_sum, vi, vs);
 	int r = sem_trywait(&items);
 	printf("sem_trywait empty: %s\n", r ? errname(errno) : "ok");
-	struct timespec t0, dl = after_ms(CLOCK_REALTIME, 30);
+	struct timespec t0, dl;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	dl = after_ms(CLOCK_REALTIME, 30);
 	r = sem_timedwait(&items, &dl);
 	printf("sem_timedwait empty: %s after the timeout %d\n", r ? errname(errno) : "ok", ms_since(&t0) >= 25);
 	dl.tv_nsec = 1000000000L;
