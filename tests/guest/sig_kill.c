@@ -352,6 +352,10 @@ static void nocldwait(void)
 
 	printf("-- SIGCHLD ignored\n");
 	ign(SIGCHLD);
+	/* Before the forks: b cannot exit before t0 + 80 ms (taken after,
+	 * a parent slow to return from fork measured less). */
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pid_t a = xfork();
 	if (a == 0) {
 		sleep_ms(40);
@@ -362,8 +366,6 @@ static void nocldwait(void)
 		sleep_ms(80);
 		_exit(2);
 	}
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	res("wait(NULL)", wait(NULL) < 0 ? -errno : 0);
 	printf("wait returned after both had exited %d\n", ms_since(&t0) >= 75);
 	res("kill(child, 0)", kill(b, 0) < 0 ? -errno : 0);
