@@ -7,8 +7,13 @@
  * (SIGSTOP then SIGCONT) the restartable ones carry on transparently,
  * with their timeouts counted from the start, while epoll_wait and
  * sigtimedwait fail with EINTR. A helper process sends the signals
- * (fork + sleep + kill: no timers needed); a signal that arrives before
- * the call has started is detected by the handler and the case retried.
+ * (fork + sleep + kill: no timers needed), SIGNAL_MS after the parent
+ * tells it (through a pipe) that it is about to make the call, so the
+ * time the fork takes does not count; a signal that arrives before the
+ * call has started all the same is detected by the handler and the case
+ * retried. The process wait4 waits for and the lock holder F_SETLKW
+ * waits on end when the helper completes the operation, not after a
+ * time of their own.
  * (The handler changes the futex word: a restarted FUTEX_WAIT says
  * EAGAIN, one that was not restarted EINTR.) */
 #include "sig_util.h"
@@ -74,8 +79,14 @@ static long interrupted(const struct op *op, int sig, int sig2)
 		early = 0;
 		hits = 0;
 		pid_t parent = getpid();
+		int go[2];
+		pipe(go);
 		pid_t h = xfork();
 		if (h == 0) {
+			char c;
+			close(go[1]);
+			if (read(go[0], &c, 1) != 1)
+				_exit(0);
 			sleep_ms(SIGNAL_MS);
 			kill(parent, sig);
 			sleep_ms(LATER_MS);
@@ -87,7 +98,10 @@ static long interrupted(const struct op *op, int sig, int sig2)
 			kill(parent, SIGWINCH);
 			_exit(0);
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t_start);
+		close(go[0]);
+		clock_gettime(CLOCK_MONOTONIC, &t_start); /* the helper's sleep starts after this */
+		write(go[1], "g", 1);
+		close(go[1]);
 		in_call = 1;
 		r = op->call();
 		in_call = 0;
@@ -129,12 +143,26 @@ static void drain(void)
 		;
 }
 
+/* The waitee and the lock holder end when the helper writes to (or the
+ * last writer closes) this pipe. */
+static int rel[2];
+static void mkrelease(void) { pipe(rel); }
+static void await_release(void)
+{
+	char c;
+	close(rel[1]);
+	while (read(rel[0], &c, 1) < 0 && errno == EINTR)
+		;
+}
+static void release(void) { write(rel[1], "r", 1); }
+
 static pid_t waitee;
 static void mkwaitee(void)
 {
+	mkrelease();
 	waitee = xfork();
 	if (waitee == 0) {
-		sleep_ms(SIGNAL_MS + LATER_MS);
+		await_release();
 		_exit(7);
 	}
 }
@@ -144,7 +172,7 @@ static long op_wait4(void)
 	long r = rsys(SYS_wait4, waitee, &st, 0, 0);
 	return r == waitee ? 0 : r;
 }
-static void reapwaitee(void) { reap(waitee); }
+static void reapwaitee(void) { close(rel[1]); reap(waitee); close(rel[0]); }
 
 static uint32_t futex_word;
 static void mkfutex(void)
@@ -175,12 +203,13 @@ static void mklock(void)
 	unlink(path);
 	int ready[2];
 	pipe(ready);
+	mkrelease();
 	holder = xfork();
 	if (holder == 0) {
 		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 		fcntl(lockfd, F_SETLK, &fl);
 		write(ready[1], "r", 1);
-		sleep_ms(SIGNAL_MS + LATER_MS);
+		await_release();
 		_exit(0);
 	}
 	char c;
@@ -193,7 +222,7 @@ static long op_lock(void)
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	return rsys(SYS_fcntl, lockfd, F_SETLKW, &fl);
 }
-static void unlock(void) { reap(holder); close(lockfd); }
+static void unlock(void) { close(rel[1]); reap(holder); close(rel[0]); close(lockfd); }
 
 static struct timespec rem;
 static long op_nanosleep(void)
@@ -286,9 +315,9 @@ static long op_sigtimedwait(void)
 static const struct op ops[] = {
 	{ "read(pipe)", op_read, put_byte, mkpipe, closepipe },
 	{ "write(full pipe)", op_write, drain, fullpipe, closepipe },
-	{ "wait4", op_wait4, NULL, mkwaitee, reapwaitee },
+	{ "wait4", op_wait4, release, mkwaitee, reapwaitee },
 	{ "futex(FUTEX_WAIT), the handler changes the word", op_futex, NULL, mkfutex, nofutex },
-	{ "fcntl(F_SETLKW)", op_lock, NULL, mklock, unlock },
+	{ "fcntl(F_SETLKW)", op_lock, release, mklock, unlock },
 	{ "futex(FUTEX_WAIT, 1 s), the handler changes the word", op_futex_timed, NULL, mkfutex, nofutex },
 	{ "nanosleep(2 s)", op_nanosleep, NULL, NULL, NULL },
 	{ "clock_nanosleep(2 s)", op_clock_nanosleep, NULL, NULL, NULL },
