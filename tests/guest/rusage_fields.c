@@ -120,7 +120,7 @@ static void self(void)
 		return;
 	pid_t w = fork();
 	if (w == 0) {
-		sleep_ms(30);
+		sleep_ms(200); /* the parent is in its read by then, on a busy machine too */
 		(void)!write(fds[1], "x", 1);
 		_exit(0);
 	}
