@@ -27,11 +27,13 @@ echo "coproc: $line"
 wait
 # In a subshell of its own: wait -n may also take a process substitution
 # of the parent that ended late, which would depend on timing.
+# The sleep ends only when killed, so the subshell is first on a slow
+# machine too (0.2 s against 0.05 s and a fork was a race).
 (
-	sleep 0.2 & s1=$!
+	sleep 30 & s1=$!
 	(sleep 0.05; exit 6) & s2=$! # ends after wait -n starts, on a slow machine too
 	wait -n; echo "wait -n: first done has status $?"
-	wait $s1; echo "sleep status $?"
+	kill $s1; wait $s1; echo "sleep status $?"
 )
 f() { local x=local; echo "$x $FUNCNAME"; }; f
 trap 'echo "ERR trap at status $?"' ERR
