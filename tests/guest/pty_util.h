@@ -27,14 +27,17 @@ static int open_pair(int *master, int *slave, int ctty)
 	return 0;
 }
 
-/* Everything fd has within ms milliseconds of quiet, escaped into out. */
-static const char *drain(int fd, int ms)
+/* Everything fd has, escaped into out: waits up to first_ms for the
+ * first bytes, then takes more until ms milliseconds of quiet. (Linux
+ * moves the data between a pty's ends in a work item, which a busy
+ * machine can run late: where data is sure to come, wait long for it.) */
+static const char *drain_first(int fd, int first_ms, int ms)
 {
 	static char out[4096];
 	size_t o = 0;
 	struct pollfd p = { fd, POLLIN, 0 };
 	char buf[512];
-	while (poll(&p, 1, ms) == 1 && (p.revents & POLLIN)) {
+	for (int wait = first_ms; poll(&p, 1, wait) == 1 && (p.revents & POLLIN); wait = ms) {
 		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n <= 0)
 			break;
@@ -55,6 +58,12 @@ static const char *drain(int fd, int ms)
 	out[o] = 0;
 	return out;
 }
+
+/* Everything fd has within ms milliseconds of quiet. */
+static const char *drain(int fd, int ms) { return drain_first(fd, ms, ms); }
+
+/* Data that is sure to come: up to 2 s for the first bytes. */
+static const char *drain_expected(int fd) { return drain_first(fd, 2000, 50); }
 
 static void put(int fd, const char *s)
 {
