@@ -174,7 +174,9 @@ int main(int argc, char **argv)
 	/* Another signal interrupts a blocking read. */
 	struct sigaction sa = { .sa_handler = on_alarm };
 	sigaction(SIGALRM, &sa, NULL);
-	ualarm(20000, 0);
+	/* 150 ms: an alarm that came before the read started would leave it
+	 * blocked for good (no SIGUSR1 is coming). */
+	ualarm(150000, 0);
 	res("blocking read, SIGALRM handled", rd(bfd, si, 1));
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGALRM, &sa, NULL);
