@@ -303,9 +303,16 @@ static void interrupted(void)
 			struct timeval tv = { 5, 0 };
 			setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		}
+		/* The child's 100 ms count from the parent's 'about to recv'
+		 * byte, not from the fork: a parent slow to return from fork
+		 * took the signal before its recv, which then got "late". */
+		int go[2];
+		pipe(go);
 		pid_t parent = getpid(), pid = fork();
 		if (pid == 0) {
 			struct timespec t = { 0, 100000000 };
+			char c;
+			read(go[0], &c, 1);
 			nanosleep(&t, NULL);
 			kill(parent, SIGUSR1);
 			nanosleep(&t, NULL);
@@ -313,6 +320,9 @@ static void interrupted(void)
 			_exit(0);
 		}
 		char buf[8];
+		write(go[1], "g", 1);
+		close(go[0]);
+		close(go[1]);
 		long r = E(recv(sv[0], buf, sizeof(buf), 0));
 		printf("%s: %s\n", mode == 0 ? "no SA_RESTART" : mode == 1 ? "SA_RESTART" : "SA_RESTART with SO_RCVTIMEO",
 		       r < 0 ? errname(-r) : "data");
