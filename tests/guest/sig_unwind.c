@@ -131,12 +131,14 @@ int main(int argc, char **argv)
 
 	on_info(SIGUSR1, spin_handler, 0, 0);
 	pid_t h = send_later(getpid(), SIGUSR1, 50, 0, 0);
+	later_go();
 	spin_caller();
 	reap(h);
 	report("in a loop", (char *)spin, (char *)spin + 64, (char *)spin_caller, (char *)spin_caller + 200);
 
 	on_info(SIGUSR1, handler, 0, 0);
 	h = send_later(getpid(), SIGUSR1, 50, 0, 0);
+	later_go();
 	pause_caller();
 	reap(h);
 	int c = find(frames, nframes, (char *)pause_caller, (char *)pause_caller + 200);

@@ -184,12 +184,24 @@ static int in_child(void (*fn)(void))
 	return reap(pid);
 }
 
-/* A helper process that sends sig to pid after ms milliseconds (then,
- * if then_ms > 0, sig2 after then_ms more). Reap it with reap(). */
+/* A helper process that sends sig to pid ms milliseconds after
+ * later_go() (then, if then_ms > 0, sig2 after then_ms more). Call
+ * later_go() right before the code the signal is for: counted from the
+ * fork, the time the fork takes to return (long on a busy machine) ate
+ * into the ms and the signal could come before that code. Reap the
+ * helper with reap(). */
+static int later_pipe = -1;
 static pid_t send_later(pid_t pid, int sig, long ms, int sig2, long then_ms)
 {
+	int go[2];
+	if (pipe(go) < 0)
+		return -1;
 	pid_t k = xfork();
 	if (k == 0) {
+		char c;
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(0);
 		sleep_ms(ms);
 		kill(pid, sig);
 		if (then_ms > 0) {
@@ -198,7 +210,16 @@ static pid_t send_later(pid_t pid, int sig, long ms, int sig2, long then_ms)
 		}
 		_exit(0);
 	}
+	close(go[0]);
+	later_pipe = go[1];
 	return k;
+}
+static void later_go(void)
+{
+	if (write(later_pipe, "g", 1) != 1)
+		printf("later_go: %s\n", errname(errno));
+	close(later_pipe);
+	later_pipe = -1;
 }
 
 /* ---- the watchdog ---- */

@@ -198,6 +198,7 @@ int main(int argc, char **argv)
 
 	handled = 0;
 	pid_t h = send_later(getpid(), SIGUSR1, 50, 0, 0);
+	later_go();
 	spin_caller();
 	reap(h);
 	printf("in a loop: handled %d\n", handled == 1);
