@@ -17,6 +17,17 @@ wait_lines() {
 	return 1
 }
 
+# wait_text FILE TEXT: until FILE contains TEXT (at most 10 s)
+wait_text() {
+	local k
+	for k in $(seq 200); do
+		grep -q "$2" "$1" && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for '$2' in ${1##*/}"
+	return 1
+}
+
 echo "-- tail -f"
 printf 'old 1\nold 2\n' > "$f"
 tail -f -s 60 -n 1 "$f" > "$d/out" 2> /dev/null &
@@ -32,13 +43,15 @@ cat "$d/out"
 
 echo "-- tail -f after truncation"
 : > "$f"
-tail -f -s 60 "$f" > "$d/out2" 2> /dev/null &
+tail -f -s 60 "$f" > "$d/out2" 2> "$d/err2" &
 t=$!
 sleep 0.2
 echo "first" >> "$f"
 wait_lines "$d/out2" 1
 : > "$f"
-sleep 0.2
+# Not on until tail has seen the truncation (it says so on stderr): an
+# append it saw first would make the file look longer, not truncated.
+wait_text "$d/err2" "file truncated"
 echo "after truncate" >> "$f"
 wait_lines "$d/out2" 2
 kill $t
