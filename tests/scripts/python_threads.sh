@@ -20,8 +20,8 @@ with cf.ThreadPoolExecutor(max_workers=4) as ex:
     print("exception:", type(bad.exception()).__name__)
     hashes = ex.map(lambda i: hashlib.sha256(str(i).encode() * 10000).hexdigest()[:8], range(8))
     print("hashes:", list(hashes))
+    t0 = time.monotonic()  # before the submits: the first sleeps may start at once
     sleeps = [ex.submit(time.sleep, 0.05) for _ in range(8)]
-    t0 = time.monotonic()
     cf.wait(sleeps)
     print("8 sleeps of 50 ms on 4 workers took at least 100 ms:", time.monotonic() - t0 >= 0.1)
 print("pool shut down")
@@ -160,5 +160,10 @@ with cf.ThreadPoolExecutor(max_workers=4) as ex:
     got = list(ex.map(lambda i: urllib.request.urlopen(url + str(i), timeout=10).read().decode(), range(12)))
 srv.shutdown(); st.join(); srv.server_close()
 print("http:", got)
+# The handler threads of the server are daemons that server_close() does
+# not join: one may still be on its way out after its client had the answer.
+for t in threading.enumerate():
+    if t is not threading.main_thread():
+        t.join(10)
 print("threads left:", threading.active_count())
 '
