@@ -253,21 +253,33 @@ static void blocking(void)
 	printf("child %s\n", wait_child(pid));
 	print_notes();
 
-	/* Removal wakes receivers and senders with EIDRM. */
+	/* Removal wakes receivers and senders with EIDRM. Each child says
+	 * when it is about to block, and is given time to from then on (not
+	 * from the fork, which can be slow): EINVAL if it came too late. */
 	snd(id, 1, "full", 0);
+	int up[2];
+	if (pipe(up))
+		return;
 	int rpid = fork();
 	if (rpid == 0) {
+		write(up[1], "r", 1);
 		child_rcv("child: receiver of a removed queue", id, 100, 9, 0);
 		_exit(0);
 	}
+	char ch;
+	read(up[0], &ch, 1);
 	settle();
 	note_slot = 1;
 	int spid = fork();
 	if (spid == 0) {
+		write(up[1], "s", 1);
 		long r = snd(id, 2, "more", 0);
 		note("child: sender to a removed queue %s\n", rstr(r));
 		_exit(0);
 	}
+	read(up[0], &ch, 1);
+	close(up[0]);
+	close(up[1]);
 	settle();
 	long r = rsys(SYS_msgctl, id, IPC_RMID, 0);
 	printf("receiver %s\n", wait_child(rpid));
