@@ -121,6 +121,11 @@ static void proc_task(void)
 	for (int i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
 	snprintf(path, sizeof(path), "/proc/self/task/%d", x.tid);
+	/* pthread_join returns once the thread's tid word is cleared, a bit
+	 * before Linux unlists the thread (a busy machine can stretch that):
+	 * give them up to 2 s to go. */
+	for (int i = 0; i < 200 && (access(path, F_OK) == 0 || count_tasks() != 1); i++)
+		usleep(10000);
 	printf("/proc/self/task: %d entries with 4 threads, gone thread's dir: %s, after joins %d\n", n,
 	       access(path, F_OK) ? errname(errno) : "exists", count_tasks());
 	pthread_barrier_destroy(&bar);
