@@ -973,6 +973,17 @@ leftovers_probe() {  # OUT SCRIPT: run it, measure when it prints "done"
 	done
 	sleep 0.5
 	c=$(pgrep -P "$(pgrep -P "$k" -x timeout || echo "$k")" -x cocoon 2>/dev/null | head -n 1)
+	# The exec of sleep takes a spare, which cocoon makes again in the
+	# background (late on a busy machine, or under the sanitizers): wait
+	# until two looks 0.2 s apart agree (2 s at most, within the sleep).
+	local now prev=
+	for ((i = 0; i < 10; i++)); do
+		[ -n "$c" ] || break
+		now="$(pgrep -c -P "$c") $(ls /proc/$c/fd 2>/dev/null | wc -l)"
+		[ "$now" = "$prev" ] && break
+		prev=$now
+		sleep 0.2
+	done
 	if grep -q '^done' "$out.stdout" 2>/dev/null && [ -n "$c" ]; then
 		mem=$(for f in /proc/$c/fd/*; do
 			case $(readlink "$f") in *memfd:cocoon-memory*) stat -L -c %b "$f" ;; esac
