@@ -332,9 +332,9 @@ static void orphans(void)
 	/* A exits while its child G still runs; G reports who its parent is. */
 	pid_t a = xfork();
 	if (a == 0) {
+		pid_t first = getpid(); /* not G's getppid(): A may be gone by then */
 		pid_t g = xfork();
 		if (g == 0) {
-			pid_t first = getppid();
 			for (int i = 0; i < 1000 && getppid() == first; i++)
 				sleep_ms(5);
 			char r = getppid() == top ? 'T' : getppid() == first ? 'A' : getppid() == 1 ? '1' : '?';
