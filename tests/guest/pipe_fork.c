@@ -120,28 +120,43 @@ int main(void)
 	close(p[1]);
 	reap("slow reader", pid);
 
-	/* poll and epoll woken by another process */
+	/* poll and epoll woken by another process. Each step of the child
+	 * comes 30 ms after the parent says (on the go pipe) that it is about
+	 * to wait, not 30 ms after the last step: a parent slow to get there
+	 * found the next byte, or the hang-up, already in (other revents). */
+	int go[2];
+	pipe(go);
 	pipe(p);
 	pid = fork();
 	if (pid == 0) {
+		char g;
+		close(go[1]);
+		read(go[0], &g, 1);
 		nap(30);
 		write(p[1], "p", 1);
+		read(go[0], &g, 1);
 		nap(30);
 		write(p[1], "e", 1);
+		read(go[0], &g, 1);
 		nap(30);
 		_exit(0); /* closing the write end: POLLHUP */
 	}
+	close(go[0]);
 	struct pollfd pf = { p[0], POLLIN, 0 };
 	close(p[1]);
+	write(go[1], "g", 1);
 	resv("poll, forever", poll(&pf, 1, -1));
 	printf("revents %#x\n", pf.revents);
 	read(p[0], buf, 1);
 	int ep = epoll_create1(0);
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 7 }, out;
 	epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
+	write(go[1], "g", 1);
 	resv("epoll_wait, forever", epoll_wait(ep, &out, 1, -1));
 	printf("event %#x data %llu\n", out.events, (unsigned long long)out.data.u64);
 	read(p[0], buf, 1);
+	write(go[1], "g", 1);
+	close(go[1]);
 	resv("epoll_wait for the hang-up", epoll_wait(ep, &out, 1, -1));
 	printf("event %#x\n", out.events);
 	resv("read at EOF", read(p[0], buf, 1));
@@ -154,7 +169,10 @@ int main(void)
 	pid = fork();
 	if (pid == 0) {
 		close(p[0]);
-		nap(30);
+		/* Until the parent has closed its read end (POLLERR: no reader
+		 * left), not a fixed 30 ms a slow parent could overrun. */
+		struct pollfd q = { p[1], 0, 0 };
+		poll(&q, 1, 5000);
 		write(p[1], "x", 1);
 		_exit(30);
 	}
