@@ -34,7 +34,8 @@
 # still a failure; a pending case that passes says so.
 #
 # Environment: COCOON_TEST_JOBS (parallel jobs, default nproc),
-# COCOON_TEST_TIMEOUT (seconds per run, default 60), COCOON_TEST_FILTER
+# COCOON_TEST_TIMEOUT (seconds per run, default 60; 180 for a sanitizer
+# build), COCOON_TEST_FILTER
 # (extended regex: only cases whose name matches), COCOON_TEST_DYNAMIC=1,
 # COCOON_ESCAPE_SITES (stub syscall sites to jump to, default 16),
 # COCOON_TEST_KEEP=1 (keep the work directory), COCOON_TEST_TMPDIR (where
@@ -132,7 +133,12 @@ done
 # latency checks of the guest tests (the issues' speed bars, for the
 # real build) scale their limits by this.
 case $(basename "$BUILD") in
-*san*) GENV+=(COCOON_TEST_SLOWDOWN=5) ;;
+*san*)
+	GENV+=(COCOON_TEST_SLOWDOWN=5)
+	# Whole workloads (go_static.sh builds a Go program in the sandbox)
+	# took over 60 s under the sanitizers on a loaded 2-CPU machine.
+	T=${COCOON_TEST_TIMEOUT:-180}
+	;;
 esac
 
 # ---- the job queue ----------------------------------------------------------
