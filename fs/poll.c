@@ -265,9 +265,7 @@ static long do_poll(gaddr_t ufds, unsigned nfds, struct poll_timeout *t)
 		if (r == -ETIMEDOUT)
 			timed_out = true; /* one last look, like Linux */
 		else if (r) {
-			/* Linux: poll resumes its timeout through a restart
-			 * block; restarting with the whole timeout is close. */
-			count = -ERESTARTNOHAND;
+			count = -ERESTARTNOHAND; /* poll(2) makes it a restart block */
 			break;
 		}
 	}
@@ -278,11 +276,39 @@ static long do_poll(gaddr_t ufds, unsigned nfds, struct poll_timeout *t)
 	return count;
 }
 
+/* poll(2) interrupted: without a handler (a stop and SIGCONT, an
+ * ignored signal) it resumes through restart_syscall with the same end
+ * time, as Linux's do_restart_poll; with one, EINTR. ppoll and select
+ * restart with the time left written back instead. */
+static long poll_restart(struct restart_block *rb);
+
+static long poll_restartable(gaddr_t ufds, unsigned nfds, struct poll_timeout *t)
+{
+	long r = do_poll(ufds, nfds, t);
+	if (r != -ERESTARTNOHAND)
+		return r;
+	current->restart = (struct restart_block){
+		poll_restart, { (int64_t)ufds, nfds, t->forever ? -1 : t->end.tv_sec, t->end.tv_nsec }
+	};
+	return -ERESTART_RESTARTBLOCK;
+}
+
+static long poll_restart(struct restart_block *rb)
+{
+	struct poll_timeout t = { .forever = rb->a[2] < 0 };
+	if (!t.forever) {
+		t.end = (struct timespec){ rb->a[2], rb->a[3] };
+		struct timespec left = poll_timeout_left(&t);
+		t.zero = !left.tv_sec && !left.tv_nsec; /* the end passed while stopped */
+	}
+	return poll_restartable((gaddr_t)rb->a[0], (unsigned)rb->a[1], &t);
+}
+
 long sys_poll(const struct sysargs *a)
 {
 	struct poll_timeout t;
 	poll_timeout_ms(&t, (int)a->a[2]);
-	return do_poll(a->a[0], (unsigned)a->a[1], &t);
+	return poll_restartable(a->a[0], (unsigned)a->a[1], &t);
 }
 
 struct ktimespec {

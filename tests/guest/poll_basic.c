@@ -35,6 +35,33 @@ static long ms_since(struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+/* A signal the temporary mask lets through: its handler runs, the call
+ * ends with EINTR, and the old mask (blocking it) is back afterwards. */
+static volatile int usr1_hits;
+static void on_usr1(int s) { usr1_hits++; }
+static void masked_waits(void)
+{
+	sigset_t usr1, none, cur;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigemptyset(&none);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
+	signal(SIGUSR1, on_usr1);
+	struct timespec one_s = { 1, 0 };
+	raise(SIGUSR1);
+	int r = ppoll(NULL, 0, &one_s, &none);
+	sigprocmask(SIG_BLOCK, NULL, &cur);
+	printf("ppoll letting a pending SIGUSR1 through: %s, handler ran %d, blocked again %d\n",
+	       rstr(r < 0 ? -errno : r), usr1_hits, sigismember(&cur, SIGUSR1));
+	raise(SIGUSR1);
+	r = pselect(0, NULL, NULL, NULL, &one_s, &none);
+	sigprocmask(SIG_BLOCK, NULL, &cur);
+	printf("pselect letting a pending SIGUSR1 through: %s, handler ran %d, blocked again %d\n",
+	       rstr(r < 0 ? -errno : r), usr1_hits, sigismember(&cur, SIGUSR1));
+	signal(SIGUSR1, SIG_DFL);
+	sigprocmask(SIG_UNBLOCK, &usr1, NULL);
+}
+
 static void show_set(const char *label, fd_set *s, int upto)
 {
 	printf("%s:", label);
@@ -224,5 +251,6 @@ int main(void)
 	read(p[0], &c, 1);
 	fds[0] = (struct pollfd){ p[0], POLLIN, 0 };
 	show_poll("drained pipe", fds, 1, rsys(SYS_poll, fds, 1, 0));
+	masked_waits();
 	return expect_failures != 0;
 }
