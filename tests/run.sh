@@ -20,7 +20,8 @@
 #  6. as root with setpriv: a few guest tests again as uid/gid 65534.
 #  7. shell workloads: each tests/scripts/X.sh (dash, bash, coreutils,
 #     python3, tar, make) run as the program, natively and under cocoon,
-#     compared like guest tests; a `# REQUIRES: PATH...` line skips it when
+#     compared like guest tests, and the native run must exit 0; a
+#     `# REQUIRES: PATH...` line skips it when
 #     a path is missing, a `# COCOON: OPTIONS` line gives cocoon run
 #     options. Then a guest changes files (host_writes.sh) and writes
 #     under /, and the host must be unchanged; a host client talks to a
@@ -269,6 +270,9 @@ pair() {
 	cs=$(run_cocoon "$d/c.out" "$d/c.err" "$@")
 	local why=() native_ok=1
 	[ "$ns" = 124 ] && why+=("the native run timed out") && native_ok=0
+	# A script failing natively would pass by failing the same way here.
+	[ -n "${native_must_succeed:-}" ] && [ "$ns" != 0 ] && [ "$ns" != 124 ] &&
+		why+=("the native run failed: $(status_text "$ns")") && native_ok=0
 	[ "$ns" != "$cs" ] && why+=("exit status: native $(status_text "$ns"), cocoon $(status_text "$cs")")
 	cmp -s "$d/n.out" "$d/c.out" || why+=("stdout differs")
 	grep -q '^NO:' "$d/n.out" && why+=("the native run fails its own checks (NO: lines)") && native_ok=0
@@ -816,6 +820,7 @@ fi
 # ---- 7. shell workloads ----------------------------------------------------------------
 shell_case() {  # SCRIPT
 	local src=$1 label="shell: ${1##*/}" req missing= RUNOPTS=("${RUNOPTS[@]}")
+	local native_must_succeed=1 # (seen by pair)
 	eval "RUNOPTS+=($(cocoon_opts "$src" '#'))"
 	for req in $(sed -n 's|^# REQUIRES:||p' "$src"); do
 		[ -e "$req" ] || missing="$missing $req"
