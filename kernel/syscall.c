@@ -1,6 +1,7 @@
 /* System-call dispatch through a personality's table. */
 #include <stdatomic.h>
 #include <time.h>
+#include "kernel/ktime.h"
 #include "kernel/syscall.h"
 #include "kernel/task.h"
 
@@ -46,21 +47,14 @@ void syscall_stats_print(const struct personality *pers)
 	}
 }
 
-static uint64_t stats_clock_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 long syscall_dispatch(const struct personality *pers, const struct sysargs *args)
 {
 	int nr = args->nr;
 	unsigned slot = nr >= 0 && nr < 1024 ? (unsigned)nr : 1024;
-	uint64_t t0 = 0;
+	int64_t t0 = 0;
 	if (cocoon_config.stats) {
 		syscall_counts[slot]++;
-		t0 = stats_clock_ns();
+		t0 = ktime_sandbox_ns(CLOCK_MONOTONIC);
 	}
 	syscall_fn fn = nr >= 0 && (unsigned)nr < pers->nr_syscalls ? pers->table[nr].fn : NULL;
 	if (!fn) {
@@ -72,7 +66,7 @@ long syscall_dispatch(const struct personality *pers, const struct sysargs *args
 	}
 	long ret = fn(args);
 	if (cocoon_config.stats)
-		syscall_ns[slot] += stats_clock_ns() - t0;
+		syscall_ns[slot] += (unsigned long)(ktime_sandbox_ns(CLOCK_MONOTONIC) - t0);
 	if (cocoon_config.trace)
 		klog("[%d] %s(%#lx, %#lx, %#lx, %#lx, %#lx, %#lx) = %ld", current->tid, pers->table[nr].name,
 		     args->a[0], args->a[1], args->a[2], args->a[3], args->a[4], args->a[5], ret);
