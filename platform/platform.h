@@ -46,6 +46,11 @@ void platform_as_destroy(struct platform_as *as);
 /* Queue address-space changes; they reach the host process at the next
  * platform_as_flush (done before every resume). */
 int platform_as_map(struct platform_as *as, gaddr_t addr, size_t len, int prot, uint64_t memfile_off);
+/* Map [file_off, file_off+len) of the host file that is the kernel's fd
+ * kernel_fd privately at addr (read-only: prot without PROT_WRITE). The
+ * fd must stay open until the next flush. */
+int platform_as_map_file(struct platform_as *as, gaddr_t addr, size_t len, int prot, int kernel_fd,
+			 uint64_t file_off);
 int platform_as_unmap(struct platform_as *as, gaddr_t addr, size_t len);
 int platform_as_protect(struct platform_as *as, gaddr_t addr, size_t len, int prot);
 int platform_as_flush(struct platform_as *as);

@@ -10,6 +10,7 @@
 #include <linux/seccomp.h>
 #include <asm/prctl.h>
 #include <stddef.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sched.h>
@@ -37,7 +38,7 @@ static const struct stub_rule rules[] = {
 	{ SYS_rt_sigreturn, ARG_ANY, 0, 0, BOTH },
 	{ SYS_sched_yield, ARG_ANY, 0, 0, BOTH },
 	{ SYS_arch_prctl, 0, ARCH_SET_FS, ARCH_SET_FS, BOTH },
-	{ SYS_mmap, 3, MAP_SHARED | MAP_FIXED, MAP_SHARED | MAP_FIXED, CTRL },
+	/* mmap, openat and close: see file_rules() */
 	{ SYS_munmap, ARG_ANY, 0, 0, CTRL },
 	{ SYS_mprotect, ARG_ANY, 0, 0, CTRL },
 	/* a guest thread, or (the zygote) a host process as cocoon's child */
@@ -113,6 +114,42 @@ static void cpu_mask_rule(struct prog *p)
 	emit(p, BPF_JMP | BPF_JEQ | BPF_K, AREA_CONST_OFF + CONST_CPU_MASK, L_ALLOW, L_KILL);
 }
 
+/* The control thread's mappings: the memory file shared (STUB_MEMFD),
+ * or host files private (fds from STUB_FILEFD on), which it opens by
+ * paths the kernel wrote into the read-only orders page
+ * (ORDER_MMAP_FILE) and closes again (ORDER_CLOSE_FILES); it never
+ * closes the memory file. */
+static void file_rules(struct prog *p)
+{
+	const uint32_t paths = (uint32_t)(STUB_ORDERS + ORDERS_FILE_PATHS);
+	const uint32_t paths_end = paths + STUB_MAX_FILE_PATHS * STUB_FILE_PATH_LEN;
+	emit(p, BPF_LD | BPF_W | BPF_ABS, OFF_NR, 0, 0);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 8);
+	emit(p, BPF_LD | BPF_W | BPF_ABS, OFF_ARG_LO(3), 0, 0);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, MAP_SHARED | MAP_FIXED, 0, 2);
+	emit(p, BPF_LD | BPF_W | BPF_ABS, OFF_ARG_LO(4), 0, 0);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, STUB_MEMFD, L_ALLOW, L_KILL);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, MAP_PRIVATE | MAP_FIXED, 0, L_KILL);
+	emit(p, BPF_LD | BPF_W | BPF_ABS, OFF_ARG_LO(4), 0, 0);
+	emit(p, BPF_JMP | BPF_JGE | BPF_K, STUB_FILEFD, 0, L_KILL);
+	emit(p, BPF_JMP | BPF_JGE | BPF_K, STUB_FILEFD + STUB_MAX_FILE_PATHS, L_KILL, L_ALLOW);
+
+	emit(p, BPF_LD | BPF_W | BPF_ABS, OFF_NR, 0, 0);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, 7);
+	emit(p, BPF_LD | BPF_W | BPF_ABS, OFF_ARG_LO(2), 0, 0);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, O_RDONLY | O_CLOEXEC, 0, L_KILL);
+	emit(p, BPF_LD | BPF_W | BPF_ABS, OFF_ARG_LO(1) + 4, 0, 0);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(STUB_ORDERS >> 32), 0, L_KILL);
+	emit(p, BPF_LD | BPF_W | BPF_ABS, OFF_ARG_LO(1), 0, 0);
+	emit(p, BPF_JMP | BPF_JGE | BPF_K, paths, 0, L_KILL);
+	emit(p, BPF_JMP | BPF_JGE | BPF_K, paths_end, L_KILL, L_ALLOW);
+
+	emit(p, BPF_LD | BPF_W | BPF_ABS, OFF_NR, 0, 0);
+	emit(p, BPF_JMP | BPF_JEQ | BPF_K, SYS_close_range, 0, 2);
+	emit(p, BPF_LD | BPF_W | BPF_ABS, OFF_ARG_LO(0), 0, 0);
+	emit(p, BPF_JMP | BPF_JGE | BPF_K, STUB_FILEFD, L_ALLOW, L_KILL);
+}
+
 int seccomp_filter_build(enum filter_kind kind, uint32_t code_len,
 			 struct stub_sock_filter *out)
 {
@@ -141,18 +178,14 @@ int seccomp_filter_build(enum filter_kind kind, uint32_t code_len,
 			emit(&p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->nr, L_ALLOW, 0);
 			continue;
 		}
-		/* nr matches → check the argument; else next rule. mmap
-		 * also pins its fd to the memory file. */
-		bool memfd_too = r->nr == SYS_mmap;
-		emit(&p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->nr, 0, memfd_too ? 5 : 3);
+		/* nr matches → check the argument; else next rule */
+		emit(&p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->nr, 0, 3);
 		emit(&p, BPF_LD | BPF_W | BPF_ABS, OFF_ARG_LO(r->arg), 0, 0);
-		emit(&p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->v1, memfd_too ? 1 : L_ALLOW, 0);
-		emit(&p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->v2, memfd_too ? 0 : L_ALLOW, L_KILL);
-		if (memfd_too) {
-			emit(&p, BPF_LD | BPF_W | BPF_ABS, OFF_ARG_LO(4), 0, 0);
-			emit(&p, BPF_JMP | BPF_JEQ | BPF_K, STUB_MEMFD, L_ALLOW, L_KILL);
-		}
+		emit(&p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->v1, L_ALLOW, 0);
+		emit(&p, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->v2, L_ALLOW, L_KILL);
 	}
+	if (kind == FILTER_CONTROL)
+		file_rules(&p);
 	if (kind == FILTER_GUEST)
 		cpu_mask_rule(&p);
 	emit(&p, BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS, 0, 0);

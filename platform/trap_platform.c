@@ -8,6 +8,7 @@
 #include <cpuid.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
@@ -38,6 +39,9 @@ _Static_assert(offsetof(struct stub_orders, cpu_mask) == ORDERS_CPU_MASK, "order
 _Static_assert(offsetof(struct stub_orders, seq_failed) == ORDERS_SEQ_FAILED, "orders layout");
 _Static_assert(offsetof(struct stub_orders, guest_prog) == ORDERS_GUEST_PROG, "orders layout");
 _Static_assert(offsetof(struct stub_orders, ops) == ORDERS_OPS, "orders layout");
+_Static_assert(offsetof(struct stub_orders, file_paths) == ORDERS_FILE_PATHS, "orders layout");
+_Static_assert(sizeof(struct stub_orders) <= STUB_ORDERS_SIZE, "orders page");
+_Static_assert(STUB_FILE_PATH_LEN == 32, "control.S scales path indexes by 32");
 _Static_assert(offsetof(struct stub_mailbox, host_tid) == MBOX_HOST_TID, "mailbox layout");
 _Static_assert(offsetof(struct stub_orders, ctrl_spin_tsc) == ORDERS_CTRL_SPIN, "orders layout");
 _Static_assert(sizeof(struct stub_order) == ORDER_SIZE, "order size");
@@ -76,6 +80,8 @@ struct platform_as {
 	struct platform_thread *parked; /* released threads kept for reuse */
 	struct platform_thread *threads[STUB_MAX_THREADS];
 	uint32_t nclones;            /* ORDER_CLONE_THREADs queued (orders_lock) */
+	uint32_t npaths;             /* file_paths used by this batch (orders_lock) */
+	int path_fds[STUB_MAX_FILE_PATHS]; /* the kernel fd each names */
 };
 
 struct platform_thread {
@@ -751,7 +757,7 @@ static int queue(struct platform_as *as, uint32_t kind, gaddr_t addr, size_t len
 	if (!as)
 		return 0;
 	pthread_mutex_lock(&as->orders_lock);
-	if (as->count >= STUB_MAX_ORDERS) {
+	if (as->count >= STUB_MAX_ORDERS - (as->npaths ? 1 : 0)) { /* room for ORDER_CLOSE_FILES */
 		pthread_mutex_unlock(&as->orders_lock);
 		int err = platform_as_flush(as);
 		if (err)
@@ -780,6 +786,41 @@ int platform_as_map(struct platform_as *as, gaddr_t addr, size_t len, int prot, 
 {
 	return queue_guest(as, ORDER_MMAP, addr, len, prot, off);
 }
+int platform_as_map_file(struct platform_as *as, gaddr_t addr, size_t len, int prot, int kernel_fd,
+			 uint64_t file_off)
+{
+	if (!as)
+		return 0;
+	if (addr >= STUB_BASE || len > STUB_BASE - addr || (prot & ~0xff))
+		kpanic("file mapping order outside guest memory: [%#lx, +%#zx)", (unsigned long)addr, len);
+	uint32_t idx;
+	for (;;) {
+		pthread_mutex_lock(&as->orders_lock);
+		for (idx = 0; idx < as->npaths && as->path_fds[idx] != kernel_fd; idx++)
+			;
+		/* room for this order and ORDER_CLOSE_FILES */
+		if ((idx < as->npaths || idx < STUB_MAX_FILE_PATHS) && as->count < STUB_MAX_ORDERS - 1)
+			break;
+		pthread_mutex_unlock(&as->orders_lock);
+		int err = platform_as_flush(as);
+		if (err)
+			return err;
+	}
+	uint32_t open = 0;
+	if (idx == as->npaths) { /* the batch's first use of this file */
+		as->npaths++;
+		as->path_fds[idx] = kernel_fd;
+		snprintf(as->orders->file_paths[idx], STUB_FILE_PATH_LEN, "/proc/%d/fd/%d", (int)getpid(), kernel_fd);
+		open = ORDER_FILE_OPEN;
+	}
+	as->orders->ops[as->count++] = (struct stub_order){
+		.kind = ORDER_MMAP_FILE, .prot = (uint32_t)prot | open | idx << 16, .addr = addr, .len = len,
+		.off = file_off,
+	};
+	pthread_mutex_unlock(&as->orders_lock);
+	return 0;
+}
+
 int platform_as_unmap(struct platform_as *as, gaddr_t addr, size_t len)
 {
 	return queue_guest(as, ORDER_MUNMAP, addr, len, 0, 0);
@@ -845,6 +886,8 @@ int platform_as_flush(struct platform_as *as)
 		pthread_mutex_unlock(&as->orders_lock);
 		return as->dead ? -ESRCH : 0;
 	}
+	if (as->npaths) /* room was kept for it */
+		o->ops[as->count++] = (struct stub_order){ .kind = ORDER_CLOSE_FILES, .len = as->npaths };
 	uint32_t seq = ++as->seq & 0x7fffffff;
 	o->count = as->count;
 	o->seq_failed = seq | 0x80000000u;
@@ -858,6 +901,7 @@ int platform_as_flush(struct platform_as *as)
 	}
 	int done = wait_done(as, seq, spin);
 	as->count = 0;
+	as->npaths = 0;
 	pthread_mutex_unlock(&as->orders_lock);
 	if (done == 2) {
 		klog("pid %d: the host refused an address-space change (%lld); killing the guest", as->pid,

@@ -19,6 +19,10 @@
 #define FUTEX_WAIT 0
 #define FUTEX_WAKE 1
 #define MAP_SHARED_FIXED 0x11
+#define MAP_PRIVATE_FIXED 0x12
+#define AT_FDCWD -100
+#define O_RDONLY_CLOEXEC 0x80000
+#define EMFILE 24
 #define PROT_READ 1
 #define PROT_READ_WRITE 3
 #define PR_SET_PDEATHSIG 1
@@ -102,6 +106,11 @@ stub_control_loop:
 	je .Lfork
 	cmp $ORDER_BIND, %eax
 	je .Lbind
+	cmp $ORDER_MMAP_FILE, %eax
+	je .Lmmap_file
+	cmp $ORDER_CLOSE_FILES, %eax
+	je .Lclose_files
+.Leinval:
 	mov $-22, %rax
 	jmp .Lresult
 .Lmmap:
@@ -112,6 +121,53 @@ stub_control_loop:
 	mov %r15, %r8
 	mov 24(%rbp), %r9
 	mov $SYS_mmap, %eax
+	syscall
+	jmp .Lresult
+.Lmmap_file:
+	/* The kernel's fd of a host file, reopened read-only through its
+	 * /proc path (in this read-only page) at its batch's first use, is
+	 * fd STUB_FILEFD + its path index until ORDER_CLOSE_FILES. */
+	movzwl 6(%rbp), %r8d
+	cmp $STUB_MAX_FILE_PATHS, %r8d
+	jae .Leinval
+	add $STUB_FILEFD, %r8d
+	testl $ORDER_FILE_OPEN, 4(%rbp)
+	jz 1f
+	movzwl 6(%rbp), %esi
+	shl $5, %esi
+	lea ORDERS_FILE_PATHS(%r12,%rsi), %rsi
+	mov $AT_FDCWD, %edi
+	mov $O_RDONLY_CLOEXEC, %edx
+	xor %r10d, %r10d
+	mov $SYS_openat, %eax
+	syscall
+	cmp $-4095, %rax
+	jae .Lresult
+	cmp %r8, %rax
+	jne .Lfile_badfd
+1:	mov 8(%rbp), %rdi
+	mov 16(%rbp), %rsi
+	movzbl 4(%rbp), %edx
+	mov $MAP_PRIVATE_FIXED, %r10d
+	mov 24(%rbp), %r9
+	mov $SYS_mmap, %eax
+	syscall
+	jmp .Lresult
+.Lfile_badfd:
+	/* Not the fd expected (an earlier open failed): close it, fail. */
+	mov %rax, %rdi
+	mov %rax, %rsi
+	xor %edx, %edx
+	mov $SYS_close_range, %eax
+	syscall
+	mov $-EMFILE, %rax
+	jmp .Lresult
+.Lclose_files:
+	mov $STUB_FILEFD, %edi
+	mov 16(%rbp), %rsi
+	add $(STUB_FILEFD - 1), %rsi
+	xor %edx, %edx
+	mov $SYS_close_range, %eax
 	syscall
 	jmp .Lresult
 .Lmunmap:

@@ -41,7 +41,22 @@
 #define ORDER_CLONE_THREAD 4
 #define ORDER_FORK 5 /* the zygote only: a new host process (off: its pages) */
 #define ORDER_BIND 6 /* the control thread to the CPUs of orders->cpu_mask */
+/* A private mapping of a host file, at off of the file whose /proc path
+ * (of the kernel's own fd) is file_paths[prot >> 16], with prot & 0xff.
+ * The control thread opens each path once per batch, at its first
+ * order (ORDER_FILE_OPEN in prot): path k becomes fd STUB_FILEFD + k.
+ * ORDER_CLOSE_FILES (last in such a batch) closes fds STUB_FILEFD to
+ * STUB_FILEFD + len - 1 again. */
+#define ORDER_MMAP_FILE 7
+#define ORDER_CLOSE_FILES 8
+#define ORDER_FILE_OPEN 0x100
 #define STUB_MAX_ORDERS 500
+#define STUB_MAX_FILE_PATHS 64 /* ORDER_MMAP_FILEs per batch */
+#define STUB_FILE_PATH_LEN 32  /* "/proc/<pid>/fd/<fd>" and its NUL */
+/* The memory file is a guest host-process's only fd (STUB_MEMFD) between
+ * batches; the files opened for ORDER_MMAP_FILE get the lowest free
+ * ones, in order. */
+#define STUB_FILEFD 1
 
 #ifndef __ASSEMBLER__
 /* Mailbox states (the futex word). The guest side sets TRAPPED; the
@@ -119,6 +134,7 @@ struct stub_orders {
 	struct stub_sock_filter ctrl_filter[STUB_MAX_FILTER];
 	struct stub_sock_filter guest_filter[STUB_MAX_FILTER];
 	struct stub_order ops[STUB_MAX_ORDERS];
+	char file_paths[STUB_MAX_FILE_PATHS][STUB_FILE_PATH_LEN];
 };
 
 /* Written by the control thread, but writable by guest threads too: the
@@ -148,6 +164,7 @@ struct stub_ack {
 #define ORDERS_CPU_MASK   80
 #define ORDERS_OPS        2136
 #define ORDER_SIZE        32
+#define ORDERS_FILE_PATHS (ORDERS_OPS + STUB_MAX_ORDERS * ORDER_SIZE)
 #define ACK_CTRL_SLEEPING 4
 #define ACK_FIRST_ERROR   8
 #define ACK_FORK_PID      20

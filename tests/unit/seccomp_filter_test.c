@@ -6,6 +6,7 @@
 #include <linux/filter.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -106,6 +107,40 @@ int main(void)
 	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control PR_SET_DUMPABLE kills");
 	d = call(SYS_openat, in, 0, 0, 0, 0);
 	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "openat from the stub kills");
+	/* Host file images (ORDER_MMAP_FILE): paths only from the orders
+	 * page's table, read-only; private maps of those fds; close_range
+	 * never of the memory file. */
+	const uint64_t paths = STUB_ORDERS + ORDERS_FILE_PATHS;
+	const uint64_t paths_end = paths + STUB_MAX_FILE_PATHS * STUB_FILE_PATH_LEN;
+	d = call3(SYS_openat, in, (uint64_t)AT_FDCWD, paths + 32, O_RDONLY | O_CLOEXEC);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_ALLOW, "control openat of a path in the table allowed");
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "... never by a guest thread");
+	d = call3(SYS_openat, in, (uint64_t)AT_FDCWD, paths_end - 1, O_RDONLY | O_CLOEXEC);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_ALLOW, "... up to the table's last byte");
+	d = call3(SYS_openat, in, (uint64_t)AT_FDCWD, paths_end, O_RDONLY | O_CLOEXEC);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control openat past the table kills");
+	d = call3(SYS_openat, in, (uint64_t)AT_FDCWD, paths - 1, O_RDONLY | O_CLOEXEC);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control openat before the table kills");
+	d = call3(SYS_openat, in, (uint64_t)AT_FDCWD, (paths + 32) & 0xffffffffUL, O_RDONLY | O_CLOEXEC);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "... same low bits in guest memory kills");
+	d = call3(SYS_openat, in, (uint64_t)AT_FDCWD, paths + 32, O_RDWR | O_CLOEXEC);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control openat for writing kills");
+	d = call(SYS_mmap, in, 0, 0, MAP_PRIVATE | MAP_FIXED, STUB_FILEFD + 3);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_ALLOW, "control private mmap of an opened file allowed");
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "... never by a guest thread");
+	d = call(SYS_mmap, in, 0, 0, MAP_PRIVATE | MAP_FIXED, STUB_MEMFD);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control private mmap of the memory file kills");
+	d = call(SYS_mmap, in, 0, 0, MAP_PRIVATE | MAP_FIXED, STUB_FILEFD + STUB_MAX_FILE_PATHS);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control private mmap past the opened fds kills");
+	d = call(SYS_mmap, in, 0, 0, MAP_SHARED | MAP_FIXED, STUB_FILEFD);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control shared mmap of an opened file kills");
+	d = call3(SYS_close_range, in, STUB_FILEFD, STUB_FILEFD + 5, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_ALLOW, "control close_range of the opened fds allowed");
+	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "... never by a guest thread");
+	d = call3(SYS_close_range, in, STUB_MEMFD, STUB_FILEFD, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control close_range of the memory file kills");
+	d = call3(SYS_close, in, STUB_FILEFD, 0, 0);
+	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_KILL_PROCESS, "control close kills");
 	d = call(SYS_clone, in, 0x50f00, 0, 0, 0);
 	CHECK_EQ(run(ctrl, nc, &d), SECCOMP_RET_ALLOW, "control clone of a thread allowed");
 	CHECK_EQ(run(guest, ng, &d), SECCOMP_RET_KILL_PROCESS, "... never by a guest thread");
