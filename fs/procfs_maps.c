@@ -31,6 +31,7 @@
 #include "kernel/task.h"
 #include "kernel/vdso.h"
 #include "mm/memfile.h"
+#include "mm/hostmap.h"
 #include "mm/mm.h"
 #include "mm/mlock.h"
 #include "mm/vma_name.h"
@@ -41,6 +42,7 @@ struct vma_snap {
 	int prot, flags;
 	enum vma_kind kind;
 	uint64_t off, file_off;
+	const struct host_image *image; /* mapped from a host file (mm/hostmap.h) */
 	struct file *file;   /* counted */
 	char *name;          /* the path recorded at mmap time (owned) */
 	struct vma_name *anon_name; /* counted */
@@ -121,7 +123,7 @@ static int take_vmas(struct process *p, struct mm *mm, void *arg)
 		struct vma_snap *o = &s->v[s->n++];
 		*o = (struct vma_snap){ .start = v->start, .end = v->end, .prot = v->prot,
 					.flags = v->flags, .kind = v->kind, .off = v->off,
-					.file_off = v->file_off, .accounted = v->accounted,
+					.file_off = v->file_off, .image = v->image, .accounted = v->accounted,
 					.anon_name = vma_name_get(v->anon_name), .used_lo = v->end };
 		if (v->kind == VMA_FILE) {
 			o->file = v->file ? file_get(v->file) : NULL;
@@ -178,7 +180,8 @@ static int take_snap(const struct pseudo_ctx *c, bool check, bool rss, struct ma
 	for (size_t k = 0; k < s->n; k++) {
 		struct vma_snap *v = &s->v[k];
 		if (rss) {
-			v->rss = memfile_resident(v->off, v->end - v->start);
+			v->rss = v->image ? host_image_resident(v->image, v->file_off, v->end - v->start)
+					  : memfile_resident(v->off, v->end - v->start);
 			v->shared_pages = v->off != NO_BACKING && memfile_shared(v->off, v->end - v->start);
 		}
 		struct vma_snap *last = n ? &s->v[n - 1] : NULL;

@@ -263,7 +263,7 @@ bool mm_fault_stale(struct mm *mm, gaddr_t addr, uint64_t err)
 	struct vma *v = vma_find(&mm->vmas, addr);
 	int need = (err & PF_WRITE) ? PROT_WRITE : (err & PF_INSTR) ? PROT_EXEC : PROT_READ;
 	bool stale = v && (v->prot & need) && !((err & PF_WRITE) && needs_cow(v)) &&
-		     !(v->kind == VMA_FILE && v->off == NO_BACKING);
+		     !(v->kind == VMA_FILE && v->off == NO_BACKING && !v->image);
 	pthread_rwlock_unlock(&mm->lock);
 	return stale;
 }

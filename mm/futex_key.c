@@ -5,6 +5,8 @@
  * to its address space. */
 #include <sys/mman.h>
 #include "mm/mm.h"
+#include "mm/hostmap.h"
+#include "mm/memfile.h"
 
 int mm_futex_backing(struct mm *mm, gaddr_t addr, bool write, uint64_t *off)
 {
@@ -13,6 +15,13 @@ int mm_futex_backing(struct mm *mm, gaddr_t addr, bool write, uint64_t *off)
 	struct vma *v = vma_find(&mm->vmas, addr);
 	/* Linux's get_user_pages fails on PROT_NONE, on special mappings
 	 * ([vvar]) and on pages that are gone (truncated shared files). */
+	if (v && v->image && (v->prot & (PROT_READ | PROT_EXEC)) && !write) {
+		/* A host file's page: keyed by the kernel's mapping of it,
+		 * which lies far above any memory-file offset. */
+		*off = (uint64_t)(uintptr_t)(v->image->base + v->file_off + (addr - v->start));
+		ret = *off >= MEMFILE_SIZE ? 1 : -EFAULT;
+		goto out;
+	}
 	if (!v || v->off == NO_BACKING || v->kind == VMA_VVAR ||
 	    !(v->prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) || (write && !(v->prot & PROT_WRITE)))
 		goto out;

@@ -10,6 +10,7 @@
 #include "mm/mm.h"
 #include "mm/memfile.h"
 #include "mm/pagecache.h"
+#include "mm/hostmap.h"
 #include "mm/copy.h"
 #include "mm/mmap_shared.h"
 #include "platform/platform.h"
@@ -78,6 +79,9 @@ gaddr_t mm_find_free(struct mm *mm, size_t len)
 /* Map a VMA in the host (nothing for one without backing). */
 int mm_host_map(struct mm *mm, const struct vma *v)
 {
+	if (v->image)
+		return platform_as_map_file(mm->as, v->start, v->end - v->start, v->prot & ~PROT_WRITE,
+					    v->image->fd, v->file_off);
 	if (v->off == NO_BACKING)
 		return 0;
 	return platform_as_map(mm->as, v->start, v->end - v->start, vma_host_prot(v), v->off);
@@ -313,6 +317,22 @@ void mm_reload_file_pages(struct vma *v, gaddr_t start, gaddr_t end)
  * cheaper than copy-on-write faults later. */
 #define FILE_COPY_MAX (1UL << 20)
 
+/* A memory-file copy of [file_off, file_off+len) of a host file image
+ * (len a page multiple): its offset, or -ENOMEM. A file the host
+ * truncated meanwhile reads as zeros past its end, as does the rest of
+ * its last page. */
+static int64_t copy_of_image(const struct host_image *img, uint64_t file_off, size_t len)
+{
+	int64_t copy = memfile_alloc_dirty(len);
+	if (copy < 0)
+		return -ENOMEM;
+	char *dst = memfile_ptr((uint64_t)copy);
+	size_t have = file_off < img->len ? MIN(len, img->len - file_off) : 0;
+	size_t left = have ? raw_copy(dst, img->base + file_off, have) : 0;
+	memset(dst + (have - left), 0, len - (have - left));
+	return copy;
+}
+
 /* Whole pages past the end of the file: no backing, SIGBUS on touch. */
 static long mm_mmap_file_tail(struct mm *mm, gaddr_t at, uint64_t backed, size_t len, int prot, int flags,
 			      struct file *f, uint64_t file_off)
@@ -366,7 +386,26 @@ long mm_mmap_file(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 		.off = NO_BACKING, .file_off = file_off, .file = f,
 		.accounted = accountable(prot, flags),
 	};
-	if (backed) {
+	const struct host_image *img = backed && (flags & MAP_PRIVATE) ? host_image_get(f) : NULL;
+	if (img && (file_off >= img->len || backed > img->len - file_off))
+		img = NULL;
+	if (img) {
+		/* Read-only: the host file itself. To be written: a copy of
+		 * just these bytes, not a page-cache image of the whole file. */
+		if (!(prot & PROT_WRITE)) {
+			v.image = img;
+		} else {
+			int64_t copy = copy_of_image(img, file_off, backed);
+			if (copy < 0)
+				return -ENOMEM;
+			v.off = (uint64_t)copy;
+		}
+		v.name = f->path ? strdup(f->path) : NULL;
+		file_get(f);
+		long r = install(mm, &v);
+		if (r < 0)
+			return r;
+	} else if (backed) {
 		/* Pages of the shared image, copied on write; a private copy
 		 * of the bytes if the file cannot be cached. */
 		int64_t off = pagecache_map(f, file_off, backed);
@@ -409,7 +448,7 @@ bool mm_fault_is_bus(struct mm *mm, gaddr_t addr)
 {
 	pthread_rwlock_rdlock(&mm->lock);
 	struct vma *v = vma_find(&mm->vmas, addr);
-	bool bus = v && v->kind == VMA_FILE && v->off == NO_BACKING && v->prot != PROT_NONE;
+	bool bus = v && v->kind == VMA_FILE && v->off == NO_BACKING && !v->image && v->prot != PROT_NONE;
 	pthread_rwlock_unlock(&mm->lock);
 	return bus;
 }
@@ -477,7 +516,9 @@ long mm_mprotect(struct mm *mm, gaddr_t start, size_t len, int prot)
 				err = mm_host_map(mm, v);
 				if (!(v->flags & MAP_STACK))
 					memfile_warm(v->off, v->end - v->start);
-			} else if (v->off != NO_BACKING) {
+			} else if (v->image && (prot & PROT_WRITE)) {
+				err = mm_image_to_memfile(mm, v);
+			} else if (v->off != NO_BACKING || v->image) {
 				err = platform_as_protect(mm->as, v->start, v->end - v->start, vma_host_prot(v));
 			}
 			if (err) {
@@ -491,9 +532,26 @@ long mm_mprotect(struct mm *mm, gaddr_t start, size_t len, int prot)
 	return ret;
 }
 
+int mm_image_to_memfile(struct mm *mm, struct vma *v)
+{
+	int64_t copy = copy_of_image(v->image, v->file_off, v->end - v->start);
+	if (copy < 0)
+		return -ENOMEM;
+	v->image = NULL;
+	v->off = (uint64_t)copy;
+	return mm_host_map(mm, v);
+}
+
 void *mm_translate(struct mm *mm, gaddr_t addr, bool write, size_t *avail)
 {
 	struct vma *v = vma_find(&mm->vmas, addr);
+	if (v && v->image) {
+		if (write || !(v->prot & (PROT_READ | PROT_EXEC)))
+			return NULL;
+		if (avail)
+			*avail = v->end - addr;
+		return (void *)(v->image->base + v->file_off + (addr - v->start));
+	}
 	if (!v || v->off == NO_BACKING)
 		return NULL;
 	if (write && v->cow && (v->prot & PROT_WRITE)) {
@@ -515,6 +573,8 @@ int mm_poke(struct mm *mm, gaddr_t addr, const void *src, size_t n)
 	const char *s = src;
 	while (n) {
 		struct vma *v = vma_find(&mm->vmas, addr);
+		if (v && v->image && mm_image_to_memfile(mm, v))
+			return -ENOMEM;
 		if (!v || v->off == NO_BACKING)
 			return -EFAULT;
 		size_t chunk = MIN(n, v->end - addr);

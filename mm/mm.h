@@ -89,6 +89,11 @@ int mm_poke(struct mm *mm, gaddr_t addr, const void *src, size_t n);
 #define MM_NEEDS_COW ((size_t)-1)
 void *mm_translate(struct mm *mm, gaddr_t addr, bool write, size_t *avail);
 
+/* Give v, a VMA mapped from a host file (v->image), a copy of its bytes
+ * in the memory file instead, mapped in the host: it is to be written.
+ * mm->lock held for writing. 0 or -errno. */
+int mm_image_to_memfile(struct mm *mm, struct vma *v);
+
 /* Map a VMA in the host (nothing for one without backing). */
 int mm_host_map(struct mm *mm, const struct vma *v);
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "mm/mm.h"
 #include "mm/memfile.h"
+#include "mm/hostmap.h"
 #include "mm/vma.h"
 
 #ifndef SYS_cachestat
@@ -82,6 +83,8 @@ static uint64_t vma_resident(const struct vma *v, gaddr_t start, gaddr_t end)
 {
 	start = MAX(start, v->start);
 	end = MIN(end, v->end);
+	if (v->image && start < end)
+		return host_image_resident(v->image, v->file_off + (start - v->start), end - start);
 	if (v->off == NO_BACKING || start >= end)
 		return 0;
 	uint64_t off = v->off + (start - v->start), len = end - start;

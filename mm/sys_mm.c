@@ -193,8 +193,7 @@ static long move_range(struct mm *mm, gaddr_t old, size_t len, gaddr_t new)
 			ret = -ENOMEM;
 			continue;
 		}
-		if (v->off != NO_BACKING)
-			platform_as_map(mm->as, v->start, v->end - v->start, vma_host_prot(v), v->off);
+		mm_host_map(mm, v);
 	}
 	vma_merge_around(&mm->vmas, new, new + len);
 	free(pieces);

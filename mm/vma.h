@@ -9,6 +9,7 @@
 
 struct file;
 struct vma_name; /* mm/vma_name.h */
+struct host_image; /* mm/hostmap.h */
 
 /* VMA_VVAR: the sandbox's [vvar] pages (kernel/vdso.c), shared by every
  * guest: their backing belongs to the kernel (never freed with the VMA)
@@ -38,6 +39,10 @@ struct vma {
 	 * a fork: mapped read-only in the host whatever prot says, so a
 	 * write faults and copies (mm/cow.c). */
 	bool cow;
+	/* VMA_FILE mapped straight from a host file (mm/hostmap.h): off is
+	 * NO_BACKING, the bytes are image's from file_off on, prot never has
+	 * PROT_WRITE. */
+	const struct host_image *image;
 };
 
 /* The protection the host mapping of v gets. */

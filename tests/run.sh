@@ -524,9 +524,10 @@ sigpipe_case() {
 submit "sigpipe" sigpipe_case
 
 # What a guest host-process holds, seen from the host: nothing of cocoon
-# (only memory-file mappings and the vsyscall page), exactly one fd (the
-# memory file), every thread under seccomp, guest threads under both
-# filters. Checked on every host process cocoon has (the guest's, the
+# (only memory-file mappings, the vsyscall page and read-only private
+# mappings of the file the guest runs, static busybox: host file
+# images), exactly one fd (the memory file), every thread under seccomp,
+# guest threads under both filters. Checked on every host process cocoon has (the guest's, the
 # zygote that forks them and the spares made ahead).
 isolation_case() {
 	local k c cs bad=() n guest=
@@ -545,7 +546,8 @@ isolation_case() {
 		cs=$(pgrep -P "$k")
 	fi
 	for c in $cs; do
-		n=$(grep -v -e '/memfd:cocoon-memory' -e '\[vsyscall\]' "/proc/$c/maps" | wc -l)
+		n=$(grep -v -e '/memfd:cocoon-memory' -e '\[vsyscall\]' -e '^[0-9a-f-]* r-[-x]p .* /usr/bin/busybox$' \
+			"/proc/$c/maps" | wc -l)
 		[ "$n" = 0 ] || bad+=("$c: $n foreign mappings: $(grep -v -e memfd -e vsyscall "/proc/$c/maps" | head -n 3 | tr '\n' ';')")
 		n=$(ls "/proc/$c/fd" | wc -l)
 		[ "$n" = 1 ] || bad+=("$c: $n fds: $(ls -l "/proc/$c/fd" | tail -n +2 | awk '{print $NF}' | tr '\n' ' ')")

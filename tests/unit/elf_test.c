@@ -9,6 +9,7 @@
 #include "kernel/elf.h"
 #include "kernel/exec.h"
 #include "mm/memfile.h"
+#include "mm/hostmap.h"
 #include "mm/mm.h"
 #include "tests/unit/check.h"
 
@@ -337,10 +338,15 @@ static int run_native(struct mm *mm, const struct guest_regs *r, char *out, size
 	if (pid == 0) {
 		for (size_t i = 0; i < mm->vmas.n; i++) {
 			struct vma *v = &mm->vmas.v[i];
-			if (v->off == NO_BACKING)
+			void *a;
+			if (v->image) /* a host file mapped as it is (mm/hostmap.h) */
+				a = mmap((void *)v->start, v->end - v->start, v->prot, MAP_PRIVATE | MAP_FIXED_NOREPLACE,
+					 v->image->fd, (off_t)v->file_off);
+			else if (v->off == NO_BACKING)
 				continue;
-			void *a = mmap((void *)v->start, v->end - v->start, v->prot,
-				       MAP_SHARED | MAP_FIXED_NOREPLACE, memfile.fd, (off_t)v->off);
+			else
+				a = mmap((void *)v->start, v->end - v->start, v->prot,
+					 MAP_SHARED | MAP_FIXED_NOREPLACE, memfile.fd, (off_t)v->off);
 			if (a != (void *)v->start)
 				_exit(99);
 		}
