@@ -63,6 +63,9 @@ long mm_munmap(struct mm *mm, gaddr_t addr, size_t len);
 /* Resident bytes (mm/rss.c): of memory-file range [off, off + len), and
  * of an address space (its lock held). */
 uint64_t memfile_resident(uint64_t off, uint64_t len);
+/* Bytes of [off, off + len) of the host file fd in the host's page
+ * cache, by cachestat(2) (Linux 6.5+; -1 without it). */
+int64_t host_file_cached(int fd, uint64_t off, uint64_t len);
 uint64_t mm_rss_locked(struct mm *mm);
 /* The peak resident bytes, brought up to date now (lock held, or taken
  * for reading by the second). */
