@@ -222,16 +222,17 @@ static int cmd_run(int argc, char **argv)
 		nofile.rlim_cur = nofile.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &nofile);
 	}
+	/* The clock first: the platform's spin budgets use its TSC rate. */
+	if (ktime_init()) {
+		fprintf(stderr, "cocoon: --time, --time-offset: the guest's wall clock would be out of range "
+				"(before 1970 or after 2252)\n");
+		return 2;
+	}
 	int err = memfile_init();
 	if (!err)
 		err = platform_init();
 	if (err) {
 		fprintf(stderr, "cocoon: cannot set up the sandbox: %s\n", strerror(-err));
-		return 2;
-	}
-	if (ktime_init()) {
-		fprintf(stderr, "cocoon: --time, --time-offset: the guest's wall clock would be out of range "
-				"(before 1970 or after 2252)\n");
 		return 2;
 	}
 	err = vdso_init();

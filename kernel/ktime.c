@@ -218,6 +218,14 @@ bool ktime_uses_tsc(void)
 	return tk.tsc;
 }
 
+uint64_t ktime_tsc_per_us(void)
+{
+	ktime_init();
+	if (!tk.tsc || !tk.mono.rate)
+		return 0;
+	return (uint64_t)((1000ULL << VCLOCK_SHIFT) / tk.mono.rate);
+}
+
 /* ---- publishing ------------------------------------------------------------- */
 
 /* A base as one number: 2^-32 ns since the clock's zero. */

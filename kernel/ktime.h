@@ -33,6 +33,9 @@ void ktime_set_realtime(int64_t epoch_ns);
 int ktime_init(void);
 /* Whether the clocks are computed from the TSC. */
 bool ktime_uses_tsc(void);
+/* TSC ticks per microsecond as calibrated at start-up, 0 if the clocks
+ * do not use the TSC. */
+uint64_t ktime_tsc_per_us(void);
 bool ktime_cpu_has_rdtscp(void);
 /* From now on, also publish the clock in the guests' [vvar] page. */
 void ktime_attach_vvar(struct vvar_page *page);

@@ -28,6 +28,7 @@
 #include "mm/memfile.h"
 #include "stub/stub_abi.h"
 #include "kernel/fault.h"
+#include "kernel/ktime.h"
 
 _Static_assert(offsetof(struct stub_orders, seq) == ORDERS_SEQ, "orders layout");
 _Static_assert(offsetof(struct stub_orders, count) == ORDERS_COUNT, "orders layout");
@@ -138,8 +139,12 @@ static void *spawner_main(void *arg);
 #define SPIN_CTRL_US 0
 #endif
 
+/* The clock's calibration (kernel/ktime.c), else a 2 ms measurement. */
 static uint64_t tsc_per_us(void)
 {
+	uint64_t calibrated = ktime_tsc_per_us();
+	if (calibrated)
+		return calibrated;
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	uint64_t t0 = __builtin_ia32_rdtsc();
