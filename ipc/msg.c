@@ -89,6 +89,22 @@ static long msg_hdrs, msg_bytes; /* every queue's messages */
 
 static struct msg_queue *msq_of(struct ipc_perm_k *p) { return (struct msg_queue *)p; }
 
+/* The queue an id names, or NULL (msg_ids.lock held). */
+static struct msg_queue *msq_find(int id)
+{
+	struct ipc_perm_k *p = ipc_find_id(&msg_ids, id);
+	return p ? msq_of(p) : NULL;
+}
+
+/* The head of msgsnd's and msgrcv's loop, again after each sleep (lock
+ * held): the caller may use q as acc asks (EACCES), and q was not removed
+ * meanwhile (EIDRM), in Linux's order. */
+static long msq_check(struct msg_queue *q, int acc)
+{
+	long err = ipc_perms(&q->perm, acc);
+	return err ? err : q->perm.deleted ? -EIDRM : 0;
+}
+
 static void msq_put(struct msg_queue *q)
 {
 	if (--q->refs)
@@ -216,17 +232,10 @@ long sys_msgsnd(const struct sysargs *a)
 	m->next = NULL;
 
 	pthread_mutex_lock(&msg_ids.lock);
-	struct ipc_perm_k *p = ipc_find_id(&msg_ids, id);
-	long ret = p ? 0 : -EINVAL;
-	struct msg_queue *q = p ? msq_of(p) : NULL;
+	struct msg_queue *q = msq_find(id);
+	long ret = q ? 0 : -EINVAL;
 	bool held = false; /* a reference while we slept */
-	while (!ret) {
-		if ((ret = ipc_perms(p, 0222)))
-			break;
-		if (q->perm.deleted) {
-			ret = -EIDRM;
-			break;
-		}
+	while (!ret && !(ret = msq_check(q, 0222))) {
 		if (size + q->cbytes <= q->qbytes && 1 + q->qnum <= q->qbytes)
 			break;
 		if (flags & IPC_NOWAIT) {
@@ -341,17 +350,10 @@ long sys_msgrcv(const struct sysargs *a)
 
 	struct msg *m = NULL;
 	pthread_mutex_lock(&msg_ids.lock);
-	struct ipc_perm_k *p = ipc_find_id(&msg_ids, id);
-	long ret = p ? 0 : -EINVAL;
-	struct msg_queue *q = p ? msq_of(p) : NULL;
+	struct msg_queue *q = msq_find(id);
+	long ret = q ? 0 : -EINVAL;
 	bool held = false; /* a reference while we slept */
-	while (!ret) {
-		if ((ret = ipc_perms(p, 0444)))
-			break;
-		if (q->perm.deleted) {
-			ret = -EIDRM;
-			break;
-		}
+	while (!ret && !(ret = msq_check(q, 0444))) {
 		struct msg **pp = find_msg(q, type, mode);
 		if (pp) {
 			if (bufsz < (*pp)->size && !(flags & MSG_NOERROR)) {
