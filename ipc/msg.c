@@ -482,7 +482,7 @@ static long msg_down(int id, int cmd, const struct msqid64_ds_guest *in)
 	long ret = p ? ipc_owner_check(p) : -EINVAL;
 	struct msg_queue *q = p ? msq_of(p) : NULL;
 	if (!ret && cmd == IPC_SET) {
-		if (in->qbytes > MSGMNB && !capable(CAP_SYS_RESOURCE))
+		if (in->qbytes > MSGMNB && !capable_init_ns(CAP_SYS_RESOURCE))
 			ret = -EPERM;
 		if (!ret)
 			ret = ipc_set_perm(p, &in->perm);
