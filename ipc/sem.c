@@ -82,8 +82,8 @@ struct sem_waiter {
 	bool alter;
 };
 
-static struct ipc_ids sem_ids = IPC_IDS_INIT(SEMMNI);
-static long used_sems;
+static struct ipc_ids sem_ids = IPC_IDS_INIT;
+static int used_sems; /* at most semmns, an int */
 static struct sem_undo *undos;
 
 static struct sem_array *sma_of(struct ipc_perm_k *p) { return (struct sem_array *)p; }
@@ -221,12 +221,17 @@ static int sem_create(struct ipc_ids *ids, int32_t key, int flags, void *arg)
 	int nsems = *(int *)arg;
 	if (!nsems)
 		return -EINVAL;
-	if (used_sems + nsems > SEMMNS)
+	if (used_sems + nsems > ipc_limit(sem_ctls[SEM_SEMMNS]))
 		return -ENOSPC;
+	/* Linux's sem_alloc refuses an array over INT_MAX bytes, its
+	 * semaphores being a 64-byte cache line each (semmsl may allow
+	 * more). */
+	if (nsems > (INT_MAX - 256) / 64)
+		return -ENOMEM;
 	struct sem_array *sma = calloc(1, sizeof(*sma) + (size_t)nsems * sizeof(struct sem));
 	if (!sma)
 		return -ENOMEM;
-	int err = ipc_add(ids, &sma->perm, key, flags);
+	int err = ipc_add(ids, &sma->perm, key, flags, ipc_limit(sem_ctls[SEM_SEMMNI]));
 	if (err) {
 		free(sma);
 		return err;
@@ -248,7 +253,7 @@ static const struct ipc_get_ops sem_get_ops = { .create = sem_create, .check = s
 long sys_semget(const struct sysargs *a)
 {
 	int nsems = (int)a->a[1];
-	if (nsems < 0 || nsems > SEMMSL)
+	if (nsems < 0 || nsems > ipc_limit(sem_ctls[SEM_SEMMSL]))
 		return -EINVAL;
 	return ipc_get(&sem_ids, (int32_t)a->a[0], (int)a->a[2], &sem_get_ops, &nsems);
 }
@@ -273,15 +278,10 @@ static struct sem_undo *find_undo(struct sem_array *sma)
 	return u;
 }
 
-static long do_semtimedop(int semid, gaddr_t usops, unsigned nsops, const struct timespec *timeout)
+/* Linux's __do_semtimedop: the operations are in kernel memory. */
+static long semtimedop_copied(int semid, const struct sembuf_guest *sops, unsigned nsops,
+			      const struct timespec *timeout)
 {
-	if (nsops > SEMOPM)
-		return -E2BIG;
-	if (nsops < 1)
-		return -EINVAL;
-	struct sembuf_guest sops[SEMOPM];
-	if (copy_from_guest(sops, usops, nsops * sizeof(sops[0])))
-		return -EFAULT;
 	if (semid < 0)
 		return -EINVAL;
 	struct timespec deadline;
@@ -343,6 +343,29 @@ static long do_semtimedop(int semid, gaddr_t usops, unsigned nsops, const struct
 	return ret;
 }
 
+#define SEMOPM_FAST 64 /* operations copied onto the stack, more into the heap */
+
+static long do_semtimedop(int semid, gaddr_t usops, unsigned nsops, const struct timespec *timeout)
+{
+	/* Linux compares unsigned: a negative semopm lets any count through. */
+	if (nsops > (unsigned)ipc_limit(sem_ctls[SEM_SEMOPM]))
+		return -E2BIG;
+	if (nsops < 1)
+		return -EINVAL;
+	struct sembuf_guest fast[SEMOPM_FAST], *sops = fast;
+	if (nsops > SEMOPM_FAST) {
+		/* Linux's kvmalloc refuses more than INT_MAX bytes. */
+		size_t size = (size_t)nsops * sizeof(*sops);
+		if (size > INT_MAX || !(sops = malloc(size)))
+			return -ENOMEM;
+	}
+	long ret = copy_from_guest(sops, usops, (size_t)nsops * sizeof(*sops)) ? -EFAULT
+		: semtimedop_copied(semid, sops, nsops, timeout);
+	if (sops != fast)
+		free(sops);
+	return ret;
+}
+
 long sys_semop(const struct sysargs *a)
 {
 	return do_semtimedop((int)a->a[0], a->a[1], (unsigned)a->a[2], NULL);
@@ -364,13 +387,15 @@ long sys_semtimedop(const struct sysargs *a)
 static long sem_info(int cmd, gaddr_t buf)
 {
 	struct seminfo_guest si = {
-		.semmap = SEMMAP, .semmni = SEMMNI, .semmns = SEMMNS, .semmnu = SEMMNU, .semmsl = SEMMSL,
-		.semopm = SEMOPM, .semume = SEMUME, .semusz = SEMUSZ, .semvmx = SEMVMX, .semaem = SEMAEM,
+		.semmap = SEMMAP, .semmni = ipc_limit(sem_ctls[SEM_SEMMNI]),
+		.semmns = ipc_limit(sem_ctls[SEM_SEMMNS]), .semmnu = SEMMNU,
+		.semmsl = ipc_limit(sem_ctls[SEM_SEMMSL]), .semopm = ipc_limit(sem_ctls[SEM_SEMOPM]),
+		.semume = SEMUME, .semusz = SEMUSZ, .semvmx = SEMVMX, .semaem = SEMAEM,
 	};
 	pthread_mutex_lock(&sem_ids.lock);
 	if (cmd == SEM_INFO) {
 		si.semusz = sem_ids.in_use;
-		si.semaem = (int32_t)used_sems;
+		si.semaem = used_sems;
 	}
 	long ret = MAX(sem_ids.max_idx, 0);
 	pthread_mutex_unlock(&sem_ids.lock);

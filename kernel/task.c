@@ -503,6 +503,7 @@ void process_end(struct thread *t)
 			mm_put_later(mm);
 		}
 	}
+	shm_exit(p); /* after the detaches, as Linux's exit_shm after exit_mm */
 	vfork_release(p);
 	thread_exit_files(t);
 	tty_process_exit(p); /* a session leader's end hangs up its terminal */
