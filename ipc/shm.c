@@ -43,6 +43,7 @@ struct shm_seg {
 	/* The process that made it while that lives (Linux's shm_creator,
 	 * a task there): shm_rmid_forced removes orphans nobody uses. */
 	struct process *creator;
+	uint32_t lock_uid;      /* SHM_LOCKED: the real uid charged for it */
 };
 
 static struct ipc_ids shm_ids = IPC_IDS_INIT;
@@ -400,6 +401,52 @@ static long shm_info(int cmd, gaddr_t buf)
 	return copy_to_guest(buf, &si, sizeof(si)) ? -EFAULT : ret;
 }
 
+/* Pages of the segments SHM_LOCK charged to uid (lock held): Linux's
+ * per-user count (ucounts' RLIMIT_MEMLOCK), which a segment leaves when
+ * unlocked or destroyed. */
+static uint64_t shm_locked_pages(uint32_t uid)
+{
+	uint64_t n = 0;
+	for (int i = 0; i <= shm_ids.max_idx; i++) {
+		struct shm_seg *s = shm_ids.slot[i] ? seg_of(shm_ids.slot[i]) : NULL;
+		if (s && (s->perm.mode & SHM_LOCKED_FLAG) && s->lock_uid == uid)
+			n += PAGE_ALIGN(s->segsz) / PAGE_SIZE;
+	}
+	return n;
+}
+
+/* SHM_LOCK and SHM_UNLOCK (Linux's shmctl_do_lock, lock held): without
+ * CAP_IPC_LOCK only the owner or creator, and SHM_LOCK only with some
+ * RLIMIT_MEMLOCK (EPERM). A lock charges the segment's pages to the
+ * caller's real uid, past its RLIMIT_MEMLOCK ENOMEM unless it has
+ * CAP_IPC_LOCK in the initial namespace (Linux's user_shm_lock); locking
+ * twice charges once. The pages themselves are the memory file's, which
+ * the sandbox cannot pin. */
+static long shm_lock(int cmd, struct shm_seg *s)
+{
+	struct process *cur = current->proc;
+	rlim_t limit = cur->rlimits[RLIMIT_MEMLOCK].rlim_cur;
+	if (!capable(CAP_IPC_LOCK)) {
+		if (cur->uid != s->perm.uid && cur->uid != s->perm.cuid)
+			return -EPERM;
+		if (cmd == SHM_LOCK && !limit)
+			return -EPERM;
+	}
+	if (cmd == SHM_UNLOCK) {
+		s->perm.mode &= ~(uint32_t)SHM_LOCKED_FLAG;
+		return 0;
+	}
+	if (s->perm.mode & SHM_LOCKED_FLAG)
+		return 0;
+	uint64_t limit_pages = limit == RLIM_INFINITY ? UINT64_MAX : limit / PAGE_SIZE;
+	uint64_t pages = PAGE_ALIGN(s->segsz) / PAGE_SIZE;
+	if (shm_locked_pages(cur->ruid) + pages > limit_pages && !capable_init_ns(CAP_IPC_LOCK))
+		return -ENOMEM;
+	s->perm.mode |= SHM_LOCKED_FLAG;
+	s->lock_uid = cur->ruid;
+	return 0;
+}
+
 /* IPC_SET, IPC_RMID, SHM_LOCK, SHM_UNLOCK: the owner's commands. */
 static long shm_down(int cmd, int id, const struct shmid64_ds_guest *in)
 {
@@ -408,17 +455,7 @@ static long shm_down(int cmd, int id, const struct shmid64_ds_guest *in)
 	long ret = p ? 0 : -EINVAL;
 	struct shm_seg *s = p ? seg_of(p) : NULL;
 	if (!ret && (cmd == SHM_LOCK || cmd == SHM_UNLOCK)) {
-		if (!capable(CAP_IPC_LOCK)) {
-			uint32_t euid = current->proc->uid;
-			if (euid != p->uid && euid != p->cuid)
-				ret = -EPERM;
-			if (cmd == SHM_LOCK && !current->proc->rlimits[RLIMIT_MEMLOCK].rlim_cur)
-				ret = -EPERM;
-		}
-		if (!ret && cmd == SHM_LOCK)
-			p->mode |= SHM_LOCKED_FLAG;
-		else if (!ret)
-			p->mode &= ~(uint32_t)SHM_LOCKED_FLAG;
+		ret = shm_lock(cmd, s);
 	} else if (!ret) {
 		ret = ipc_owner_check(p);
 		if (!ret && cmd == IPC_SET) {

@@ -2,7 +2,8 @@
  * shm_rmid_forced, msgmax, msgmnb, msgmni, sem): their format, Linux's
  * parser and errors on writes, who may write them, their effect on
  * shmget, shmat, msgget, msgsnd, msgrcv, msgctl, semget, semop and the
- * *_INFO commands, shm_rmid_forced's removals.
+ * *_INFO commands, shm_rmid_forced's removals; and SHM_LOCK's accounting
+ * against RLIMIT_MEMLOCK.
  *
  * The limits belong to the IPC namespace, so a native run must never
  * write the host's: as root the test first moves into an IPC namespace
@@ -573,6 +574,84 @@ static void sem_limits(void)
 	sem_info_lines();
 }
 
+/* ---- SHM_LOCK's accounting --------------------------------------------------- */
+
+static const char *mode_of(long id)
+{
+	static char buf[16];
+	struct shmid_ds ds;
+	long r = rsys(SYS_shmctl, id, IPC_STAT, &ds);
+	if (r < 0)
+		return errname((int)-r);
+	snprintf(buf, sizeof buf, "%o", (unsigned)ds.shm_perm.mode);
+	return buf;
+}
+
+static void memlock(rlim_t bytes)
+{
+	struct rlimit rl;
+	getrlimit(RLIMIT_MEMLOCK, &rl);
+	rl.rlim_cur = bytes;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		printf("setrlimit: %s\n", errname(errno));
+}
+
+/* As root: a child of a uid nobody else has (the count is the user's,
+ * host-wide natively), with 3 pages of RLIMIT_MEMLOCK. */
+static void lock_accounting(void)
+{
+	printf("-- SHM_LOCK: the user's locked pages against RLIMIT_MEMLOCK\n");
+	long roots = shmget_(IPC_PRIVATE, PAGE, 0666);
+	int pid = fork();
+	if (pid == 0) {
+		uid_t u = 200000 + (uid_t)getpid();
+		struct rlimit rl = { 3 * PAGE, 3 * PAGE };
+		setrlimit(RLIMIT_MEMLOCK, &rl);
+		setgroups(0, NULL);
+		if (setresgid(u, u, u) || setresuid(u, u, u))
+			printf("NO: setresuid\n");
+		long a = rsys(SYS_shmget, IPC_PRIVATE, 2 * PAGE, 0600);
+		long b = rsys(SYS_shmget, IPC_PRIVATE, 2 * PAGE - 100, 0600);
+		res("SHM_LOCK a (2 pages of 3)", rsys(SYS_shmctl, a, SHM_LOCK, 0));
+		printf("a's mode: %s\n", mode_of(a));
+		res("SHM_LOCK a again", rsys(SYS_shmctl, a, SHM_LOCK, 0));
+		res("SHM_LOCK b (2 more)", rsys(SYS_shmctl, b, SHM_LOCK, 0));
+		printf("b's mode: %s\n", mode_of(b));
+		int gpid = fork();
+		if (gpid == 0) {
+			/* Another process of the same user: the same count. */
+			long c = rsys(SYS_shmget, IPC_PRIVATE, 2 * PAGE, 0600);
+			res("another process's SHM_LOCK of 2 pages", rsys(SYS_shmctl, c, SHM_LOCK, 0));
+			long d = rsys(SYS_shmget, IPC_PRIVATE, PAGE, 0600);
+			res("another process's SHM_LOCK of 1 page", rsys(SYS_shmctl, d, SHM_LOCK, 0));
+			rsys(SYS_shmctl, c, IPC_RMID, 0);
+			rsys(SYS_shmctl, d, IPC_RMID, 0);
+			fflush(stdout);
+			_exit(0);
+		}
+		printf("the other process %s\n", wait_child(gpid));
+		res("SHM_UNLOCK a", rsys(SYS_shmctl, a, SHM_UNLOCK, 0));
+		printf("a's mode: %s\n", mode_of(a));
+		res("SHM_LOCK b", rsys(SYS_shmctl, b, SHM_LOCK, 0));
+		res("SHM_UNLOCK a, not locked", rsys(SYS_shmctl, a, SHM_UNLOCK, 0));
+		sysvipc_show("shm", b, (const int[]){ 3, 4 }, 2);
+		res("IPC_RMID b", rsys(SYS_shmctl, b, IPC_RMID, 0));
+		res("SHM_LOCK a once b is gone", rsys(SYS_shmctl, a, SHM_LOCK, 0));
+		memlock(0);
+		res("SHM_LOCK a with RLIMIT_MEMLOCK 0", rsys(SYS_shmctl, a, SHM_LOCK, 0));
+		res("SHM_UNLOCK a with RLIMIT_MEMLOCK 0", rsys(SYS_shmctl, a, SHM_UNLOCK, 0));
+		memlock(3 * PAGE);
+		res("SHM_LOCK of root's segment", rsys(SYS_shmctl, roots, SHM_LOCK, 0));
+		res("SHM_UNLOCK of root's segment", rsys(SYS_shmctl, roots, SHM_UNLOCK, 0));
+		rsys(SYS_shmctl, a, IPC_RMID, 0);
+		fflush(stdout);
+		_exit(expect_failures);
+	}
+	printf("child %s\n", wait_child(pid));
+	res("root's SHM_LOCK (CAP_IPC_LOCK)", rsys(SYS_shmctl, roots, SHM_LOCK, 0));
+	printf("its mode: %s\n", mode_of(roots));
+}
+
 /* ---- without root ---------------------------------------------------------- */
 
 /* Only what does not depend on other processes of the same user. */
@@ -591,6 +670,19 @@ static void unprivileged(void)
 	res("IPC_SET msg_qbytes past msgmnb", rsys(SYS_msgctl, q, IPC_SET, &ds));
 	ds.msg_qbytes = 16384;
 	res("IPC_SET msg_qbytes at msgmnb", rsys(SYS_msgctl, q, IPC_SET, &ds));
+
+	long one = shmget_(IPC_PRIVATE, PAGE, 0600), two = shmget_(IPC_PRIVATE, 2 * PAGE, 0600);
+	struct rlimit rl;
+	getrlimit(RLIMIT_MEMLOCK, &rl);
+	memlock(0);
+	res("SHM_LOCK with RLIMIT_MEMLOCK 0", rsys(SYS_shmctl, one, SHM_LOCK, 0));
+	memlock(PAGE);
+	res("SHM_LOCK of 2 pages with 1 page of RLIMIT_MEMLOCK", rsys(SYS_shmctl, two, SHM_LOCK, 0));
+	printf("its mode: %s\n", mode_of(two));
+	memlock(rl.rlim_max);
+	res("SHM_LOCK of 1 page with the hard limit", rsys(SYS_shmctl, one, SHM_LOCK, 0));
+	printf("its mode: %s\n", mode_of(one));
+	res("SHM_UNLOCK", rsys(SYS_shmctl, one, SHM_UNLOCK, 0));
 }
 
 int main(void)
@@ -616,6 +708,7 @@ int main(void)
 	rmid_forced();
 	msg_limits();
 	sem_limits();
+	lock_accounting();
 	formats();
 	return expect_failures ? 1 : 0;
 }
