@@ -131,12 +131,18 @@ void shm_proc_show(struct seqbuf *s);
 void sem_proc_show(struct seqbuf *s);
 void msg_proc_show(struct seqbuf *s);
 
-/* Process exit: a process's semaphore undo list is applied (ipc/sem.c). */
-struct process;
-void sem_exit(struct process *p);
+/* Semaphore undo lists (ipc/sem.c), one per thread or shared
+ * (t->sysvsem). clone: t gets a share of the current thread's list
+ * (made now if it has none) if share (CLONE_SYSVSEM), else none; 0 or
+ * -ENOMEM. exit: t (leaving, or unsharing CLONE_SYSVSEM) drops its
+ * share; the last one applies the adjustments. */
+struct thread;
+int sem_copy_undo(struct thread *t, bool share);
+void sem_exit(struct thread *t);
 
 /* Process exit, once its memory is gone (ipc/shm.c): the segments it
  * made are orphans; with shm_rmid_forced those nobody uses go. */
+struct process;
 void shm_exit(struct process *p);
 /* Writing shm_rmid_forced 1: orphans nobody uses go (ipc/shm.c). */
 void shm_destroy_orphaned(void);
