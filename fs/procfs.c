@@ -360,14 +360,6 @@ CONST_FILE(show_overflowid, "65534\n")
 CONST_FILE(show_entropy, "256\n")
 CONST_FILE(show_nr_open, "1048576\n")  /* fs/fdtable.c's NR_OPEN_MAX */
 CONST_FILE(show_mmap_min_addr, "65536\n")
-/* SysV IPC limits: Linux's defaults, which ipc/ enforces (not settable). */
-CONST_FILE(show_shmmax, "18446744073692774399\n")
-CONST_FILE(show_shmall, "18446744073692774399\n")
-CONST_FILE(show_shmmni, "4096\n")
-CONST_FILE(show_sem, "32000\t1024000000\t500\t32000\n")
-CONST_FILE(show_msgmax, "8192\n")
-CONST_FILE(show_msgmnb, "16384\n")
-CONST_FILE(show_msgmni, "32000\n")
 HOST_FILE(show_cap_last_cap, "/proc/sys/kernel/cap_last_cap", "40")
 HOST_FILE(show_overcommit, "/proc/sys/vm/overcommit_memory", "0")
 HOST_FILE(show_file_max, "/proc/sys/fs/file-max", "9223372036854775807")
@@ -395,9 +387,6 @@ static const struct pseudo_node kernel_children[] = {
 	RO("cap_last_cap", show_cap_last_cap),
 	RW("domainname", show_domainname),
 	RW("hostname", show_hostname),
-	RW("msgmax", show_msgmax),
-	RW("msgmnb", show_msgmnb),
-	RW("msgmni", show_msgmni),
 	RO("ngroups_max", show_ngroups_max),
 	RO("osrelease", show_osrelease),
 	RO("ostype", show_ostype),
@@ -405,10 +394,6 @@ static const struct pseudo_node kernel_children[] = {
 	RW("overflowuid", show_overflowid),
 	RW("pid_max", show_pid_max),
 	{ .name = "random", .mode = S_IFDIR | 0555, .children = random_children },
-	RW("sem", show_sem),
-	RW("shmall", show_shmall),
-	RW("shmmax", show_shmmax),
-	RW("shmmni", show_shmmni),
 	{ 0 },
 };
 
@@ -428,7 +413,9 @@ static const struct pseudo_node sysfs_children[] = {
 
 static const struct pseudo_node sys_children[] = {
 	{ .name = "fs", .mode = S_IFDIR | 0555, .children = sysfs_children },
-	{ .name = "kernel", .mode = S_IFDIR | 0555, .children = kernel_children },
+	/* The SysV IPC limits are ipc/sysctl.c's generated entries. */
+	{ .name = "kernel", .mode = S_IFDIR | 0555, .children = kernel_children,
+	  .list = ipc_sysctl_list, .lookup = ipc_sysctl_lookup },
 	{ .name = "vm", .mode = S_IFDIR | 0555, .children = vm_children },
 	{ 0 },
 };

@@ -182,12 +182,17 @@ static int pseudo_getattr(struct inode *i, struct statx *x)
 	return p->node->getattr ? p->node->getattr(&p->ctx, x) : 0;
 }
 
+static bool writable(const struct pseudo_node *n)
+{
+	return n->store || n->store_at;
+}
+
 static int pseudo_setattr(struct inode *i, const struct iattr *a)
 {
 	struct pnode *p = P(i);
 	/* open(O_TRUNC) of a writable file (/proc/self/comm): nothing to
 	 * truncate, like Linux's proc_setattr. */
-	if (!p->node->setattr && p->node->store && (a->valid & ATTR_SIZE))
+	if (!p->node->setattr && writable(p->node) && (a->valid & ATTR_SIZE))
 		return 0;
 	return p->node->setattr ? p->node->setattr(&p->ctx, a) : -EPERM;
 }
@@ -209,8 +214,37 @@ static int pseudo_statfs(struct inode *i, struct statfs *st)
 
 /* ---- open files: a snapshot of show() ------------------------------------ */
 
+/* A sysctl-like file's read: what show_at() gives for the offset now. */
+static ssize_t fresh_read(struct file *f, const struct pnode *p, const struct iovec *iov, int n, off_t pos)
+{
+	bool at_pos = pos < 0;
+	if (at_pos) {
+		pthread_mutex_lock(&f->pos_lock);
+		pos = f->pos;
+	}
+	struct seqbuf s = { 0 };
+	int err = p->node->show_at(&p->ctx, &s, pos);
+	if (!err)
+		err = s.err;
+	size_t done = 0;
+	for (int k = 0; !err && k < n && done < s.len; k++) {
+		size_t c = MIN(iov[k].iov_len, s.len - done);
+		memcpy(iov[k].iov_base, s.buf + done, c);
+		done += c;
+	}
+	if (at_pos) {
+		f->pos = pos + (off_t)done;
+		pthread_mutex_unlock(&f->pos_lock);
+	}
+	free(s.buf);
+	return err ? err : (ssize_t)done;
+}
+
 static ssize_t snap_read(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf)
 {
+	struct pnode *p = P(f->inode);
+	if (p->node->show_at)
+		return fresh_read(f, p, iov, n, pos);
 	struct seqbuf *s = f->priv;
 	bool at_pos = pos < 0;
 	if (at_pos) {
@@ -234,7 +268,7 @@ static ssize_t snap_read(struct file *f, const struct iovec *iov, int n, off_t p
 static ssize_t snap_write(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf)
 {
 	struct pnode *p = P(f->inode);
-	if (!p->node->store)
+	if (!writable(p->node))
 		return -EIO;
 	size_t len = 0;
 	for (int k = 0; k < n; k++)
@@ -245,7 +279,22 @@ static ssize_t snap_write(struct file *f, const struct iovec *iov, int n, off_t 
 	for (size_t k = 0, o = 0; k < (size_t)n; o += iov[k].iov_len, k++)
 		memcpy(buf + o, iov[k].iov_base, iov[k].iov_len);
 	buf[len] = '\0';
-	ssize_t r = p->node->store(&p->ctx, buf, len);
+	ssize_t r;
+	if (p->node->store_at) {
+		bool at_pos = pos < 0;
+		if (at_pos) {
+			pthread_mutex_lock(&f->pos_lock);
+			pos = f->pos;
+		}
+		r = p->node->store_at(&p->ctx, buf, len, pos);
+		if (at_pos) {
+			if (r > 0)
+				f->pos = pos + r;
+			pthread_mutex_unlock(&f->pos_lock);
+		}
+	} else {
+		r = p->node->store(&p->ctx, buf, len);
+	}
 	free(buf);
 	return r;
 }
@@ -295,7 +344,7 @@ static int pseudo_open(struct inode *i, int flags, struct file **out)
 	int err = 0;
 	/* Without store() nobody writes it, root included (like sysctl's
 	 * read-only entries). */
-	if ((acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC)) && !p->node->store)
+	if ((acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC)) && !writable(p->node))
 		return -EACCES;
 	if (p->node->show && acc != O_WRONLY)
 		err = p->node->show(&p->ctx, s);

@@ -8,6 +8,8 @@
  *     Linux's seq_file does for most /proc files. st_size is 0, like
  *     procfs. store() (optional) takes what a writer wrote in one write(2)
  *     at offset 0 (missing: the file is read-only, EACCES/EIO as Linux).
+ *     A sysctl-like file has show_at() and store_at() instead: no
+ *     snapshot, each read and write sees its offset.
  *   - a symlink (S_IFLNK): readlink() gives its target as text, looked up
  *     like any symlink (/proc/self -> "42"); or, for a *magic* link,
  *     jump() gives the path it stands for, which a lookup jumps to
@@ -63,6 +65,13 @@ struct pseudo_node {
 	mode_t mode;
 	int (*show)(const struct pseudo_ctx *ctx, struct seqbuf *out);
 	ssize_t (*store)(const struct pseudo_ctx *ctx, const char *buf, size_t len);
+	/* For a file read and written like a sysctl (Linux's proc_sys_read
+	 * and proc_sys_write), instead of show() and store(): each read asks
+	 * show_at() anew what a read at pos gets, and takes as much of it as
+	 * it has room for; store_at() takes a write with its offset. Reads
+	 * and write(2) move the file position by what they return. */
+	int (*show_at)(const struct pseudo_ctx *ctx, struct seqbuf *out, off_t pos);
+	ssize_t (*store_at)(const struct pseudo_ctx *ctx, const char *buf, size_t len, off_t pos);
 	int (*readlink)(const struct pseudo_ctx *ctx, char *buf, size_t size);
 	int (*jump)(const struct pseudo_ctx *ctx, struct path *out);
 	const struct pseudo_node *children;

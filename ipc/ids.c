@@ -61,9 +61,9 @@ static int alloc_index(struct ipc_ids *ids)
 	return -ENOSPC;
 }
 
-int ipc_add(struct ipc_ids *ids, struct ipc_perm_k *p, int32_t key, int flags)
+int ipc_add(struct ipc_ids *ids, struct ipc_perm_k *p, int32_t key, int flags, int limit)
 {
-	if (ids->in_use >= ids->limit)
+	if (ids->in_use >= MIN(limit, IPCMNI))
 		return -ENOSPC;
 	int idx = alloc_index(ids);
 	if (idx < 0)

@@ -61,10 +61,27 @@ struct ipc_ids {
 	int max_idx;              /* highest index in use, -1 if none */
 	int last_idx;             /* last index handed out */
 	unsigned seq;
-	int limit;                /* SHMMNI, SEMMNI, MSGMNI */
 };
 
-#define IPC_IDS_INIT(lim) { .lock = PTHREAD_MUTEX_INITIALIZER, .max_idx = -1, .last_idx = -1, .limit = (lim) }
+#define IPC_IDS_INIT { .lock = PTHREAD_MUTEX_INITIALIZER, .max_idx = -1, .last_idx = -1 }
+
+/* The namespace's limits, Linux's ipc_namespace fields, which root sets
+ * through /proc/sys/kernel (ipc/sysctl.c). Read without locks, one field
+ * at a time (ipc_limit()), like Linux's READ_ONCE: a change applies to
+ * what comes after it (a queue's msg_qbytes is msgmnb at its creation). */
+enum { SEM_SEMMSL, SEM_SEMMNS, SEM_SEMOPM, SEM_SEMMNI };
+struct ipc_ns_limits {
+	unsigned long shm_ctlmax;  /* bytes per segment */
+	unsigned long shm_ctlall;  /* pages of all segments */
+	int shm_ctlmni;            /* segments */
+	int shm_rmid_forced;       /* segments go with their last user */
+	int msg_ctlmax;            /* bytes per message */
+	int msg_ctlmnb;            /* a new queue's msg_qbytes */
+	int msg_ctlmni;            /* queues */
+	int sem_ctls[4];           /* SEM_SEMMSL...: "sem" */
+};
+extern struct ipc_ns_limits ipc_ns;
+#define ipc_limit(field) __atomic_load_n(&ipc_ns.field, __ATOMIC_RELAXED)
 
 /* Under ids->lock: */
 /* The object with this key, or NULL. */
@@ -73,9 +90,10 @@ struct ipc_perm_k *ipc_find_key(struct ipc_ids *ids, int32_t key);
 struct ipc_perm_k *ipc_find_id(struct ipc_ids *ids, int id);
 /* The object at an index (the *_STAT commands), or NULL. */
 struct ipc_perm_k *ipc_find_index(struct ipc_ids *ids, int idx);
-/* Enter a new object: sets its id, seq, owner and creator (the caller's
+/* Enter a new object if fewer than limit (the kind's *mni, at most
+ * IPCMNI) are in use: sets its id, seq, owner and creator (the caller's
  * effective ids), mode (flags & 0777) and key. 0 or -ENOSPC / -ENOMEM. */
-int ipc_add(struct ipc_ids *ids, struct ipc_perm_k *p, int32_t key, int flags);
+int ipc_add(struct ipc_ids *ids, struct ipc_perm_k *p, int32_t key, int flags, int limit);
 /* Take it out of its table (deleted = true). */
 void ipc_remove(struct ipc_ids *ids, struct ipc_perm_k *p);
 /* Make its key IPC_PRIVATE: no ipc_find_key finds it any more. */
@@ -113,8 +131,29 @@ void shm_proc_show(struct seqbuf *s);
 void sem_proc_show(struct seqbuf *s);
 void msg_proc_show(struct seqbuf *s);
 
-/* Process exit: a process's semaphore undo list is applied (ipc/sem.c). */
+/* Semaphore undo lists (ipc/sem.c), one per thread or shared
+ * (t->sysvsem). clone: t gets a share of the current thread's list
+ * (made now if it has none) if share (CLONE_SYSVSEM), else none; 0 or
+ * -ENOMEM. exit: t (leaving, or unsharing CLONE_SYSVSEM) drops its
+ * share; the last one applies the adjustments. */
+struct thread;
+int sem_copy_undo(struct thread *t, bool share);
+void sem_exit(struct thread *t);
+
+/* Process exit, once its memory is gone (ipc/shm.c): the segments it
+ * made are orphans; with shm_rmid_forced those nobody uses go. */
 struct process;
-void sem_exit(struct process *p);
+void shm_exit(struct process *p);
+/* Writing shm_rmid_forced 1: orphans nobody uses go (ipc/shm.c). */
+void shm_destroy_orphaned(void);
+
+/* /proc/sys/kernel's IPC entries (ipc/sysctl.c): the kernel directory's
+ * generated children. */
+struct pseudo_ctx;
+struct pseudo_node;
+struct pseudo_lister;
+int ipc_sysctl_lookup(const struct pseudo_ctx *c, const char *name, const struct pseudo_node **node,
+		      struct pseudo_ctx *child);
+int ipc_sysctl_list(const struct pseudo_ctx *c, struct pseudo_lister *l);
 
 #endif

@@ -84,10 +84,26 @@ struct msg_queue {
 	int refs; /* the table's and each sleeping sender's */
 };
 
-static struct ipc_ids msg_ids = IPC_IDS_INIT(MSGMNI);
+static struct ipc_ids msg_ids = IPC_IDS_INIT;
 static long msg_hdrs, msg_bytes; /* every queue's messages */
 
 static struct msg_queue *msq_of(struct ipc_perm_k *p) { return (struct msg_queue *)p; }
+
+/* The queue an id names, or NULL (msg_ids.lock held). */
+static struct msg_queue *msq_find(int id)
+{
+	struct ipc_perm_k *p = ipc_find_id(&msg_ids, id);
+	return p ? msq_of(p) : NULL;
+}
+
+/* The head of msgsnd's and msgrcv's loop, again after each sleep (lock
+ * held): the caller may use q as acc asks (EACCES), and q was not removed
+ * meanwhile (EIDRM), in Linux's order. */
+static long msq_check(struct msg_queue *q, int acc)
+{
+	long err = ipc_perms(&q->perm, acc);
+	return err ? err : q->perm.deleted ? -EIDRM : 0;
+}
 
 static void msq_put(struct msg_queue *q)
 {
@@ -146,13 +162,13 @@ static int msg_create(struct ipc_ids *ids, int32_t key, int flags, void *arg)
 	struct msg_queue *q = calloc(1, sizeof(*q));
 	if (!q)
 		return -ENOMEM;
-	int err = ipc_add(ids, &q->perm, key, flags);
+	int err = ipc_add(ids, &q->perm, key, flags, ipc_limit(msg_ctlmni));
 	if (err) {
 		free(q);
 		return err;
 	}
 	q->tail = &q->head;
-	q->qbytes = MSGMNB;
+	q->qbytes = (uint64_t)ipc_limit(msg_ctlmnb);
 	q->ctime = ipc_now();
 	q->refs = 1;
 	return q->perm.id;
@@ -200,7 +216,7 @@ long sys_msgsnd(const struct sysargs *a)
 	long type;
 	if (copy_from_guest(&type, buf, sizeof(type)))
 		return -EFAULT;
-	if (size > MSGMAX || (long)size < 0 || id < 0)
+	if (size > (size_t)ipc_limit(msg_ctlmax) || (long)size < 0 || id < 0)
 		return -EINVAL;
 	if (type < 1)
 		return -EINVAL;
@@ -216,17 +232,10 @@ long sys_msgsnd(const struct sysargs *a)
 	m->next = NULL;
 
 	pthread_mutex_lock(&msg_ids.lock);
-	struct ipc_perm_k *p = ipc_find_id(&msg_ids, id);
-	long ret = p ? 0 : -EINVAL;
-	struct msg_queue *q = p ? msq_of(p) : NULL;
+	struct msg_queue *q = msq_find(id);
+	long ret = q ? 0 : -EINVAL;
 	bool held = false; /* a reference while we slept */
-	while (!ret) {
-		if ((ret = ipc_perms(p, 0222)))
-			break;
-		if (q->perm.deleted) {
-			ret = -EIDRM;
-			break;
-		}
+	while (!ret && !(ret = msq_check(q, 0222))) {
 		if (size + q->cbytes <= q->qbytes && 1 + q->qnum <= q->qbytes)
 			break;
 		if (flags & IPC_NOWAIT) {
@@ -326,7 +335,7 @@ long sys_msgrcv(const struct sysargs *a)
 	if (flags & MSG_COPY) {
 		if ((flags & MSG_EXCEPT) || !(flags & IPC_NOWAIT))
 			return -EINVAL;
-		copy_max = MIN(bufsz, (size_t)MSGMAX);
+		copy_max = MIN(bufsz, (size_t)ipc_limit(msg_ctlmax));
 	}
 	enum search mode;
 	if (flags & MSG_COPY)
@@ -341,17 +350,10 @@ long sys_msgrcv(const struct sysargs *a)
 
 	struct msg *m = NULL;
 	pthread_mutex_lock(&msg_ids.lock);
-	struct ipc_perm_k *p = ipc_find_id(&msg_ids, id);
-	long ret = p ? 0 : -EINVAL;
-	struct msg_queue *q = p ? msq_of(p) : NULL;
+	struct msg_queue *q = msq_find(id);
+	long ret = q ? 0 : -EINVAL;
 	bool held = false; /* a reference while we slept */
-	while (!ret) {
-		if ((ret = ipc_perms(p, 0444)))
-			break;
-		if (q->perm.deleted) {
-			ret = -EIDRM;
-			break;
-		}
+	while (!ret && !(ret = msq_check(q, 0444))) {
 		struct msg **pp = find_msg(q, type, mode);
 		if (pp) {
 			if (bufsz < (*pp)->size && !(flags & MSG_NOERROR)) {
@@ -436,7 +438,8 @@ long sys_msgrcv(const struct sysargs *a)
 static long msg_info(int cmd, gaddr_t buf)
 {
 	struct msginfo_guest mi = {
-		.msgmni = MSGMNI, .msgmax = MSGMAX, .msgmnb = MSGMNB, .msgssz = MSGSSZ, .msgseg = MSGSEG,
+		.msgmni = ipc_limit(msg_ctlmni), .msgmax = ipc_limit(msg_ctlmax), .msgmnb = ipc_limit(msg_ctlmnb),
+		.msgssz = MSGSSZ, .msgseg = MSGSEG,
 		.msgmap = MSGMAP, .msgpool = MSGPOOL, .msgtql = MSGTQL,
 	};
 	pthread_mutex_lock(&msg_ids.lock);
@@ -480,7 +483,7 @@ static long msg_down(int id, int cmd, const struct msqid64_ds_guest *in)
 	long ret = p ? ipc_owner_check(p) : -EINVAL;
 	struct msg_queue *q = p ? msq_of(p) : NULL;
 	if (!ret && cmd == IPC_SET) {
-		if (in->qbytes > MSGMNB && !capable(CAP_SYS_RESOURCE))
+		if (in->qbytes > (uint64_t)ipc_limit(msg_ctlmnb) && !capable_init_ns(CAP_SYS_RESOURCE))
 			ret = -EPERM;
 		if (!ret)
 			ret = ipc_set_perm(p, &in->perm);

@@ -5,8 +5,14 @@
  * and performs those that can go now on the sleeper's behalf, as Linux
  * does, then wakes it with the result. Sleeps end with EINTR at a signal
  * (never restarted, like Linux), EAGAIN at the timeout, EIDRM when the
- * array is removed. SEM_UNDO adjustments are kept per process and
- * applied when it ends. */
+ * array is removed.
+ *
+ * SEM_UNDO adjustments live in undo lists (Linux's sem_undo_list): each
+ * thread holds one or none, made at its first SEM_UNDO; clone with
+ * CLONE_SYSVSEM (as pthread_create does) shares the caller's, counted.
+ * A thread leaving (exit, or unshare(CLONE_SYSVSEM)) drops its share;
+ * the last one applies the adjustments, as Linux's exit_sem. execve
+ * keeps the list. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
@@ -61,13 +67,17 @@ struct sem_array {
 	struct sem sems[];
 };
 
-/* One process's adjustments for one array. */
+/* One undo list's adjustments for one array (freed with the array). */
 struct sem_undo {
 	struct sem_undo *next;   /* all undo entries */
-	struct process *owner;
-	struct sem_array *sma;   /* NULL once the array is removed */
-	int semid;
+	struct sem_undo_list *list;
+	struct sem_array *sma;
 	int semadj[];
+};
+
+/* The threads that share one set of adjustments (sem_ids.lock). */
+struct sem_undo_list {
+	int refs;
 };
 
 struct sem_waiter {
@@ -82,8 +92,8 @@ struct sem_waiter {
 	bool alter;
 };
 
-static struct ipc_ids sem_ids = IPC_IDS_INIT(SEMMNI);
-static long used_sems;
+static struct ipc_ids sem_ids = IPC_IDS_INIT;
+static int used_sems; /* at most semmns, an int */
 static struct sem_undo *undos;
 
 static struct sem_array *sma_of(struct ipc_perm_k *p) { return (struct sem_array *)p; }
@@ -202,11 +212,15 @@ static void clear_undo(struct sem_array *sma, int semnum)
 
 static void freeary(struct sem_array *sma)
 {
-	for (struct sem_undo *u = undos; u; u = u->next)
+	for (struct sem_undo **pp = &undos; *pp;) {
+		struct sem_undo *u = *pp;
 		if (u->sma == sma) {
-			u->sma = NULL;
-			u->semid = -1;
+			*pp = u->next;
+			free(u);
+		} else {
+			pp = &u->next;
 		}
+	}
 	while (sma->pending)
 		finish(sma, sma->pending, -EIDRM);
 	ipc_remove(&sem_ids, &sma->perm);
@@ -221,12 +235,17 @@ static int sem_create(struct ipc_ids *ids, int32_t key, int flags, void *arg)
 	int nsems = *(int *)arg;
 	if (!nsems)
 		return -EINVAL;
-	if (used_sems + nsems > SEMMNS)
+	if (used_sems + nsems > ipc_limit(sem_ctls[SEM_SEMMNS]))
 		return -ENOSPC;
+	/* Linux's sem_alloc refuses an array over INT_MAX bytes, its
+	 * semaphores being a 64-byte cache line each (semmsl may allow
+	 * more). */
+	if (nsems > (INT_MAX - 256) / 64)
+		return -ENOMEM;
 	struct sem_array *sma = calloc(1, sizeof(*sma) + (size_t)nsems * sizeof(struct sem));
 	if (!sma)
 		return -ENOMEM;
-	int err = ipc_add(ids, &sma->perm, key, flags);
+	int err = ipc_add(ids, &sma->perm, key, flags, ipc_limit(sem_ctls[SEM_SEMMNI]));
 	if (err) {
 		free(sma);
 		return err;
@@ -248,40 +267,44 @@ static const struct ipc_get_ops sem_get_ops = { .create = sem_create, .check = s
 long sys_semget(const struct sysargs *a)
 {
 	int nsems = (int)a->a[1];
-	if (nsems < 0 || nsems > SEMMSL)
+	if (nsems < 0 || nsems > ipc_limit(sem_ctls[SEM_SEMMSL]))
 		return -EINVAL;
 	return ipc_get(&sem_ids, (int32_t)a->a[0], (int)a->a[2], &sem_get_ops, &nsems);
 }
 
 /* ---- semop and semtimedop ----------------------------------------------- */
 
+/* The current thread's undo list, made at its first use (lock held). */
+static struct sem_undo_list *current_undo_list(void)
+{
+	if (!current->sysvsem && (current->sysvsem = calloc(1, sizeof(*current->sysvsem))))
+		current->sysvsem->refs = 1;
+	return current->sysvsem;
+}
+
 /* The caller's undo entry for the array (made if needed; lock held). */
 static struct sem_undo *find_undo(struct sem_array *sma)
 {
-	struct process *p = current->proc;
+	struct sem_undo_list *list = current_undo_list();
+	if (!list)
+		return NULL;
 	for (struct sem_undo *u = undos; u; u = u->next)
-		if (u->owner == p && u->sma == sma)
+		if (u->list == list && u->sma == sma)
 			return u;
 	struct sem_undo *u = calloc(1, sizeof(*u) + (size_t)sma->nsems * sizeof(int));
 	if (!u)
 		return NULL;
-	u->owner = p;
+	u->list = list;
 	u->sma = sma;
-	u->semid = sma->perm.id;
 	u->next = undos;
 	undos = u;
 	return u;
 }
 
-static long do_semtimedop(int semid, gaddr_t usops, unsigned nsops, const struct timespec *timeout)
+/* Linux's __do_semtimedop: the operations are in kernel memory. */
+static long semtimedop_copied(int semid, const struct sembuf_guest *sops, unsigned nsops,
+			      const struct timespec *timeout)
 {
-	if (nsops > SEMOPM)
-		return -E2BIG;
-	if (nsops < 1)
-		return -EINVAL;
-	struct sembuf_guest sops[SEMOPM];
-	if (copy_from_guest(sops, usops, nsops * sizeof(sops[0])))
-		return -EFAULT;
 	if (semid < 0)
 		return -EINVAL;
 	struct timespec deadline;
@@ -343,6 +366,29 @@ static long do_semtimedop(int semid, gaddr_t usops, unsigned nsops, const struct
 	return ret;
 }
 
+#define SEMOPM_FAST 64 /* operations copied onto the stack, more into the heap */
+
+static long do_semtimedop(int semid, gaddr_t usops, unsigned nsops, const struct timespec *timeout)
+{
+	/* Linux compares unsigned: a negative semopm lets any count through. */
+	if (nsops > (unsigned)ipc_limit(sem_ctls[SEM_SEMOPM]))
+		return -E2BIG;
+	if (nsops < 1)
+		return -EINVAL;
+	struct sembuf_guest fast[SEMOPM_FAST], *sops = fast;
+	if (nsops > SEMOPM_FAST) {
+		/* Linux's kvmalloc refuses more than INT_MAX bytes. */
+		size_t size = (size_t)nsops * sizeof(*sops);
+		if (size > INT_MAX || !(sops = malloc(size)))
+			return -ENOMEM;
+	}
+	long ret = copy_from_guest(sops, usops, (size_t)nsops * sizeof(*sops)) ? -EFAULT
+		: semtimedop_copied(semid, sops, nsops, timeout);
+	if (sops != fast)
+		free(sops);
+	return ret;
+}
+
 long sys_semop(const struct sysargs *a)
 {
 	return do_semtimedop((int)a->a[0], a->a[1], (unsigned)a->a[2], NULL);
@@ -364,13 +410,15 @@ long sys_semtimedop(const struct sysargs *a)
 static long sem_info(int cmd, gaddr_t buf)
 {
 	struct seminfo_guest si = {
-		.semmap = SEMMAP, .semmni = SEMMNI, .semmns = SEMMNS, .semmnu = SEMMNU, .semmsl = SEMMSL,
-		.semopm = SEMOPM, .semume = SEMUME, .semusz = SEMUSZ, .semvmx = SEMVMX, .semaem = SEMAEM,
+		.semmap = SEMMAP, .semmni = ipc_limit(sem_ctls[SEM_SEMMNI]),
+		.semmns = ipc_limit(sem_ctls[SEM_SEMMNS]), .semmnu = SEMMNU,
+		.semmsl = ipc_limit(sem_ctls[SEM_SEMMSL]), .semopm = ipc_limit(sem_ctls[SEM_SEMOPM]),
+		.semume = SEMUME, .semusz = SEMUSZ, .semvmx = SEMVMX, .semaem = SEMAEM,
 	};
 	pthread_mutex_lock(&sem_ids.lock);
 	if (cmd == SEM_INFO) {
 		si.semusz = sem_ids.in_use;
-		si.semaem = (int32_t)used_sems;
+		si.semaem = used_sems;
 	}
 	long ret = MAX(sem_ids.max_idx, 0);
 	pthread_mutex_unlock(&sem_ids.lock);
@@ -544,34 +592,57 @@ long sys_semctl(const struct sysargs *a)
 	}
 }
 
-/* ---- process exit ----------------------------------------------------- */
+/* ---- undo lists: clone, exit, unshare ---------------------------------- */
 
-/* Linux's exit_sem: each adjustment is added, the value kept within
- * [0, SEMVMX], and waiters that can now go are done. */
-void sem_exit(struct process *p)
+int sem_copy_undo(struct thread *t, bool share)
 {
+	t->sysvsem = NULL;
+	if (!share)
+		return 0;
 	pthread_mutex_lock(&sem_ids.lock);
+	struct sem_undo_list *list = current_undo_list(); /* made now if need be, as Linux's copy_semundo */
+	if (list) {
+		list->refs++;
+		t->sysvsem = list;
+	}
+	pthread_mutex_unlock(&sem_ids.lock);
+	return list ? 0 : -ENOMEM;
+}
+
+/* Linux's exit_sem: the last sharer's leaving adds each adjustment, keeps
+ * the value within [0, SEMVMX] and does what waiters can do now. */
+void sem_exit(struct thread *t)
+{
+	struct sem_undo_list *list = t->sysvsem;
+	if (!list)
+		return;
+	t->sysvsem = NULL;
+	pthread_mutex_lock(&sem_ids.lock);
+	if (--list->refs) {
+		pthread_mutex_unlock(&sem_ids.lock);
+		return;
+	}
 	for (struct sem_undo **pp = &undos; *pp;) {
 		struct sem_undo *u = *pp;
-		if (u->owner != p) {
+		if (u->list != list) {
 			pp = &u->next;
 			continue;
 		}
 		*pp = u->next;
 		struct sem_array *sma = u->sma;
-		if (sma) {
-			for (int i = 0; i < sma->nsems; i++) {
-				if (!u->semadj[i])
-					continue;
-				int v = sma->sems[i].semval + u->semadj[i];
-				sma->sems[i].semval = v < 0 ? 0 : v > SEMVMX ? SEMVMX : v;
-				sma->sems[i].sempid = p->pid;
-			}
-			update_queue(sma);
+		for (int i = 0; i < sma->nsems; i++) {
+			if (!u->semadj[i])
+				continue;
+			int v = sma->sems[i].semval + u->semadj[i];
+			sma->sems[i].semval = v < 0 ? 0 : v > SEMVMX ? SEMVMX : v;
+			sma->sems[i].sempid = t->proc->pid;
 		}
+		sma->otime = ipc_now();
+		update_queue(sma);
 		free(u);
 	}
 	pthread_mutex_unlock(&sem_ids.lock);
+	free(list);
 }
 
 void sem_proc_show(struct seqbuf *sb)

@@ -40,9 +40,13 @@ struct shm_seg {
 	unsigned long nattch;
 	int refs;               /* the table's and each attachment file's */
 	char name[24];          /* "/SYSV%08x (deleted)", the key at creation */
+	/* The process that made it while that lives (Linux's shm_creator,
+	 * a task there): shm_rmid_forced removes orphans nobody uses. */
+	struct process *creator;
+	uint32_t lock_uid;      /* SHM_LOCKED: the real uid charged for it */
 };
 
-static struct ipc_ids shm_ids = IPC_IDS_INIT(SHMMNI);
+static struct ipc_ids shm_ids = IPC_IDS_INIT;
 static uint64_t shm_tot; /* pages of all segments */
 
 /* Guest layouts (x86-64). */
@@ -100,9 +104,10 @@ static void shm_destroy(struct shm_seg *s)
 	seg_put_locked(s);
 }
 
+/* Linux's shm_may_destroy: unused, and removed or shm_rmid_forced. */
 static bool may_destroy(const struct shm_seg *s)
 {
-	return s->nattch == 0 && (s->perm.mode & SHM_DEST_FLAG);
+	return s->nattch == 0 && (ipc_limit(shm_rmid_forced) || (s->perm.mode & SHM_DEST_FLAG));
 }
 
 /* ---- the attachment files ---------------------------------------------- */
@@ -166,14 +171,15 @@ static bool is_shm_vma(const struct vma *v)
 static int shm_create(struct ipc_ids *ids, int32_t key, int flags, void *arg)
 {
 	uint64_t size = *(uint64_t *)arg;
-	if (size < SHMMIN || size > SHMMAX)
+	if (size < SHMMIN || size > ipc_limit(shm_ctlmax))
 		return -EINVAL;
 	uint64_t pages = (size + PAGE_SIZE - 1) / PAGE_SIZE;
 	if (pages * PAGE_SIZE < size)
 		return -ENOSPC;
-	if (shm_tot + pages < shm_tot || shm_tot + pages > SHMALL)
+	if (shm_tot + pages < shm_tot || shm_tot + pages > ipc_limit(shm_ctlall))
 		return -ENOSPC;
-	if (ids->in_use >= ids->limit)
+	int limit = ipc_limit(shm_ctlmni);
+	if (ids->in_use >= MIN(limit, IPCMNI)) /* before the allocation: ipc_add would say it after */
 		return -ENOSPC;
 	if (pages * PAGE_SIZE > MEMFILE_SIZE)
 		return -ENOMEM;
@@ -185,7 +191,7 @@ static int shm_create(struct ipc_ids *ids, int32_t key, int flags, void *arg)
 		free(s);
 		return -ENOMEM;
 	}
-	int err = ipc_add(ids, &s->perm, key, flags);
+	int err = ipc_add(ids, &s->perm, key, flags, limit);
 	if (err) {
 		memfile_free((uint64_t)off, pages * PAGE_SIZE);
 		free(s);
@@ -196,6 +202,7 @@ static int shm_create(struct ipc_ids *ids, int32_t key, int flags, void *arg)
 	s->cpid = ipc_cur_pid();
 	s->ctime = ipc_now();
 	s->refs = 1;
+	s->creator = current->proc;
 	snprintf(s->name, sizeof(s->name), "/SYSV%08x (deleted)", (uint32_t)key);
 	shm_tot += pages;
 	return s->perm.id;
@@ -384,12 +391,60 @@ static long shm_info(int cmd, gaddr_t buf)
 			si.shm_rss += resident_pages(seg_of(shm_ids.slot[i]));
 	pthread_mutex_unlock(&shm_ids.lock);
 	if (cmd == IPC_INFO) {
+		int mni = ipc_limit(shm_ctlmni);
 		struct shminfo64_guest in = {
-			.shmmax = SHMMAX, .shmmin = SHMMIN, .shmmni = SHMMNI, .shmseg = SHMMNI, .shmall = SHMALL,
+			.shmmax = ipc_limit(shm_ctlmax), .shmmin = SHMMIN, .shmmni = (uint64_t)mni,
+			.shmseg = (uint64_t)mni, .shmall = ipc_limit(shm_ctlall),
 		};
 		return copy_to_guest(buf, &in, sizeof(in)) ? -EFAULT : ret;
 	}
 	return copy_to_guest(buf, &si, sizeof(si)) ? -EFAULT : ret;
+}
+
+/* Pages of the segments SHM_LOCK charged to uid (lock held): Linux's
+ * per-user count (ucounts' RLIMIT_MEMLOCK), which a segment leaves when
+ * unlocked or destroyed. */
+static uint64_t shm_locked_pages(uint32_t uid)
+{
+	uint64_t n = 0;
+	for (int i = 0; i <= shm_ids.max_idx; i++) {
+		struct shm_seg *s = shm_ids.slot[i] ? seg_of(shm_ids.slot[i]) : NULL;
+		if (s && (s->perm.mode & SHM_LOCKED_FLAG) && s->lock_uid == uid)
+			n += PAGE_ALIGN(s->segsz) / PAGE_SIZE;
+	}
+	return n;
+}
+
+/* SHM_LOCK and SHM_UNLOCK (Linux's shmctl_do_lock, lock held): without
+ * CAP_IPC_LOCK only the owner or creator, and SHM_LOCK only with some
+ * RLIMIT_MEMLOCK (EPERM). A lock charges the segment's pages to the
+ * caller's real uid, past its RLIMIT_MEMLOCK ENOMEM unless it has
+ * CAP_IPC_LOCK in the initial namespace (Linux's user_shm_lock); locking
+ * twice charges once. The pages themselves are the memory file's, which
+ * the sandbox cannot pin. */
+static long shm_lock(int cmd, struct shm_seg *s)
+{
+	struct process *cur = current->proc;
+	rlim_t limit = cur->rlimits[RLIMIT_MEMLOCK].rlim_cur;
+	if (!capable(CAP_IPC_LOCK)) {
+		if (cur->uid != s->perm.uid && cur->uid != s->perm.cuid)
+			return -EPERM;
+		if (cmd == SHM_LOCK && !limit)
+			return -EPERM;
+	}
+	if (cmd == SHM_UNLOCK) {
+		s->perm.mode &= ~(uint32_t)SHM_LOCKED_FLAG;
+		return 0;
+	}
+	if (s->perm.mode & SHM_LOCKED_FLAG)
+		return 0;
+	uint64_t limit_pages = limit == RLIM_INFINITY ? UINT64_MAX : limit / PAGE_SIZE;
+	uint64_t pages = PAGE_ALIGN(s->segsz) / PAGE_SIZE;
+	if (shm_locked_pages(cur->ruid) + pages > limit_pages && !capable_init_ns(CAP_IPC_LOCK))
+		return -ENOMEM;
+	s->perm.mode |= SHM_LOCKED_FLAG;
+	s->lock_uid = cur->ruid;
+	return 0;
 }
 
 /* IPC_SET, IPC_RMID, SHM_LOCK, SHM_UNLOCK: the owner's commands. */
@@ -400,17 +455,7 @@ static long shm_down(int cmd, int id, const struct shmid64_ds_guest *in)
 	long ret = p ? 0 : -EINVAL;
 	struct shm_seg *s = p ? seg_of(p) : NULL;
 	if (!ret && (cmd == SHM_LOCK || cmd == SHM_UNLOCK)) {
-		if (!capable(CAP_IPC_LOCK)) {
-			uint32_t euid = current->proc->uid;
-			if (euid != p->uid && euid != p->cuid)
-				ret = -EPERM;
-			if (cmd == SHM_LOCK && !current->proc->rlimits[RLIMIT_MEMLOCK].rlim_cur)
-				ret = -EPERM;
-		}
-		if (!ret && cmd == SHM_LOCK)
-			p->mode |= SHM_LOCKED_FLAG;
-		else if (!ret)
-			p->mode &= ~(uint32_t)SHM_LOCKED_FLAG;
+		ret = shm_lock(cmd, s);
 	} else if (!ret) {
 		ret = ipc_owner_check(p);
 		if (!ret && cmd == IPC_SET) {
@@ -457,6 +502,35 @@ long sys_shmctl(const struct sysargs *a)
 	default:
 		return -EINVAL;
 	}
+}
+
+/* ---- shm_rmid_forced: orphans -------------------------------------------- */
+
+/* Linux's exit_shm: p's segments are orphans now; with shm_rmid_forced
+ * those nobody uses go. */
+void shm_exit(struct process *p)
+{
+	pthread_mutex_lock(&shm_ids.lock);
+	for (int i = 0; i <= shm_ids.max_idx; i++) {
+		struct shm_seg *s = shm_ids.slot[i] ? seg_of(shm_ids.slot[i]) : NULL;
+		if (!s || s->creator != p)
+			continue;
+		s->creator = NULL;
+		if (ipc_limit(shm_rmid_forced) && may_destroy(s))
+			shm_destroy(s);
+	}
+	pthread_mutex_unlock(&shm_ids.lock);
+}
+
+void shm_destroy_orphaned(void)
+{
+	pthread_mutex_lock(&shm_ids.lock);
+	for (int i = 0; i <= shm_ids.max_idx; i++) {
+		struct shm_seg *s = shm_ids.slot[i] ? seg_of(shm_ids.slot[i]) : NULL;
+		if (s && !s->creator && may_destroy(s))
+			shm_destroy(s);
+	}
+	pthread_mutex_unlock(&shm_ids.lock);
 }
 
 void shm_proc_show(struct seqbuf *sb)

@@ -17,6 +17,7 @@
 #include "mm/uaccess.h"
 #include "platform/platform.h"
 #include "kernel/cputime.h"
+#include "ipc/ipc.h"
 
 struct clone_req {
 	uint64_t flags;
@@ -141,6 +142,7 @@ static void free_unstarted(struct thread *t, struct process *p)
 			platform_thread_release(t->plat);
 		mm_put(p->mm);
 	}
+	sem_exit(t);
 	put_files_fs(t);
 	free(t);
 	process_free(p);
@@ -184,6 +186,8 @@ static long clone_thread(const struct clone_req *c)
 	t->proc = p;
 	init_child_thread(t, c);
 	long err = copy_files_fs(t, c->flags);
+	if (!err)
+		err = sem_copy_undo(t, c->flags & CLONE_SYSVSEM);
 	if (err) {
 		put_files_fs(t);
 		free(t);
@@ -193,6 +197,7 @@ static long clone_thread(const struct clone_req *c)
 	if (!err && (err = platform_thread_fpu_inherit(t->plat, pt->plat)))
 		platform_thread_release(t->plat);
 	if (err) {
+		sem_exit(t);
 		put_files_fs(t);
 		free(t);
 		return err;
@@ -201,6 +206,7 @@ static long clone_thread(const struct clone_req *c)
 	if ((err = thread_add(p, t))) {
 		cputime_thread_exit(t);
 		platform_thread_release(t->plat);
+		sem_exit(t);
 		put_files_fs(t);
 		free(t);
 		return err;
@@ -241,6 +247,8 @@ static long do_clone(const struct clone_req *c)
 		err = sighand_share_add(parent, p);
 	if (!err)
 		err = copy_files_fs(t, f);
+	if (!err)
+		err = sem_copy_undo(t, f & CLONE_SYSVSEM);
 	if (f & CLONE_CLEAR_SIGHAND) /* handlers back to default, ignoring stays */
 		for (int i = 0; i < 64; i++)
 			if (p->sigactions[i].handler != (uint64_t)SIG_IGN)

@@ -66,6 +66,11 @@ void proc_ext_free(struct process *p);
 /* Does the calling guest hold capability cap in its effective set?
  * (Lock-free: may be called with the process's lock held.) */
 bool capable(int cap);
+/* Linux's capable() where it means the initial user namespace, over the
+ * namespace the object lives in (msgctl's msg_qbytes, SHM_LOCK's
+ * RLIMIT_MEMLOCK): the sandbox being a user namespace below it, the
+ * guest must hold cap and cocoon itself must hold it on the host. */
+bool capable_init_ns(int cap);
 /* Every capability this kernel knows (bits 0..cap_last_cap). */
 uint64_t cap_full_set(void);
 /* cap is a capability number this kernel knows (Linux's cap_valid). */

@@ -3,6 +3,8 @@
  * guest root holds them all). */
 #include <pthread.h>
 #include <stdio.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 #include "kernel/proc_ext.h"
 #include "kernel/syscall.h"
 #include "kernel/task.h"
@@ -48,6 +50,24 @@ bool capable(int cap)
 {
 	uint64_t eff = __atomic_load_n(&current->proc->ext.caps.eff, __ATOMIC_RELAXED);
 	return (eff >> cap) & 1;
+}
+
+static uint64_t host_caps;
+static pthread_once_t host_caps_once = PTHREAD_ONCE_INIT;
+
+/* cocoon's own effective set on the host (fixed for its lifetime). */
+static void host_caps_load(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	if (!syscall(SYS_capget, &h, d))
+		host_caps = d[0].effective | (uint64_t)d[1].effective << 32;
+}
+
+bool capable_init_ns(int cap)
+{
+	pthread_once(&host_caps_once, host_caps_load);
+	return capable(cap) && ((host_caps >> cap) & 1);
 }
 
 void caps_fix_setxuid(struct process *p, uint32_t old_r, uint32_t old_e, uint32_t old_s)

@@ -191,6 +191,7 @@ void thread_discard(struct thread *t)
 	pthread_mutex_unlock(&tasklist_lock);
 	cputime_thread_exit(t);
 	platform_thread_release(t->plat);
+	sem_exit(t);
 	thread_exit_files(t);
 	free(t);
 }
@@ -476,7 +477,7 @@ void process_end(struct thread *t)
 {
 	struct process *p = t->proc;
 	timers_exit(p); /* no timer fires for a dead process */
-	sem_exit(p); /* SysV semaphore undo adjustments */
+	sem_exit(t); /* SysV semaphore undo adjustments */
 	/* A zombie has no exe, like Linux's mm-less task. */
 	struct file *exe = process_set_exe(p, NULL);
 	cputime_note_mm(p, p->mm); /* its peak resident set, for ru_maxrss */
@@ -503,6 +504,7 @@ void process_end(struct thread *t)
 			mm_put_later(mm);
 		}
 	}
+	shm_exit(p); /* after the detaches, as Linux's exit_shm after exit_mm */
 	vfork_release(p);
 	thread_exit_files(t);
 	tty_process_exit(p); /* a session leader's end hangs up its terminal */
@@ -613,6 +615,7 @@ static void thread_exit(struct thread *t)
 		process_end(t);
 		return;
 	}
+	sem_exit(t);
 	sigpending_flush(&t->pending);
 	free(t);
 }

@@ -153,6 +153,9 @@ struct thread {
 	 * by the thread itself, under proc->lock; others read them under it. */
 	struct fdtable *files;
 	struct fs_struct *fs;    /* root, cwd, umask */
+	/* SysV semaphore undo list (ipc/sem.c), shared with CLONE_SYSVSEM;
+	 * NULL until the first SEM_UNDO. Only the thread itself uses it. */
+	struct sem_undo_list *sysvsem;
 	bool exiting;            /* leave the run loop after this trap */
 	int exit_code;           /* exit(2)'s wait status, if the process ends with this thread */
 	bool leaving;            /* past its serve loop: no longer listed in /proc (proc->lock) */

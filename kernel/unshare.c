@@ -1,13 +1,15 @@
-/* unshare(2): the calling thread stops sharing its fd table or fs state
- * (root, cwd, umask) with the threads and processes it shared them with
- * (Linux's ksys_unshare). The thread group, the signal handlers and the
- * memory can be "unshared" only when nothing shares them; namespaces
- * are refused as for an unprivileged user. */
+/* unshare(2): the calling thread stops sharing its fd table, fs state
+ * (root, cwd, umask) or SysV semaphore undo list with the threads and
+ * processes it shared them with (Linux's ksys_unshare). The thread
+ * group, the signal handlers and the memory can be "unshared" only when
+ * nothing shares them; namespaces are refused as for an unprivileged
+ * user. */
 #include <linux/sched.h>
 #include "kernel/task.h"
 #include "kernel/syscall.h"
 #include "fs/fs.h"
 #include "mm/mm.h"
+#include "ipc/ipc.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x80
@@ -60,7 +62,6 @@ long sys_unshare(const struct sysargs *a)
 	long err = check_unshare(f);
 	if (err)
 		return err;
-	/* CLONE_SYSVSEM: no System V semaphore undo lists yet, nothing to detach. */
 	if (f & UNSHARE_NAMESPACES)
 		return -EPERM; /* no namespaces inside the sandbox */
 	struct thread *t = current;
@@ -73,6 +74,8 @@ long sys_unshare(const struct sysargs *a)
 		fs_struct_put(new_fs);
 		return -ENOMEM;
 	}
+	if (f & CLONE_SYSVSEM)
+		sem_exit(t); /* "equivalent to sys_exit()" for the undo list, as in Linux */
 	struct fs_struct *old_fs = NULL;
 	struct fdtable *old_files = NULL;
 	pthread_mutex_lock(&p->lock); /* /proc readers look at them under it */

@@ -791,7 +791,7 @@ unpriv_setup() {
 	mkdir -p "$u"
 	cp "$COCOON" "$u/cocoon" 2>/dev/null
 	local x
-	for x in hello files stat paths mm errno system sysv_shm sysv_sem sysv_msg; do
+	for x in hello files stat paths mm errno system sysv_shm sysv_sem sysv_msg sysv_limits; do
 		cp "$BUILD/tests/guest/$x.glibc-static" "$BUILD/tests/guest/$x.musl-static" "$u/" 2>/dev/null
 	done
 	chmod -R a+rX "$u"
@@ -810,7 +810,7 @@ else
 	if ! "${NOBODY[@]}" test -r "$WORK/unpriv/hello.glibc-static"; then
 		note "uid 65534 cannot reach $WORK: unprivileged reruns skipped"
 	else
-		for x in hello files stat paths mm errno system sysv_shm sysv_sem sysv_msg; do
+		for x in hello files stat paths mm errno system sysv_shm sysv_sem sysv_msg sysv_limits; do
 			for v in glibc-static musl-static; do
 				[ -x "$WORK/unpriv/$x.$v" ] || continue
 				submit "unprivileged $x.$v" unpriv_pair "as uid 65534: $x.$v" "$WORK/unpriv/$x.$v"

@@ -1,8 +1,13 @@
 /* SysV semaphores: keys, the errno table, SETVAL/SETALL/GET*, atomic
  * multi-operation semop, IPC_NOWAIT and timeouts, a semop blocked in one
  * process and done by another's change (GETNCNT/GETZCNT/GETPID), EINTR
- * that is never restarted, EIDRM, SEM_UNDO applied at exit. */
+ * that is never restarted, EIDRM, SEM_UNDO applied at exit; undo lists
+ * shared with CLONE_SYSVSEM (applied when the last sharer leaves, kept
+ * across execve, left by unshare), and a thread's own list. */
 #include "sysv_util.h"
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/sem.h>
 #include <time.h>
 
@@ -277,6 +282,190 @@ static void undo(void)
 	res("IPC_RMID", ctl(id, 0, IPC_RMID, 0));
 }
 
+/* clone(2) of a process (no CLONE_VM): returns twice, like fork. */
+static long clone_proc(unsigned long flags)
+{
+	return rsys(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+}
+
+static long val(long id) { return ctl(id, 0, GETVAL, 0); }
+
+/* The exec'd child of undo_across_exec. */
+static int exec_child(long id)
+{
+	return op1(id, 0, -1, SEM_UNDO) ? 1 : 0;
+}
+
+/* Processes made with CLONE_SYSVSEM share one list: the adjustments wait
+ * for the last of them to leave. */
+static void shared_undo(const char *self)
+{
+	printf("-- CLONE_SYSVSEM\n");
+	long id = semget_(IPC_PRIVATE, 1, 0600);
+	ctl(id, 0, SETVAL, 5);
+	static const struct { const char *label; unsigned long flags; } kinds[] = {
+		{ "a child with CLONE_SYSVSEM", CLONE_SYSVSEM }, { "a child without", 0 },
+	};
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+		int pid = fork();
+		if (pid == 0) {
+			long c = clone_proc(kinds[k].flags);
+			if (c == 0)
+				_exit(op1(id, 0, -1, SEM_UNDO) ? 1 : 0);
+			printf("%s: %s\n", kinds[k].label, wait_child((int)c));
+			resv("  value after its exit", val(id));
+			op1(id, 0, -1, SEM_UNDO);
+			resv("  after the parent's own -1", val(id));
+			fflush(stdout);
+			_exit(0);
+		}
+		printf("  parent %s\n", wait_child(pid));
+		resv("  value after the parent's exit", val(id));
+	}
+
+	/* The sharer that outlives the other: gone is open in it until its
+	 * exit, which applies the adjustments before closing its files. */
+	int go[2], gone[2];
+	if (pipe(go) || pipe(gone))
+		return;
+	int pid = fork();
+	if (pid == 0) {
+		long c = clone_proc(CLONE_SYSVSEM);
+		if (c == 0) {
+			char ch;
+			close(go[1]);
+			read(go[0], &ch, 1);
+			_exit(0);
+		}
+		_exit(op1(id, 0, -1, SEM_UNDO) ? 1 : 0);
+	}
+	close(gone[1]);
+	printf("the sharer that leaves first: %s\n", wait_child(pid));
+	resv("  value while the other one lives", val(id));
+	char ch;
+	write(go[1], "x", 1);
+	resv("  the other one's end", read(gone[0], &ch, 1));
+	resv("  value once it is gone", val(id));
+	close(go[0]);
+	close(go[1]);
+	close(gone[0]);
+
+	/* unshare(CLONE_SYSVSEM) leaves the shared list (applying nothing
+	 * while another holds it) and starts a new one. */
+	pid = fork();
+	if (pid == 0) {
+		long c = clone_proc(CLONE_SYSVSEM);
+		if (c == 0) {
+			op1(id, 0, -1, SEM_UNDO);
+			long r = rsys(SYS_unshare, CLONE_SYSVSEM);
+			long v = val(id);
+			op1(id, 0, -1, SEM_UNDO);
+			_exit(r ? 100 : (int)v); /* the value after the unshare */
+		}
+		printf("a sharer that unshares, then takes 1 more: %s (its exit code: the value after unshare)\n",
+		       wait_child((int)c));
+		resv("  value after its exit", val(id));
+		fflush(stdout);
+		_exit(0);
+	}
+	printf("  parent %s\n", wait_child(pid));
+	resv("  value after the parent's exit", val(id));
+
+	/* Alone, unshare applies the list at once, like an exit. */
+	pid = fork();
+	if (pid == 0) {
+		op1(id, 0, -2, SEM_UNDO);
+		resv("alone: value before unshare", val(id));
+		res("  unshare(CLONE_SYSVSEM)", rsys(SYS_unshare, CLONE_SYSVSEM));
+		resv("  value after it", val(id));
+		op1(id, 0, -1, SEM_UNDO);
+		resv("  after a -1 on a new list", val(id));
+		fflush(stdout);
+		_exit(0);
+	}
+	printf("  child %s\n", wait_child(pid));
+	resv("  value after its exit", val(id));
+
+	/* execve keeps the list. */
+	pid = fork();
+	if (pid == 0) {
+		long c = clone_proc(CLONE_SYSVSEM);
+		if (c == 0) {
+			char ids[32];
+			snprintf(ids, sizeof ids, "%ld", id);
+			char *argv[] = { (char *)self, "--undo-child", ids, NULL };
+			execv("/proc/self/exe", argv);
+			_exit(127);
+		}
+		printf("a sharer that execs and takes 1: %s\n", wait_child((int)c));
+		resv("  value after its exit", val(id));
+		fflush(stdout);
+		_exit(0);
+	}
+	printf("  parent %s\n", wait_child(pid));
+	resv("  value after the parent's exit", val(id));
+	res("IPC_RMID", ctl(id, 0, IPC_RMID, 0));
+}
+
+static long undo_id;
+
+static void *pthread_undo(void *arg)
+{
+	op1(undo_id, 0, -1, SEM_UNDO);
+	return NULL;
+}
+
+/* Raw system calls only: it shares our TLS. */
+static int raw_thread_undo(void *arg)
+{
+	struct sembuf b = { 0, -1, SEM_UNDO };
+	rsys(SYS_semop, undo_id, &b, 1);
+	return 0;
+}
+
+/* Threads: pthread_create shares the list (CLONE_SYSVSEM), a thread made
+ * without it has its own, applied at its exit. */
+static void thread_undo(void)
+{
+	printf("-- threads\n");
+	undo_id = semget_(IPC_PRIVATE, 1, 0600);
+	ctl(undo_id, 0, SETVAL, 5);
+	int pid = fork();
+	if (pid == 0) {
+		pthread_t t;
+		pthread_create(&t, NULL, pthread_undo, NULL);
+		pthread_join(t, NULL);
+		struct timespec ts = { 0, 100000000 };
+		nanosleep(&ts, NULL);
+		resv("a pthread's -1, after its end", val(undo_id));
+		fflush(stdout);
+		_exit(0);
+	}
+	printf("child %s\n", wait_child(pid));
+	resv("value after the process's exit", val(undo_id));
+
+	pid = fork();
+	if (pid == 0) {
+		size_t size = 64 * 1024;
+		char *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		int tid = clone(raw_thread_undo, stack + size,
+				CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD, NULL);
+		expect(tid > 0, "clone of a thread without CLONE_SYSVSEM");
+		long v = val(undo_id);
+		for (int i = 0; i < 5000 && v != 5; i++) {
+			struct timespec ts = { 0, 1000000 };
+			nanosleep(&ts, NULL);
+			v = val(undo_id);
+		}
+		resv("its -1, once it is gone", v);
+		fflush(stdout);
+		_exit(0);
+	}
+	printf("child %s\n", wait_child(pid));
+	resv("value after the process's exit", val(undo_id));
+	res("IPC_RMID", ctl(undo_id, 0, IPC_RMID, 0));
+}
+
 static void other_user(void)
 {
 	printf("-- another user\n");
@@ -297,12 +486,16 @@ static void other_user(void)
 	printf("child %s\n", wait_child(pid));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "--undo-child"))
+		return exec_child(atol(argv[2]));
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	basics();
 	operations();
 	undo();
+	shared_undo(argv[0]);
+	thread_undo();
 	other_user();
 	return expect_failures ? 1 : 0;
 }
