@@ -19,7 +19,7 @@
  * MAP_NORESERVE), name, and file at contiguous offsets.
  *
  * Resident sizes are the pages the memory file holds for a mapping
- * (SEEK_DATA), so memory the warmer allocated ahead counts too. */
+ * (mm/rss.c), or the host's page cache for a host file image. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>

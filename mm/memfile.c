@@ -9,13 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 #include "mm/memfile.h"
-#include "platform/hostload.h"
 
 struct memfile memfile = { .fd = -1 };
-static bool warm_enabled;
 
 /* Sharing: each page's owners beyond the first (0 for a page with one
  * owner, as every freshly allocated page has). A sparse array, one word
@@ -44,105 +41,6 @@ static struct {
 	struct extent v[DIRTY_SLOTS];
 	size_t n, bytes;
 } dirty;
-
-/* The warmer: one background thread allocating requested ranges in
- * order, each only once it is a little old: memory mapped and unmapped
- * again at once (a common pattern) is then never warmed. Freeing a range
- * cancels what is queued for it. A request that comes too late only costs
- * a fallocate that finds the pages there; one racing with a free leaves
- * zeroed pages in the pool. Neither changes what any guest reads. */
-#define WARM_QUEUE 64
-#define WARM_DELAY_NS 200000
-#define WARM_STEP (256UL << 10)
-#define WARM_LOAD_EVERY 8 /* steps: a look at the host's load per 2 MiB */
-struct warm_req {
-	uint64_t off, len;
-	struct timespec when;
-};
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t more;
-	struct warm_req q[WARM_QUEUE];
-	unsigned head, tail;
-} warm = { .lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER };
-
-/* Whether some CPU has nothing to run but the warmer. */
-static bool cpu_free(void)
-{
-	int running = host_running_tasks();
-	return running < 0 || running <= host_cpus();
-}
-
-static void *warmer(void *arg)
-{
-	pthread_mutex_lock(&warm.lock);
-	for (;;) {
-		while (warm.head == warm.tail)
-			pthread_cond_wait(&warm.more, &warm.lock);
-		struct warm_req *r = &warm.q[warm.head % WARM_QUEUE];
-		if (r->len == 0) { /* cancelled */
-			warm.head++;
-			continue;
-		}
-		struct timespec due = r->when;
-		due.tv_nsec += WARM_DELAY_NS;
-		if (due.tv_nsec >= 1000000000L) {
-			due.tv_sec++;
-			due.tv_nsec -= 1000000000L;
-		}
-		pthread_mutex_unlock(&warm.lock);
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL);
-		pthread_mutex_lock(&warm.lock);
-		/* Step by step, re-reading the request: a free may have cut it.
-		 * Only while a CPU is free (checked every WARM_LOAD_EVERY):
-		 * with every CPU busy, allocating ahead takes the guests' CPU
-		 * for pages their faults would allocate anyway, or never. */
-		for (unsigned step = 0; r->len; step++) {
-			uint64_t off = r->off, len = MIN(WARM_STEP, r->len);
-			r->off += len;
-			r->len -= len;
-			pthread_mutex_unlock(&warm.lock);
-			bool warm_it = step % WARM_LOAD_EVERY != 0 || cpu_free();
-			if (warm_it)
-				fallocate(memfile.fd, 0, (off_t)off, (off_t)len);
-			pthread_mutex_lock(&warm.lock);
-			if (!warm_it)
-				r->len = 0;
-		}
-		warm.head++;
-	}
-	return NULL;
-}
-
-void memfile_warm(uint64_t off, size_t len)
-{
-	if (!warm_enabled)
-		return;
-	pthread_mutex_lock(&warm.lock);
-	if (warm.tail - warm.head < WARM_QUEUE) {
-		struct warm_req *r = &warm.q[warm.tail % WARM_QUEUE];
-		r->off = off;
-		r->len = MIN(len, MEMFILE_WARM_MAX);
-		clock_gettime(CLOCK_MONOTONIC, &r->when);
-		if (warm.tail++ == warm.head) /* else the warmer is awake */
-			pthread_cond_signal(&warm.more);
-	}
-	pthread_mutex_unlock(&warm.lock);
-}
-
-/* Forget warming requests for a range being freed. */
-static void warm_cancel(uint64_t off, size_t len)
-{
-	if (!warm_enabled)
-		return;
-	pthread_mutex_lock(&warm.lock);
-	for (unsigned i = warm.head; i != warm.tail; i++) {
-		struct warm_req *r = &warm.q[i % WARM_QUEUE];
-		if (r->off < off + len && off < r->off + r->len)
-			r->len = 0; /* overlapping: drop the rest of it */
-	}
-	pthread_mutex_unlock(&warm.lock);
-}
 
 int memfile_init(void)
 {
@@ -175,12 +73,6 @@ int memfile_init(void)
 		return -ENOMEM;
 	pool.v[0] = (struct extent){ 0, MEMFILE_SIZE };
 	pool.n = 1;
-	/* Warming pays only with a spare CPU to do it on. */
-	pthread_t t;
-	if (host_cpus() > 1 && pthread_create(&t, NULL, warmer, NULL) == 0) {
-		pthread_detach(t);
-		warm_enabled = true;
-	}
 	return 0;
 }
 
@@ -316,7 +208,6 @@ static void keep_dirty(uint64_t off, size_t len)
 
 static void free_range(uint64_t off, size_t len)
 {
-	warm_cancel(off, len);
 	if (len <= DIRTY_MAX_LEN) {
 		keep_dirty(off, len);
 		return;

@@ -32,12 +32,6 @@ void memfile_free(uint64_t off, size_t len);
 void memfile_ref(uint64_t off, size_t len);
 /* Whether any page of [off, off+len) has more than one owner. */
 bool memfile_shared(uint64_t off, size_t len);
-/* Ask the background warmer to allocate the pages of [off, off+len) ahead
- * of the guest's first touch (at most MEMFILE_WARM_MAX bytes of it): a
- * fault on a page the file already has costs about half as much as one
- * that must allocate it. Memory is then used before it is touched. */
-#define MEMFILE_WARM_MAX (64UL << 20)
-void memfile_warm(uint64_t off, size_t len);
 /* Drop the pages of an allocated range; it reads as zero afterwards. */
 void memfile_zero(uint64_t off, size_t len);
 static inline void *memfile_ptr(uint64_t off) { return memfile.base + off; }

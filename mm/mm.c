@@ -211,10 +211,7 @@ long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 			return -ENOMEM;
 		v.off = (uint64_t)off;
 	}
-	long ret = install(mm, &v);
-	if (ret >= 0 && v.off != NO_BACKING && kind != VMA_STACK && !(v.flags & MAP_STACK))
-		memfile_warm(v.off, len);
-	return ret;
+	return install(mm, &v);
 }
 
 long mm_mmap_pages(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, struct file *f,
@@ -460,7 +457,7 @@ long mm_munmap(struct mm *mm, gaddr_t addr, size_t len)
 
 /* Linux's VMA "without an anon_vma" (mprotect then drops VM_ACCOUNT):
  * private anonymous memory never written. Approximated by the memory
- * file holding no page of v (untouched: fallocated pages of the warmer
+ * file holding no page of v (untouched; pages fallocated by a guest
  * are holes to SEEK_DATA); Linux looks at the whole VMA v was split
  * from. */
 static bool never_written(const struct vma *v)
@@ -514,8 +511,6 @@ long mm_mprotect(struct mm *mm, gaddr_t start, size_t len, int prot)
 				}
 				v->off = (uint64_t)off;
 				err = mm_host_map(mm, v);
-				if (!(v->flags & MAP_STACK))
-					memfile_warm(v->off, v->end - v->start);
 			} else if (v->image && (prot & PROT_WRITE)) {
 				err = mm_image_to_memfile(mm, v);
 			} else if (v->off != NO_BACKING || v->image) {

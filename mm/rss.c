@@ -8,10 +8,9 @@
  *
  * Counting is the cost (every process exit pays it): SEEK_DATA and
  * SEEK_HOLE take some 70 ns a page, cachestat(2) some 10. But cachestat
- * also counts the pages the memory file's warmer allocated ahead of the
- * guest's first touch (fallocate: not up to date, holes to SEEK_DATA),
- * so it is used only where the warmer never goes (mm/mm.c: private file
- * copies and stacks). */
+ * also counts pages a guest's fallocate(2) allocated in a file of its
+ * own (not up to date, holes to SEEK_DATA), so shared file mappings are
+ * counted the slow way. */
 #include <errno.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -75,12 +74,10 @@ uint64_t memfile_resident(uint64_t off, uint64_t len)
 	return n;
 }
 
-/* Memory the warmer may have allocated ahead (memfile_warm's callers). */
-static bool may_be_warmed(const struct vma *v)
+/* A file's own pages, which its fallocate may have allocated unwritten. */
+static bool may_hold_fallocated(const struct vma *v)
 {
-	if (v->kind == VMA_FILE)
-		return (v->flags & MAP_SHARED) != 0; /* a file's own pages: its fallocate */
-	return v->kind != VMA_STACK && !(v->flags & MAP_STACK) && v->kind != VMA_VVAR && v->kind != VMA_VDSO;
+	return v->kind == VMA_FILE && (v->flags & MAP_SHARED);
 }
 
 /* Resident bytes of v's part [start, end). */
@@ -93,7 +90,7 @@ static uint64_t vma_resident(const struct vma *v, gaddr_t start, gaddr_t end)
 	if (v->off == NO_BACKING || start >= end)
 		return 0;
 	uint64_t off = v->off + (start - v->start), len = end - start;
-	int64_t fast = may_be_warmed(v) ? -1 : cachestat_resident(off, len);
+	int64_t fast = may_hold_fallocated(v) ? -1 : cachestat_resident(off, len);
 	return fast >= 0 ? (uint64_t)fast : memfile_resident(off, len);
 }
 

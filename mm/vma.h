@@ -21,8 +21,8 @@ struct vma {
 	gaddr_t start, end;  /* page aligned, [start, end) */
 	int prot;            /* PROT_READ|PROT_WRITE|PROT_EXEC */
 	/* MAP_SHARED or MAP_PRIVATE, MAP_GROWSDOWN, MAP_NORESERVE; MAP_STACK:
-	 * a thread stack, sparse, so never warmed (and, as Linux's
-	 * VM_NOHUGEPAGE does, it keeps the mapping from merging with others) */
+	 * a thread stack (as Linux's VM_NOHUGEPAGE does, it keeps the
+	 * mapping from merging with others) */
 	int flags;
 	enum vma_kind kind;
 	uint64_t off;        /* memory-file offset of start, or NO_BACKING */

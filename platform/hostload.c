@@ -22,15 +22,3 @@ int host_running_tasks(void)
 		p = strchr(p, ' '), p = p ? p + 1 : NULL;
 	return p ? atoi(p) : -1;
 }
-
-int host_cpus(void)
-{
-	static int cpus;
-	int n = __atomic_load_n(&cpus, __ATOMIC_RELAXED);
-	if (n == 0) {
-		long c = sysconf(_SC_NPROCESSORS_ONLN);
-		n = c > 0 ? (int)c : 1;
-		__atomic_store_n(&cpus, n, __ATOMIC_RELAXED);
-	}
-	return n;
-}
