@@ -74,7 +74,17 @@ static long check_flags(const struct clone_req *c)
 static int copy_process_state(struct process *p, struct process *parent, uint64_t f)
 {
 	pthread_mutex_lock(&parent->lock);
-	memcpy(p->sigactions, parent->sigactions, sizeof(p->sigactions));
+	/* Linux's copy_sighand: one more user of the parent's handlers, or
+	 * a copy of them. */
+	if (f & CLONE_SIGHAND) {
+		sighand_put(p->sighand);
+		p->sighand = parent->sighand;
+		__atomic_add_fetch(&p->sighand->count, 1, __ATOMIC_ACQ_REL);
+	} else {
+		pthread_mutex_lock(&parent->sighand->lock);
+		memcpy(p->sighand->action, parent->sighand->action, sizeof(p->sighand->action));
+		pthread_mutex_unlock(&parent->sighand->lock);
+	}
 	memcpy(p->rlimits, parent->rlimits, sizeof(p->rlimits));
 	memcpy(p->comm, parent->comm, sizeof(p->comm));
 	p->uid = parent->uid;
@@ -237,14 +247,14 @@ static long do_clone(const struct clone_req *c)
 	p->threads = p->thread = t;
 	p->nr_threads = 1;
 	err = copy_process_state(p, parent, f);
-	if (!err && (f & CLONE_SIGHAND)) /* Linux's copy_sighand: one more user */
-		err = sighand_share_add(parent, p);
 	if (!err)
 		err = copy_files_fs(t, f);
-	if (f & CLONE_CLEAR_SIGHAND) /* handlers back to default, ignoring stays */
+	/* Handlers back to default, ignoring stays: on the child's own copy
+	 * (clone3 refuses CLONE_CLEAR_SIGHAND with CLONE_SIGHAND). */
+	if (f & CLONE_CLEAR_SIGHAND)
 		for (int i = 0; i < 64; i++)
-			if (p->sigactions[i].handler != (uint64_t)SIG_IGN)
-				p->sigactions[i] = (struct ksigaction){ 0 };
+			if (p->sighand->action[i].handler != (uint64_t)SIG_IGN)
+				p->sighand->action[i] = (struct ksigaction){ 0 };
 	if (!err)
 		err = copy_mm(t, p, parent, f);
 	if (!err)

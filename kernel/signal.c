@@ -154,7 +154,7 @@ static bool sig_ignored(struct process *p, struct thread *t, int sig)
 {
 	if (t && ((t->sigmask | t->real_blocked) & SIGBIT(sig)))
 		return false; /* the handler may change before it is unblocked */
-	uint64_t h = p->sigactions[sig - 1].handler;
+	uint64_t h = sigaction_get_locked(p, sig).handler;
 	return h == (uint64_t)SIG_IGN || (h == (uint64_t)SIG_DFL && signal_default_ignored(sig));
 }
 
@@ -165,7 +165,7 @@ static bool sig_fatal(struct process *p, struct thread *t, int sig)
 	if (t && ((t->sigmask | t->real_blocked) & SIGBIT(sig)))
 		return false;
 	int act = default_action[sig];
-	return p->sigactions[sig - 1].handler == (uint64_t)SIG_DFL && (act == ACT_TERM || act == ACT_CORE);
+	return sigaction_get_locked(p, sig).handler == (uint64_t)SIG_DFL && (act == ACT_TERM || act == ACT_CORE);
 }
 
 /* Whether t would take sig now (Linux's wants_signal). */
@@ -322,12 +322,16 @@ void signal_force(int sig, const siginfo_t *info)
 	struct thread *t = current;
 	struct process *p = t->proc;
 	pthread_mutex_lock(&p->lock);
-	struct ksigaction *ka = &p->sigactions[sig - 1];
+	/* Linux's force_sig_info_to_task: the (shared) action itself goes
+	 * back to SIG_DFL. */
+	pthread_mutex_lock(&p->sighand->lock);
+	struct ksigaction *ka = &p->sighand->action[sig - 1];
 	bool blocked = t->sigmask & SIGBIT(sig);
 	if (blocked || ka->handler == (uint64_t)SIG_IGN) {
 		ka->handler = (uint64_t)SIG_DFL;
 		t->sigmask &= ~SIGBIT(sig);
 	}
+	pthread_mutex_unlock(&p->sighand->lock);
 	siginfo_t si = *info;
 	si.si_signo = sig;
 	/* A fault is never coalesced away: deliver this one. */
@@ -370,7 +374,7 @@ void signal_notify_parent_stop(struct process *p, int why, int sig)
 	struct process *parent = p->parent;
 	if (!parent)
 		return;
-	if (!(parent->sigactions[SIGCHLD - 1].flags & SA_NOCLDSTOP)) {
+	if (!(sigaction_get(parent, SIGCHLD).flags & SA_NOCLDSTOP)) {
 		siginfo_t si;
 		memset(&si, 0, sizeof(si));
 		si.si_signo = SIGCHLD;
@@ -579,7 +583,13 @@ void signal_deliver(long *syscall_ret, int syscall_nr)
 			pthread_mutex_unlock(&p->lock);
 			break;
 		}
-		struct ksigaction ka = p->sigactions[sig - 1];
+		/* Read, and reset if one-shot, in one go: of processes sharing
+		 * the handlers, only one runs a SA_RESETHAND handler. */
+		pthread_mutex_lock(&p->sighand->lock);
+		struct ksigaction ka = p->sighand->action[sig - 1];
+		if ((ka.flags & SA_RESETHAND) && ka.handler != (uint64_t)SIG_IGN && ka.handler != (uint64_t)SIG_DFL)
+			p->sighand->action[sig - 1].handler = (uint64_t)SIG_DFL;
+		pthread_mutex_unlock(&p->sighand->lock);
 		if (ka.handler == (uint64_t)SIG_IGN && sig != SIGKILL) {
 			pthread_mutex_unlock(&p->lock);
 			continue;
@@ -599,8 +609,6 @@ void signal_deliver(long *syscall_ret, int syscall_nr)
 			t->exiting = true;
 			return;
 		}
-		if (ka.flags & SA_RESETHAND)
-			p->sigactions[sig - 1].handler = (uint64_t)SIG_DFL;
 		uint64_t oldmask = t->restore_sigmask ? t->saved_sigmask : t->sigmask;
 		pthread_mutex_unlock(&p->lock);
 
@@ -612,7 +620,9 @@ void signal_deliver(long *syscall_ret, int syscall_nr)
 			 * unless it is SIGSEGV's own frame that failed. */
 			if (sig == SIGSEGV) {
 				pthread_mutex_lock(&p->lock);
-				p->sigactions[SIGSEGV - 1].handler = (uint64_t)SIG_DFL;
+				pthread_mutex_lock(&p->sighand->lock);
+				p->sighand->action[SIGSEGV - 1].handler = (uint64_t)SIG_DFL;
+				pthread_mutex_unlock(&p->sighand->lock);
 				pthread_mutex_unlock(&p->lock);
 			}
 			siginfo_t si;
