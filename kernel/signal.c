@@ -232,7 +232,9 @@ static int death_status(struct process *p, int sig)
 	return sig | (core ? 0x80 : 0);
 }
 
-int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo_t *info)
+/* Send to thread t, or to the process with via (or the leader, at the
+ * head of p's threads) first in line to take it. */
+static int send_signal(struct process *p, struct thread *t, struct thread *via, int sig, const siginfo_t *info)
 {
 	if (sig < 0 || sig > 64)
 		return -EINVAL;
@@ -251,8 +253,9 @@ int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo
 	}
 	pthread_mutex_lock(&p->lock);
 	/* Whose mask decides whether the signal is ignored: the thread's,
-	 * or for the process the leader's (the task kill found). */
-	struct thread *target = t ? t : p->thread;
+	 * or for the process the one it was sent through, by default the
+	 * leader's (the task kill found). */
+	struct thread *target = t ? t : via ? via : p->thread;
 	if (p->exited || !target) { /* a zombie, or on its way */
 		pthread_mutex_unlock(&p->lock);
 		return 0;
@@ -282,7 +285,8 @@ int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo
 	}
 	/* Who will take it (Linux's complete_signal): the thread it was
 	 * sent to, or one of the process's that does not block it. */
-	struct thread *taker = t ? (wants_signal(t, sig) ? t : NULL) : pick_thread(p, sig);
+	struct thread *taker = t ? (wants_signal(t, sig) ? t : NULL)
+		: via && wants_signal(via, sig) ? via : pick_thread(p, sig);
 	/* A stopped process wants nothing but SIGKILL (Linux's
 	 * wants_signal): a fatal signal waits for SIGCONT. */
 	if ((sig == SIGKILL || (taker && sig_fatal(p, taker, sig) && !p->stopped))) {
@@ -300,6 +304,16 @@ int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo
 	}
 	pthread_mutex_unlock(&p->lock);
 	return err;
+}
+
+int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo_t *info)
+{
+	return send_signal(p, t, NULL, sig, info);
+}
+
+int signal_send_via(struct process *p, struct thread *via, int sig, const siginfo_t *info)
+{
+	return send_signal(p, NULL, via, sig, info);
 }
 
 int signal_send(struct process *p, int sig)
