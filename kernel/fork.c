@@ -50,11 +50,6 @@ static long check_flags(const struct clone_req *c)
 		return -EINVAL; /* a thread cannot move to other namespaces */
 	if ((f & CLONE_PIDFD) && (f & CLONE_DETACHED))
 		return -EINVAL;
-	if ((f & CLONE_PIDFD) && (f & CLONE_THREAD)) {
-		/* Linux 6.9+ gives a PIDFD_THREAD pidfd; pidfds name processes here. */
-		kdebug("clone: CLONE_PIDFD with CLONE_THREAD is not supported");
-		return -EINVAL;
-	}
 	if (f & NAMESPACE_FLAGS)
 		return -EPERM; /* no namespaces inside the sandbox */
 	if (c->set_tid_size) {
@@ -183,11 +178,14 @@ static void init_child_thread(struct thread *t, const struct clone_req *c)
 }
 
 /* CLONE_THREAD: a new thread of the current process, on a new host
- * thread of its host process. */
+ * thread of its host process. With CLONE_PIDFD, a PIDFD_THREAD pidfd
+ * naming it (Linux 6.9 on). */
 static long clone_thread(const struct clone_req *c)
 {
 	struct thread *pt = current;
 	struct process *p = pt->proc;
+	if ((c->flags & CLONE_PIDFD) && fd_check_free())
+		return -EMFILE;
 	struct thread *t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
@@ -216,6 +214,19 @@ static long clone_thread(const struct clone_req *c)
 		return err;
 	}
 	int tid = t->tid;
+	if (c->flags & CLONE_PIDFD) {
+		/* Written before the thread runs; a bad pointer undoes the
+		 * clone, as Linux's copy_process does. */
+		int pidfd = pidfd_install_thread(t);
+		if (pidfd >= 0 && copy_to_guest(c->pidfd, &pidfd, sizeof(pidfd))) {
+			sys_close(&(struct sysargs){ .a = { (uint64_t)pidfd } });
+			pidfd = -EFAULT;
+		}
+		if (pidfd < 0) {
+			thread_discard(t);
+			return pidfd;
+		}
+	}
 	if (c->flags & CLONE_PARENT_SETTID)
 		copy_to_guest(c->parent_tid, &tid, sizeof(tid));
 	if (thread_start(t)) {

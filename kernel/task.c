@@ -217,6 +217,7 @@ void thread_discard(struct thread *t)
 	thread_unlink(p, t);
 	pid_free(t->tid);
 	pthread_mutex_unlock(&p->lock);
+	pidfd_notify_exit(); /* a CLONE_PIDFD pidfd may name it */
 	pthread_mutex_unlock(&tasklist_lock);
 	cputime_thread_exit(t);
 	platform_thread_release(t->plat);
@@ -250,10 +251,12 @@ int process_single_thread(void)
 	p->execing = NULL;
 	bool killed = me->exiting || p->exited;
 	if (!killed && me->tid != p->pid) {
-		/* The exec-ing thread becomes the leader: it takes the pid. */
+		/* The exec-ing thread becomes the leader: it takes the pid.
+		 * A thread pidfd of its own tid now names nobody. */
 		pid_free(me->tid);
 		me->tid = p->pid;
 		tid_set(p->pid, me);
+		pidfd_notify_exit();
 	}
 	pthread_mutex_unlock(&p->lock);
 	pthread_mutex_unlock(&tasklist_lock);
@@ -634,6 +637,7 @@ static void thread_exit(struct thread *t)
 		 * thread may end p, and whoever drops its mm destroys the host
 		 * process with every host thread in it, ours too. */
 		platform_thread_release(t->plat);
+		pidfd_notify_exit(); /* thread pidfds naming t */
 	}
 	pthread_mutex_unlock(&p->lock);
 	waitq_wake_all(&p->thread_exit_wq);

@@ -134,6 +134,10 @@ void for_each_process(void (*fn)(struct process *p, void *ctx), void *ctx);
 
 struct thread {
 	int tid;
+	/* Given with a tid of its own (not a leader's), unique for the
+	 * sandbox's life: a pidfd naming this thread tells it from a later
+	 * one with the same tid. tasklist_lock. */
+	uint64_t serial;
 	struct process *proc;
 	struct guest_regs regs;  /* guest registers while trapped */
 	uint64_t fs_base;
