@@ -216,12 +216,14 @@ static long clone_thread(const struct clone_req *c)
 	int tid = t->tid;
 	if (c->flags & CLONE_PIDFD) {
 		/* Written before the thread runs; a bad pointer undoes the
-		 * clone, as Linux's copy_process does. */
-		int pidfd = pidfd_install_thread(t);
-		if (pidfd >= 0 && copy_to_guest(c->pidfd, &pidfd, sizeof(pidfd))) {
-			sys_close(&(struct sysargs){ .a = { (uint64_t)pidfd } });
+		 * clone, as Linux's copy_process does. The word is tried
+		 * before the fd exists: nothing to take back from the table,
+		 * which other threads may be changing. */
+		int pidfd = -1;
+		if (copy_to_guest(c->pidfd, &pidfd, sizeof(pidfd)))
 			pidfd = -EFAULT;
-		}
+		else if ((pidfd = pidfd_install_thread(t)) >= 0)
+			copy_to_guest(c->pidfd, &pidfd, sizeof(pidfd));
 		if (pidfd < 0) {
 			thread_discard(t);
 			return pidfd;

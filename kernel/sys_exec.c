@@ -358,7 +358,7 @@ static long do_execve(int dirfd, gaddr_t upath, gaddr_t uargv, gaddr_t uenvp, in
 	/* Handlers of our own, should ours be shared: taken before the
 	 * point of no return, where running out of memory still returns. */
 	struct sighand *spare_sighand = NULL;
-	if (!err && (!(mm = mm_new(NULL)) || !(spare_sighand = sighand_new(NULL))))
+	if (!err && (!(mm = mm_new(NULL)) || !(spare_sighand = sighand_new())))
 		err = -ENOMEM;
 	if (!err)
 		err = exec_image(mm, file, filename, &argv.v, envp.v, &regs, inaccessible, &exe);

@@ -41,7 +41,7 @@ struct process *process_alloc(void)
 	struct process *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
-	if (!(p->sighand = sighand_new(NULL))) {
+	if (!(p->sighand = sighand_new())) {
 		free(p);
 		return NULL;
 	}
@@ -71,18 +71,13 @@ struct file *process_set_exe(struct process *p, struct file *f)
 	return old;
 }
 
-struct sighand *sighand_new(struct sighand *copy_of)
+struct sighand *sighand_new(void)
 {
 	struct sighand *sh = calloc(1, sizeof(*sh));
 	if (!sh)
 		return NULL;
 	sh->count = 1;
 	pthread_mutex_init(&sh->lock, NULL);
-	if (copy_of) {
-		pthread_mutex_lock(&copy_of->lock);
-		memcpy(sh->action, copy_of->action, sizeof(sh->action));
-		pthread_mutex_unlock(&copy_of->lock);
-	}
 	return sh;
 }
 

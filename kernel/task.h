@@ -99,9 +99,8 @@ struct sighand {
 	pthread_mutex_t lock;
 	struct ksigaction action[64];
 };
-/* A new table with copy_of's actions (all SIG_DFL without one; copy_of's
- * lock is taken): NULL if out of memory. */
-struct sighand *sighand_new(struct sighand *copy_of);
+/* A new table, all SIG_DFL, one user: NULL if out of memory. */
+struct sighand *sighand_new(void);
 /* One user less; the last frees it. */
 void sighand_put(struct sighand *sh);
 /* The processes using p's handlers, p included (p->lock held). */

@@ -170,8 +170,9 @@ static void legacy_clone(void)
 		waitpid((pid_t)r, &status, 0);
 		close(pidfd);
 	}
-	/* With CLONE_THREAD: a PIDFD_THREAD pidfd (O_EXCL), readable and
-	 * hung up once the thread has gone. */
+	/* With CLONE_THREAD: a PIDFD_THREAD pidfd (O_EXCL), readable once
+	 * the thread has gone (hung up too a moment later, once Linux has
+	 * released it: pidfd_thread.c waits for that). */
 	pidfd = -1;
 	ctid_word = -1;
 	r = clone_exit7(THREAD_FLAGS | CLONE_PIDFD, STACK_TOP, &pidfd, (void *)&ctid_word, 0);
@@ -183,8 +184,8 @@ static void legacy_clone(void)
 		syscall(SYS_futex, &ctid_word, FUTEX_WAIT, ctid_word, NULL, NULL, 0);
 	struct pollfd p = { pidfd, POLLIN, 0 };
 	int polled = poll(&p, 1, 5000);
-	printf("clone PIDFD thread: pidfd given %d, O_EXCL %d, poll after its exit %d revents %#x\n", pidfd >= 0,
-	       (fcntl(pidfd, F_GETFL) & O_EXCL) != 0, polled, p.revents);
+	printf("clone PIDFD thread: pidfd given %d, O_EXCL %d, poll after its exit %d, readable %d\n", pidfd >= 0,
+	       (fcntl(pidfd, F_GETFL) & O_EXCL) != 0, polled, !!(p.revents & POLLIN));
 	close(pidfd);
 }
 

@@ -57,6 +57,19 @@ static unsigned wait_revents(long fd)
 	return rsys(SYS_poll, &p, 1, 5000) != 1 ? 0xdead : p.revents;
 }
 
+/* After a thread's exit: Linux wakes pollers before it releases the
+ * thread, so a poll may see it readable (POLLIN) but not yet hung up
+ * for a moment. What it settles to (up to 5 s). */
+static unsigned settled_revents(long fd)
+{
+	unsigned r = revents(fd);
+	for (int i = 0; i < 5000 && r != 0xdead && !(r & POLLHUP); i++) {
+		usleep(1000);
+		r = revents(fd);
+	}
+	return r;
+}
+
 /* F_GETFL as names. */
 static const char *flags_of(long fd)
 {
@@ -337,7 +350,8 @@ static void thread_exit_seen(void)
 	int old_tid = w1.tid;
 	(void)!write(w1.cmd[1], "x", 1);
 	pthread_join(w1.th, NULL);
-	printf("worker gone: poll %#x\n", wait_revents(t1));
+	printf("worker gone: readable %d", !!(wait_revents(t1) & POLLIN));
+	printf(", then poll %#x\n", settled_revents(t1));
 	printf("  process pidfd: poll %#x\n", revents(self_pidfd));
 	res("  signal 0", send(t1, 0, NULL, 0));
 	res("  signal 65", send(t1, 65, NULL, 0));
@@ -350,7 +364,8 @@ static void thread_exit_seen(void)
 
 	/* A poll that sleeps until the thread leaves. */
 	(void)!write(w2.cmd[1], "x", 1);
-	printf("second worker: a sleeping poll wakes with %#x\n", wait_revents(t2));
+	printf("second worker: a sleeping poll wakes, readable %d", !!(wait_revents(t2) & POLLIN));
+	printf(", then poll %#x\n", settled_revents(t2));
 	pthread_join(w2.th, NULL);
 	rsys(SYS_close, t2);
 }
@@ -417,7 +432,8 @@ static void clone_pidfd(void)
 	res("  pidfd_open(its tid, 0)", pidfd_open(tid, 0));
 	release_word = 1;
 	rsys(SYS_futex, &release_word, FUTEX_WAKE_, 1);
-	printf("  released: poll %#x\n", wait_revents(pidfd));
+	printf("  released: readable %d", !!(wait_revents(pidfd) & POLLIN));
+	printf(", then poll %#x\n", settled_revents(pidfd));
 	while (ctid_word != 0)
 		rsys(SYS_futex, &ctid_word, FUTEX_WAIT_, ctid_word, NULL);
 	res("  signal 0 once gone", send(pidfd, 0, NULL, 0));
@@ -568,6 +584,7 @@ static void zombie(void)
 		return;
 	pid = fork();
 	if (pid == 0) {
+		alarm(10); /* should the parent's waitid block after all */
 		char c;
 		(void)!read(go[0], &c, 1);
 		_exit(4);

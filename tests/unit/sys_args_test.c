@@ -465,7 +465,7 @@ int main(void)
 	atomic_init(&fs.refs, 1);
 	th.fs = &fs;
 	pthread_mutex_init(&proc.lock, NULL);
-	proc.sighand = sighand_new(NULL);
+	proc.sighand = sighand_new();
 	rlimits_init_default(proc.rlimits);
 	proc.rlimits[RLIMIT_NICE].rlim_cur = 0;
 	th.tid = 9;
