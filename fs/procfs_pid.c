@@ -90,13 +90,15 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 	s->has_fs = process_fs_locked(p) != NULL;
 	s->fdsize = proc_fdsize_locked(p);
 	memcpy(s->rlim, p->rlimits, sizeof(s->rlim));
+	pthread_mutex_lock(&p->sighand->lock);
 	for (int k = 0; k < 64; k++) {
-		uint64_t h = p->sigactions[k].handler;
+		uint64_t h = p->sighand->action[k].handler;
 		if (h == (uint64_t)SIG_IGN)
 			s->ignored |= 1ULL << k;
 		else if (h != (uint64_t)SIG_DFL)
 			s->caught |= 1ULL << k;
 	}
+	pthread_mutex_unlock(&p->sighand->lock);
 	if (p->thread) {
 		s->blocked = p->thread->sigmask;
 		s->pending = p->thread->pending.set;

@@ -51,11 +51,6 @@ static long check_flags(const struct clone_req *c)
 		return -EINVAL; /* a thread cannot move to other namespaces */
 	if ((f & CLONE_PIDFD) && (f & CLONE_DETACHED))
 		return -EINVAL;
-	if ((f & CLONE_PIDFD) && (f & CLONE_THREAD)) {
-		/* Linux 6.9+ gives a PIDFD_THREAD pidfd; pidfds name processes here. */
-		kdebug("clone: CLONE_PIDFD with CLONE_THREAD is not supported");
-		return -EINVAL;
-	}
 	if (f & NAMESPACE_FLAGS)
 		return -EPERM; /* no namespaces inside the sandbox */
 	if (c->set_tid_size) {
@@ -75,7 +70,17 @@ static long check_flags(const struct clone_req *c)
 static int copy_process_state(struct process *p, struct process *parent, uint64_t f)
 {
 	pthread_mutex_lock(&parent->lock);
-	memcpy(p->sigactions, parent->sigactions, sizeof(p->sigactions));
+	/* Linux's copy_sighand: one more user of the parent's handlers, or
+	 * a copy of them. */
+	if (f & CLONE_SIGHAND) {
+		sighand_put(p->sighand);
+		p->sighand = parent->sighand;
+		__atomic_add_fetch(&p->sighand->count, 1, __ATOMIC_ACQ_REL);
+	} else {
+		pthread_mutex_lock(&parent->sighand->lock);
+		memcpy(p->sighand->action, parent->sighand->action, sizeof(p->sighand->action));
+		pthread_mutex_unlock(&parent->sighand->lock);
+	}
 	memcpy(p->rlimits, parent->rlimits, sizeof(p->rlimits));
 	memcpy(p->comm, parent->comm, sizeof(p->comm));
 	p->uid = parent->uid;
@@ -175,11 +180,14 @@ static void init_child_thread(struct thread *t, const struct clone_req *c)
 }
 
 /* CLONE_THREAD: a new thread of the current process, on a new host
- * thread of its host process. */
+ * thread of its host process. With CLONE_PIDFD, a PIDFD_THREAD pidfd
+ * naming it (Linux 6.9 on). */
 static long clone_thread(const struct clone_req *c)
 {
 	struct thread *pt = current;
 	struct process *p = pt->proc;
+	if ((c->flags & CLONE_PIDFD) && fd_check_free())
+		return -EMFILE;
 	struct thread *t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
@@ -212,6 +220,21 @@ static long clone_thread(const struct clone_req *c)
 		return err;
 	}
 	int tid = t->tid;
+	if (c->flags & CLONE_PIDFD) {
+		/* Written before the thread runs; a bad pointer undoes the
+		 * clone, as Linux's copy_process does. The word is tried
+		 * before the fd exists: nothing to take back from the table,
+		 * which other threads may be changing. */
+		int pidfd = -1;
+		if (copy_to_guest(c->pidfd, &pidfd, sizeof(pidfd)))
+			pidfd = -EFAULT;
+		else if ((pidfd = pidfd_install_thread(t)) >= 0)
+			copy_to_guest(c->pidfd, &pidfd, sizeof(pidfd));
+		if (pidfd < 0) {
+			thread_discard(t);
+			return pidfd;
+		}
+	}
 	if (c->flags & CLONE_PARENT_SETTID)
 		copy_to_guest(c->parent_tid, &tid, sizeof(tid));
 	if (thread_start(t)) {
@@ -243,16 +266,16 @@ static long do_clone(const struct clone_req *c)
 	p->threads = p->thread = t;
 	p->nr_threads = 1;
 	err = copy_process_state(p, parent, f);
-	if (!err && (f & CLONE_SIGHAND)) /* Linux's copy_sighand: one more user */
-		err = sighand_share_add(parent, p);
 	if (!err)
 		err = copy_files_fs(t, f);
 	if (!err)
 		err = sem_copy_undo(t, f & CLONE_SYSVSEM);
-	if (f & CLONE_CLEAR_SIGHAND) /* handlers back to default, ignoring stays */
+	/* Handlers back to default, ignoring stays: on the child's own copy
+	 * (clone3 refuses CLONE_CLEAR_SIGHAND with CLONE_SIGHAND). */
+	if (f & CLONE_CLEAR_SIGHAND)
 		for (int i = 0; i < 64; i++)
-			if (p->sigactions[i].handler != (uint64_t)SIG_IGN)
-				p->sigactions[i] = (struct ksigaction){ 0 };
+			if (p->sighand->action[i].handler != (uint64_t)SIG_IGN)
+				p->sighand->action[i] = (struct ksigaction){ 0 };
 	if (!err)
 		err = copy_mm(t, p, parent, f);
 	if (!err)

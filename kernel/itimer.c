@@ -50,7 +50,7 @@ static void real_fire(struct ktimer *k, int64_t now)
 	struct process *p = pt->proc;
 	pthread_mutex_lock(&p->lock);
 	struct thread *t = p->thread;
-	bool ignored = p->sigactions[SIGALRM - 1].handler == (uint64_t)SIG_IGN &&
+	bool ignored = sigaction_get_locked(p, SIGALRM).handler == (uint64_t)SIG_IGN &&
 		       !(t && (t->sigmask & SIGBIT(SIGALRM)));
 	pthread_mutex_unlock(&p->lock);
 	if (ignored) {

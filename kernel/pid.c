@@ -42,9 +42,12 @@ int pid_alloc(struct process *p)
 
 int tid_alloc(struct thread *t)
 {
+	static uint64_t last_serial;
 	int tid = id_next();
-	if (tid > 0)
+	if (tid > 0) {
 		pid_table[tid].thread = t;
+		t->serial = ++last_serial;
+	}
 	return tid;
 }
 

@@ -105,7 +105,7 @@ static bool ignored_locked(struct process *p, int sig)
 	struct thread *t = p->thread;
 	if (t && ((t->sigmask | t->real_blocked) & SIGBIT(sig)))
 		return false;
-	uint64_t h = p->sigactions[sig - 1].handler;
+	uint64_t h = sigaction_get_locked(p, sig).handler;
 	return h == (uint64_t)SIG_IGN || (h == (uint64_t)SIG_DFL && signal_default_ignored(sig));
 }
 

@@ -154,7 +154,7 @@ static bool sig_ignored(struct process *p, struct thread *t, int sig)
 {
 	if (t && ((t->sigmask | t->real_blocked) & SIGBIT(sig)))
 		return false; /* the handler may change before it is unblocked */
-	uint64_t h = p->sigactions[sig - 1].handler;
+	uint64_t h = sigaction_get_locked(p, sig).handler;
 	return h == (uint64_t)SIG_IGN || (h == (uint64_t)SIG_DFL && signal_default_ignored(sig));
 }
 
@@ -165,7 +165,7 @@ static bool sig_fatal(struct process *p, struct thread *t, int sig)
 	if (t && ((t->sigmask | t->real_blocked) & SIGBIT(sig)))
 		return false;
 	int act = default_action[sig];
-	return p->sigactions[sig - 1].handler == (uint64_t)SIG_DFL && (act == ACT_TERM || act == ACT_CORE);
+	return sigaction_get_locked(p, sig).handler == (uint64_t)SIG_DFL && (act == ACT_TERM || act == ACT_CORE);
 }
 
 /* Whether t would take sig now (Linux's wants_signal). */
@@ -232,7 +232,9 @@ static int death_status(struct process *p, int sig)
 	return sig | (core ? 0x80 : 0);
 }
 
-int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo_t *info)
+/* Send to thread t, or to the process with via (or the leader, at the
+ * head of p's threads) first in line to take it. */
+static int send_signal(struct process *p, struct thread *t, struct thread *via, int sig, const siginfo_t *info)
 {
 	if (sig < 0 || sig > 64)
 		return -EINVAL;
@@ -251,8 +253,9 @@ int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo
 	}
 	pthread_mutex_lock(&p->lock);
 	/* Whose mask decides whether the signal is ignored: the thread's,
-	 * or for the process the leader's (the task kill found). */
-	struct thread *target = t ? t : p->thread;
+	 * or for the process the one it was sent through, by default the
+	 * leader's (the task kill found). */
+	struct thread *target = t ? t : via ? via : p->thread;
 	if (p->exited || !target) { /* a zombie, or on its way */
 		pthread_mutex_unlock(&p->lock);
 		return 0;
@@ -282,7 +285,8 @@ int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo
 	}
 	/* Who will take it (Linux's complete_signal): the thread it was
 	 * sent to, or one of the process's that does not block it. */
-	struct thread *taker = t ? (wants_signal(t, sig) ? t : NULL) : pick_thread(p, sig);
+	struct thread *taker = t ? (wants_signal(t, sig) ? t : NULL)
+		: via && wants_signal(via, sig) ? via : pick_thread(p, sig);
 	/* A stopped process wants nothing but SIGKILL (Linux's
 	 * wants_signal): a fatal signal waits for SIGCONT. */
 	if ((sig == SIGKILL || (taker && sig_fatal(p, taker, sig) && !p->stopped))) {
@@ -300,6 +304,16 @@ int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo
 	}
 	pthread_mutex_unlock(&p->lock);
 	return err;
+}
+
+int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo_t *info)
+{
+	return send_signal(p, t, NULL, sig, info);
+}
+
+int signal_send_via(struct process *p, struct thread *via, int sig, const siginfo_t *info)
+{
+	return send_signal(p, NULL, via, sig, info);
 }
 
 int signal_send(struct process *p, int sig)
@@ -322,12 +336,16 @@ void signal_force(int sig, const siginfo_t *info)
 	struct thread *t = current;
 	struct process *p = t->proc;
 	pthread_mutex_lock(&p->lock);
-	struct ksigaction *ka = &p->sigactions[sig - 1];
+	/* Linux's force_sig_info_to_task: the (shared) action itself goes
+	 * back to SIG_DFL. */
+	pthread_mutex_lock(&p->sighand->lock);
+	struct ksigaction *ka = &p->sighand->action[sig - 1];
 	bool blocked = t->sigmask & SIGBIT(sig);
 	if (blocked || ka->handler == (uint64_t)SIG_IGN) {
 		ka->handler = (uint64_t)SIG_DFL;
 		t->sigmask &= ~SIGBIT(sig);
 	}
+	pthread_mutex_unlock(&p->sighand->lock);
 	siginfo_t si = *info;
 	si.si_signo = sig;
 	/* A fault is never coalesced away: deliver this one. */
@@ -370,7 +388,7 @@ void signal_notify_parent_stop(struct process *p, int why, int sig)
 	struct process *parent = p->parent;
 	if (!parent)
 		return;
-	if (!(parent->sigactions[SIGCHLD - 1].flags & SA_NOCLDSTOP)) {
+	if (!(sigaction_get(parent, SIGCHLD).flags & SA_NOCLDSTOP)) {
 		siginfo_t si;
 		memset(&si, 0, sizeof(si));
 		si.si_signo = SIGCHLD;
@@ -579,7 +597,13 @@ void signal_deliver(long *syscall_ret, int syscall_nr)
 			pthread_mutex_unlock(&p->lock);
 			break;
 		}
-		struct ksigaction ka = p->sigactions[sig - 1];
+		/* Read, and reset if one-shot, in one go: of processes sharing
+		 * the handlers, only one runs a SA_RESETHAND handler. */
+		pthread_mutex_lock(&p->sighand->lock);
+		struct ksigaction ka = p->sighand->action[sig - 1];
+		if ((ka.flags & SA_RESETHAND) && ka.handler != (uint64_t)SIG_IGN && ka.handler != (uint64_t)SIG_DFL)
+			p->sighand->action[sig - 1].handler = (uint64_t)SIG_DFL;
+		pthread_mutex_unlock(&p->sighand->lock);
 		if (ka.handler == (uint64_t)SIG_IGN && sig != SIGKILL) {
 			pthread_mutex_unlock(&p->lock);
 			continue;
@@ -599,8 +623,6 @@ void signal_deliver(long *syscall_ret, int syscall_nr)
 			t->exiting = true;
 			return;
 		}
-		if (ka.flags & SA_RESETHAND)
-			p->sigactions[sig - 1].handler = (uint64_t)SIG_DFL;
 		uint64_t oldmask = t->restore_sigmask ? t->saved_sigmask : t->sigmask;
 		pthread_mutex_unlock(&p->lock);
 
@@ -612,7 +634,9 @@ void signal_deliver(long *syscall_ret, int syscall_nr)
 			 * unless it is SIGSEGV's own frame that failed. */
 			if (sig == SIGSEGV) {
 				pthread_mutex_lock(&p->lock);
-				p->sigactions[SIGSEGV - 1].handler = (uint64_t)SIG_DFL;
+				pthread_mutex_lock(&p->sighand->lock);
+				p->sighand->action[SIGSEGV - 1].handler = (uint64_t)SIG_DFL;
+				pthread_mutex_unlock(&p->sighand->lock);
 				pthread_mutex_unlock(&p->lock);
 			}
 			siginfo_t si;

@@ -54,6 +54,10 @@ void sigpending_flush(struct sigpending *p);
  * rest waits in a pending set for delivery. 0, -EINVAL (bad number) or
  * -EAGAIN (real-time queue full, rt_sigqueueinfo). */
 int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo_t *info);
+/* The same for p, sent through one of its threads (a thread pidfd's
+ * process scope): via takes it if it can (Linux's complete_signal tries
+ * the task the id named first), else another thread. */
+int signal_send_via(struct process *p, struct thread *via, int sig, const siginfo_t *info);
 /* The same with SI_USER from the current process (kill). */
 int signal_send(struct process *p, int sig);
 /* Send sig to the current thread (SIGPIPE, SIGXFSZ: thread-directed). */

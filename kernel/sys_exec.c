@@ -210,7 +210,7 @@ static int switch_mm(struct thread *t, struct mm *new_mm)
 
 /* What execve resets in the process and the thread (Linux's
  * begin_new_exec and setup_new_exec). */
-static void reset_for_exec(struct thread *t, const char *filename)
+static void reset_for_exec(struct thread *t, const char *filename, struct sighand *spare_sighand)
 {
 	struct process *p = t->proc;
 	p->did_exec = true; /* before close-on-exec: a parent may be watching */
@@ -229,15 +229,26 @@ static void reset_for_exec(struct thread *t, const char *filename)
 	timers_exec(p); /* POSIX timers go, itimers stay */
 	pthread_mutex_lock(&p->lock);
 	/* Linux's unshare_sighand: handlers shared with a CLONE_SIGHAND
-	 * parent or child become our own. */
-	sighand_share_drop(p);
+	 * parent or child become our own copy, which the others no longer
+	 * see. */
+	struct sighand *shared = NULL;
+	if (sighand_users_locked(p) > 1) {
+		shared = p->sighand;
+		pthread_mutex_lock(&shared->lock);
+		memcpy(spare_sighand->action, shared->action, sizeof(shared->action));
+		pthread_mutex_unlock(&shared->lock);
+		p->sighand = spare_sighand;
+		spare_sighand = NULL;
+	}
 	/* Linux's flush_signal_handlers: handlers go back to SIG_DFL, and
 	 * every action, ignored ones too, loses its flags, mask and restorer. */
+	pthread_mutex_lock(&p->sighand->lock);
 	for (int i = 0; i < 64; i++) {
-		struct ksigaction *ka = &p->sigactions[i];
+		struct ksigaction *ka = &p->sighand->action[i];
 		uint64_t h = ka->handler == (uint64_t)SIG_IGN ? (uint64_t)SIG_IGN : (uint64_t)SIG_DFL;
 		*ka = (struct ksigaction){ .handler = h };
 	}
+	pthread_mutex_unlock(&p->sighand->lock);
 	const char *base = strrchr(filename, '/');
 	base = base ? base + 1 : filename;
 	memset(p->comm, 0, sizeof(p->comm));
@@ -246,6 +257,8 @@ static void reset_for_exec(struct thread *t, const char *filename)
 	proc_ext_exec(p);
 	p->did_exec = true;
 	pthread_mutex_unlock(&p->lock);
+	sighand_put(shared);
+	sighand_put(spare_sighand);
 	t->fs_base = 0;
 	t->fs_base_dirty = true;
 	t->altstack = (struct altstack){ .flags = SS_DISABLE };
@@ -342,7 +355,10 @@ static long do_execve(int dirfd, gaddr_t upath, gaddr_t uargv, gaddr_t uenvp, in
 	struct mm *mm = NULL;
 	struct file *exe = NULL;
 	struct guest_regs regs;
-	if (!err && !(mm = mm_new(NULL)))
+	/* Handlers of our own, should ours be shared: taken before the
+	 * point of no return, where running out of memory still returns. */
+	struct sighand *spare_sighand = NULL;
+	if (!err && (!(mm = mm_new(NULL)) || !(spare_sighand = sighand_new())))
 		err = -ENOMEM;
 	if (!err)
 		err = exec_image(mm, file, filename, &argv.v, envp.v, &regs, inaccessible, &exe);
@@ -351,6 +367,7 @@ static long do_execve(int dirfd, gaddr_t upath, gaddr_t uargv, gaddr_t uenvp, in
 	strvec_free(&argv);
 	strvec_free(&envp);
 	if (err) {
+		sighand_put(spare_sighand);
 		mm_put(mm);
 		return err;
 	}
@@ -359,6 +376,7 @@ static long do_execve(int dirfd, gaddr_t upath, gaddr_t uargv, gaddr_t uenvp, in
 	/* The other threads go first (Linux's de_thread); killed meanwhile,
 	 * we go too. */
 	if (process_single_thread()) {
+		sighand_put(spare_sighand);
 		fput(exe);
 		mm_put(mm);
 		return 0;
@@ -367,12 +385,13 @@ static long do_execve(int dirfd, gaddr_t upath, gaddr_t uargv, gaddr_t uenvp, in
 	if ((err = switch_mm(t, mm))) {
 		fput(exe);
 		klog("pid %d: execve failed past the point of no return (%s)", t->proc->pid, strerror((int)-err));
+		sighand_put(spare_sighand);
 		mm_put(mm);
 		process_kill(t->proc, SIGSEGV);
 		t->exiting = true;
 		return 0;
 	}
-	reset_for_exec(t, filename);
+	reset_for_exec(t, filename, spare_sighand);
 	fput(process_set_exe(t->proc, exe));
 	vfork_release(t->proc);
 	t->regs = regs;

@@ -2,9 +2,10 @@
  * The state is stored and reported exactly like Linux; nothing is
  * delivered yet.
  *
- * Locking: p->lock guards p->sigactions, as a leaf lock (no guest copy
- * while it is held). A thread's sigmask and altstack are changed only by
- * the thread itself. */
+ * Locking: the actions are in p->sighand (shared with CLONE_SIGHAND
+ * relatives), changed under p->lock and the table's own lock; no guest
+ * copy while they are held. A thread's sigmask and altstack are changed
+ * only by the thread itself. */
 #include <string.h>
 #include <signal.h>
 #include "kernel/syscall.h"
@@ -48,13 +49,16 @@ long sys_rt_sigaction(const struct sysargs *a)
 	/* x86-64 requires SA_RESTORER only when a frame is built, not here. */
 	struct process *p = current->proc;
 	pthread_mutex_lock(&p->lock);
-	old = p->sigactions[sig - 1];
-	if (act) {
+	if (!act) {
+		old = sigaction_get_locked(p, sig);
+	} else {
 		nw.flags &= SA_KNOWN_FLAGS;
 		nw.mask &= ~UNBLOCKABLE;
-		p->sigactions[sig - 1] = nw;
+		old = sigaction_set_locked(p, sig, &nw);
 		/* SIG_IGN, or SIG_DFL for a signal ignored by default,
-		 * discards the pending instance (POSIX 3.3.1.3). */
+		 * discards the pending instance (POSIX 3.3.1.3): in our own
+		 * threads only, as Linux's do_sigaction, not in the other
+		 * processes sharing the handlers. */
 		if (nw.handler == (uint64_t)SIG_IGN ||
 		    (nw.handler == (uint64_t)SIG_DFL && signal_default_ignored(sig)))
 			signal_discard_locked(p, sig);

@@ -41,6 +41,10 @@ struct process *process_alloc(void)
 	struct process *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
+	if (!(p->sighand = sighand_new())) {
+		free(p);
+		return NULL;
+	}
 	pthread_mutex_init(&p->lock, NULL);
 	waitq_init(&p->child_wq);
 	waitq_init(&p->thread_exit_wq);
@@ -67,41 +71,61 @@ struct file *process_set_exe(struct process *p, struct file *f)
 	return old;
 }
 
-int sighand_share_add(struct process *parent, struct process *child)
+struct sighand *sighand_new(void)
 {
-	pthread_mutex_lock(&parent->lock);
-	if (!parent->sighand) {
-		parent->sighand = calloc(1, sizeof(*parent->sighand));
-		if (!parent->sighand) {
-			pthread_mutex_unlock(&parent->lock);
-			return -ENOMEM;
-		}
-		parent->sighand->count = 1;
+	struct sighand *sh = calloc(1, sizeof(*sh));
+	if (!sh)
+		return NULL;
+	sh->count = 1;
+	pthread_mutex_init(&sh->lock, NULL);
+	return sh;
+}
+
+void sighand_put(struct sighand *sh)
+{
+	if (sh && __atomic_sub_fetch(&sh->count, 1, __ATOMIC_ACQ_REL) == 0) {
+		pthread_mutex_destroy(&sh->lock);
+		free(sh);
 	}
-	__atomic_add_fetch(&parent->sighand->count, 1, __ATOMIC_ACQ_REL);
-	child->sighand = parent->sighand;
-	pthread_mutex_unlock(&parent->lock);
-	return 0;
 }
 
-void sighand_share_drop(struct process *p)
+int sighand_users_locked(const struct process *p)
 {
-	struct sighand_share *s = p->sighand;
-	p->sighand = NULL;
-	if (s && __atomic_sub_fetch(&s->count, 1, __ATOMIC_ACQ_REL) == 0)
-		free(s);
+	return __atomic_load_n(&p->sighand->count, __ATOMIC_ACQUIRE);
 }
 
-int sighand_share_count(const struct process *p)
+struct ksigaction sigaction_get_locked(struct process *p, int sig)
 {
-	return p->sighand ? __atomic_load_n(&p->sighand->count, __ATOMIC_ACQUIRE) : 1;
+	struct sighand *sh = p->sighand;
+	pthread_mutex_lock(&sh->lock);
+	struct ksigaction ka = sh->action[sig - 1];
+	pthread_mutex_unlock(&sh->lock);
+	return ka;
+}
+
+struct ksigaction sigaction_get(struct process *p, int sig)
+{
+	pthread_mutex_lock(&p->lock);
+	struct ksigaction ka = sigaction_get_locked(p, sig);
+	pthread_mutex_unlock(&p->lock);
+	return ka;
+}
+
+struct ksigaction sigaction_set_locked(struct process *p, int sig, const struct ksigaction *ka)
+{
+	struct sighand *sh = p->sighand;
+	pthread_mutex_lock(&sh->lock);
+	struct ksigaction old = sh->action[sig - 1];
+	sh->action[sig - 1] = *ka;
+	pthread_mutex_unlock(&sh->lock);
+	return old;
 }
 
 void process_free(struct process *p)
 {
 	/* Linux drops a task's sighand when it is released (__exit_signal):
 	 * a zombie still counts. */
-	sighand_share_drop(p);
+	sighand_put(p->sighand);
 	cputime_process_free(p);
 	fput(process_set_exe(p, NULL));
 	proc_ext_free(p);
@@ -188,6 +212,7 @@ void thread_discard(struct thread *t)
 	thread_unlink(p, t);
 	pid_free(t->tid);
 	pthread_mutex_unlock(&p->lock);
+	pidfd_notify_exit(); /* a CLONE_PIDFD pidfd may name it */
 	pthread_mutex_unlock(&tasklist_lock);
 	cputime_thread_exit(t);
 	platform_thread_release(t->plat);
@@ -222,10 +247,12 @@ int process_single_thread(void)
 	p->execing = NULL;
 	bool killed = me->exiting || p->exited;
 	if (!killed && me->tid != p->pid) {
-		/* The exec-ing thread becomes the leader: it takes the pid. */
+		/* The exec-ing thread becomes the leader: it takes the pid.
+		 * A thread pidfd of its own tid now names nobody. */
 		pid_free(me->tid);
 		me->tid = p->pid;
 		tid_set(p->pid, me);
+		pidfd_notify_exit();
 	}
 	pthread_mutex_unlock(&p->lock);
 	pthread_mutex_unlock(&tasklist_lock);
@@ -387,10 +414,9 @@ static void reparent_children(struct process *p)
 
 /* Whether p's parent lets its children vanish without a wait (SIGCHLD
  * ignored or SA_NOCLDWAIT): then they are never zombies. */
-static bool parent_autoreaps(struct process *parent)
+static bool parent_autoreaps(const struct ksigaction *parent_sigchld)
 {
-	struct ksigaction *ka = &parent->sigactions[SIGCHLD - 1];
-	return ka->handler == (uint64_t)SIG_IGN || (ka->flags & SA_NOCLDWAIT);
+	return parent_sigchld->handler == (uint64_t)SIG_IGN || (parent_sigchld->flags & SA_NOCLDWAIT);
 }
 
 void process_unlink(struct process *p)
@@ -527,8 +553,9 @@ void process_end(struct thread *t)
 	if (parent) {
 		/* Linux's do_notify_parent: with SA_NOCLDWAIT a handler still
 		 * gets SIGCHLD, with SIG_IGN nobody does; both reap at once. */
-		bool autoreap = parent_autoreaps(parent);
-		if (!autoreap || parent->sigactions[SIGCHLD - 1].handler != (uint64_t)SIG_IGN)
+		struct ksigaction sigchld = sigaction_get(parent, SIGCHLD);
+		bool autoreap = parent_autoreaps(&sigchld);
+		if (!autoreap || sigchld.handler != (uint64_t)SIG_IGN)
 			signal_notify_parent_exit(p);
 		if (autoreap) {
 			process_unlink(p);
@@ -607,6 +634,7 @@ static void thread_exit(struct thread *t)
 		 * thread may end p, and whoever drops its mm destroys the host
 		 * process with every host thread in it, ours too. */
 		platform_thread_release(t->plat);
+		pidfd_notify_exit(); /* thread pidfds naming t */
 	}
 	pthread_mutex_unlock(&p->lock);
 	waitq_wake_all(&p->thread_exit_wq);

@@ -53,12 +53,9 @@ struct process {
 	struct waitq child_wq;   /* wait4/waitid of this process sleep here */
 	struct vfork_done *vfork; /* our vfork parent's, until exec or exit */
 	struct mm *mm;
-	struct ksigaction sigactions[64];
-	/* Linux's sighand count across processes: processes made with
-	 * CLONE_SIGHAND but not CLONE_THREAD would share their handlers
-	 * (each keeps a copy here, see sighand_share_add). NULL while no
-	 * other process does; set under lock, kept until exec or release. */
-	struct sighand_share *sighand;
+	/* The signal handlers, shared with CLONE_SIGHAND relatives; never
+	 * NULL. The pointer changes only at exec, under lock. */
+	struct sighand *sighand;
 	struct rlimit rlimits[RLIM_NLIMITS];
 	uint32_t uid, gid;       /* effective ids (what permission checks use) */
 	uint32_t ruid, suid, fsuid, rgid, sgid, fsgid; /* real, saved, fs */
@@ -91,22 +88,28 @@ struct process {
 	struct proc_cpu *cpu;    /* kernel/cputime.h: CPU time; made on first use */
 };
 
-/* The processes that use one set of signal handlers in Linux's terms
- * (its sighand_struct's count): an unshare of CLONE_SIGHAND or CLONE_VM
- * fails while another one is left. Only the count is kept: the actions
- * themselves are still per process (p->sigactions), so a CLONE_SIGHAND
- * child's sigaction is not seen by its parent. */
-struct sighand_share {
-	int count; /* atomic */
+/* A table of signal handlers (Linux's sighand_struct). Every process has
+ * one; clone(CLONE_SIGHAND) without CLONE_THREAD shares it by reference,
+ * so a sigaction in one process is seen by the others, and exec gives
+ * the execing process a copy of its own (Linux's unshare_sighand). The
+ * entries are guarded by `lock`, a leaf taken under process.lock: a
+ * reader holds p->lock (which pins p->sighand) or uses sigaction_get. */
+struct sighand {
+	int count;               /* processes using it; atomic */
+	pthread_mutex_t lock;
+	struct ksigaction action[64];
 };
-/* child, made with CLONE_SIGHAND without CLONE_THREAD, joins parent's
- * set (takes parent->lock): 0 or -ENOMEM. */
-int sighand_share_add(struct process *parent, struct process *child);
-/* p's handlers are its own again (exec, release); p->lock held or p
- * unreachable. */
-void sighand_share_drop(struct process *p);
+/* A new table, all SIG_DFL, one user: NULL if out of memory. */
+struct sighand *sighand_new(void);
+/* One user less; the last frees it. */
+void sighand_put(struct sighand *sh);
 /* The processes using p's handlers, p included (p->lock held). */
-int sighand_share_count(const struct process *p);
+int sighand_users_locked(const struct process *p);
+/* A copy of p's action for sig (1..64): with p->lock held, or without. */
+struct ksigaction sigaction_get_locked(struct process *p, int sig);
+struct ksigaction sigaction_get(struct process *p, int sig);
+/* Set p's action for sig and return the old one (p->lock held). */
+struct ksigaction sigaction_set_locked(struct process *p, int sig, const struct ksigaction *ka);
 
 /* Guards the process tree, the pid table and process states. Taken
  * before any process's lock. */
@@ -130,6 +133,10 @@ void for_each_process(void (*fn)(struct process *p, void *ctx), void *ctx);
 
 struct thread {
 	int tid;
+	/* Given with a tid of its own (not a leader's), unique for the
+	 * sandbox's life: a pidfd naming this thread tells it from a later
+	 * one with the same tid. tasklist_lock. */
+	uint64_t serial;
 	struct process *proc;
 	struct guest_regs regs;  /* guest registers while trapped */
 	uint64_t fs_base;

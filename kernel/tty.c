@@ -191,7 +191,7 @@ static bool sig_ignored(int sig)
 	struct process *me = current->proc;
 	pthread_mutex_lock(&me->lock);
 	bool r = (current->sigmask & (1ULL << (sig - 1))) ||
-		 me->sigactions[sig - 1].handler == (uint64_t)(uintptr_t)SIG_IGN;
+		 sigaction_get_locked(me, sig).handler == (uint64_t)(uintptr_t)SIG_IGN;
 	pthread_mutex_unlock(&me->lock);
 	return r;
 }

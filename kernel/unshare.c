@@ -40,7 +40,7 @@ static long check_unshare(uint64_t f)
 	struct process *p = t->proc;
 	pthread_mutex_lock(&p->lock);
 	bool alone = p->nr_threads == 1;       /* thread_group_empty() */
-	int sighand_users = sighand_share_count(p);
+	int sighand_users = sighand_users_locked(p);
 	pthread_mutex_unlock(&p->lock);
 	if ((f & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM)) && !alone)
 		return -EINVAL;

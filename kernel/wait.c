@@ -185,6 +185,7 @@ long sys_waitid(const struct sysargs *a)
 	if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
 		return -EINVAL;
 	struct wait_opts w = { .options = options };
+	bool nonblock = false; /* a P_PIDFD pidfd opened O_NONBLOCK */
 	switch (which) {
 	case P_ALL:
 		w.type = WAIT_ALL;
@@ -210,11 +211,13 @@ long sys_waitid(const struct sysargs *a)
 	case P_PIDFD: {
 		if (upid < 0)
 			return -EINVAL;
-		int pid = pidfd_pid(upid);
+		int pid = pidfd_pid(upid, &nonblock);
 		if (pid < 0)
 			return pid;
 		w.type = WAIT_PID;
 		w.id = pid ? pid : -1; /* gone: matches no child (ECHILD) */
+		if (nonblock)
+			w.options |= WNOHANG;
 		break;
 	}
 	default:
@@ -224,6 +227,8 @@ long sys_waitid(const struct sysargs *a)
 	int ret = do_wait(&w, &r);
 	if (ret < 0)
 		return ret;
+	if (ret == 0 && nonblock && !(options & WNOHANG))
+		return -EAGAIN; /* Linux's kernel_waitid: a non-blocking pidfd's child is not done */
 	struct chld_info info = { 0 };
 	if (ret > 0) {
 		info.signo = SIGCHLD;

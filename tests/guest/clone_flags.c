@@ -6,12 +6,14 @@
  * reaped with the wait flags their exit signal needs (__WCLONE for a
  * child that does not send SIGCHLD, which plain waitpid does not see).
  *
+ * CLONE_PIDFD with CLONE_THREAD (Linux 6.9 on) gives a PIDFD_THREAD
+ * pidfd; pidfd_thread.c tests those further.
+ *
  * Not here: namespace flags that Linux accepts for root (the tests may
- * run as root natively; cocoon gives EPERM), CLONE_PIDFD with
- * CLONE_THREAD and nothing else against it (accepted since Linux 6.9,
- * giving a PIDFD_THREAD pidfd; refused by older kernels and by cocoon,
- * whose pidfds name processes only), CLONE_PARENT from init. */
+ * run as root natively; cocoon gives EPERM), CLONE_PARENT from init. */
 #include "util.h"
+#include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -168,6 +170,23 @@ static void legacy_clone(void)
 		waitpid((pid_t)r, &status, 0);
 		close(pidfd);
 	}
+	/* With CLONE_THREAD: a PIDFD_THREAD pidfd (O_EXCL), readable once
+	 * the thread has gone (hung up too a moment later, once Linux has
+	 * released it: pidfd_thread.c waits for that). */
+	pidfd = -1;
+	ctid_word = -1;
+	r = clone_exit7(THREAD_FLAGS | CLONE_PIDFD, STACK_TOP, &pidfd, (void *)&ctid_word, 0);
+	if (r < 0) {
+		printf("clone PIDFD thread: %s\n", errname((int)-r));
+		return;
+	}
+	while (ctid_word != 0)
+		syscall(SYS_futex, &ctid_word, FUTEX_WAIT, ctid_word, NULL, NULL, 0);
+	struct pollfd p = { pidfd, POLLIN, 0 };
+	int polled = poll(&p, 1, 5000);
+	printf("clone PIDFD thread: pidfd given %d, O_EXCL %d, poll after its exit %d, readable %d\n", pidfd >= 0,
+	       (fcntl(pidfd, F_GETFL) & O_EXCL) != 0, polled, !!(p.revents & POLLIN));
+	close(pidfd);
 }
 
 /* CLONE_PARENT: the child is its maker's sibling, and its exit signal

@@ -358,7 +358,7 @@ static void test_sigstate(void)
 	act[0] = 2;
 	put(G(0), act, sizeof act);
 	CHECK_EQ(SYS(rt_sigaction, 12, G(0), RO_PAGE, 8), -EFAULT, "sigaction bad oact");
-	CHECK_EQ(proc.sigactions[11].handler, 2, "... but the action is set");
+	CHECK_EQ(proc.sighand->action[11].handler, 2, "... but the action is set");
 
 	uint64_t all = ~0ULL;
 	put(G(0), &all, 8);
@@ -465,6 +465,7 @@ int main(void)
 	atomic_init(&fs.refs, 1);
 	th.fs = &fs;
 	pthread_mutex_init(&proc.lock, NULL);
+	proc.sighand = sighand_new();
 	rlimits_init_default(proc.rlimits);
 	proc.rlimits[RLIMIT_NICE].rlim_cur = 0;
 	th.tid = 9;
