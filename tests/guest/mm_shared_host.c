@@ -5,7 +5,8 @@
  * read(2) and by other mappings and processes, write(2) seen by the
  * mapping, msync's checks, nothing written past the end of the file, and
  * the changes on the file after munmap and after a child exits without
- * unmapping. */
+ * unmapping. In /tmp the file's name is the process's own: the native
+ * runs of the three builds run at once and share the host's /tmp. */
 #include "util.h"
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -41,7 +42,10 @@ static void reap(const char *what, pid_t pid)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(path, sizeof path, "%s/shared-map", argc > 1 ? argv[1] : "/tmp");
+	if (argc > 1)
+		snprintf(path, sizeof path, "%s/shared-map", argv[1]);
+	else
+		snprintf(path, sizeof path, "/tmp/shared-map.%d", (int)getpid());
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	expect(fd >= 0, "create the file");
 	static char fill[SIZE];
@@ -118,5 +122,7 @@ int main(int argc, char **argv)
 	ssize_t n = read(fd, all, sizeof all);
 	printf("file: %zd bytes, fnv1a %016llx\n", n, (unsigned long long)fnv1a(0xcbf29ce484222325ULL, all, n > 0 ? (size_t)n : 0));
 	close(fd);
+	if (argc <= 1)
+		unlink(path);
 	return 0;
 }
