@@ -290,7 +290,7 @@ long sys_pidfd_send_signal(const struct sysargs *a)
 		info.si_signo = sig;
 		info.si_code = SI_TKILL;
 		info.si_pid = current->proc->pid;
-		info.si_uid = current->proc->uid;
+		info.si_uid = current->proc->ruid; /* prepare_kill_siginfo: the real uid */
 		ip = &info;
 	}
 	pthread_mutex_lock(&tasklist_lock);

@@ -245,9 +245,9 @@ static int send_signal(struct process *p, struct thread *t, struct thread *via, 
 		memset(&si, 0, sizeof(si));
 		si.si_signo = sig;
 		si.si_code = current ? SI_USER : SI_KERNEL;
-		if (current) {
+		if (current) { /* Linux's prepare_kill_siginfo: the real uid */
 			si.si_pid = current->proc->pid;
-			si.si_uid = current->proc->uid;
+			si.si_uid = current->proc->ruid;
 		}
 		info = &si;
 	}
