@@ -282,6 +282,14 @@ static long do_clone(const struct clone_req *c)
 		err = platform_thread_fpu_inherit(t->plat, pt->plat);
 	if (!err && (f & CLONE_PIDFD))
 		err = fd_check_free();
+	if (!err && (f & CLONE_PIDFD)) {
+		/* Linux's copy_process writes the pidfd word before the child
+		 * is visible and fails the clone with EFAULT: try it now, while
+		 * nobody can see the child (the number is written below). */
+		int none = -1;
+		if (copy_to_guest(c->pidfd, &none, sizeof(none)))
+			err = -EFAULT;
+	}
 	if (err < 0) {
 		free_unstarted(t, p);
 		return err;

@@ -208,7 +208,8 @@ long sys_pidfd_open(const struct sysargs *a)
 enum pidfd_scope { SCOPE_THREAD, SCOPE_PROCESS, SCOPE_PGRP };
 
 /* kill_pgrp_info: 0 if any member took it, else the last error or ESRCH
- * (tasklist_lock held). */
+ * (tasklist_lock held). Each member is checked as kill checks it, a bad
+ * signal number before the permission (check_kill_permission). */
 static long signal_pgrp(int pgid, int sig, const siginfo_t *info)
 {
 	long err = -ESRCH;
@@ -217,7 +218,8 @@ static long signal_pgrp(int pgid, int sig, const siginfo_t *info)
 		struct process *q = pid_lookup(pid);
 		if (!q || q->pgid != pgid)
 			continue;
-		err = signal_send_info(q, NULL, sig, info);
+		bool valid = sig >= 0 && sig <= 64;
+		err = valid && !signal_may_send(q, sig) ? -EPERM : signal_send_info(q, NULL, sig, info);
 		any |= !err;
 	}
 	return any ? 0 : err;
@@ -290,7 +292,7 @@ long sys_pidfd_send_signal(const struct sysargs *a)
 		info.si_signo = sig;
 		info.si_code = SI_TKILL;
 		info.si_pid = current->proc->pid;
-		info.si_uid = current->proc->uid;
+		info.si_uid = current->proc->ruid; /* prepare_kill_siginfo: the real uid */
 		ip = &info;
 	}
 	pthread_mutex_lock(&tasklist_lock);
@@ -305,6 +307,8 @@ long sys_pidfd_send_signal(const struct sysargs *a)
 			err = signal_pgrp(named.id, sig, ip);
 	} else if (p && (sig < 0 || sig > 64)) {
 		err = -EINVAL;
+	} else if (p && !signal_may_send(p, sig)) {
+		err = -EPERM; /* kill's check (signal 0 too) */
 	} else if (p && scope == SCOPE_THREAD) {
 		/* A leader that has exited while others run takes it and never
 		 * sees it, as Linux's zombie leader. */

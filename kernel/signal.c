@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "kernel/proc_ext.h"
 #include "kernel/signal.h"
 #include "kernel/sigframe.h"
 #include "kernel/syscall.h"
@@ -185,8 +186,33 @@ static struct thread *pick_thread(struct process *p, int sig)
 	return NULL;
 }
 
+/* Claims. Linux wakes the thread complete_signal chose for a
+ * process-directed signal, and only a woken thread looks at the shared
+ * set (TIF_SIGPENDING); here every thread looks at it on each way back to
+ * its guest. So a thread a sender named (kill or rt_sigqueueinfo by its
+ * tid, a thread pidfd) claims the signal: the others leave it while it is
+ * pending and the claimer can take it. One claimer per signal at most;
+ * p->lock held to change them. */
+static void claims_drop(struct process *p, uint64_t sigs)
+{
+	if (!(p->shared_claims & sigs))
+		return;
+	for (struct thread *o = p->threads; o; o = o->next_thread)
+		__atomic_and_fetch(&o->shared_claims, ~sigs, __ATOMIC_RELEASE);
+	__atomic_and_fetch(&p->shared_claims, ~sigs, __ATOMIC_RELEASE);
+}
+
+/* The shared signals another thread of t's process claims (no lock). */
+static uint64_t claimed_by_others(const struct thread *t)
+{
+	return __atomic_load_n(&t->proc->shared_claims, __ATOMIC_ACQUIRE) &
+	       ~__atomic_load_n(&t->shared_claims, __ATOMIC_ACQUIRE);
+}
+
 void signal_retarget_locked(struct process *p, uint64_t sigs, struct thread *except)
 {
+	/* except blocks them or leaves: its claims on them go too. */
+	claims_drop(p, except->shared_claims & sigs);
 	for (int sig = 1; sigs && sig <= 64; sig++) {
 		if (!(sigs & SIGBIT(sig)))
 			continue;
@@ -245,9 +271,9 @@ static int send_signal(struct process *p, struct thread *t, struct thread *via, 
 		memset(&si, 0, sizeof(si));
 		si.si_signo = sig;
 		si.si_code = current ? SI_USER : SI_KERNEL;
-		if (current) {
+		if (current) { /* Linux's prepare_kill_siginfo: the real uid */
 			si.si_pid = current->proc->pid;
-			si.si_uid = current->proc->uid;
+			si.si_uid = current->proc->ruid;
 		}
 		info = &si;
 	}
@@ -298,6 +324,13 @@ static int send_signal(struct process *p, struct thread *t, struct thread *via, 
 	int err = sigpending_add(t ? &t->pending : &p->shared_pending, sig, info,
 				 p->rlimits[RLIMIT_SIGPENDING].rlim_cur);
 	if (!err) {
+		if (!t) { /* the latest sender decides who claims it */
+			claims_drop(p, SIGBIT(sig));
+			if (via && taker == via) {
+				__atomic_or_fetch(&via->shared_claims, SIGBIT(sig), __ATOMIC_RELEASE);
+				__atomic_or_fetch(&p->shared_claims, SIGBIT(sig), __ATOMIC_RELEASE);
+			}
+		}
 		if (taker)
 			thread_notify(taker);
 		signalfd_notify(p); /* timers: wake signalfd readers and pollers */
@@ -359,7 +392,7 @@ bool signal_pending(void)
 	struct thread *t = current;
 	struct process *p = t->proc;
 	uint64_t set = __atomic_load_n(&t->pending.set, __ATOMIC_ACQUIRE) |
-		       __atomic_load_n(&p->shared_pending.set, __ATOMIC_ACQUIRE);
+		       (__atomic_load_n(&p->shared_pending.set, __ATOMIC_ACQUIRE) & ~claimed_by_others(t));
 	return (set & ~__atomic_load_n(&t->sigmask, __ATOMIC_ACQUIRE)) || t->exiting || p->exited ||
 	       __atomic_load_n(&p->stopped, __ATOMIC_ACQUIRE);
 }
@@ -507,7 +540,11 @@ int signal_dequeue_mask(uint64_t mask, siginfo_t *info)
 	if (sig) {
 		collect(&t->pending, sig, info);
 	} else if ((sig = next_signal(&p->shared_pending, ~mask))) {
+		/* A waiter takes what it waits for, claimed or not (Linux's
+		 * dequeue_signal reads the shared set). */
 		collect(&p->shared_pending, sig, info);
+		if (!(p->shared_pending.set & SIGBIT(sig)))
+			claims_drop(p, SIGBIT(sig));
 	}
 	pthread_mutex_unlock(&p->lock);
 	return sig;
@@ -525,9 +562,12 @@ static int dequeue(struct thread *t, siginfo_t *info)
 		collect(&t->pending, sig, info);
 		return sig;
 	}
-	sig = next_signal(&p->shared_pending, t->sigmask);
-	if (sig)
+	sig = next_signal(&p->shared_pending, t->sigmask | claimed_by_others(t));
+	if (sig) {
 		collect(&p->shared_pending, sig, info);
+		if (!(p->shared_pending.set & SIGBIT(sig)))
+			claims_drop(p, SIGBIT(sig));
+	}
 	return sig;
 }
 
@@ -648,6 +688,12 @@ void signal_deliver(long *syscall_ret, int syscall_nr)
 		pthread_mutex_lock(&p->lock);
 		t->sigmask |= ka.mask | ((ka.flags & SA_NODEFER) ? 0 : SIGBIT(sig));
 		t->sigmask &= ~SIG_UNBLOCKABLE;
+		/* Claims the handler's mask now blocks go to another thread. */
+		uint64_t claims_blocked = t->shared_claims & t->sigmask;
+		if (claims_blocked) {
+			claims_drop(p, claims_blocked);
+			signal_retarget_locked(p, claims_blocked & p->shared_pending.set, t);
+		}
 		t->restore_sigmask = false;
 		pthread_mutex_unlock(&p->lock);
 		handled = true;
@@ -675,25 +721,45 @@ void process_kill(struct process *p, int status)
 
 /* ---- system calls ------------------------------------------------------ */
 
-/* Linux's kill_ok_by_cred: the sandbox's root (effective uid 0) may
- * signal anyone, others a process whose real or saved uid is their real
- * or effective one. SIGCONT within a session is always allowed. */
-static bool may_signal(const struct process *t, int sig)
+/* Linux's check_kill_permission for a signal from the current process:
+ * itself, a holder of CAP_KILL, or a sender whose real or effective uid
+ * is the target's real or saved one (kill_ok_by_cred); SIGCONT within a
+ * session is always allowed. */
+bool signal_may_send(const struct process *target, int sig)
 {
 	const struct process *me = current->proc;
-	if (me->uid == 0 || me == t)
+	if (me == target || capable(CAP_KILL))
 		return true;
-	if (me->uid == t->ruid || me->uid == t->suid || me->ruid == t->ruid || me->ruid == t->suid)
+	if (me->uid == target->ruid || me->uid == target->suid || me->ruid == target->ruid ||
+	    me->ruid == target->suid)
 		return true;
-	return sig == SIGCONT && me->sid == t->sid;
+	return sig == SIGCONT && me->sid == target->sid;
 }
 
-/* Send to one process with the permission check: 0 or -EPERM. */
-static int kill_one(struct process *p, int sig)
+/* Send to one process with the permission check, through its thread via
+ * (the id named a thread that is not the leader) or NULL: 0 or -EPERM. */
+static int kill_one(struct process *p, struct thread *via, int sig)
 {
-	if (!may_signal(p, sig))
+	if (!signal_may_send(p, sig))
 		return -EPERM;
-	return signal_send(p, sig);
+	return signal_send_via(p, via, sig, NULL);
+}
+
+/* The process id names, and in *via the thread if id is the tid of one
+ * that is not the leader: Linux's kill and rt_sigqueueinfo find that
+ * task, and complete_signal offers the signal to it first
+ * (tasklist_lock held). */
+static struct process *process_named(int id, struct thread **via)
+{
+	*via = NULL;
+	struct process *p = pid_lookup(id);
+	if (p)
+		return p;
+	struct thread *t = tid_lookup(id);
+	if (!t)
+		return NULL;
+	*via = t;
+	return t->proc;
 }
 
 /* kill(2): pid > 0 one process, 0 the caller's group, -1 everyone but
@@ -710,9 +776,10 @@ long sys_kill(const struct sysargs *a)
 	long ret = -ESRCH;
 	pthread_mutex_lock(&tasklist_lock);
 	if (pid > 0) {
-		struct process *p = pid_or_tid_lookup(pid);
+		struct thread *via;
+		struct process *p = process_named(pid, &via);
 		if (p)
-			ret = kill_one(p, sig);
+			ret = kill_one(p, via, sig);
 	} else {
 		/* Linux: a group gives 0 if any was signalled, else the last
 		 * error; -1 gives ESRCH only if nobody was tried, and ignores
@@ -724,7 +791,7 @@ long sys_kill(const struct sysargs *a)
 			struct process *p = pid_lookup(i);
 			if (!p || (pid == -1 ? (i == 1 || p == me) : p->pgid != pgid))
 				continue;
-			int r = kill_one(p, sig);
+			int r = kill_one(p, NULL, sig);
 			tried = true;
 			any |= !r;
 			last = r;
@@ -762,7 +829,7 @@ static long send_to_thread(int tgid, int tid, int sig, const siginfo_t *info)
 	}
 	pthread_mutex_lock(&tasklist_lock);
 	struct thread *t = find_thread(tgid, tid);
-	long ret = !t ? -ESRCH : !may_signal(t->proc, sig) ? -EPERM : signal_send_info(t->proc, t, sig, info);
+	long ret = !t ? -ESRCH : !signal_may_send(t->proc, sig) ? -EPERM : signal_send_info(t->proc, t, sig, info);
 	pthread_mutex_unlock(&tasklist_lock);
 	return ret;
 }
@@ -784,8 +851,9 @@ long sys_tkill(const struct sysargs *a)
 }
 
 /* rt_sigqueueinfo and rt_tgsigqueueinfo: the caller's siginfo, but it may
- * not pretend to be the kernel or kill (si_code >= 0 or SI_TKILL) when
- * signalling another process. */
+ * not pretend to be the kernel or kill (si_code >= 0 or SI_TKILL) unless
+ * the id is its own thread's (Linux compares with the caller's tid: not
+ * even another thread of its process). */
 static long get_user_info(gaddr_t uinfo, int sig, bool self, siginfo_t *info)
 {
 	if (copy_from_guest(info, uinfo, sizeof(*info)))
@@ -802,12 +870,13 @@ long sys_rt_sigqueueinfo(const struct sysargs *a)
 	siginfo_t info;
 	if (sig < 0 || sig > 64)
 		return -EINVAL;
-	long err = get_user_info(a->a[2], sig, pid == current->proc->pid, &info);
+	long err = get_user_info(a->a[2], sig, pid == current->tid, &info);
 	if (err)
 		return err;
 	pthread_mutex_lock(&tasklist_lock);
-	struct process *p = pid > 0 ? pid_or_tid_lookup(pid) : NULL;
-	err = !p ? -ESRCH : !may_signal(p, sig) ? -EPERM : signal_send_info(p, NULL, sig, &info);
+	struct thread *via = NULL;
+	struct process *p = pid > 0 ? process_named(pid, &via) : NULL;
+	err = !p ? -ESRCH : !signal_may_send(p, sig) ? -EPERM : signal_send_via(p, via, sig, &info);
 	pthread_mutex_unlock(&tasklist_lock);
 	return err;
 }
@@ -818,6 +887,6 @@ long sys_rt_tgsigqueueinfo(const struct sysargs *a)
 	siginfo_t info;
 	if (tgid <= 0 || tid <= 0 || sig < 0 || sig > 64)
 		return -EINVAL;
-	long err = get_user_info(a->a[3], sig, tgid == current->proc->pid, &info);
+	long err = get_user_info(a->a[3], sig, tid == current->tid, &info);
 	return err ? err : send_to_thread(tgid, tid, sig, &info);
 }

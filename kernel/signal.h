@@ -60,6 +60,9 @@ int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo
 int signal_send_via(struct process *p, struct thread *via, int sig, const siginfo_t *info);
 /* The same with SI_USER from the current process (kill). */
 int signal_send(struct process *p, int sig);
+/* Whether the current process may send sig to target (Linux's
+ * check_kill_permission for a sender's own siginfo): else -EPERM. */
+bool signal_may_send(const struct process *target, int sig);
 /* Send sig to the current thread (SIGPIPE, SIGXFSZ: thread-directed). */
 void signal_raise(int sig);
 /* A synchronous fault of the current thread: delivered at once even if

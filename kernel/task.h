@@ -74,6 +74,7 @@ struct process {
 	struct thread *execing;  /* a thread in execve waiting for the others to go */
 	struct waitq thread_exit_wq; /* woken as each thread leaves */
 	struct sigpending shared_pending; /* process-directed signals; lock */
+	uint64_t shared_claims;  /* the union of its threads' shared_claims */
 	/* Job control (lock): stopped by stop_sig; what wait has yet to
 	 * report (WUNTRACED, WCONTINUED). */
 	bool stopped, report_stop, report_cont;
@@ -149,6 +150,7 @@ struct thread {
 	struct sigpending pending; /* thread-directed signals; proc->lock */
 	uint64_t saved_sigmask;  /* restored after delivery (sigsuspend...) */
 	uint64_t real_blocked;   /* rt_sigtimedwait: the mask before it unblocked its set */
+	uint64_t shared_claims;  /* process-directed signals named at it (kernel/signal.c); atomic, written under proc->lock */
 	bool restore_sigmask;
 	struct restart_block restart;
 	_Atomic bool in_guest;   /* running guest code: a signal must kick it */

@@ -7,7 +7,8 @@
  * child that does not send SIGCHLD, which plain waitpid does not see).
  *
  * CLONE_PIDFD with CLONE_THREAD (Linux 6.9 on) gives a PIDFD_THREAD
- * pidfd; pidfd_thread.c tests those further.
+ * pidfd; pidfd_thread.c tests those further. A pidfd word the kernel
+ * cannot write is EFAULT, and no child is left.
  *
  * Not here: namespace flags that Linux accepts for root (the tests may
  * run as root natively; cocoon gives EPERM), CLONE_PARENT from init. */
@@ -170,6 +171,13 @@ static void legacy_clone(void)
 		waitpid((pid_t)r, &status, 0);
 		close(pidfd);
 	}
+	/* A pidfd word it cannot write: EFAULT and no child (Linux writes
+	 * it before the child is made visible). */
+	res("clone PIDFD, bad pointer", clone_exit7(CLONE_PIDFD | SIGCHLD, NULL, (void *)8, NULL, 0));
+	res("clone PIDFD, read-only pointer",
+	    clone_exit7(CLONE_PIDFD | SIGCHLD, NULL, (void *)(uintptr_t)clone_exit7, NULL, 0));
+	printf("clone PIDFD, bad pointers: children left %s\n",
+	       waitpid(-1, NULL, WNOHANG) < 0 ? errname(errno) : "some");
 	/* With CLONE_THREAD: a PIDFD_THREAD pidfd (O_EXCL), readable once
 	 * the thread has gone (hung up too a moment later, once Linux has
 	 * released it: pidfd_thread.c waits for that). */
@@ -292,6 +300,11 @@ static void clone3_table(void)
 	big[100] = 0;
 	reap("clone3 size 128, tail zero", clone3_exit7(big, sizeof(big)), 0, SIGCHLD);
 	res("clone3 bad pointer", clone3_exit7((void *)8, 64));
+
+	/* A pidfd word it cannot write: EFAULT and no child. */
+	struct clone_args_v2 bad = { .flags = CLONE_PIDFD, .exit_signal = SIGCHLD, .pidfd = 8 };
+	res("clone3 PIDFD, bad pointer", clone3_exit7(&bad, 64));
+	printf("clone3 PIDFD, bad pointer: children left %s\n", waitpid(-1, NULL, WNOHANG) < 0 ? errname(errno) : "some");
 
 	/* pidfd and parent_tid in different words: both written. */
 	int pidfd = -1;
