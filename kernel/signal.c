@@ -427,7 +427,7 @@ void signal_notify_parent_stop(struct process *p, int why, int sig)
 		si.si_signo = SIGCHLD;
 		si.si_code = why;
 		si.si_pid = p->pid;
-		si.si_uid = p->uid;
+		si.si_uid = p->ruid; /* Linux: task_uid(), the real uid */
 		si.si_status = sig;
 		signal_send_info(parent, NULL, SIGCHLD, &si);
 	}
@@ -444,7 +444,7 @@ void signal_notify_parent_exit(struct process *p)
 		memset(&si, 0, sizeof(si));
 		si.si_signo = p->exit_signal;
 		si.si_pid = p->pid;
-		si.si_uid = p->uid;
+		si.si_uid = p->ruid; /* Linux: task_uid(), the real uid */
 		int st = p->exit_status;
 		if ((st & 0x7f) == 0) {
 			si.si_code = CLD_EXITED;

@@ -28,6 +28,7 @@ struct wait_opts {
 
 struct wait_result {
 	int pid;
+	uint32_t uid; /* the child's real uid (waitid's si_uid) */
 	int status; /* wait status */
 	int code;   /* waitid's si_code: CLD_EXITED, CLD_STOPPED... */
 	struct rusage ru;
@@ -67,6 +68,7 @@ static bool stop_or_continue(const struct wait_opts *w, struct process *c, struc
 	}
 	pthread_mutex_unlock(&c->lock);
 	r->pid = c->pid;
+	r->uid = c->ruid;
 	if (found) /* Linux's wait_task_stopped/continued report it too */
 		cputime_rusage(c, RUSAGE_BOTH, &r->ru);
 	return found;
@@ -90,6 +92,7 @@ static int scan(const struct wait_opts *w, struct wait_result *r)
 		if (c->state != PROC_ZOMBIE || !(w->options & WEXITED))
 			continue;
 		r->pid = c->pid;
+		r->uid = c->ruid;
 		cputime_rusage(c, RUSAGE_BOTH, &r->ru);
 		r->status = c->exit_status;
 		r->code = WIFEXITED(r->status) ? CLD_EXITED : WCOREDUMP(r->status) ? CLD_DUMPED : CLD_KILLED;
@@ -233,7 +236,7 @@ long sys_waitid(const struct sysargs *a)
 	if (ret > 0) {
 		info.signo = SIGCHLD;
 		info.pid = r.pid;
-		info.uid = current->proc->uid;
+		info.uid = r.uid; /* Linux: task_uid(child), its real uid */
 		info.code = r.code;
 		info.status = r.code == CLD_EXITED ? WEXITSTATUS(r.status)
 			: r.code == CLD_STOPPED ? WSTOPSIG(r.status)
