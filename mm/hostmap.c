@@ -5,12 +5,15 @@
  * (each holds an fd) files are copied into the memory file instead. */
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "mm/hostmap.h"
 #include "mm/mm.h"
@@ -68,6 +71,35 @@ static struct host_image *image_new(int hostfd, const struct stat *st)
 	return e;
 }
 
+static volatile int probe_opened;
+
+/* Run in a child that shares our memory but is another process, as a
+ * guest host-process is: whether it may open the path (raw calls only). */
+static int probe_open(void *path)
+{
+	long fd = syscall(SYS_openat, AT_FDCWD, (const char *)path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		syscall(SYS_close, fd);
+	probe_opened = fd >= 0;
+	syscall(SYS_exit, 0);
+	return 0;
+}
+
+/* Whether another process of ours may open fd through /proc/<pid>/fd:
+ * the host's ptrace_may_access (same user, dumpable) and any security
+ * module decide, as they will for guests' control threads. */
+static bool others_may_open(int fd)
+{
+	static char stack[16384] __attribute__((aligned(16)));
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getpid(), fd);
+	probe_opened = 0;
+	/* CLONE_VFORK: back here once it has exited. The platform's reaper
+	 * reaps it (it reaps every child). */
+	pid_t pid = clone(probe_open, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, path);
+	return pid > 0 && probe_opened;
+}
+
 const struct host_image *host_image_get(struct file *f)
 {
 	int hostfd = file_host_fd(f);
@@ -89,6 +121,15 @@ const struct host_image *host_image_get(struct file *f)
 		for (e = images.hash[h]; e && !same_version(e, &st); e = e->next)
 			;
 		if (!e && images.files < HOSTMAP_MAX_FILES && (e = image_new(hostfd, &st))) {
+			if (images.files == 0 && !others_may_open(e->fd)) {
+				klog("host files are copied: other processes may not open ours");
+				images.disabled = true;
+				munmap((void *)e->base, e->len);
+				close(e->fd);
+				free(e);
+				pthread_mutex_unlock(&images.lock);
+				return NULL;
+			}
 			e->next = images.hash[h];
 			images.hash[h] = e;
 			images.files++;
