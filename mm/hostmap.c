@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -27,7 +26,7 @@ static struct {
 	pthread_mutex_t lock;
 	struct host_image *hash[HASH_SIZE];
 	unsigned files;
-	bool checked, disabled;
+	bool disabled;
 } images = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static bool same_version(const struct host_image *e, const struct stat *st)
@@ -86,8 +85,8 @@ static int probe_open(void *path)
 }
 
 /* Whether another process of ours may open fd through /proc/<pid>/fd:
- * the host's ptrace_may_access (same user, dumpable) and any security
- * module decide, as they will for guests' control threads. */
+ * the host's ptrace_may_access (same user, and we are dumpable) and any
+ * security module decide, as they will for guests' control threads. */
 static bool others_may_open(int fd)
 {
 	static char stack[16384] __attribute__((aligned(16)));
@@ -109,13 +108,6 @@ const struct host_image *host_image_get(struct file *f)
 		return NULL;
 	unsigned h = (unsigned)(st.st_ino ^ (st.st_dev * 31)) % HASH_SIZE;
 	pthread_mutex_lock(&images.lock);
-	if (!images.checked) {
-		/* Guests' control threads open our fds through /proc/<pid>/fd,
-		 * which the host allows a process of the same user only while
-		 * we are dumpable (ptrace_may_access). */
-		images.checked = true;
-		images.disabled |= prctl(PR_GET_DUMPABLE) != 1;
-	}
 	struct host_image *e = NULL;
 	if (!images.disabled) {
 		for (e = images.hash[h]; e && !same_version(e, &st); e = e->next)

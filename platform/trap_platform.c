@@ -779,11 +779,16 @@ static int queue(struct platform_as *as, uint32_t kind, gaddr_t addr, size_t len
 
 /* Guest address-space changes must stay below the stub: an order over
  * the stub's own pages would hand the guest its control thread. */
-static int queue_guest(struct platform_as *as, uint32_t kind, gaddr_t addr, size_t len, int prot,
-		       uint64_t off)
+static void check_guest_range(gaddr_t addr, size_t len)
 {
 	if (addr >= STUB_BASE || len > STUB_BASE - addr)
 		kpanic("address-space order outside guest memory: [%#lx, +%#zx)", (unsigned long)addr, len);
+}
+
+static int queue_guest(struct platform_as *as, uint32_t kind, gaddr_t addr, size_t len, int prot,
+		       uint64_t off)
+{
+	check_guest_range(addr, len);
 	return queue(as, kind, addr, len, prot, off);
 }
 
@@ -796,8 +801,9 @@ int platform_as_map_file(struct platform_as *as, gaddr_t addr, size_t len, int p
 {
 	if (!as)
 		return 0;
-	if (addr >= STUB_BASE || len > STUB_BASE - addr || (prot & ~0xff))
-		kpanic("file mapping order outside guest memory: [%#lx, +%#zx)", (unsigned long)addr, len);
+	check_guest_range(addr, len);
+	if (prot & ~0xff)
+		kpanic("file mapping order with protection %#x", prot);
 	uint32_t idx;
 	for (;;) {
 		pthread_mutex_lock(&as->orders_lock);
@@ -815,7 +821,8 @@ int platform_as_map_file(struct platform_as *as, gaddr_t addr, size_t len, int p
 	if (idx == as->npaths) { /* the batch's first use of this file */
 		as->npaths++;
 		as->path_fds[idx] = kernel_fd;
-		snprintf(as->orders->file_paths[idx], STUB_FILE_PATH_LEN, "/proc/%d/fd/%d", (int)getpid(), kernel_fd);
+		snprintf(as->orders->file_paths[idx], STUB_FILE_PATH_LEN, "/proc/%u/fd/%d", as->orders->kernel_pid,
+			 kernel_fd);
 		open = ORDER_FILE_OPEN;
 	}
 	as->orders->ops[as->count++] = (struct stub_order){
