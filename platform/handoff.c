@@ -281,9 +281,7 @@ static bool host_idle_but_us(void)
 	return running < 0 || running <= 2; /* cannot tell: our own counts decide */
 }
 
-/* A CPU for spinning: not the guest's, no guest running there, no other
- * spinner. -1 if none. */
-static int idle_cpu(int guest_cpu)
+int handoff_free_cpu(int guest_cpu)
 {
 	for (int cpu = 0; cpu < MAX_CPUS; cpu++)
 		if (cpu != guest_cpu && CPU_ISSET(cpu, &ho.cpus) &&
@@ -322,7 +320,7 @@ void handoff_after_trap(struct stub_mailbox *mb, int guest_cpu)
 		   may_go_remote() && handoff_guests_running(guest_cpu) == 0) {
 		/* (Nothing else of cocoon's wants the guest's CPU either: its
 		 * thread will spin there for our replies.) */
-		int cpu = idle_cpu(guest_cpu);
+		int cpu = handoff_free_cpu(guest_cpu);
 		if (cpu >= 0 && !host_idle_but_us()) {
 			me.quiet_until = now + ho.quiet;
 			cpu = -1;

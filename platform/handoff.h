@@ -62,5 +62,8 @@ int handoff_guest_cpu(void);
  * reads it; the spinner stays off a CPU where a guest runs). */
 void handoff_guest_runs(int cpu, int delta);
 int handoff_guests_running(int cpu);
+/* A CPU other than guest_cpu where no guest thread runs and no kernel
+ * thread spins, -1 if none. */
+int handoff_free_cpu(int guest_cpu);
 
 #endif

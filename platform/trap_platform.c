@@ -101,6 +101,8 @@ struct platform_thread {
 	size_t fpu_len;
 	struct hostcpu *cpu;         /* its host CPU time (platform/hostcpu.h) */
 	bool cpu_used;               /* ran guest code since its CPU time's zero */
+	unsigned crowded;            /* traps in a row that found another guest on its CPU */
+	bool guest_bound;            /* the guest chose its CPUs (sched_setaffinity) */
 };
 
 static struct {
@@ -930,7 +932,7 @@ int platform_as_flush(struct platform_as *as)
 /* The CPU a process is bound to, or -1. */
 static int as_cpu(const struct platform_as *as)
 {
-	uint64_t m = as->cpu_mask;
+	uint64_t m = __atomic_load_n(&as->cpu_mask, __ATOMIC_RELAXED);
 	return m && !(m & (m - 1)) ? __builtin_ctzll(m) : -1;
 }
 
@@ -1275,6 +1277,53 @@ void platform_thread_set_ids(struct platform_thread *pt, int pid, int tid)
 		c->tid = tid;
 }
 
+/* A process whose CPU another guest keeps busy while another CPU runs
+ * none moves there, control thread and all: the host cannot balance
+ * bound threads, and two compilers bound to one CPU take twice as long
+ * while the other CPU idles. Placement at creation reads a moment's
+ * load and often guesses wrong (the other compiler was trapped). Only
+ * processes with one live guest thread that did not choose its own CPUs
+ * move, after CROWDED_TRAPS traps in a row that each found their CPU
+ * busy. */
+#define CROWDED_TRAPS 4
+static void spread_if_crowded(struct platform_thread *pt, int cpu)
+{
+	if (cpu < 0 || pt->guest_bound || handoff_guests_running(cpu) == 0) {
+		pt->crowded = 0;
+		return;
+	}
+	if (++pt->crowded < CROWDED_TRAPS)
+		return;
+	pt->crowded = 0;
+	int to = handoff_free_cpu(cpu);
+	if (to < 0)
+		return;
+	struct platform_as *as = pt->as;
+	uint64_t mask = 1ULL << to;
+	cpu_set_t set;
+	mask_to_set(mask, &set);
+	pthread_mutex_lock(&plat.lock);
+	unsigned live = 0;
+	for (unsigned i = 0; i < STUB_MAX_THREADS; i++)
+		live += as->threads[i] != NULL;
+	for (struct platform_thread *p = as->parked; p; p = p->next_parked)
+		live--;
+	/* The trapped thread is alive (its host_tid cannot be reused); the
+	 * control thread's pid is checked alive under plat.lock, as in
+	 * bind_spare. Parked threads take the mask as they resume. */
+	if (live == 1 && !as->dead && pt->host_tid > 0 && sched_setaffinity(pt->host_tid, sizeof(set), &set) == 0) {
+		__atomic_store_n(&as->cpu_mask, mask, __ATOMIC_RELAXED);
+		as->orders->cpu_mask = mask;
+		((struct stub_thread_const *)(pt->area + AREA_CONST_OFF))->cpu_mask = mask;
+		for (struct platform_thread *p = as->parked; p; p = p->next_parked) {
+			((struct stub_thread_const *)(p->area + AREA_CONST_OFF))->cpu_mask = mask;
+			__atomic_store_n(&p->mb->set_cpu, 1, __ATOMIC_RELEASE);
+		}
+		sched_setaffinity(as->pid, sizeof(set), &set);
+	}
+	pthread_mutex_unlock(&plat.lock);
+}
+
 int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_fs, uint64_t fs_base,
 		 struct trap *out)
 {
@@ -1321,6 +1370,7 @@ int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_
 	}
 	memcpy(regs, pt->uc->uc_mcontext.gregs, sizeof(*regs));
 	handoff_after_trap(pt->mb, cpu);
+	spread_if_crowded(pt, cpu);
 	siginfo_t si;
 	memcpy(&si, pt->mb->siginfo, sizeof(si));
 	int signo = (int)pt->mb->signo;
@@ -1430,6 +1480,7 @@ void platform_thread_set_cpus(struct platform_thread *pt, uint64_t mask)
 		return; /* already within the mask */
 	/* One CPU where the platform binds (rdtscp), else the whole mask. */
 	uint64_t want = plat.rdtscp ? mask & -mask : mask;
+	pt->guest_bound = true;
 	__atomic_store_n(&c->cpu_mask, want, __ATOMIC_RELEASE);
 	__atomic_store_n(&pt->mb->set_cpu, 1, __ATOMIC_RELEASE);
 }
