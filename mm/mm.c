@@ -131,28 +131,44 @@ static void collect_backing(const struct vma *v, void *ctx)
 	l->n++;
 }
 
-/* Unmap [start, end) in the kernel's view and the host's. The memory is
- * returned to the memory file only after the host process has unmapped it
- * (or is dead): the guest must never keep a mapping of memory that is
- * handed out again. */
-static int unmap_range(struct mm *mm, gaddr_t start, gaddr_t end)
+/* Remove [start, end) from the kernel's view and queue its unmapping in
+ * the host's; its backing goes to `freed`, to be returned to the memory
+ * file only after the host process has unmapped it (or is dead): the
+ * guest must never keep a mapping of memory that is handed out again. */
+static int remove_range(struct mm *mm, gaddr_t start, gaddr_t end, struct backing_list *freed)
 {
 	if (vma_range_free(&mm->vmas, start, end))
 		return 0;
-	struct backing_list freed = { 0 };
-	int err = vma_remove_range(&mm->vmas, start, end, collect_backing, &freed);
-	if (!err)
-		err = platform_as_unmap(mm->as, start, end - start);
+	int err = vma_remove_range(&mm->vmas, start, end, collect_backing, freed);
+	return err ? err : platform_as_unmap(mm->as, start, end - start);
+}
+
+/* Send what is queued and return `freed` once the host is done with it. */
+static void release_after_flush(struct mm *mm, struct backing_list *freed)
+{
+	if (!freed->n && !freed->oom)
+		return; /* nothing to return: the orders go with the next resume */
 	platform_as_flush(mm->as); /* 0, or the process is dead */
-	if (freed.oom)
+	if (freed->oom)
 		klog("out of memory: some guest memory is not returned");
-	free_backing_list(&freed);
+	free_backing_list(freed);
+	*freed = (struct backing_list){ 0 };
+}
+
+/* Unmap [start, end) in the kernel's view and the host's. */
+static int unmap_range(struct mm *mm, gaddr_t start, gaddr_t end)
+{
+	struct backing_list freed = { 0 };
+	int err = remove_range(mm, start, end, &freed);
+	release_after_flush(mm, &freed);
 	return err;
 }
 
-/* Choose where [addr, addr+len) goes per mmap's flags; unmaps what
- * MAP_FIXED replaces. The address or -errno. */
-static long place(struct mm *mm, gaddr_t addr, size_t len, int flags)
+/* Choose where [addr, addr+len) goes per mmap's flags; removes what
+ * MAP_FIXED replaces, its backing into `replaced` (the caller returns it
+ * with release_after_flush once the new mapping is queued: the host's
+ * unmap and map then go in one batch). The address or -errno. */
+static long place(struct mm *mm, gaddr_t addr, size_t len, int flags, struct backing_list *replaced)
 {
 	if (len == 0 || !PAGE_ALIGNED(len) || len > GUEST_TASK_SIZE)
 		return -ENOMEM;
@@ -163,7 +179,7 @@ static long place(struct mm *mm, gaddr_t addr, size_t len, int flags)
 		    !vma_range_free(&mm->vmas, addr, addr + len))
 			return -EEXIST;
 		if (flags & MAP_FIXED) {
-			int err = unmap_range(mm, addr, addr + len);
+			int err = remove_range(mm, addr, addr + len, replaced);
 			if (err)
 				return err;
 		}
@@ -195,9 +211,10 @@ static bool accountable(int prot, int flags)
 	return (prot & PROT_WRITE) && !(flags & (MAP_SHARED | MAP_NORESERVE));
 }
 
-long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, enum vma_kind kind)
+static long mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, enum vma_kind kind,
+		      struct backing_list *replaced)
 {
-	long at = place(mm, addr, len, flags);
+	long at = place(mm, addr, len, flags, replaced);
 	if (at < 0)
 		return at;
 	struct vma v = {
@@ -214,10 +231,10 @@ long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 	return install(mm, &v);
 }
 
-long mm_mmap_pages(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, struct file *f,
-		   uint64_t off)
+static long mmap_pages(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, struct file *f,
+		       uint64_t off, struct backing_list *replaced)
 {
-	long at = place(mm, addr, len, flags & MAP_FIXED);
+	long at = place(mm, addr, len, flags & MAP_FIXED, replaced);
 	if (at < 0) {
 		memfile_free(off, len);
 		return at;
@@ -345,10 +362,10 @@ static long mm_mmap_file_tail(struct mm *mm, gaddr_t at, uint64_t backed, size_t
 	return r < 0 ? r : (long)at;
 }
 
-long mm_mmap_file(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, struct file *f,
-		  uint64_t file_off)
+static long mmap_file(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, struct file *f,
+		      uint64_t file_off, struct backing_list *replaced)
 {
-	long at = place(mm, addr, len, flags);
+	long at = place(mm, addr, len, flags, replaced);
 	if (at < 0)
 		return at;
 	uint64_t backed = MIN(len, PAGE_ALIGN(file_bytes_from(f, file_off)));
@@ -431,6 +448,32 @@ long mm_mmap_file(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, 
 			return r;
 	}
 	return backed < len ? mm_mmap_file_tail(mm, (gaddr_t)at, backed, len, prot, flags, f, file_off) : at;
+}
+
+long mm_mmap_anon(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, enum vma_kind kind)
+{
+	struct backing_list replaced = { 0 };
+	long r = mmap_anon(mm, addr, len, prot, flags, kind, &replaced);
+	release_after_flush(mm, &replaced);
+	return r;
+}
+
+long mm_mmap_pages(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, struct file *f,
+		   uint64_t off)
+{
+	struct backing_list replaced = { 0 };
+	long r = mmap_pages(mm, addr, len, prot, flags, f, off, &replaced);
+	release_after_flush(mm, &replaced);
+	return r;
+}
+
+long mm_mmap_file(struct mm *mm, gaddr_t addr, size_t len, int prot, int flags, struct file *f,
+		  uint64_t file_off)
+{
+	struct backing_list replaced = { 0 };
+	long r = mmap_file(mm, addr, len, prot, flags, f, file_off, &replaced);
+	release_after_flush(mm, &replaced);
+	return r;
 }
 
 bool mm_is_mapped(struct mm *mm, gaddr_t addr)
