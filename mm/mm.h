@@ -126,10 +126,13 @@ bool mm_fault_stale(struct mm *mm, gaddr_t addr, uint64_t err);
 int mm_cow_drop_locked(struct mm *mm, gaddr_t start, gaddr_t end);
 int mm_cow_break(struct mm *mm, gaddr_t addr, size_t len); /* 0 or -errno */
 
-/* ---- reading another address space (mm/remote.c) ---- */
-/* Copy [addr, addr+len) of mm into buf, up to the first byte that is not
- * readable (Linux's access_remote_vm): the bytes copied. Takes mm->lock
- * for reading; the caller keeps mm alive. */
+/* ---- another address space (mm/remote.c) ---- */
+/* Copy [addr, addr+len) of mm into buf (write: from buf into it), up to
+ * the first byte that is not readable (writable), like Linux's
+ * access_remote_vm without FOLL_FORCE: the bytes copied. Copy-on-write
+ * pages written get their own copy. Takes mm->lock for reading; the
+ * caller keeps mm alive. */
+long mm_access_remote(struct mm *mm, gaddr_t addr, void *buf, size_t len, bool write);
 long mm_read_remote(struct mm *mm, gaddr_t addr, void *buf, size_t len);
 
 /* ---- futex keys (mm/futex_key.c) ---- */

@@ -1,10 +1,12 @@
 /* Memory system calls: argument checks in Linux's order, then mm/mm.c. */
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <linux/mman.h>
 #include "kernel/syscall.h"
 #include "kernel/task.h"
 #include "mm/mm.h"
+#include "mm/uaccess.h"
 #include "mm/memfile.h"
 #include "mm/mlock.h"
 #include "mm/vma_name.h"
@@ -307,6 +309,67 @@ out:
 	vma_name_put(name);
 	pthread_rwlock_unlock(&mm->lock);
 	return ret;
+}
+
+/* ---- mincore ---- */
+
+#define MINCORE_TASK_SIZE_MAX 0x7ffffffff000UL /* Linux's, for access_ok() */
+
+/* Residency of up to `pages` pages from addr, all in the VMA holding
+ * addr (Linux's do_mincore): the pages filled in, or -ENOMEM if addr is
+ * not mapped. Memory-file pages are resident once allocated (the host's
+ * mincore on the kernel's view of the shmem file); unbacked memory
+ * (PROT_NONE, a file's tail) is not. Host-file images read 1 like Linux
+ * reports for a file the caller neither owns nor may write: their page
+ * cache is the host's, whose state the guest must not learn. mm->lock
+ * held. */
+static long mincore_vma(struct mm *mm, gaddr_t addr, uint64_t pages, unsigned char *vec)
+{
+	struct vma *v = vma_find(&mm->vmas, addr);
+	if (!v)
+		return -ENOMEM;
+	uint64_t n = MIN(pages, (v->end - addr) / PAGE_SIZE);
+	if (v->image) {
+		memset(vec, 1, n);
+	} else if (v->off == NO_BACKING) {
+		memset(vec, 0, n);
+	} else if (mincore(memfile_ptr(v->off + (addr - v->start)), n * PAGE_SIZE, vec) < 0) {
+		memset(vec, 1, n); /* the kernel's own mapping: cannot fail */
+	} else {
+		for (uint64_t i = 0; i < n; i++)
+			vec[i] &= 1;
+	}
+	return (long)n;
+}
+
+long sys_mincore(const struct sysargs *a)
+{
+	gaddr_t start = a->a[0], uvec = a->a[2];
+	uint64_t len = a->a[1];
+	if (start & (PAGE_SIZE - 1))
+		return -EINVAL;
+	if (len > MINCORE_TASK_SIZE_MAX || start > MINCORE_TASK_SIZE_MAX - len)
+		return -ENOMEM;
+	uint64_t pages = len / PAGE_SIZE + ((len & (PAGE_SIZE - 1)) != 0);
+	if (pages > MINCORE_TASK_SIZE_MAX || uvec > MINCORE_TASK_SIZE_MAX - pages)
+		return -EFAULT;
+	struct mm *mm = cur_mm();
+	unsigned char vec[PAGE_SIZE];
+	/* A page of the vector at a time, as Linux: what an earlier round
+	 * wrote stays written when a later one fails. */
+	while (pages) {
+		pthread_rwlock_rdlock(&mm->lock);
+		long n = mincore_vma(mm, start, MIN(pages, sizeof(vec)), vec);
+		pthread_rwlock_unlock(&mm->lock);
+		if (n < 0)
+			return n;
+		if (copy_to_guest(uvec, vec, (size_t)n))
+			return -EFAULT;
+		pages -= (uint64_t)n;
+		uvec += (uint64_t)n;
+		start += (uint64_t)n * PAGE_SIZE;
+	}
+	return 0;
 }
 
 long sys_madvise(const struct sysargs *a)
