@@ -738,11 +738,19 @@ bool signal_may_send(const struct process *target, int sig)
 
 /* Send to one process with the permission check, through its thread via
  * (the id named a thread that is not the leader) or NULL: 0 or -EPERM. */
+/* Linux's check_kill_permission: a bad signal number is EINVAL only once
+ * the target was found (a missing one is ESRCH), then EPERM. */
+static int check_kill(struct process *p, int sig)
+{
+	if (sig < 0 || sig > 64)
+		return -EINVAL;
+	return signal_may_send(p, sig) ? 0 : -EPERM;
+}
+
 static int kill_one(struct process *p, struct thread *via, int sig)
 {
-	if (!signal_may_send(p, sig))
-		return -EPERM;
-	return signal_send_via(p, via, sig, NULL);
+	int err = check_kill(p, sig);
+	return err ? err : signal_send_via(p, via, sig, NULL);
 }
 
 /* The process id names, and in *via the thread if id is the tid of one
@@ -767,8 +775,6 @@ static struct process *process_named(int id, struct thread **via)
 long sys_kill(const struct sysargs *a)
 {
 	int pid = (int)a->a[0];
-	if (a->a[1] > 64)
-		return -EINVAL;
 	int sig = (int)a->a[1];
 	struct process *me = current->proc;
 	if (pid == INT_MIN)
@@ -829,7 +835,9 @@ static long send_to_thread(int tgid, int tid, int sig, const siginfo_t *info)
 	}
 	pthread_mutex_lock(&tasklist_lock);
 	struct thread *t = find_thread(tgid, tid);
-	long ret = !t ? -ESRCH : !signal_may_send(t->proc, sig) ? -EPERM : signal_send_info(t->proc, t, sig, info);
+	long ret = !t ? -ESRCH : check_kill(t->proc, sig);
+	if (!ret)
+		ret = signal_send_info(t->proc, t, sig, info);
 	pthread_mutex_unlock(&tasklist_lock);
 	return ret;
 }
@@ -837,7 +845,7 @@ static long send_to_thread(int tgid, int tid, int sig, const siginfo_t *info)
 long sys_tgkill(const struct sysargs *a)
 {
 	int tgid = (int)a->a[0], tid = (int)a->a[1];
-	if (tgid <= 0 || tid <= 0 || a->a[2] > 64)
+	if (tgid <= 0 || tid <= 0)
 		return -EINVAL;
 	return send_to_thread(tgid, tid, (int)a->a[2], NULL);
 }
@@ -845,7 +853,7 @@ long sys_tgkill(const struct sysargs *a)
 long sys_tkill(const struct sysargs *a)
 {
 	int tid = (int)a->a[0];
-	if (tid <= 0 || a->a[1] > 64)
+	if (tid <= 0)
 		return -EINVAL;
 	return send_to_thread(0, tid, (int)a->a[1], NULL);
 }
@@ -854,29 +862,34 @@ long sys_tkill(const struct sysargs *a)
  * not pretend to be the kernel or kill (si_code >= 0 or SI_TKILL) unless
  * the id is its own thread's (Linux compares with the caller's tid: not
  * even another thread of its process). */
-static long get_user_info(gaddr_t uinfo, int sig, bool self, siginfo_t *info)
+static long get_user_info(gaddr_t uinfo, int sig, siginfo_t *info)
 {
 	if (copy_from_guest(info, uinfo, sizeof(*info)))
 		return -EFAULT;
-	if (!self && (info->si_code >= 0 || info->si_code == SI_TKILL))
-		return -EPERM;
 	info->si_signo = sig;
 	return 0;
+}
+
+static long check_user_info(const siginfo_t *info, bool self)
+{
+	return !self && (info->si_code >= 0 || info->si_code == SI_TKILL) ? -EPERM : 0;
 }
 
 long sys_rt_sigqueueinfo(const struct sysargs *a)
 {
 	int pid = (int)a->a[0], sig = (int)a->a[1];
 	siginfo_t info;
-	if (sig < 0 || sig > 64)
-		return -EINVAL;
-	long err = get_user_info(a->a[2], sig, pid == current->tid, &info);
+	long err = get_user_info(a->a[2], sig, &info);
+	if (!err)
+		err = check_user_info(&info, pid == current->tid);
 	if (err)
 		return err;
 	pthread_mutex_lock(&tasklist_lock);
 	struct thread *via = NULL;
 	struct process *p = pid > 0 ? process_named(pid, &via) : NULL;
-	err = !p ? -ESRCH : !signal_may_send(p, sig) ? -EPERM : signal_send_via(p, via, sig, &info);
+	err = !p ? -ESRCH : check_kill(p, sig);
+	if (!err)
+		err = signal_send_via(p, via, sig, &info);
 	pthread_mutex_unlock(&tasklist_lock);
 	return err;
 }
@@ -885,8 +898,10 @@ long sys_rt_tgsigqueueinfo(const struct sysargs *a)
 {
 	int tgid = (int)a->a[0], tid = (int)a->a[1], sig = (int)a->a[2];
 	siginfo_t info;
-	if (tgid <= 0 || tid <= 0 || sig < 0 || sig > 64)
-		return -EINVAL;
-	long err = get_user_info(a->a[3], sig, tid == current->tid, &info);
+	long err = get_user_info(a->a[3], sig, &info);
+	if (!err && (tgid <= 0 || tid <= 0))
+		err = -EINVAL;
+	if (!err)
+		err = check_user_info(&info, tid == current->tid);
 	return err ? err : send_to_thread(tgid, tid, sig, &info);
 }
