@@ -66,6 +66,7 @@ static const struct file_ops null_ops = {
 };
 static const struct file_ops zero_ops = {
 	.read = zero_read, .write = sink_write, .llseek = zero_llseek, .statx = vfs_file_statx,
+	.mmap_anonymous = true,
 };
 static const struct file_ops full_ops = {
 	.read = zero_read, .write = full_write, .llseek = zero_llseek, .statx = vfs_file_statx,

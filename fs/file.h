@@ -52,6 +52,9 @@ struct file_ops {
 	 * the mm lock may be held. Optional. */
 	void (*vma_open)(struct file *f);
 	void (*vma_close)(struct file *f);
+	/* mmap of the file is anonymous memory, shared or private as asked
+	 * (Linux's /dev/zero). */
+	bool mmap_anonymous;
 };
 
 struct file {

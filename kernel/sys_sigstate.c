@@ -1,6 +1,6 @@
 /* Signal state: rt_sigaction, rt_sigprocmask, rt_sigpending, sigaltstack.
- * The state is stored and reported exactly like Linux; nothing is
- * delivered yet.
+ * The state is stored and reported exactly like Linux; kernel/signal.c
+ * delivers by it.
  *
  * Locking: the actions are in p->sighand (shared with CLONE_SIGHAND
  * relatives), changed under p->lock and the table's own lock; no guest

@@ -71,7 +71,9 @@ static long mmap_checked(gaddr_t addr, uint64_t len, int prot, int flags, int ty
 			return -EACCES;
 		if (type != MAP_PRIVATE && (prot & PROT_WRITE) && acc != O_RDWR)
 			return -EACCES;
-		if (!S_ISREG(file->type))
+		if (file->ops->mmap_anonymous)
+			file = NULL;
+		else if (!S_ISREG(file->type))
 			return -ENODEV;
 	}
 	int mflags = (type == MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED) |

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "util.h"
 
@@ -68,5 +69,31 @@ int main(void)
 		munmap(m, 1 << 20);
 	}
 	puts("fresh anonymous memory checked");
+
+	puts("-- mappings of /dev/zero and /dev/null");
+	int zero = open("/dev/zero", O_RDWR), zero_ro = open("/dev/zero", O_RDONLY), null = open("/dev/null", O_RDWR);
+	char *zp = mmap(NULL, 0x2000, PROT_READ | PROT_WRITE, MAP_PRIVATE, zero, 0x5000);
+	expect(zp != MAP_FAILED && zp[0] == 0 && zp[0x1fff] == 0, "private /dev/zero reads zero");
+	if (zp != MAP_FAILED) {
+		zp[1] = 3;
+		expect(zp[1] == 3, "private /dev/zero is writable");
+	}
+	char *zs = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED, zero, 0);
+	expect(zs != MAP_FAILED && zs[0] == 0, "shared /dev/zero reads zero");
+	if (zs != MAP_FAILED) {
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0) {
+			zs[0] = 42;
+			_exit(0);
+		}
+		waitpid(pid, NULL, 0);
+		expect(zs[0] == 42, "shared /dev/zero is shared with a fork child");
+	}
+	res("shared writable /dev/zero opened read-only",
+	    rsys(SYS_mmap, 0, 0x1000, PROT_READ | PROT_WRITE, MAP_SHARED, zero_ro, 0));
+	res("private writable /dev/zero opened read-only",
+	    rsys(SYS_mmap, 0, 0x1000, PROT_READ | PROT_WRITE, MAP_PRIVATE, zero_ro, 0) > 0 ? 0 : -1);
+	res("/dev/null", rsys(SYS_mmap, 0, 0x1000, PROT_READ, MAP_PRIVATE, null, 0));
 	return expect_failures ? 1 : 0;
 }
