@@ -6,40 +6,75 @@
  * into the rest of the path; absolute targets restart at the root. */
 #include <string.h>
 #include <unistd.h>
+#include <linux/capability.h>
+#include "kernel/proc_ext.h"
 #include "fs/walk.h"
 #include "kernel/task.h"
 
 /* ---- credentials and permissions ---------------------------------------- */
 
+/* access(2) without AT_EACCESS checks with the real ids, and with the
+ * permitted capabilities if the real uid is root, none otherwise
+ * (Linux's access_override_creds): set around its checks. */
+static __thread const struct access_creds *access_creds;
+
+void fs_access_creds_begin(struct access_creds *c)
+{
+	struct process *p = current->proc;
+	pthread_mutex_lock(&p->lock);
+	c->uid = p->ruid;
+	c->gid = p->rgid;
+	c->caps = p->ruid == 0 ? p->ext.caps.prm : 0;
+	pthread_mutex_unlock(&p->lock);
+	access_creds = c;
+}
+
+void fs_access_creds_end(void)
+{
+	access_creds = NULL;
+}
+
 uid_t cur_fsuid(void)
 {
 	if (fs_setting_up())
 		return 0;
-	return current ? current->proc->uid : getuid();
+	if (access_creds)
+		return access_creds->uid;
+	return current ? current->proc->fsuid : getuid();
 }
 
 gid_t cur_fsgid(void)
 {
 	if (fs_setting_up())
 		return 0;
-	return current ? current->proc->gid : getgid();
+	if (access_creds)
+		return access_creds->gid;
+	return current ? current->proc->fsgid : getgid();
 }
 
 bool in_group(gid_t g)
 {
-	if (g == cur_fsgid())
+	if (fs_setting_up() || !current)
+		return g == cur_fsgid();
+	if (access_creds)
+		return g == access_creds->gid || in_supplementary_groups(g);
+	return in_group_p(g);
+}
+
+/* A capability for file-system checks (the sandbox's root while the
+ * mounts are built). */
+static bool fs_capable(int cap)
+{
+	if (fs_setting_up() || !current)
 		return true;
-	gid_t groups[256];
-	int n = getgroups(256, groups); /* the guest's are the host's (sys_cred.c) */
-	for (int k = 0; k < n; k++)
-		if (groups[k] == g)
-			return true;
-	return false;
+	if (access_creds)
+		return (access_creds->caps >> cap) & 1;
+	return capable(cap);
 }
 
 bool capable_fowner(void)
 {
-	return cur_fsuid() == 0;
+	return fs_capable(CAP_FOWNER);
 }
 
 bool inode_owner_or_capable(struct inode *i)
@@ -47,16 +82,12 @@ bool inode_owner_or_capable(struct inode *i)
 	return cur_fsuid() == i->uid || capable_fowner();
 }
 
-/* Linux's generic_permission(): owner, group, other bits; root passes
- * everything but executing a file without any x bit. */
+/* Linux's generic_permission(): the owner's, group's or others' bits;
+ * then CAP_DAC_READ_SEARCH (reading, searching a directory) and
+ * CAP_DAC_OVERRIDE (anything but executing a file without an x bit). */
 int inode_permission(struct inode *i, int mask)
 {
 	mode_t m = i->mode;
-	if (cur_fsuid() == 0) {
-		if (!(mask & MAY_EXEC) || S_ISDIR(m) || (m & 0111))
-			return 0;
-		return -EACCES;
-	}
 	mode_t bits;
 	if (cur_fsuid() == i->uid)
 		bits = m >> 6;
@@ -64,7 +95,18 @@ int inode_permission(struct inode *i, int mask)
 		bits = m >> 3;
 	else
 		bits = m;
-	return (mask & ~bits & 7) ? -EACCES : 0;
+	if (!(mask & ~bits & 7))
+		return 0;
+	if (S_ISDIR(m)) {
+		if (!(mask & MAY_WRITE) && fs_capable(CAP_DAC_READ_SEARCH))
+			return 0;
+		return fs_capable(CAP_DAC_OVERRIDE) ? 0 : -EACCES;
+	}
+	if ((mask & 7) == MAY_READ && fs_capable(CAP_DAC_READ_SEARCH))
+		return 0;
+	if ((!(mask & MAY_EXEC) || (m & 0111)) && fs_capable(CAP_DAC_OVERRIDE))
+		return 0;
+	return -EACCES;
 }
 
 /* ---- the walk -------------------------------------------------------------- */

@@ -158,13 +158,19 @@ static long do_access(int dirfd, gaddr_t upath, unsigned mode, int flags)
 		return -EINVAL;
 	if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
+	/* The walk too checks with the real ids, unless AT_EACCESS. */
+	struct access_creds real;
+	if (!(flags & AT_EACCESS))
+		fs_access_creds_begin(&real);
 	long r = target_get(&t, dirfd, upath, flags & AT_EMPTY_PATH,
 			    (flags & AT_SYMLINK_NOFOLLOW) ? 0 : WALK_FOLLOW);
-	if (r)
+	if (r) {
+		if (!(flags & AT_EACCESS))
+			fs_access_creds_end();
 		return r;
+	}
 	/* Permissions first, then the read-only mount, as Linux does for a
-	 * read-only bind mount. The guest's real and effective ids are the
-	 * same, so AT_EACCESS changes nothing. */
+	 * read-only bind mount. */
 	if (!t.i) {
 		int m = (mode & R_OK ? MAY_READ : 0) | (mode & W_OK ? MAY_WRITE : 0);
 		int acc = t.f->flags & O_ACCMODE;
@@ -176,6 +182,8 @@ static long do_access(int dirfd, gaddr_t upath, unsigned mode, int flags)
 		    (S_ISREG(t.type) || S_ISDIR(t.type) || S_ISLNK(t.type)))
 			r = -EROFS;
 	}
+	if (!(flags & AT_EACCESS))
+		fs_access_creds_end();
 	target_put(&t);
 	return r;
 }

@@ -246,6 +246,15 @@ bool capable_fowner(void);
 uid_t cur_fsuid(void);
 gid_t cur_fsgid(void);
 bool in_group(gid_t g);
+/* Between begin and end, the calling thread's checks use the real ids
+ * (access(2) without AT_EACCESS); c lives until end. */
+struct access_creds {
+	uid_t uid;
+	gid_t gid;
+	uint64_t caps;
+};
+void fs_access_creds_begin(struct access_creds *c);
+void fs_access_creds_end(void);
 
 /* While fs_init builds the mounts, the caller acts as the sandbox's root. */
 bool fs_setting_up(void);

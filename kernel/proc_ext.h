@@ -88,7 +88,10 @@ void groups_put(struct group_list *g);
 struct group_list *group_list_alloc(int n);
 /* The host process's groups, sorted (the first guest's). */
 struct group_list *groups_of_host(void);
-/* Whether gid is one of the supplementary groups of the current guest. */
+/* Whether gid is the current guest's fs gid or one of its supplementary
+ * groups. */
 bool in_group_p(uint32_t gid);
+/* gid is one of the caller's supplementary groups. */
+bool in_supplementary_groups(uint32_t gid);
 
 #endif

@@ -79,16 +79,26 @@ struct group_list *groups_of_host(void)
 	return groups_ref(host_groups);
 }
 
-bool in_group_p(uint32_t gid)
+static bool in_groups(uint32_t gid, bool or_fsgid)
 {
 	struct process *p = current->proc;
 	pthread_mutex_lock(&p->lock);
-	bool in = gid == p->fsgid;
+	bool in = or_fsgid && gid == p->fsgid;
 	struct group_list *g = p->ext.groups;
 	for (int i = 0; !in && g && i < g->n; i++)
 		in = g->gid[i] == gid;
 	pthread_mutex_unlock(&p->lock);
 	return in;
+}
+
+bool in_group_p(uint32_t gid)
+{
+	return in_groups(gid, true);
+}
+
+bool in_supplementary_groups(uint32_t gid)
+{
+	return in_groups(gid, false);
 }
 
 long sys_getgroups(const struct sysargs *a)
