@@ -55,6 +55,9 @@ struct file_ops {
 	/* mmap of the file is anonymous memory, shared or private as asked
 	 * (Linux's /dev/zero). */
 	bool mmap_anonymous;
+	/* fstatfs's f_type for a file without an inode, if not what its
+	 * type says (pipefs, sockfs, else the anonymous-inode file system). */
+	uint32_t fs_magic;
 };
 
 struct file {

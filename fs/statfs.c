@@ -2,6 +2,7 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <limits.h>
 #include "fs/file.h"
 #include "kernel/syscall.h"
 #include "mm/uaccess.h"
@@ -35,6 +36,24 @@ long sys_statfs(const struct sysargs *a)
 	return ret;
 }
 
+/* Files of the kernel's internal file systems (pipes, sockets, anonymous
+ * inodes, pidfds): Linux's simple_statfs figures for their file
+ * system, which nothing mounts. */
+#define PIPEFS_MAGIC 0x50495045
+#define SOCKFS_MAGIC 0x534F434B
+#define ANON_INODE_FS_MAGIC 0x09041934
+
+static long statfs_internal(const struct file *f, gaddr_t ubuf)
+{
+	struct statfs st = {
+		.f_type = f->ops->fs_magic ? f->ops->fs_magic
+			  : S_ISFIFO(f->type) ? PIPEFS_MAGIC
+			  : S_ISSOCK(f->type) ? SOCKFS_MAGIC : ANON_INODE_FS_MAGIC,
+		.f_bsize = PAGE_SIZE, .f_frsize = PAGE_SIZE, .f_namelen = NAME_MAX, .f_flags = ST_VALID,
+	};
+	return copy_to_guest(ubuf, &st, sizeof(st));
+}
+
 long sys_fstatfs(const struct sysargs *a)
 {
 	struct file *f = fget_raw((int)a->a[0]);
@@ -47,7 +66,7 @@ long sys_fstatfs(const struct sysargs *a)
 		struct statfs st;
 		ret = fstatfs(f->hostfd, &st) < 0 ? -errno : copy_to_guest(a->a[1], &st, sizeof(st));
 	} else {
-		ret = -ENOSYS;
+		ret = statfs_internal(f, a->a[1]);
 	}
 	fput(f);
 	return ret;

@@ -119,6 +119,7 @@ static const struct file_ops pidfd_ops = {
 	.release = pidfd_release,
 	.show_fdinfo = pidfd_show_fdinfo,
 	.anon_name = "[pidfd]",
+	.fs_magic = 0x50494446, /* PID_FS_MAGIC: pidfs (Linux 6.9+) */
 };
 
 /* Install a pidfd for pd with status flags (O_NONBLOCK, PIDFD_THREAD). */

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -41,5 +42,25 @@ int main(void)
 	resv("listxattr /etc/passwd", rsys(SYS_listxattr, "/etc/passwd", buf, sizeof(buf)));
 	res("listxattr missing file", rsys(SYS_listxattr, "/no/such", buf, sizeof(buf)));
 	res("setxattr bad flags", rsys(SYS_setxattr, "/etc/passwd", "user.x", "v", 1, 99));
+
+	puts("-- fstatfs of files no mount holds");
+	int pipefd[2];
+	if (pipe(pipefd))
+		return 1;
+	int kinds[4] = { pipefd[0], (int)rsys(SYS_socket, AF_UNIX, SOCK_STREAM, 0), (int)rsys(SYS_eventfd2, 0, 0),
+			 (int)rsys(SYS_pidfd_open, getpid(), 0) };
+	const char *names[4] = { "pipe", "socket", "eventfd", "pidfd" };
+	for (int k = 0; k < 4; k++) {
+		struct statfs st;
+		memset(&st, 0x55, sizeof(st));
+		long r = rsys(SYS_fstatfs, kinds[k], &st);
+		if (r) {
+			res(names[k], r);
+			continue;
+		}
+		printf("%s: type %#lx bsize %ld frsize %ld namelen %ld flags %#lx blocks %ld files %ld\n", names[k],
+		       (long)st.f_type, (long)st.f_bsize, (long)st.f_frsize, (long)st.f_namelen, (long)st.f_flags,
+		       (long)st.f_blocks, (long)st.f_files);
+	}
 	return expect_failures ? 1 : 0;
 }
