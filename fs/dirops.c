@@ -792,8 +792,20 @@ long sys_utimes(const struct sysargs *a)
 	return err ? err : utimes_target(&t, a->a[1] ? ts : NULL);
 }
 
+/* A length past the file's end and RLIMIT_FSIZE: EFBIG (fsize_check_grow). */
+static int truncate_limit(struct inode *i, off_t len)
+{
+	struct statx x;
+	if (!fsize_exceeds((uint64_t)len) || !i || inode_getattr(i, &x) || (uint64_t)len <= x.stx_size)
+		return 0;
+	return fsize_check_grow((uint64_t)len);
+}
+
 int vfs_truncate(struct path *p, off_t len)
 {
+	int err = truncate_limit(p->dentry->inode, len);
+	if (err)
+		return err;
 	struct iattr a = { .valid = ATTR_SIZE | ATTR_MTIME | ATTR_CTIME, .size = len };
 	time_now(&a.mtime);
 	return vfs_setattr(p, &a);

@@ -249,6 +249,54 @@ static long rw_begin(int fd, bool write, bool positioned, struct file **fp)
 	return err;
 }
 
+/* RLIMIT_FSIZE on a write of regular file f at pos (-1: the file
+ * position; O_APPEND and RWF_APPEND: its end), Linux's
+ * generic_write_check_limits: at or past the limit, SIGXFSZ and EFBIG;
+ * else the segments are cut to end at the limit. 0 or -EFBIG. */
+static long fsize_limit(struct file *f, off_t pos, int rwf, struct useg *seg, int nseg)
+{
+	rlim_t lim = current->proc->rlimits[RLIMIT_FSIZE].rlim_cur;
+	if (lim == RLIM_INFINITY || !S_ISREG(f->type))
+		return 0;
+	uint64_t total = 0;
+	for (int i = 0; i < nseg; i++)
+		total += seg[i].len;
+	if (!total)
+		return 0;
+	off_t at = pos;
+	struct statx stx;
+	if ((f->flags & O_APPEND) || (rwf & RWF_APPEND))
+		at = f->ops->statx && !f->ops->statx(f, 0, STATX_SIZE, &stx) ? (off_t)stx.stx_size : -1;
+	else if (at < 0)
+		at = f->ops->llseek ? f->ops->llseek(f, 0, SEEK_CUR) : -1;
+	if (at < 0)
+		return 0;
+	if ((uint64_t)at >= lim) {
+		signal_raise(SIGXFSZ);
+		return -EFBIG;
+	}
+	uint64_t room = lim - (uint64_t)at;
+	for (int i = 0; i < nseg; i++) {
+		seg[i].len = MIN(seg[i].len, room);
+		room -= seg[i].len;
+	}
+	return 0;
+}
+
+bool fsize_exceeds(uint64_t size)
+{
+	rlim_t lim = current ? current->proc->rlimits[RLIMIT_FSIZE].rlim_cur : RLIM_INFINITY;
+	return lim != RLIM_INFINITY && size > lim;
+}
+
+int fsize_check_grow(uint64_t new_size)
+{
+	if (!fsize_exceeds(new_size))
+		return 0;
+	signal_raise(SIGXFSZ);
+	return -EFBIG;
+}
+
 static long do_rw(const struct sysargs *a, bool write, bool positioned)
 {
 	off_t pos = positioned ? (off_t)a->a[3] : -1;
@@ -259,11 +307,11 @@ static long do_rw(const struct sysargs *a, bool write, bool positioned)
 	long r = rw_begin(a->a[0], write, positioned, &f);
 	if (r)
 		return r;
+	struct useg seg = { buf, MIN(count, MAX_RW_COUNT) };
 	if (!access_ok(buf, count))
 		r = -EFAULT;
-	else
-		r = transfer(f, &(struct useg){ buf, MIN(count, MAX_RW_COUNT) }, 1, pos, 0,
-			     write, false);
+	else if (!write || !(r = fsize_limit(f, pos, 0, &seg, 1)))
+		r = transfer(f, &seg, 1, pos, 0, write, false);
 	if (r > 0)
 		fsnotify_rw(f, write);
 	fput(f);
@@ -279,6 +327,10 @@ static long do_rwv(const struct sysargs *a, bool write, off_t pos, int rwf)
 	if (r)
 		return r;
 	r = import_iovecs(a->a[1], a->a[2], seg);
+	if (r >= 0 && write) {
+		long lim = fsize_limit(f, pos, rwf, seg, (int)a->a[2]);
+		r = lim ? lim : r;
+	}
 	if (r >= 0)
 		r = transfer(f, seg, a->a[2], pos, rwf, write, true);
 	if (r > 0)

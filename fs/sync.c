@@ -11,7 +11,14 @@
 	FALLOC_FL_UNSHARE_RANGE)
 #define MAX_LFS_FILESIZE INT64_MAX
 
-/* Linux's vfs_fallocate() checks, in its order. */
+static bool fallocate_grows(struct inode *i, int64_t end)
+{
+	struct statx x;
+	return !inode_getattr(i, &x) && (uint64_t)end > x.stx_size;
+}
+
+/* Linux's vfs_fallocate() checks, in its order; then the file system's
+ * RLIMIT_FSIZE check (inode_newsize_ok) for a growing file. */
 long sys_fallocate(const struct sysargs *a)
 {
 	int mode = a->a[1];
@@ -39,6 +46,9 @@ long sys_fallocate(const struct sysargs *a)
 		err = -ENODEV;
 	else if (off > MAX_LFS_FILESIZE - len)
 		err = -EFBIG;
+	else if (!(mode & FALLOC_FL_KEEP_SIZE) && fsize_exceeds((uint64_t)(off + len)) && f->inode &&
+		 fallocate_grows(f->inode, off + len))
+		err = fsize_check_grow((uint64_t)(off + len));
 	else if (f->inode && memfs_is(f->inode))
 		/* tmpfs keeps only these two. */
 		err = (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) ? -EOPNOTSUPP

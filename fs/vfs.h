@@ -237,6 +237,11 @@ struct mount *mount_add(struct path *at, struct dentry *root, int flags, const c
  * gives the path from the sandbox root. */
 int d_path(const struct path *p, const struct path *root, char *buf, size_t size);
 
+/* RLIMIT_FSIZE for a file growing to new_size (truncate, fallocate):
+ * past the limit, SIGXFSZ and -EFBIG (Linux's inode_newsize_ok). */
+int fsize_check_grow(uint64_t new_size);
+bool fsize_exceeds(uint64_t size); /* the same test, without the signal */
+
 /* ---- permissions (fs/namei.c) */
 enum { MAY_EXEC = 1, MAY_WRITE = 2, MAY_READ = 4 };
 int inode_permission(struct inode *i, int mask);
