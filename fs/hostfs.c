@@ -69,6 +69,29 @@ static bool writable_through_bind(dev_t dev, ino_t ino)
 	return false;
 }
 
+/* Whether hostpath or a directory above it is a read-write bind's source
+ * (below a layer's root, lookups inherit it: host_inode). */
+static bool under_writable(const char *hostpath)
+{
+	char *p = realpath(hostpath, NULL);
+	if (!p)
+		return true; /* cannot tell: keep nothing */
+	bool found = false;
+	for (;;) {
+		struct stat st;
+		if (stat(p, &st) == 0 && writable_through_bind(st.st_dev, st.st_ino)) {
+			found = true;
+			break;
+		}
+		char *slash = strrchr(p, '/');
+		if (!slash || !strcmp(p, "/"))
+			break;
+		slash[slash == p] = '\0'; /* "/usr" goes up to "/" */
+	}
+	free(p);
+	return found;
+}
+
 static int hfd(const struct inode *i)
 {
 	return ((struct hostnode *)i->priv)->fd;
@@ -337,7 +360,7 @@ struct dentry *hostfs_root(const char *hostdir, bool stable, int *err)
 		return NULL;
 	}
 	struct super *sb = super_new("hostfs", 0, false);
-	struct inode *i = sb ? host_inode(sb, fd, stable, err) : NULL;
+	struct inode *i = sb ? host_inode(sb, fd, stable && !under_writable(hostdir), err) : NULL;
 	if (!sb)
 		*err = -ENOMEM;
 	if (!i)

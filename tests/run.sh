@@ -25,7 +25,8 @@
 #     a path is missing, a `# COCOON: OPTIONS` line gives cocoon run
 #     options. Then a guest changes files (host_writes.sh) and writes
 #     under /, and the host must be unchanged; a host client talks to a
-#     guest server (--net=host).
+#     guest server (--net=host); vfs_cache changes copies of a tree
+#     through the overlay and through binds.
 # The last line is "N passed, N failed"; the exit status is 1 if any failed.
 #
 # Pending features: a case whose name (spaces removed) starts with a word
@@ -989,7 +990,9 @@ done
 # (the overlay's lower layer: changes go to the overlay), `rw-alias`
 # (asked through the lower layer, changed through a read-write --bind of
 # the same host directory), `ro-alias` (asked through a --ro-bind of it,
-# changed through a --bind). Output and status must be the native run's.
+# changed through a --bind), `ro-above` and `ro-below` (the same with the
+# --ro-bind one directory above, or below, the --bind's). Output and
+# status must be the native run's.
 vfs_cache_case() {  # VARIANT MODE
 	local label="vfs_cache.$1 [$2]" bin=$BUILD/tests/guest/vfs_cache.$1 d ns cs why=() args
 	if ! have_cocoon; then verdict "$label" 1 "$COCOON does not exist"; return; fi
@@ -1007,6 +1010,10 @@ vfs_cache_case() {  # VARIANT MODE
 	rw-alias) RUNOPTS+=(--bind "$d/guest:/cocoon-rw"); args=("$d/guest" /cocoon-rw) ;;
 	ro-alias) RUNOPTS+=(--ro-bind "$d/guest:/cocoon-ro" --bind "$d/guest:/cocoon-rw")
 		args=(/cocoon-ro /cocoon-rw) ;;
+	ro-above) RUNOPTS+=(--ro-bind "$d:/cocoon-ro" --bind "$d/guest:/cocoon-rw")
+		args=(/cocoon-ro/guest /cocoon-rw) ;;
+	ro-below) RUNOPTS+=(--bind "$d:/cocoon-rw" --ro-bind "$d/guest:/cocoon-ro")
+		args=(/cocoon-ro /cocoon-rw/guest) ;;
 	esac
 	cs=$(run_cocoon "$CASE/c.out" "$CASE/c.err" "$bin" "${args[@]}")
 	[ "$ns" != "$cs" ] && why+=("exit status: native $(status_text "$ns"), cocoon $(status_text "$cs")")
@@ -1023,7 +1030,7 @@ vfs_cache_case() {  # VARIANT MODE
 	return 0
 }
 for v in $VARIANTS; do
-	for m in lower rw-alias ro-alias; do
+	for m in lower rw-alias ro-alias ro-above ro-below; do
 		[ -x "$BUILD/tests/guest/vfs_cache.$v" ] && submit "vfs_cache.$v [$m]" vfs_cache_case "$v" "$m"
 	done
 done
