@@ -382,3 +382,25 @@ int hostfs_fd(const struct inode *i)
 {
 	return hfd(i);
 }
+
+bool hostfs_stable_stat(const struct inode *i, struct stat *st)
+{
+	if (!hostfs_is(i) || !i->stable)
+		return false;
+	const struct statx *x = &((struct hostnode *)i->priv)->attr;
+	memset(st, 0, sizeof(*st));
+	st->st_dev = makedev(x->stx_dev_major, x->stx_dev_minor);
+	st->st_ino = x->stx_ino;
+	st->st_mode = x->stx_mode;
+	st->st_nlink = x->stx_nlink;
+	st->st_uid = x->stx_uid;
+	st->st_gid = x->stx_gid;
+	st->st_rdev = makedev(x->stx_rdev_major, x->stx_rdev_minor);
+	st->st_size = x->stx_size;
+	st->st_blksize = x->stx_blksize;
+	st->st_blocks = x->stx_blocks;
+	st->st_atim = (struct timespec){ x->stx_atime.tv_sec, x->stx_atime.tv_nsec };
+	st->st_mtim = (struct timespec){ x->stx_mtime.tv_sec, x->stx_mtime.tv_nsec };
+	st->st_ctim = (struct timespec){ x->stx_ctime.tv_sec, x->stx_ctime.tv_nsec };
+	return true;
+}

@@ -13,6 +13,9 @@ struct dentry *hostfs_root(const char *hostdir, bool stable, int *err);
 int hostfs_note_writable(const char *hostpath);
 bool hostfs_is(const struct inode *i);
 int hostfs_fd(const struct inode *i);
+/* If i is a stable hostfs inode: its attributes as a struct stat, kept
+ * since its lookup, and true. */
+bool hostfs_stable_stat(const struct inode *i, struct stat *st);
 /* Open i's host object anew with host open flags: a host fd or -errno. */
 int hostfs_reopen(struct inode *i, int hflags);
 
