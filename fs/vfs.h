@@ -12,7 +12,9 @@
  * Dentries of file systems that keep their tree in memory (memfs) are
  * *pinned*: the tree holds a reference, and a deleted name of an overlay
  * directory stays as a negative dentry (a whiteout). Other dentries live
- * only while referenced (open files, cwds, children, walks in progress).
+ * while referenced (open files, cwds, children, walks in progress), and
+ * stable ones (inode.stable, and names missing from stable directories)
+ * a while longer in dcache.c's cache of unused dentries.
  *
  * ".." is the dentry's parent (or the mount's mountpoint at a mount root),
  * never a host "..": no lookup can leave the tree the sandbox was given.
