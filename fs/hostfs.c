@@ -257,6 +257,8 @@ static int host_create(struct inode *dir, const char *name, mode_t mode, dev_t r
 		       const char *target, struct inode **out)
 {
 	int dfd = hfd(dir), r;
+	/* A stable layer is never written through (what it keeps would go
+	 * stale); its read-only mount refuses before this. */
 	if (dir->stable)
 		return -EROFS;
 	switch (mode & S_IFMT) {
@@ -303,7 +305,7 @@ static int host_setattr(struct inode *i, const struct iattr *a)
 {
 	char p[32];
 	int fd = hfd(i);
-	if (i->stable) /* what it caches would go stale */
+	if (i->stable) /* as in host_create */
 		return -EROFS;
 	proc_fd_path(p, fd);
 	if ((a->valid & ATTR_MODE) && fchmodat(AT_FDCWD, p, a->mode & 07777, 0) < 0)
