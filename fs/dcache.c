@@ -155,9 +155,11 @@ static void hash(struct dentry *d)
 	d->hashed = true;
 }
 
-/* Recently used dentries nobody holds any more, of file systems whose
- * objects cost host calls to find again (the overlay's lower layer): the
- * cache keeps a reference on each, oldest dropped first. */
+/* Recently used dentries nobody holds any more whose answers stay true
+ * (stable objects, names missing from stable directories: read-only host
+ * layers, which cost host calls to ask again): the cache keeps a
+ * reference on each, oldest dropped first. Others are looked up anew
+ * when next used, so a read-write bind sees the host's changes. */
 #define LRU_MAX 4096
 static struct {
 	struct dentry *head, *tail;
@@ -169,7 +171,8 @@ static struct {
  * vfs_lock held. */
 static struct dentry *lru_keep_locked(struct dentry *d)
 {
-	if (!d->sb->keep_unused || !d->hashed || d->in_lru)
+	bool stable = d->inode ? d->inode->stable : d->parent->inode->stable;
+	if (!stable || !d->hashed || d->in_lru)
 		return d;
 	d->in_lru = true;
 	d->lru_next = NULL;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "fs/file.h"
 #include "fs/fsnotify.h"
+#include "fs/hostfs.h"
 #include "fs/locks.h"
 #include "fs/memfs.h"
 #include "mm/memfile.h"
@@ -99,6 +100,19 @@ ssize_t kernel_pread(struct file *f, void *buf, size_t n, off_t pos)
 int file_host_fd(const struct file *f)
 {
 	return f->hostfd;
+}
+
+int file_host_stat(struct file *f, struct stat *st)
+{
+	/* The host file of a stable inode (hostfs's, or below an overlay
+	 * file not copied up) is the one the inode describes. */
+	struct inode *lower = f->inode ? memfs_lower_data(f->inode) : NULL;
+	struct inode *i = lower ? lower : f->inode;
+	bool kept = i && hostfs_stable_stat(i, st);
+	iput(lower);
+	if (kept)
+		return 0;
+	return f->hostfd < 0 ? -EBADF : fstat(f->hostfd, st) < 0 ? -errno : 0;
 }
 
 int64_t file_size(struct file *f)

@@ -6,6 +6,7 @@
 
 struct fdtable;
 struct fs_struct;
+struct stat;
 
 /* Mounts asked for on the command line, before fs_init: --bind (rw),
  * --ro-bind, --tmpfs. 0, or -errno for a bad value (EINVAL: DST not
@@ -89,5 +90,8 @@ int64_t file_size(struct file *f);
 int64_t file_page_get(struct file *f, uint64_t idx, bool alloc);
 /* The host fd behind a host-backed file (for mapping), or -1. */
 int file_host_fd(const struct file *f);
+/* fstat of that fd: 0 or -errno. A read-only layer's file (hostfs.c's
+ * stable inodes) answers from what its lookup found, without asking. */
+int file_host_stat(struct file *f, struct stat *st);
 
 #endif

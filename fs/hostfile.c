@@ -50,6 +50,8 @@ static long host_getdents64(struct file *f, void *buf, size_t len)
 
 static int host_statx_op(struct file *f, int flags, unsigned mask, struct statx *stx)
 {
+	if (f->inode && f->inode->stable) /* a read-only layer's: kept */
+		return inode_getattr(f->inode, stx);
 	return host_statx(f->hostfd, flags, mask, stx);
 }
 

@@ -77,6 +77,8 @@ static struct inode *wrap_lower(struct super *sb, struct inode *lower)
 	i->uid = lower->uid;
 	i->gid = lower->gid;
 	i->dev = lower->dev;
+	/* Names missing below stay missing but for our own creations. */
+	i->stable = lower->stable;
 	M(i)->lower = lower;
 	return i;
 }
@@ -908,7 +910,6 @@ struct dentry *memfs_root(const char *type, mode_t mode, struct inode *lower)
 	struct super *sb = super_new(type, magic, true);
 	if (!sb)
 		return NULL;
-	sb->keep_unused = lower != NULL;
 	struct inode *i;
 	if (lower) {
 		i = wrap_lower(sb, lower);

@@ -182,7 +182,12 @@ int fs_init(const char *host_root)
 	/* The guest's umask is applied by the kernel; the host's must not
 	 * change what a --bind mount gets. */
 	umask(0);
-	struct dentry *lower = hostfs_root(host_root, &err);
+	for (int k = 0; k < nopts; k++)
+		if (opts[k].kind == OPT_BIND && (err = hostfs_note_writable(opts[k].src)) < 0) {
+			snprintf(failure, sizeof(failure), "--bind %s:%s", opts[k].src, opts[k].dst);
+			return err;
+		}
+	struct dentry *lower = hostfs_root(host_root, true, &err);
 	if (!lower) {
 		snprintf(failure, sizeof(failure), "--root %s", host_root);
 		return err;
@@ -219,7 +224,7 @@ int fs_init(const char *host_root)
 		if (o->kind == OPT_TMPFS) {
 			d = memfs_root("tmpfs", 01777, NULL);
 			err = mount_at(&root, o->dst, d, MNT_NOSUID | MNT_NODEV, "tmpfs");
-		} else if (!(d = hostfs_root(o->src, &err))) {
+		} else if (!(d = hostfs_root(o->src, o->kind == OPT_RO_BIND, &err))) {
 			;
 		} else {
 			err = mount_at(&root, o->dst, d, o->kind == OPT_RO_BIND ? MNT_RDONLY : 0, o->src);

@@ -206,6 +206,22 @@ static int dotdot(struct walker *w)
 	return 0;
 }
 
+/* A name missing from a stable directory stays missing until the VFS
+ * itself makes it: a negative dentry answers the next lookup without
+ * asking the file system (cc1 looks for each header in every include
+ * directory). Unpinned, it lives in the unused-dentry cache like a
+ * positive one; a create or rename replaces it, and it hides nothing in
+ * a listing, since the name is not below. */
+static void remember_missing(struct dentry *dir, const char *name)
+{
+	struct dentry *neg = NULL;
+	pthread_mutex_lock(&vfs_lock);
+	if (!d_find_locked(dir, name) && (dir->hashed || !dir->parent))
+		neg = d_add_locked(dir, name, NULL);
+	pthread_mutex_unlock(&vfs_lock);
+	dput(neg);
+}
+
 int vfs_lookup_one(struct dentry *dir, const char *name, struct dentry **out)
 {
 	struct inode *di = dir->inode;
@@ -225,6 +241,8 @@ int vfs_lookup_one(struct dentry *dir, const char *name, struct dentry **out)
 		if (!di->ops->lookup)
 			return -ENOENT;
 		int err = di->ops->lookup(di, name, &i);
+		if (err == -ENOENT && di->stable)
+			remember_missing(dir, name);
 		if (err)
 			return err;
 		pthread_mutex_lock(&vfs_lock);

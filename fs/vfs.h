@@ -12,7 +12,9 @@
  * Dentries of file systems that keep their tree in memory (memfs) are
  * *pinned*: the tree holds a reference, and a deleted name of an overlay
  * directory stays as a negative dentry (a whiteout). Other dentries live
- * only while referenced (open files, cwds, children, walks in progress).
+ * while referenced (open files, cwds, children, walks in progress), and
+ * stable ones (inode.stable, and names missing from stable directories)
+ * a while longer in dcache.c's cache of unused dentries.
  *
  * ".." is the dentry's parent (or the mount's mountpoint at a mount root),
  * never a host "..": no lookup can leave the tree the sandbox was given.
@@ -75,7 +77,8 @@ struct dir_ctx {
  * Directory changes are called with vfs_lock held; name is one component. */
 struct inode_ops {
 	/* Find a name the dentry cache does not hold: a new inode reference,
-	 * or -ENOENT. Called without vfs_lock (may ask the host). */
+	 * or -ENOENT (remembered as a negative dentry when dir is stable).
+	 * Called without vfs_lock (may ask the host). */
 	int (*lookup)(struct inode *dir, const char *name, struct inode **out);
 	/* A new object: S_IFREG/S_IFDIR/S_IFIFO/S_IFCHR/S_IFBLK/S_IFSOCK with
 	 * permission bits (umask applied), or S_IFLNK with target. */
@@ -127,6 +130,11 @@ struct inode {
 	 * running as a program that many times (ETXTBSY either way). */
 	atomic_int writecount;
 	struct fsnotify_mark *watches; /* fs/fsnotify.c: inotify watches */
+	/* Only this VFS changes what the file system says of it: a read-only
+	 * host layer, whose changes underneath are undefined as overlayfs's
+	 * lower layers' are. Its attributes, link target and missing names
+	 * may be cached for the sandbox's life. Set at creation. */
+	bool stable;
 };
 
 /* One file system instance. */
@@ -135,7 +143,6 @@ struct super {
 	unsigned long magic;   /* statfs f_type */
 	dev_t dev;             /* st_dev of objects of its own */
 	bool pins;             /* the tree lives in the dentry cache */
-	bool keep_unused;      /* keep some unused dentries (dcache.c's LRU) */
 	atomic_uint_fast64_t next_ino;
 	void *priv;
 };

@@ -103,7 +103,7 @@ const struct host_image *host_image_get(struct file *f)
 {
 	int hostfd = file_host_fd(f);
 	struct stat st;
-	if (hostfd < 0 || fstat(hostfd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	if (hostfd < 0 || file_host_stat(f, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
 	    (uint64_t)st.st_size > HOSTMAP_FILE_MAX)
 		return NULL;
 	unsigned h = (unsigned)(st.st_ino ^ (st.st_dev * 31)) % HASH_SIZE;

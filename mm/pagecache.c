@@ -154,7 +154,7 @@ int64_t pagecache_map(struct file *f, uint64_t file_off, size_t len)
 {
 	int fd = file_host_fd(f);
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (fd < 0 || file_host_stat(f, &st) < 0 || !S_ISREG(st.st_mode))
 		return -1;
 	unsigned h = (unsigned)(st.st_ino ^ (st.st_dev * 31)) % HASH_SIZE;
 	pthread_mutex_lock(&cache.lock);

@@ -25,7 +25,8 @@
 #     a path is missing, a `# COCOON: OPTIONS` line gives cocoon run
 #     options. Then a guest changes files (host_writes.sh) and writes
 #     under /, and the host must be unchanged; a host client talks to a
-#     guest server (--net=host).
+#     guest server (--net=host); vfs_cache changes copies of a tree
+#     through the overlay and through binds.
 # The last line is "N passed, N failed"; the exit status is 1 if any failed.
 #
 # Pending features: a case whose name (spaces removed) starts with a word
@@ -121,6 +122,17 @@ make_fixture() {
 	for i in $(seq 1 1000); do
 		: > "$FIX/many/file-$i-$(printf '%*s' $((i % 200)) '' | tr ' ' 'n')"
 	done
+	# The tree tests/guest/vfs_cache.c changes (a fresh copy per run).
+	local c=$FIX/cache-tree
+	mkdir -p "$c/sub" "$c/inc1" "$c/inc2"
+	printf 'lower a\n' > "$c/a"
+	printf 'lower b\n' > "$c/b"
+	printf 'lower x\n' > "$c/sub/x"
+	printf 'lower y\n' > "$c/sub/y"
+	touch -d @1000000000 "$c/sub/y" # older than the clock's tick: a write moves it
+	ln -s a "$c/link"
+	ln -s sub "$c/dirlink"
+	printf 'int h;\n' > "$c/inc2/h.h"
 }
 make_fixture
 
@@ -970,6 +982,57 @@ bind_shared_case() {  # VARIANT
 }
 for v in $VARIANTS; do
 	[ -x "$BUILD/tests/guest/mm_shared_host.$v" ] && submit "bind: mm_shared_host.$v" bind_shared_case "$v"
+done
+
+# What cocoon caches of read-only host layers (tests/guest/vfs_cache.c):
+# the program changes a fresh copy of the fixture's cache-tree and asks
+# about it, natively and under cocoon, where the copy is MODE: `lower`
+# (the overlay's lower layer: changes go to the overlay), `rw-alias`
+# (asked through the lower layer, changed through a read-write --bind of
+# the same host directory), `ro-alias` (asked through a --ro-bind of it,
+# changed through a --bind), `ro-above` and `ro-below` (the same with the
+# --ro-bind one directory above, or below, the --bind's). Output and
+# status must be the native run's.
+vfs_cache_case() {  # VARIANT MODE
+	local label="vfs_cache.$1 [$2]" bin=$BUILD/tests/guest/vfs_cache.$1 d ns cs why=() args
+	if ! have_cocoon; then verdict "$label" 1 "$COCOON does not exist"; return; fi
+	d=$(mktemp -d "${COCOON_TEST_TMPDIR:-/var/tmp}/cocoon-cache.XXXXXX") || return
+	chmod 755 "$d"
+	cp -a "$FIX/cache-tree" "$d/native"
+	cp -a "$FIX/cache-tree" "$d/guest"
+	case $2 in
+	lower) ns=$(run_native "$CASE/n.out" "$CASE/n.err" "$bin" "$d/native") ;;
+	*) ns=$(run_native "$CASE/n.out" "$CASE/n.err" "$bin" "$d/native" "$d/native") ;;
+	esac
+	local RUNOPTS=("${RUNOPTS[@]}") # seen by run_cocoon
+	case $2 in
+	lower) args=("$d/guest") ;;
+	rw-alias) RUNOPTS+=(--bind "$d/guest:/cocoon-rw"); args=("$d/guest" /cocoon-rw) ;;
+	ro-alias) RUNOPTS+=(--ro-bind "$d/guest:/cocoon-ro" --bind "$d/guest:/cocoon-rw")
+		args=(/cocoon-ro /cocoon-rw) ;;
+	ro-above) RUNOPTS+=(--ro-bind "$d:/cocoon-ro" --bind "$d/guest:/cocoon-rw")
+		args=(/cocoon-ro/guest /cocoon-rw) ;;
+	ro-below) RUNOPTS+=(--bind "$d:/cocoon-rw" --ro-bind "$d/guest:/cocoon-ro")
+		args=(/cocoon-ro /cocoon-rw/guest) ;;
+	esac
+	cs=$(run_cocoon "$CASE/c.out" "$CASE/c.err" "$bin" "${args[@]}")
+	[ "$ns" != "$cs" ] && why+=("exit status: native $(status_text "$ns"), cocoon $(status_text "$cs")")
+	cmp -s "$CASE/n.out" "$CASE/c.out" ||
+		why+=("stdout differs: $(diff "$CASE/n.out" "$CASE/c.out" | grep '^[<>]' | head -n 6 | tr '\n' ';')")
+	grep -q '^NO:' "$CASE/n.out" && why+=("the native run fails its own checks (NO: lines)")
+	# The host copy is never changed through the overlay.
+	[ "$2" = lower ] && ! diff -r "$FIX/cache-tree" "$d/guest" > /dev/null 2>&1 &&
+		why+=("the host copy changed")
+	cocoon_crashed "$CASE/c.err" && why+=("cocoon reported a crash on stderr")
+	chmod -R u+rwX "$d" 2>/dev/null
+	rm -rf "$d"
+	verdict "$label" 1 "${why[@]}"
+	return 0
+}
+for v in $VARIANTS; do
+	for m in lower rw-alias ro-alias ro-above ro-below; do
+		[ -x "$BUILD/tests/guest/vfs_cache.$v" ] && submit "vfs_cache.$v [$m]" vfs_cache_case "$v" "$m"
+	done
 done
 
 # 200 guest processes, once they have exited, leave nothing behind on the

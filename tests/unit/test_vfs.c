@@ -1,8 +1,10 @@
 /* The VFS on a temporary host tree, through the kernel's own interfaces
  * (no guest): the overlay over a read-only host directory (copy-up,
  * whiteouts, opaque directories, merged listings, renames), tmpfs file
- * pages (holes, truncation), lookups that try to leave the root, and at
- * the end that the host tree is exactly as it was. */
+ * pages (holes, truncation), lookups that try to leave the root, that
+ * the host tree is exactly as it was, and then that the lower layer's
+ * answers are kept (missing names, sizes) but never over the sandbox's
+ * own changes. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -332,6 +334,25 @@ int main(void)
 
 	/* the host saw none of it */
 	CHECK_EQ(tree_sum(), sum, "the host tree is unchanged");
+
+	/* The lower layer is stable: what it said is kept (changes under it
+	 * are undefined, as overlayfs's), but not over the sandbox's own. */
+	CHECK_EQ(exists("/e/missing"), -ENOENT, "a missing lower name");
+	sh("printf z > root/e/missing");
+	CHECK_EQ(exists("/e/missing"), -ENOENT, "stays missing when made under the layer");
+	CHECK_EQ(do_create("/e/missing", S_IFREG | 0600, NULL), 0, "the sandbox makes it");
+	CHECK(!strcmp(read_all("/e/missing"), ""), "and finds its own");
+	CHECK_EQ(exists("/e/other"), -ENOENT, "another missing name");
+	CHECK_EQ(do_rename("/e/missing", "/e/other", 0), 0, "renamed over it");
+	CHECK_EQ(exists("/e/other"), 0, "found under the new name");
+	sh("printf kept > root/k");
+	f = do_open("/k", O_RDONLY);
+	CHECK_EQ(file_size(f), 4, "a lower file's size");
+	fput(f);
+	sh("printf ' longer' >> root/k");
+	f = do_open("/k", O_RDONLY);
+	CHECK_EQ(file_size(f), 4, "kept from its lookup");
+	fput(f);
 	path_put(&root);
 	char c[PATH_MAX];
 	snprintf(c, sizeof(c), "rm -rf '%s'", top);
