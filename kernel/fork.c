@@ -4,11 +4,13 @@
  * posix_spawn) it runs as another host thread of the parent's host
  * process until it execs or exits. A thread (CLONE_THREAD) is another
  * host thread of its process's host process, for good. */
+#include <linux/capability.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kernel/task.h"
+#include "kernel/proc_ext.h"
 #include "kernel/syscall.h"
 #include "kernel/pidfd.h"
 #include "fs/file.h"
@@ -182,10 +184,36 @@ static void init_child_thread(struct thread *t, const struct clone_req *c)
 /* CLONE_THREAD: a new thread of the current process, on a new host
  * thread of its host process. With CLONE_PIDFD, a PIDFD_THREAD pidfd
  * naming it (Linux 6.9 on). */
+static void count_user_tasks(struct process *p, void *ctx)
+{
+	struct { uint32_t ruid; long n; } *c = ctx;
+	if (p->ruid == c->ruid)
+		c->n += p->state == PROC_ALIVE ? (long)p->nr_threads : p->state == PROC_ZOMBIE;
+}
+
+/* RLIMIT_NPROC (Linux's copy_process): a new task may not take the
+ * caller's real user's tasks (threads, and zombies until reaped) past
+ * the limit, unless that user is root or the caller holds
+ * CAP_SYS_RESOURCE or CAP_SYS_ADMIN. */
+static bool nproc_exceeded(void)
+{
+	struct process *me = current->proc;
+	rlim_t lim = me->rlimits[RLIMIT_NPROC].rlim_cur;
+	if (lim == RLIM_INFINITY || me->ruid == 0 || capable(CAP_SYS_RESOURCE) || capable(CAP_SYS_ADMIN))
+		return false;
+	struct { uint32_t ruid; long n; } c = { me->ruid, 0 };
+	pthread_mutex_lock(&tasklist_lock);
+	for_each_process(count_user_tasks, &c);
+	pthread_mutex_unlock(&tasklist_lock);
+	return (rlim_t)c.n >= lim;
+}
+
 static long clone_thread(const struct clone_req *c)
 {
 	struct thread *pt = current;
 	struct process *p = pt->proc;
+	if (nproc_exceeded())
+		return -EAGAIN;
 	if ((c->flags & CLONE_PIDFD) && fd_check_free())
 		return -EMFILE;
 	struct thread *t = calloc(1, sizeof(*t));
@@ -252,6 +280,8 @@ static long do_clone(const struct clone_req *c)
 	uint64_t f = c->flags;
 	if (f & CLONE_THREAD)
 		return clone_thread(c);
+	if (nproc_exceeded())
+		return -EAGAIN;
 	struct thread *pt = current;
 	struct process *parent = pt->proc;
 	struct process *p = process_alloc();
