@@ -323,10 +323,21 @@ static int64_t copy_of_image(const struct host_image *img, uint64_t file_off, si
 	int64_t copy = memfile_alloc_dirty(len);
 	if (copy < 0)
 		return -ENOMEM;
-	char *dst = memfile_ptr((uint64_t)copy);
-	size_t have = file_off < img->len ? MIN(len, img->len - file_off) : 0;
-	size_t left = have ? raw_copy(dst, img->base + file_off, have) : 0;
-	memset(dst + (have - left), 0, len - (have - left));
+	size_t have = file_off < img->len ? MIN(len, img->len - file_off) : 0, done = 0;
+	/* Written into the file rather than through our mapping of it: the
+	 * host then takes a new page without zeroing it first and without a
+	 * page fault per page. A page the host truncated ends the write
+	 * short (EFAULT). */
+	while (done < have) {
+		ssize_t n = pwrite(memfile.fd, img->base + file_off + done, have - done, (off_t)((uint64_t)copy + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	if (done < len)
+		memset(memfile_ptr((uint64_t)copy + done), 0, len - done);
 	return copy;
 }
 
