@@ -320,10 +320,13 @@ int exec_image(struct mm *mm, struct file *file, const char *filename, char ***a
 	return err;
 }
 
-/* A failure past the point of no return: the process dies of SIGSEGV. */
+/* A failure past the point of no return: the process dies of SIGSEGV.
+ * Not worth a word if it was killed meanwhile (its host process gone:
+ * a vfork parent may kill it as soon as it is released). */
 static long exec_fatal(struct thread *t, long err)
 {
-	klog("pid %d: execve failed past the point of no return (%s)", t->proc->pid, strerror((int)-err));
+	if (!__atomic_load_n(&t->exiting, __ATOMIC_RELAXED))
+		klog("pid %d: execve failed past the point of no return (%s)", t->proc->pid, strerror((int)-err));
 	process_kill(t->proc, SIGSEGV);
 	t->exiting = true;
 	return 0;
