@@ -158,17 +158,20 @@ fail:
 	return err ? err : -ENOMEM;
 }
 
-/* Map every VMA of a freshly loaded mm into its host process. */
+/* Queue the host mappings of every VMA of a freshly loaded mm; the
+ * caller flushes them. */
 static int map_all(struct mm *mm)
 {
 	int err = 0;
 	for (size_t i = 0; !err && i < mm->vmas.n; i++)
 		err = mm_host_map(mm, &mm->vmas.v[i]);
-	return err ? err : platform_as_flush(mm->as);
+	return err;
 }
 
 /* Past the point of no return: the new image replaces the old one. An
- * error here kills the process (Linux: SIGSEGV after a failed flush). */
+ * error here kills the process (Linux: SIGSEGV after a failed flush).
+ * A vfork child's new host process is left with its mappings queued:
+ * do_execve flushes them once the parent no longer waits. */
 static int switch_mm(struct thread *t, struct mm *new_mm)
 {
 	struct process *p = t->proc;
@@ -187,16 +190,17 @@ static int switch_mm(struct thread *t, struct mm *new_mm)
 		platform_thread_release(t->plat);
 		t->plat = pt;
 	} else {
-		/* Keep the host process: clear the old image, map the new. */
+		/* Keep the host process: one batch clears the old image and
+		 * maps the new, done before mm_put frees the old memory. */
 		new_mm->as = old->as;
 		pthread_rwlock_wrlock(&old->lock);
 		err = platform_as_unmap(old->as, 0, GUEST_TASK_SIZE);
-		if (!err)
-			err = platform_as_flush(old->as);
 		old->as = NULL; /* mm_put frees its memory, not the process */
 		pthread_rwlock_unlock(&old->lock);
 		if (!err)
 			err = map_all(new_mm);
+		if (!err)
+			err = platform_as_flush(new_mm->as);
 		if (err)
 			return err;
 	}
@@ -316,6 +320,18 @@ int exec_image(struct mm *mm, struct file *file, const char *filename, char ***a
 	return err;
 }
 
+/* A failure past the point of no return: the process dies of SIGSEGV.
+ * Not worth a word if it was killed meanwhile (its host process gone:
+ * a vfork parent may kill it as soon as it is released). */
+static long exec_fatal(struct thread *t, long err)
+{
+	if (!__atomic_load_n(&t->exiting, __ATOMIC_RELAXED))
+		klog("pid %d: execve failed past the point of no return (%s)", t->proc->pid, strerror((int)-err));
+	process_kill(t->proc, SIGSEGV);
+	t->exiting = true;
+	return 0;
+}
+
 static pthread_mutex_t exec_lock = PTHREAD_MUTEX_INITIALIZER; /* copy_strvec's buffer */
 
 static long do_execve(int dirfd, gaddr_t upath, gaddr_t uargv, gaddr_t uenvp, int flags)
@@ -384,16 +400,18 @@ static long do_execve(int dirfd, gaddr_t upath, gaddr_t uargv, gaddr_t uenvp, in
 	futex_exec_release(t); /* robust list, PI locks, child-tid word: the old image's */
 	if ((err = switch_mm(t, mm))) {
 		fput(exe);
-		klog("pid %d: execve failed past the point of no return (%s)", t->proc->pid, strerror((int)-err));
 		sighand_put(spare_sighand);
 		mm_put(mm);
-		process_kill(t->proc, SIGSEGV);
-		t->exiting = true;
-		return 0;
+		return exec_fatal(t, err);
 	}
 	reset_for_exec(t, filename, spare_sighand);
 	fput(process_set_exe(t->proc, exe));
 	vfork_release(t->proc);
+	/* A vfork child's new host process maps the image only now, so its
+	 * parent does not wait for that round trip (Linux wakes the parent
+	 * in exec_mmap, before the image is mapped, too). */
+	if ((err = platform_as_flush(mm->as)))
+		return exec_fatal(t, err);
 	t->regs = regs;
 	return 0; /* rax of the new image (start_thread zeroes it) */
 }

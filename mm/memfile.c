@@ -33,7 +33,9 @@ static struct {
 
 /* Recently freed ranges that kept their pages, oldest first (pool.lock).
  * Fork copies the same few sizes again and again (data, heap, stack,
- * the stub's per-process and per-thread pages): exact sizes are reused. */
+ * the stub's per-process and per-thread pages): exact sizes are reused
+ * first. Neighbours are joined, and a larger range gives its head: an
+ * exec's copy of a data segment comes back in pieces. */
 #define DIRTY_MAX_LEN (1UL << 20)
 #define DIRTY_BYTES (16UL << 20)
 #define DIRTY_SLOTS 64
@@ -103,12 +105,28 @@ int64_t memfile_alloc(size_t len)
 int64_t memfile_alloc_dirty(size_t len)
 {
 	pthread_mutex_lock(&pool.lock);
+	/* The newest range of exactly this size, else the head of the
+	 * smallest larger one (an exec's copy of a data segment comes back
+	 * in the pieces mprotect split it into, joined again by keep_dirty,
+	 * and the next exec of the program wants it whole). */
+	size_t pick = dirty.n;
 	for (size_t i = dirty.n; i-- > 0;) {
-		if (dirty.v[i].len != len)
-			continue;
-		uint64_t off = dirty.v[i].off;
-		memmove(&dirty.v[i], &dirty.v[i + 1], (dirty.n - i - 1) * sizeof(dirty.v[0]));
-		dirty.n--;
+		if (dirty.v[i].len == len) {
+			pick = i;
+			break;
+		}
+		if (dirty.v[i].len > len && (pick == dirty.n || dirty.v[i].len < dirty.v[pick].len))
+			pick = i;
+	}
+	if (pick < dirty.n) {
+		uint64_t off = dirty.v[pick].off;
+		if (dirty.v[pick].len == len) {
+			memmove(&dirty.v[pick], &dirty.v[pick + 1], (dirty.n - pick - 1) * sizeof(dirty.v[0]));
+			dirty.n--;
+		} else {
+			dirty.v[pick].off += len;
+			dirty.v[pick].len -= len;
+		}
 		dirty.bytes -= len;
 		pool.allocated += len;
 		pthread_mutex_unlock(&pool.lock);
@@ -190,6 +208,20 @@ static void keep_dirty(uint64_t off, size_t len)
 	for (size_t i = 0; i < dirty.n; i++)
 		if (dirty.v[i].off < off + len && off < dirty.v[i].off + dirty.v[i].len)
 			kpanic("memfile: double free of [%#lx, +%#zx)", (unsigned long)off, len);
+	pool.allocated -= len;
+	/* Join kept neighbours (the pieces of one allocation, freed one by
+	 * one), up to DIRTY_MAX_LEN, so that they serve its size again. */
+	for (size_t i = 0; i < dirty.n;) {
+		struct extent e = dirty.v[i];
+		if ((e.off + e.len == off || off + len == e.off) && e.len + len <= DIRTY_MAX_LEN) {
+			off = MIN(off, e.off);
+			len += e.len;
+			dirty.bytes -= e.len;
+			memmove(&dirty.v[i], &dirty.v[i + 1], (--dirty.n - i) * sizeof(dirty.v[0]));
+			continue;
+		}
+		i++;
+	}
 	while (dirty.n && (dirty.n == DIRTY_SLOTS || dirty.bytes + len > DIRTY_BYTES)) {
 		out[nout++] = dirty.v[0];
 		dirty.bytes -= dirty.v[0].len;
@@ -198,7 +230,6 @@ static void keep_dirty(uint64_t off, size_t len)
 	}
 	dirty.v[dirty.n++] = (struct extent){ off, len };
 	dirty.bytes += len;
-	pool.allocated -= len;
 	pthread_mutex_unlock(&pool.lock);
 	for (size_t i = 0; i < nout; i++) {
 		memfile_zero(out[i].off, out[i].len);

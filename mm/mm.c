@@ -143,11 +143,18 @@ static int remove_range(struct mm *mm, gaddr_t start, gaddr_t end, struct backin
 	return err ? err : platform_as_unmap(mm->as, start, end - start);
 }
 
-/* Send what is queued and return `freed` once the host is done with it. */
+/* Send what is queued and return `freed` once the host is done with it.
+ * With nothing to give back (a host file image, which ld.so maps each
+ * library over) in the caller's own address space, the orders wait for
+ * the next flush, at the latest before the calling thread resumes, like
+ * mprotect's: a round trip less for each of ld.so's MAP_FIXED mappings.
+ * Another process's (a shrunk shared file) are sent now: its threads may
+ * be running. */
 static void release_after_flush(struct mm *mm, struct backing_list *freed)
 {
-	if (!freed->n && !freed->oom)
-		return; /* nothing to return: the orders go with the next resume */
+	bool own = current && current->proc->mm == mm;
+	if (!freed->n && !freed->oom && own)
+		return;
 	platform_as_flush(mm->as); /* 0, or the process is dead */
 	if (freed->oom)
 		klog("out of memory: some guest memory is not returned");
@@ -340,10 +347,21 @@ static int64_t copy_of_image(const struct host_image *img, uint64_t file_off, si
 	int64_t copy = memfile_alloc_dirty(len);
 	if (copy < 0)
 		return -ENOMEM;
-	char *dst = memfile_ptr((uint64_t)copy);
-	size_t have = file_off < img->len ? MIN(len, img->len - file_off) : 0;
-	size_t left = have ? raw_copy(dst, img->base + file_off, have) : 0;
-	memset(dst + (have - left), 0, len - (have - left));
+	size_t have = file_off < img->len ? MIN(len, img->len - file_off) : 0, done = 0;
+	/* Written into the file rather than through our mapping of it: the
+	 * host then takes a new page without zeroing it first and without a
+	 * page fault per page. A page the host truncated ends the write
+	 * short (EFAULT). */
+	while (done < have) {
+		ssize_t n = pwrite(memfile.fd, img->base + file_off + done, have - done, (off_t)((uint64_t)copy + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	if (done < len)
+		memset(memfile_ptr((uint64_t)copy + done), 0, len - done);
 	return copy;
 }
 
