@@ -96,6 +96,12 @@ void sock_wake(struct socket *s)
 		waitq_wake_all(&s->wq);
 }
 
+void sock_wake_events(struct socket *s, unsigned events)
+{
+	if (waitq_active(&s->wq))
+		waitq_wake_events(&s->wq, events);
+}
+
 struct sock_cred cred_current(bool real)
 {
 	struct process *p = current->proc;

@@ -259,6 +259,8 @@ struct socket *sock_alloc(int family, int type, int protocol, const struct proto
 struct socket *sock_get(struct socket *s);
 void sock_put(struct socket *s);
 void sock_wake(struct socket *s);
+/* Wake s's sleepers and the epoll items that want one of events. */
+void sock_wake_events(struct socket *s, unsigned events);
 /* The socket of a guest fd: a counted reference, or NULL with *err
  * EBADF/ENOTSOCK. */
 struct socket *sockfd_get(int fd, int *err);
