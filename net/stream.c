@@ -405,8 +405,13 @@ int stream_shutdown(struct socket *s, int how)
 	} else {
 		if (r->tcp && s->state != SK_ESTABLISHED)
 			err = -ENOTCONN;
+		/* TCP tells the peer only with its one FIN (tcp_shutdown: a
+		 * SHUT_RD or a second SHUT_WR sends nothing, so the peer's
+		 * edge-triggered pollers see no new edge); AF_UNIX's
+		 * unix_shutdown wakes the peer every time. */
+		bool tell = !r->tcp || (how & SEND_SHUTDOWN & ~s->shutdown);
 		s->shutdown |= how;
-		if (s->state == SK_ESTABLISHED && s->peer)
+		if (tell && s->state == SK_ESTABLISHED && s->peer)
 			peer = sock_get(s->peer);
 	}
 	pthread_mutex_unlock(&s->lock);
