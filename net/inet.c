@@ -256,7 +256,7 @@ static int inet_getname(struct socket *s, struct sock_addr *a, bool peer)
 	pthread_mutex_unlock(&inet_lock);
 	if (peer) {
 		pthread_mutex_lock(&s->lock);
-		bool gone = is_tcp(s) && s->state != SK_ESTABLISHED;
+		bool gone = is_tcp(s) && tcp_closed_locked(s);
 		pthread_mutex_unlock(&s->lock);
 		if (!b.has_remote || gone)
 			err = -ENOTCONN;

@@ -305,6 +305,8 @@ ssize_t stream_recvmsg(struct socket *s, struct msg_iter *it, struct recv_info *
 void stream_release(struct socket *s);
 int stream_shutdown(struct socket *s, int how);
 unsigned stream_poll(struct socket *s);
+/* TCP: not connected any more, as Linux's TCP_CLOSE (s->lock held). */
+bool tcp_closed_locked(const struct socket *s);
 /* Listening: mark s listening; queue a child; take one. */
 int stream_listen(struct socket *s, int backlog);
 /* Queue the new server side `child` on listener l (both set up, child

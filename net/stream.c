@@ -403,7 +403,7 @@ int stream_shutdown(struct socket *s, int how)
 			children = take_accept_queue(s);
 		}
 	} else {
-		if (r->tcp && s->state != SK_ESTABLISHED)
+		if (r->tcp && tcp_closed_locked(s))
 			err = -ENOTCONN;
 		/* TCP tells the peer only with its one FIN (tcp_shutdown: a
 		 * SHUT_RD or a second SHUT_WR sends nothing, so the peer's
@@ -426,6 +426,13 @@ int stream_shutdown(struct socket *s, int how)
 
 /* ---- readiness ------------------------------------------------------------------------- */
 
+bool tcp_closed_locked(const struct socket *s)
+{
+	/* Both FINs exchanged: Linux's ends are in TCP_CLOSE then (LAST_ACK
+	 * and TIME_WAIT end there at once on loopback for a socket with a file). */
+	return s->state != SK_ESTABLISHED || ((s->shutdown & SEND_SHUTDOWN) && s->fin);
+}
+
 unsigned stream_poll(struct socket *s)
 {
 	const struct stream_rules *r = stream_rules_of(s);
@@ -440,7 +447,9 @@ unsigned stream_poll(struct socket *s)
 				mask |= POLLHUP;
 			if (s->shutdown & RCV_SHUTDOWN)
 				mask |= POLLIN | POLLRDNORM | POLLRDHUP;
-			if (s->rq.bytes)
+			/* Readable from SO_RCVLOWAT bytes on, as tcp_poll's target. */
+			int lowat = sock_opt_locked(s, SOL_SOCKET, SO_RCVLOWAT);
+			if (s->rq.bytes && s->rq.bytes >= (size_t)(lowat > 1 ? lowat : 1))
 				mask |= POLLIN | POLLRDNORM;
 			if (!(s->shutdown & SEND_SHUTDOWN)) {
 				if (writable)
