@@ -328,6 +328,13 @@ int dgram_deliver(struct socket *s, struct socket *dst, struct skb *skb, bool un
 ssize_t dgram_recvmsg(struct socket *s, struct msg_iter *it, struct recv_info *ri, int flags,
 		      bool nonblock);
 unsigned dgram_poll(struct socket *s, bool writable);
+struct poll_table;
+/* AF_UNIX datagrams: whether s's connected peer, not connected back to
+ * s, holds a full queue, so s is not writable (Linux's unix_dgram_poll);
+ * queues pt's owner on the peer too. */
+bool unix_dgram_peer_full(struct socket *s, struct poll_table *pt);
+/* A poll-table unpin that drops a socket reference. */
+void sock_unpin_put(void *sock);
 long dgram_inq(struct socket *s);
 void dgram_purge(struct socket *s);
 
