@@ -485,11 +485,98 @@ static void unix_edges(void)
 	rmdir(dir);
 }
 
+/* A connected loopback TCP pair; returns the listener. */
+static int tcp_pair(int *cli, int *srv)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = lo4(0);
+	socklen_t len = sizeof(a);
+	bind(l, (void *)&a, sizeof(a));
+	listen(l, 1);
+	getsockname(l, (void *)&a, &len);
+	*cli = socket(AF_INET, SOCK_STREAM, 0);
+	connect(*cli, (void *)&a, sizeof(a));
+	*srv = accept(l, NULL, NULL);
+	return l;
+}
+
+static void readiness_edges(void)
+{
+	printf("-- readiness\n");
+	int c, s;
+	int l = tcp_pair(&c, &s);
+	int low = 5;
+	SHOW("SO_RCVLOWAT 5", setsockopt(s, SOL_SOCKET, SO_RCVLOWAT, &low, sizeof(low)));
+	send(c, "abc", 3, 0);
+	usleep(20000);
+	struct pollfd pf = { s, POLLIN, 0 };
+	SHOW("poll with 3 bytes", poll(&pf, 1, 0));
+	send(c, "de", 2, 0);
+	usleep(20000);
+	SHOW("poll with 5 bytes", poll(&pf, 1, 0));
+	char buf[100];
+	SHOW("recv", recv(s, buf, sizeof(buf), 0));
+	close(c);
+	close(s);
+	close(l);
+
+	/* Both FINs exchanged: the ends are closed (TCP_CLOSE). */
+	l = tcp_pair(&c, &s);
+	shutdown(c, SHUT_WR);
+	shutdown(s, SHUT_WR);
+	usleep(20000);
+	pf.events = POLLIN | POLLOUT | POLLRDHUP;
+	poll(&pf, 1, 0);
+	printf("both shut: revents %#x\n", pf.revents);
+	SHOW("shutdown rd after both FINs", shutdown(s, SHUT_RD));
+	struct sockaddr_in a;
+	socklen_t al = sizeof(a);
+	SHOW("getpeername after both FINs", getpeername(c, (void *)&a, &al));
+	SHOW("getsockname still", getsockname(c, (void *)&a, &al));
+	close(c);
+	close(s);
+	close(l);
+
+	/* AF_UNIX datagrams: a sender connected to a peer whose queue is
+	 * full (and that is not connected back) is not writable. */
+	int x = socket(AF_UNIX, SOCK_DGRAM, 0), y = socket(AF_UNIX, SOCK_DGRAM, 0), z = socket(AF_UNIX, SOCK_DGRAM, 0);
+	sa_family_t fam = AF_UNIX;
+	bind(x, (void *)&fam, sizeof(fam));
+	bind(y, (void *)&fam, sizeof(fam));
+	bind(z, (void *)&fam, sizeof(fam));
+	struct sockaddr_un xn, yn;
+	socklen_t xl = sizeof(xn), yl = sizeof(yn);
+	getsockname(x, (void *)&xn, &xl);
+	getsockname(y, (void *)&yn, &yl);
+	connect(x, (void *)&yn, yl);
+	SHOW("sendto a socket connected elsewhere", sendto(z, "x", 1, 0, (void *)&xn, xl));
+	SHOW("sendto from its peer", sendto(y, "y", 1, 0, (void *)&xn, xl));
+	int n = 0;
+	while (n < 5000 && sendto(z, "z", 1, MSG_DONTWAIT, (void *)&yn, yl) == 1)
+		n++;
+	printf("queue full after %d: %s\n", n, errname(errno));
+	pf.fd = x;
+	pf.events = POLLOUT;
+	poll(&pf, 1, 0);
+	printf("connected to a full peer: revents %#x\n", pf.revents);
+	SHOW("send to the full peer", send(x, "q", 1, MSG_DONTWAIT));
+	recv(y, buf, sizeof(buf), 0);
+	recv(y, buf, sizeof(buf), 0);
+	SHOW("poll after the peer read", poll(&pf, 1, 2000));
+	printf("  revents %#x\n", pf.revents);
+	close(y);
+	SHOW("send to the closed peer", send(x, "q", 1, MSG_DONTWAIT));
+	SHOW("send again", send(x, "q", 1, MSG_DONTWAIT));
+	close(x);
+	close(z);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	tcp_edges();
 	udp_edges();
 	unix_edges();
+	readiness_edges();
 	return 0;
 }
