@@ -377,6 +377,105 @@ static void fd_loop(void)
 	close(tfd);
 }
 
+static int proc_threads(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	int n = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Threads:", 8))
+			n = atoi(line + 8);
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static sem_t fired;
+static _Atomic int callbacks;
+static void timer_callback(union sigval v)
+{
+	callbacks += v.sival_int;
+	sem_post(&fired);
+}
+
+static pid_t target_tid;
+static volatile int target_ready;
+static void *timer_target(void *arg)
+{
+	sigset_t *set = arg;
+	target_tid = gettid();
+	target_ready = 1;
+	siginfo_t si;
+	struct timespec ts = { 5, 0 };
+	int s = sigtimedwait(set, &si, &ts);
+	printf("target thread got %s code %s value %d\n", s == SIGRTMIN + 2 ? "the timer signal" : errname(errno),
+	       si.si_code == SI_TIMER ? "SI_TIMER" : "other", si.si_value.sival_int);
+	return NULL;
+}
+
+static void timers(void)
+{
+	printf("-- timers\n");
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, idle_thread, NULL);
+	printf("/proc Threads with 4 more: %d\n", proc_threads());
+	for (int i = 0; i < 4; i++) {
+		pthread_cancel(t[i]);
+		pthread_join(t[i], NULL);
+	}
+	printf("/proc Threads after join: %d\n", proc_threads());
+
+	/* SIGEV_THREAD: both libcs make it a SIGEV_THREAD_ID timer aimed
+	 * at a helper thread of theirs. */
+	sem_init(&fired, 0, 0);
+	timer_t tm;
+	struct sigevent sev = { 0 };
+	sev.sigev_notify = SIGEV_THREAD;
+	sev.sigev_notify_function = timer_callback;
+	sev.sigev_value.sival_int = 3;
+	printf("SIGEV_THREAD create %d\n", timer_create(CLOCK_MONOTONIC, &sev, &tm));
+	struct itimerspec its = { { 0, 100000000 }, { 0, 100000000 } };
+	timer_settime(tm, 0, &its, NULL);
+	struct timespec ts;
+	int got = 0;
+	for (int i = 0; i < 3; i++) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 5;
+		got += sem_timedwait(&fired, &ts) == 0;
+	}
+	timer_delete(tm);
+	printf("SIGEV_THREAD callbacks %d sum ok %d\n", got, callbacks >= 9);
+
+	/* SIGEV_THREAD_ID at another thread of the process. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN + 2);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	pthread_t tt;
+	pthread_create(&tt, NULL, timer_target, &set);
+	while (!target_ready)
+		usleep(1000);
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = SIGRTMIN + 2;
+	sev.sigev_value.sival_int = 11;
+#ifdef sigev_notify_thread_id
+	sev.sigev_notify_thread_id = target_tid;
+#else
+	sev._sigev_un._tid = target_tid;
+#endif
+	printf("SIGEV_THREAD_ID at another thread %d\n", timer_create(CLOCK_MONOTONIC, &sev, &tm));
+	its = (struct itimerspec){ { 0, 0 }, { 0, 200000000 } };
+	timer_settime(tm, 0, &its, NULL);
+	pthread_join(tt, NULL);
+	timer_delete(tm);
+	sigset_t pending;
+	sigpending(&pending);
+	printf("main has it pending %d\n", sigismember(&pending, SIGRTMIN + 2));
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -386,5 +485,6 @@ int main(void)
 	signal_threads();
 	fork_threads();
 	fd_loop();
+	timers();
 	return 0;
 }
