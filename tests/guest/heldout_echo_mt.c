@@ -285,12 +285,14 @@ static void *seq_acceptor(void *arg)
 	return NULL;
 }
 
+static socklen_t addr_len;
+
 static void *seq_client(void *arg)
 {
 	struct sockaddr_un *a = arg;
 	int c = socket(AF_UNIX, SOCK_SEQPACKET, 0);
 	long ok = 0;
-	if (connect(c, (void *)a, offsetof(struct sockaddr_un, sun_path) + 1 + strlen(a->sun_path + 1)) < 0)
+	if (connect(c, (void *)a, addr_len) < 0)
 		return (void *)-1L;
 	for (int i = 1; i <= 200; i++) {
 		char msg[300], back[300];
@@ -312,9 +314,13 @@ static void seqpacket_pool(void)
 {
 	printf("-- unix seqpacket\n");
 	int l = socket(AF_UNIX, SOCK_SEQPACKET, 0);
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	strcpy(a.sun_path + 1, "heldout-echo-mt");
-	bind(l, (void *)&a, offsetof(struct sockaddr_un, sun_path) + 1 + strlen(a.sun_path + 1));
+	/* An autobound abstract name: runs side by side must not collide. */
+	static struct sockaddr_un a;
+	sa_family_t fam = AF_UNIX;
+	bind(l, (void *)&fam, sizeof(fam));
+	socklen_t alen = sizeof(a);
+	getsockname(l, (void *)&a, &alen);
+	addr_len = alen;
 	listen(l, 8);
 	pthread_t acc, cl[4];
 	pthread_create(&acc, NULL, seq_acceptor, (void *)(long)l);

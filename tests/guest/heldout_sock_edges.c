@@ -375,7 +375,8 @@ static void unix_edges(void)
 
 	/* Connect to a path that is not a socket, and to a missing one. */
 	char dir[64];
-	snprintf(dir, sizeof(dir), "/tmp/heldout-unix-%d", 1);
+	/* Per process: native runs of the three builds share /tmp. */
+	snprintf(dir, sizeof(dir), "/tmp/heldout-unix-%d", (int)getpid());
 	mkdir(dir, 0700);
 	char path[128];
 	snprintf(path, sizeof(path), "%s/file", dir);
