@@ -164,6 +164,7 @@ static void *cancel_async(void *arg)
 
 static void *cancel_disabled(void *arg)
 {
+	(void)arg;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	usleep(200000);
 	pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
