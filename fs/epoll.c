@@ -230,12 +230,12 @@ static void ep_modify(struct epitem *it, struct epoll_event *ev)
 	it->pending = true; /* looked at again, as Linux re-polls on MOD */
 	it->seen = atomic_load(&it->seq);
 	pthread_mutex_unlock(&ep->lock);
-	if (was_et && !(ev->events & EPOLLET)) {
+	/* Requeued even when it stays edge-triggered: the entries carry the
+	 * events they wake for. */
+	if (was_et) {
 		poll_table_free(&it->et_pt);
 		it->et_queued = false;
 	}
-	if (was_et)
-		it->et_pt.key = ev->events;
 	et_arm(it);
 	atomic_fetch_add(&ep_gen, 1);
 	wake(&ep->wq);

@@ -83,6 +83,7 @@ void poll_wait_pin(struct waitq *q, struct poll_table *pt, void (*unpin)(void *)
 	if (pt->word) {
 		pthread_mutex_lock(&q->lock);
 		e->wait.word = pt->word;
+		e->wait.key = pt->key | POLLERR | POLLHUP;
 		pthread_mutex_unlock(&q->lock);
 	}
 }

@@ -30,6 +30,7 @@ struct snap {
 	uint32_t ruid, uid, suid, fsuid, rgid, gid, sgid, fsgid;
 	mode_t umask;
 	int fdsize;
+	int nr_threads;
 	struct rlimit rlim[RLIM_NLIMITS];
 	uint64_t blocked, pending, shpending, ignored, caught;
 	int64_t start_ns; /* on the host's CLOCK_MONOTONIC */
@@ -84,6 +85,11 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 	s->sgid = p->sgid;
 	s->fsgid = p->fsgid;
 	s->shpending = p->shared_pending.set;
+	/* Linux's signal->nr_threads: the leader counts until the group is
+	 * reaped, even once it has exited (it waits as a zombie). */
+	s->nr_threads = p->nr_threads + (p->threads && p->threads->tid != p->pid);
+	if (s->nr_threads < 1)
+		s->nr_threads = 1;
 	s->umask = process_fs_locked(p) ? fs_struct_umask(process_fs_locked(p)) : 0;
 	s->caps = p->ext.caps;
 	s->groups = groups_ref(p->ext.groups);
@@ -185,7 +191,7 @@ static int show_stat(const struct pseudo_ctx *c, struct seqbuf *out)
 		   (long long)(times->user / (NSEC_PER_SEC / USER_HZ)),
 		   (long long)(times->sys / (NSEC_PER_SEC / USER_HZ)),
 		   (long long)(s.cpu_children.user / (NSEC_PER_SEC / USER_HZ)),
-		   (long long)(s.cpu_children.sys / (NSEC_PER_SEC / USER_HZ)), 20 + s.nice, s.nice, 1,
+		   (long long)(s.cpu_children.sys / (NSEC_PER_SEC / USER_HZ)), 20 + s.nice, s.nice, s.nr_threads,
 		   (unsigned long long)(start > 0 ? start / (NSEC_PER_SEC / USER_HZ) : 0));
 	rlim_t rss = s.rlim[RLIMIT_RSS].rlim_cur;
 	seq_printf(out, " %llu %llu %llu %llu %llu %llu 0 0",
@@ -327,7 +333,7 @@ static int show_status(const struct pseudo_ctx *c, struct seqbuf *out)
 		host_line(out, "THP_enabled", "1");
 		host_line(out, "untag_mask", "0xffffffffffffffff");
 	}
-	seq_printf(out, "Threads:\t1\nSigQ:\t%d/%llu\n",
+	seq_printf(out, "Threads:\t%d\nSigQ:\t%d/%llu\n", s.nr_threads,
 		   __builtin_popcountll(s.pending) + __builtin_popcountll(s.shpending),
 		   (unsigned long long)s.rlim[RLIMIT_SIGPENDING].rlim_cur);
 	seq_printf(out, "SigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\n"

@@ -45,6 +45,7 @@ struct ptimer {
 	bool valid;          /* fully made (an id in the making is only reserved) */
 	int notify;          /* SIGEV_SIGNAL (also for SIGEV_THREAD), SIGEV_NONE, SIGEV_THREAD_ID */
 	int signo;
+	int tid;             /* SIGEV_THREAD_ID: the thread signalled */
 	uint64_t value;      /* sigev_value */
 	bool sent;           /* our last signal may still be queued */
 	int overrun;         /* the si_overrun of that signal */
@@ -132,7 +133,10 @@ static bool ptimer_signal(struct ptimer *t, int64_t missed)
 	si.si_overrun = t->overrun = clamp_int(missed);
 	memcpy(&si.si_value, &t->value, sizeof(t->value));
 	t->sent = true;
-	signal_send_info(p, t->notify == SIGEV_THREAD_ID ? p->thread : NULL, t->signo, &si);
+	if (t->notify == SIGEV_THREAD_ID)
+		signal_send_tid(p, t->tid, t->signo, &si);
+	else
+		signal_send_info(p, NULL, t->signo, &si);
 	return false;
 }
 
@@ -256,12 +260,25 @@ static int timer_clock(clockid_t id, enum tclock_kind *kind, clockid_t *wall, in
 	return 0;
 }
 
-/* Linux's good_sigevent (every thread is its process's only one). */
+/* Whether tid names a live thread of the current process. */
+static bool own_thread(int tid)
+{
+	struct process *p = current->proc;
+	pthread_mutex_lock(&p->lock);
+	struct thread *t = p->threads;
+	while (t && t->tid != tid)
+		t = t->next_thread;
+	pthread_mutex_unlock(&p->lock);
+	return t != NULL;
+}
+
+/* Linux's good_sigevent: SIGEV_THREAD_ID names any thread of the
+ * caller's process (glibc's SIGEV_THREAD timers name its helper thread). */
 static bool sigevent_ok(const struct ksigevent *ev)
 {
 	switch (ev->notify) {
 	case SIGEV_SIGNAL | SIGEV_THREAD_ID:
-		if (ev->tid != current->tid)
+		if (!own_thread(ev->tid))
 			return false;
 		/* fall through */
 	case SIGEV_SIGNAL:
@@ -319,6 +336,7 @@ long sys_timer_create(const struct sysargs *a)
 		err = sigevent_ok(&ev) ? 0 : -EINVAL;
 		t->notify = ev.notify == SIGEV_THREAD ? SIGEV_SIGNAL : ev.notify;
 		t->signo = ev.signo;
+		t->tid = ev.tid;
 		t->value = ev.value;
 	} else {
 		t->notify = SIGEV_SIGNAL;

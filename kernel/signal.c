@@ -260,7 +260,10 @@ static int death_status(struct process *p, int sig)
 
 /* Send to thread t, or to the process with via (or the leader, at the
  * head of p's threads) first in line to take it. */
-static int send_signal(struct process *p, struct thread *t, struct thread *via, int sig, const siginfo_t *info)
+/* tid > 0: to p's thread of that id, found under p->lock (none: the
+ * signal is dropped). */
+static int send_signal_tid(struct process *p, struct thread *t, struct thread *via, int tid, int sig,
+			   const siginfo_t *info)
 {
 	if (sig < 0 || sig > 64)
 		return -EINVAL;
@@ -278,6 +281,14 @@ static int send_signal(struct process *p, struct thread *t, struct thread *via, 
 		info = &si;
 	}
 	pthread_mutex_lock(&p->lock);
+	if (tid > 0) {
+		for (t = p->threads; t && t->tid != tid; t = t->next_thread)
+			;
+		if (!t) {
+			pthread_mutex_unlock(&p->lock);
+			return 0;
+		}
+	}
 	/* Whose mask decides whether the signal is ignored: the thread's,
 	 * or for the process the one it was sent through, by default the
 	 * leader's (the task kill found). */
@@ -341,12 +352,17 @@ static int send_signal(struct process *p, struct thread *t, struct thread *via, 
 
 int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo_t *info)
 {
-	return send_signal(p, t, NULL, sig, info);
+	return send_signal_tid(p, t, NULL, 0, sig, info);
 }
 
 int signal_send_via(struct process *p, struct thread *via, int sig, const siginfo_t *info)
 {
-	return send_signal(p, NULL, via, sig, info);
+	return send_signal_tid(p, NULL, via, 0, sig, info);
+}
+
+int signal_send_tid(struct process *p, int tid, int sig, const siginfo_t *info)
+{
+	return send_signal_tid(p, NULL, NULL, tid, sig, info);
 }
 
 int signal_send(struct process *p, int sig)

@@ -58,6 +58,9 @@ int signal_send_info(struct process *p, struct thread *t, int sig, const siginfo
  * process scope): via takes it if it can (Linux's complete_signal tries
  * the task the id named first), else another thread. */
 int signal_send_via(struct process *p, struct thread *via, int sig, const siginfo_t *info);
+/* The same to p's thread whose id is tid, if it still lives (else the
+ * signal is dropped, like a POSIX timer's whose target thread left). */
+int signal_send_tid(struct process *p, int tid, int sig, const siginfo_t *info);
 /* The same with SI_USER from the current process (kill). */
 int signal_send(struct process *p, int sig);
 /* Whether the current process may send sig to target (Linux's

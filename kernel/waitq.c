@@ -39,6 +39,15 @@ void waitq_wake_all(struct waitq *q)
 	pthread_mutex_unlock(&q->lock);
 }
 
+void waitq_wake_events(struct waitq *q, unsigned events)
+{
+	pthread_mutex_lock(&q->lock);
+	for (struct wait_entry *e = q->head.next; e != &q->head; e = e->next)
+		if (!e->key || (e->key & events))
+			word_bump(e->word);
+	pthread_mutex_unlock(&q->lock);
+}
+
 bool waitq_active(struct waitq *q)
 {
 	pthread_mutex_lock(&q->lock);
@@ -56,6 +65,7 @@ void waitq_add(struct waitq *q, struct wait_entry *e)
 {
 	e->q = q;
 	e->word = my_word();
+	e->key = 0;
 	pthread_mutex_lock(&q->lock);
 	e->next = &q->head;
 	e->prev = q->head.prev;

@@ -29,6 +29,10 @@ struct wait_entry {
 	struct wait_entry *next, *prev;
 	struct waitq *q;
 	_Atomic uint32_t *word; /* the sleeper's wake word */
+	/* The poll events this entry wants to hear of (0: every wake): an
+	 * edge-triggered epoll item is not woken by a wake about other
+	 * events, as Linux's ep_poll_callback filters on the wake's key. */
+	unsigned key;
 };
 
 struct waitq {
@@ -36,10 +40,13 @@ struct waitq {
 	struct wait_entry head; /* circular list */
 };
 
-#define WAITQ_INIT(q) { PTHREAD_MUTEX_INITIALIZER, { &(q).head, &(q).head, NULL, NULL } }
+#define WAITQ_INIT(q) { PTHREAD_MUTEX_INITIALIZER, { &(q).head, &(q).head, NULL, NULL, 0 } }
 void waitq_init(struct waitq *q);
 /* Wake every thread queued on q. */
 void waitq_wake_all(struct waitq *q);
+/* Wake the threads queued on q whose entry's key is 0 or shares a bit
+ * with events (Linux's keyed wake_up_poll). */
+void waitq_wake_events(struct waitq *q, unsigned events);
 /* Whether anyone is queued (a cheap test before waking). */
 bool waitq_active(struct waitq *q);
 

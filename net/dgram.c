@@ -5,6 +5,7 @@
  * connected to it); UDP drops what does not fit the receive buffer. */
 #include <poll.h>
 #include <string.h>
+#include "fs/poll.h"
 #include "net/socket.h"
 
 #define UNIX_MAX_DGRAM_QLEN 10 /* net.unix.max_dgram_qlen */
@@ -133,6 +134,24 @@ unsigned dgram_poll(struct socket *s, bool writable)
 		mask |= POLLOUT | POLLWRNORM | POLLWRBAND;
 	pthread_mutex_unlock(&s->lock);
 	return mask;
+}
+
+bool unix_dgram_peer_full(struct socket *s, struct poll_table *pt)
+{
+	pthread_mutex_lock(&s->lock);
+	struct socket *peer = s->peer ? sock_get(s->peer) : NULL;
+	pthread_mutex_unlock(&s->lock);
+	if (!peer)
+		return false;
+	/* Queued on the peer first: its reader makes the room we wait for. */
+	if (pt && pt->queue)
+		poll_wait_obj(&peer->wq, pt, sock_unpin_put, sock_get(peer));
+	pthread_mutex_lock(&peer->lock);
+	bool full = !peer->dead && peer->peer != s && !(peer->shutdown & RCV_SHUTDOWN) &&
+		    peer->rq.count > UNIX_MAX_DGRAM_QLEN;
+	pthread_mutex_unlock(&peer->lock);
+	sock_put(peer);
+	return full;
 }
 
 long dgram_inq(struct socket *s)

@@ -256,7 +256,7 @@ static int inet_getname(struct socket *s, struct sock_addr *a, bool peer)
 	pthread_mutex_unlock(&inet_lock);
 	if (peer) {
 		pthread_mutex_lock(&s->lock);
-		bool gone = is_tcp(s) && s->state != SK_ESTABLISHED;
+		bool gone = is_tcp(s) && tcp_closed_locked(s);
 		pthread_mutex_unlock(&s->lock);
 		if (!b.has_remote || gone)
 			err = -ENOTCONN;
@@ -338,10 +338,9 @@ static int tcp_connect(struct socket *s, const struct sock_addr *a, bool nonbloc
 		pthread_mutex_unlock(&s->lock);
 		return err;
 	}
-	if (s->state == SK_ESTABLISHED)
+	/* A listener too: Linux's __inet_stream_connect wants TCP_CLOSE. */
+	if (s->state == SK_ESTABLISHED || s->state == SK_LISTEN)
 		err = -EISCONN;
-	else if (s->state == SK_LISTEN)
-		err = -EINVAL;
 	pthread_mutex_unlock(&s->lock);
 	if (err)
 		return err;
@@ -615,7 +614,13 @@ static ssize_t udp_sendmsg(struct socket *s, struct msg_iter *it, struct send_in
 	size_t len = it->left;
 	struct in6_addr dst, src;
 	uint16_t port;
-	int err;
+	/* Linux's inet_sendmsg binds a port before the protocol looks at
+	 * anything, so even a send that fails leaves the socket bound. */
+	pthread_mutex_lock(&inet_lock);
+	int err = autobind_locked(s);
+	pthread_mutex_unlock(&inet_lock);
+	if (err)
+		return -EAGAIN;
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	if (len > (s->family == AF_INET ? UDP_MAX_V4 : UDP_MAX_V6))
@@ -639,7 +644,7 @@ static ssize_t udp_sendmsg(struct socket *s, struct msg_iter *it, struct send_in
 	if ((err = route(s, &dst, &src)))
 		return err;
 	pthread_mutex_lock(&inet_lock);
-	err = autobind_locked(s);
+	err = autobind_locked(s); /* again: a disconnect may have unbound it */
 	struct inet_bind me = *s->inet;
 	pthread_mutex_unlock(&inet_lock);
 	if (err)

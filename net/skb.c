@@ -6,6 +6,7 @@
 #include <string.h>
 #include "fs/file.h"
 #include "mm/uaccess.h"
+#include <poll.h>
 #include "net/socket.h"
 
 /* ---- iterator --------------------------------------------------------------- */
@@ -169,7 +170,9 @@ void skb_free(struct skb *skb)
 {
 	if (skb->owner) {
 		atomic_fetch_sub(&skb->owner->wmem, skb->charge);
-		sock_wake(skb->owner);
+		/* Room to send: Linux's sk_write_space wakes for output only,
+		 * so an edge-triggered reader of the owner sees no edge. */
+		sock_wake_events(skb->owner, POLLOUT | POLLWRNORM | POLLWRBAND);
 		sock_put(skb->owner);
 	}
 	scm_free(skb->scm);

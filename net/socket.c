@@ -96,6 +96,12 @@ void sock_wake(struct socket *s)
 		waitq_wake_all(&s->wq);
 }
 
+void sock_wake_events(struct socket *s, unsigned events)
+{
+	if (waitq_active(&s->wq))
+		waitq_wake_events(&s->wq, events);
+}
+
 struct sock_cred cred_current(bool real)
 {
 	struct process *p = current->proc;
@@ -186,12 +192,21 @@ static ssize_t sock_file_write(struct file *f, const struct iovec *iov, int n, o
 	return s->ops->sendmsg(s, &it, &si, MSG_NOSIGNAL, (f->flags & O_NONBLOCK) || (rwf & RWF_NOWAIT));
 }
 
+void sock_unpin_put(void *sock)
+{
+	sock_put(sock);
+}
+
 static unsigned sock_file_poll(struct file *f, struct poll_table *pt)
 {
 	struct socket *s = SOCK(f);
 	if (pt && pt->queue)
 		poll_wait_obj(&s->wq, pt, sock_unpin, sock_get(s));
-	return s->ops->poll(s);
+	bool peer_full = s->family == AF_UNIX && s->type == SOCK_DGRAM && unix_dgram_peer_full(s, pt);
+	unsigned mask = s->ops->poll(s);
+	if (peer_full)
+		mask &= ~(POLLOUT | POLLWRNORM | POLLWRBAND);
+	return mask;
 }
 
 static long sock_file_ioctl(struct file *f, unsigned cmd, gaddr_t arg)

@@ -259,6 +259,8 @@ struct socket *sock_alloc(int family, int type, int protocol, const struct proto
 struct socket *sock_get(struct socket *s);
 void sock_put(struct socket *s);
 void sock_wake(struct socket *s);
+/* Wake s's sleepers and the epoll items that want one of events. */
+void sock_wake_events(struct socket *s, unsigned events);
 /* The socket of a guest fd: a counted reference, or NULL with *err
  * EBADF/ENOTSOCK. */
 struct socket *sockfd_get(int fd, int *err);
@@ -303,6 +305,8 @@ ssize_t stream_recvmsg(struct socket *s, struct msg_iter *it, struct recv_info *
 void stream_release(struct socket *s);
 int stream_shutdown(struct socket *s, int how);
 unsigned stream_poll(struct socket *s);
+/* TCP: not connected any more, as Linux's TCP_CLOSE (s->lock held). */
+bool tcp_closed_locked(const struct socket *s);
 /* Listening: mark s listening; queue a child; take one. */
 int stream_listen(struct socket *s, int backlog);
 /* Queue the new server side `child` on listener l (both set up, child
@@ -324,6 +328,13 @@ int dgram_deliver(struct socket *s, struct socket *dst, struct skb *skb, bool un
 ssize_t dgram_recvmsg(struct socket *s, struct msg_iter *it, struct recv_info *ri, int flags,
 		      bool nonblock);
 unsigned dgram_poll(struct socket *s, bool writable);
+struct poll_table;
+/* AF_UNIX datagrams: whether s's connected peer, not connected back to
+ * s, holds a full queue, so s is not writable (Linux's unix_dgram_poll);
+ * queues pt's owner on the peer too. */
+bool unix_dgram_peer_full(struct socket *s, struct poll_table *pt);
+/* A poll-table unpin that drops a socket reference. */
+void sock_unpin_put(void *sock);
 long dgram_inq(struct socket *s);
 void dgram_purge(struct socket *s);
 

@@ -403,10 +403,15 @@ int stream_shutdown(struct socket *s, int how)
 			children = take_accept_queue(s);
 		}
 	} else {
-		if (r->tcp && s->state != SK_ESTABLISHED)
+		if (r->tcp && tcp_closed_locked(s))
 			err = -ENOTCONN;
+		/* TCP tells the peer only with its one FIN (tcp_shutdown: a
+		 * SHUT_RD or a second SHUT_WR sends nothing, so the peer's
+		 * edge-triggered pollers see no new edge); AF_UNIX's
+		 * unix_shutdown wakes the peer every time. */
+		bool tell = !r->tcp || (how & SEND_SHUTDOWN & ~s->shutdown);
 		s->shutdown |= how;
-		if (s->state == SK_ESTABLISHED && s->peer)
+		if (tell && s->state == SK_ESTABLISHED && s->peer)
 			peer = sock_get(s->peer);
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -420,6 +425,13 @@ int stream_shutdown(struct socket *s, int how)
 }
 
 /* ---- readiness ------------------------------------------------------------------------- */
+
+bool tcp_closed_locked(const struct socket *s)
+{
+	/* Both FINs exchanged: Linux's ends are in TCP_CLOSE then (LAST_ACK
+	 * and TIME_WAIT end there at once on loopback for a socket with a file). */
+	return s->state != SK_ESTABLISHED || ((s->shutdown & SEND_SHUTDOWN) && s->fin);
+}
 
 unsigned stream_poll(struct socket *s)
 {
@@ -435,7 +447,9 @@ unsigned stream_poll(struct socket *s)
 				mask |= POLLHUP;
 			if (s->shutdown & RCV_SHUTDOWN)
 				mask |= POLLIN | POLLRDNORM | POLLRDHUP;
-			if (s->rq.bytes)
+			/* Readable from SO_RCVLOWAT bytes on, as tcp_poll's target. */
+			int lowat = sock_opt_locked(s, SOL_SOCKET, SO_RCVLOWAT);
+			if (s->rq.bytes && s->rq.bytes >= (size_t)(lowat > 1 ? lowat : 1))
 				mask |= POLLIN | POLLRDNORM;
 			if (!(s->shutdown & SEND_SHUTDOWN)) {
 				if (writable)
