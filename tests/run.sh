@@ -53,7 +53,10 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "$1" && pwd)
 COCOON=$BUILD/cocoon
 JOBS=${COCOON_TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
-T=${COCOON_TEST_TIMEOUT:-60}
+# Per run of a case. go_static.sh (the go tool building a program in
+# the sandbox) takes 20-30 s under cocoon alone and was seen near 60 s on
+# a 2-CPU machine busy with other tests.
+T=${COCOON_TEST_TIMEOUT:-120}
 FILTER=${COCOON_TEST_FILTER:-}
 PENDING=${COCOON_PENDING-}
 ESCAPE_SITES=${COCOON_ESCAPE_SITES:-16}
