@@ -17,10 +17,7 @@
 
 struct file;
 
-/* A guest iovec (struct iovec of the guest: base and length). */
-struct guest_seg {
-	uint64_t base, len;
-};
+struct guest_seg; /* mm/uaccess.h */
 
 /* Both ends of a new pipe: files[0] reads, files[1] writes. flags:
  * O_NONBLOCK, O_DIRECT. 0 or -ENOMEM. */

@@ -18,7 +18,6 @@
 #include "mm/mmap_shared.h"
 
 #define MAX_RW_COUNT (INT_MAX & PAGE_MASK)
-#define IOV_LIMIT 1024 /* Linux UIO_MAXIOV */
 #define TASK_SIZE_MAX 0x7ffffffff000UL /* Linux's, for access_ok() */
 #define KIOV_MAX 64
 #define BOUNCE_MAX (64 * 1024)
@@ -207,24 +206,6 @@ static ssize_t transfer(struct file *f, const struct useg *seg, int nseg, off_t 
 	return r;
 }
 
-/* Linux's import_iovec(): the total (clamped to MAX_RW_COUNT) or -errno. */
-static long import_iovecs(gaddr_t uvec, uint64_t cnt, struct useg *seg)
-{
-	if (cnt > IOV_LIMIT)
-		return -EINVAL;
-	if (copy_from_guest(seg, uvec, cnt * sizeof(*seg)))
-		return -EFAULT;
-	size_t total = 0;
-	for (uint64_t i = 0; i < cnt; i++) {
-		if ((int64_t)seg[i].len < 0)
-			return -EINVAL;
-		if (!access_ok(seg[i].base, seg[i].len))
-			return -EFAULT;
-		seg[i].len = MIN(seg[i].len, MAX_RW_COUNT - total);
-		total += seg[i].len;
-	}
-	return total;
-}
 
 /* The checks of a read/write family call, in Linux's order: bad fd,
  * positioned I/O on a pipe, wrong access mode, no such operation. */
@@ -321,12 +302,12 @@ static long do_rw(const struct sysargs *a, bool write, bool positioned)
 /* pos -1: the file position (readv, and preadv2 with pos -1). */
 static long do_rwv(const struct sysargs *a, bool write, off_t pos, int rwf)
 {
-	struct useg seg[IOV_LIMIT];
+	struct useg seg[GUEST_IOV_MAX];
 	struct file *f;
 	long r = rw_begin(a->a[0], write, pos != -1, &f);
 	if (r)
 		return r;
-	r = import_iovecs(a->a[1], a->a[2], seg);
+	r = guest_import_iovecs(a->a[1], a->a[2], seg);
 	if (r >= 0 && write) {
 		long lim = fsize_limit(f, pos, rwf, seg, (int)a->a[2]);
 		r = lim ? lim : r;

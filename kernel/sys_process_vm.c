@@ -12,45 +12,13 @@
 #include "mm/mm.h"
 #include "mm/uaccess.h"
 
-#define IOV_LIMIT 1024                        /* Linux UIO_MAXIOV */
-#define MAX_RW_COUNT (INT_MAX & ~(PAGE_SIZE - 1))
-#define TASK_SIZE_MAX 0x7ffffffff000UL        /* Linux's, for access_ok() */
 #define BOUNCE_SIZE (64 * 1024)
-
-struct seg {
-	uint64_t base, len;
-};
-
-static bool access_ok(uint64_t addr, uint64_t len)
-{
-	return len <= TASK_SIZE_MAX && addr <= TASK_SIZE_MAX - len;
-}
-
-/* The caller's iovecs (Linux's import_iovec): the total, clamped to
- * MAX_RW_COUNT, or -errno. */
-static long import_local(gaddr_t uvec, uint64_t cnt, struct seg *seg)
-{
-	if (cnt > IOV_LIMIT)
-		return -EINVAL;
-	if (cnt && copy_from_guest(seg, uvec, cnt * sizeof(*seg)))
-		return -EFAULT;
-	uint64_t total = 0;
-	for (uint64_t i = 0; i < cnt; i++) {
-		if ((int64_t)seg[i].len < 0)
-			return -EINVAL;
-		if (!access_ok(seg[i].base, seg[i].len))
-			return -EFAULT;
-		seg[i].len = MIN(seg[i].len, MAX_RW_COUNT - total);
-		total += seg[i].len;
-	}
-	return (long)total;
-}
 
 /* The other process's iovecs (Linux's iovec_from_user: no access_ok, the
  * other address space decides): 0 or -errno. */
-static long import_remote(gaddr_t uvec, uint64_t cnt, struct seg *seg)
+static long import_remote(gaddr_t uvec, uint64_t cnt, struct guest_seg *seg)
 {
-	if (cnt > IOV_LIMIT)
+	if (cnt > GUEST_IOV_MAX)
 		return -EINVAL;
 	if (cnt && copy_from_guest(seg, uvec, cnt * sizeof(*seg)))
 		return -EFAULT;
@@ -128,11 +96,11 @@ static long process_vm_rw(const struct sysargs *a, bool write)
 	uint64_t nlocal = a->a[2], nremote = a->a[4];
 	if (a->a[5])
 		return -EINVAL;
-	struct seg *local = malloc(2 * IOV_LIMIT * sizeof(*local));
+	struct guest_seg *local = malloc(2 * GUEST_IOV_MAX * sizeof(*local));
 	char *buf = malloc(BOUNCE_SIZE);
 	long ret = local && buf ? 0 : -ENOMEM;
-	struct seg *remote = local + IOV_LIMIT;
-	long total = ret ? ret : import_local(ulocal, nlocal, local);
+	struct guest_seg *remote = local + GUEST_IOV_MAX;
+	long total = ret ? ret : guest_import_iovecs(ulocal, nlocal, local);
 	if (total <= 0) {
 		ret = total;
 		goto out;

@@ -2,6 +2,7 @@
  * kernel's mapping of the memory file, then copy with the fault-safe raw
  * routines. The mm lock is held shared so no range is unmapped (and its
  * memory reused) while we copy. */
+#include <limits.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include "mm/uaccess.h"
@@ -118,6 +119,27 @@ long strncpy_from_guest(char *dst, gaddr_t src, size_t size)
 	}
 	pthread_rwlock_unlock(&mm->lock);
 	return ret;
+}
+
+#define MAX_RW_COUNT (INT_MAX & ~(PAGE_SIZE - 1))
+#define TASK_SIZE_MAX 0x7ffffffff000UL /* Linux's, for access_ok() */
+
+long guest_import_iovecs(gaddr_t uvec, uint64_t cnt, struct guest_seg *seg)
+{
+	if (cnt > GUEST_IOV_MAX)
+		return -EINVAL;
+	if (cnt && copy_from_guest(seg, uvec, cnt * sizeof(*seg)))
+		return -EFAULT;
+	uint64_t total = 0;
+	for (uint64_t i = 0; i < cnt; i++) {
+		if ((int64_t)seg[i].len < 0)
+			return -EINVAL;
+		if (seg[i].len > TASK_SIZE_MAX || seg[i].base > TASK_SIZE_MAX - seg[i].len)
+			return -EFAULT;
+		seg[i].len = MIN(seg[i].len, MAX_RW_COUNT - total);
+		total += seg[i].len;
+	}
+	return (long)total;
 }
 
 void guest_prepare_write(gaddr_t addr, size_t len)

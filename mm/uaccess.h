@@ -13,6 +13,17 @@
 
 /* 0, or -EFAULT if any byte of [src, src+n) is not readable guest memory. */
 int copy_from_guest(void *dst, gaddr_t src, size_t n);
+
+/* A guest iovec (struct iovec of the guest: base and length). */
+struct guest_seg {
+	uint64_t base, len;
+};
+#define GUEST_IOV_MAX 1024 /* Linux's UIO_MAXIOV */
+/* Linux's import_iovec: cnt (at most GUEST_IOV_MAX, else -EINVAL) guest
+ * iovecs from uvec into seg, each length non-negative (-EINVAL) and
+ * under the user address limit (-EFAULT), clamped so that the total
+ * stays within MAX_RW_COUNT. The total, or -errno. */
+long guest_import_iovecs(gaddr_t uvec, uint64_t cnt, struct guest_seg *seg);
 /* 0, or -EFAULT if any byte of [dst, dst+n) is not writable guest memory. */
 int copy_to_guest(gaddr_t dst, const void *src, size_t n);
 /* Zero guest memory; 0 or -EFAULT. */
