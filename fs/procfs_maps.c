@@ -62,42 +62,6 @@ struct maps_snap {
 	gaddr_t stack_floor; /* Linux's initial stack VMA start, or 0 */
 };
 
-/* Linux's stack VMA starts 128 KiB below the page of the argument
- * strings (setup_arg_pages) and grows down as the program touches pages
- * below it; cocoon's stack is one VMA of the whole limit from the start.
- * So [stack] is shown from the lower of that start and the lowest page
- * the program used: the memory file's lowest page below it holding
- * anything but zeros (a fork child's copy of the pages around its stack
- * pointer holds zeros where the parent never wrote). */
-#define STACK_EXPAND (128UL << 10)
-
-static bool page_is_zero(const void *p)
-{
-	const uint64_t *w = p;
-	for (size_t i = 0; i < PAGE_SIZE / 8; i++)
-		if (w[i])
-			return false;
-	return true;
-}
-
-/* The lowest page of stack piece v below `floor` in use, else v->end. */
-static gaddr_t stack_used_lo(const struct vma *v, gaddr_t floor)
-{
-	if (v->off == NO_BACKING || v->start >= floor)
-		return v->end;
-	uint64_t end = v->off + (MIN(v->end, floor) - v->start);
-	for (uint64_t pos = v->off; pos < end;) {
-		off_t d = lseek(memfile.fd, (off_t)pos, SEEK_DATA);
-		if (d < 0 || (uint64_t)d >= end)
-			break;
-		uint64_t page = (uint64_t)d & PAGE_MASK;
-		if (!page_is_zero(memfile_ptr(page)))
-			return v->start + (page - v->off);
-		pos = page + PAGE_SIZE;
-	}
-	return v->end;
-}
-
 static int take_vmas(struct process *p, struct mm *mm, void *arg)
 {
 	struct maps_snap *s = arg;
@@ -113,8 +77,7 @@ static int take_vmas(struct process *p, struct mm *mm, void *arg)
 	s->start_brk = mm->start_brk;
 	s->brk = mm->brk;
 	s->start_stack = mm->start_stack;
-	if (mm->arg_start > STACK_EXPAND + PAGE_SIZE)
-		s->stack_floor = (mm->arg_start & PAGE_MASK) - STACK_EXPAND;
+	s->stack_floor = mm_stack_floor(mm);
 	int err = 0;
 	if (mm->vmas.n && !(s->v = calloc(mm->vmas.n, sizeof(*s->v))))
 		err = -ENOMEM;
@@ -134,7 +97,7 @@ static int take_vmas(struct process *p, struct mm *mm, void *arg)
 		} else if (v->kind == VMA_VDSO) {
 			o->special = "[vdso]";
 		} else if (v->kind == VMA_STACK && s->stack_floor) {
-			o->used_lo = stack_used_lo(v, s->stack_floor);
+			o->used_lo = mm_stack_used_lo(v, s->stack_floor);
 		}
 	}
 	pthread_rwlock_unlock(&mm->lock);

@@ -126,6 +126,19 @@ bool mm_fault_stale(struct mm *mm, gaddr_t addr, uint64_t err);
 int mm_cow_drop_locked(struct mm *mm, gaddr_t start, gaddr_t end);
 int mm_cow_break(struct mm *mm, gaddr_t addr, size_t len); /* 0 or -errno */
 
+/* ---- the stack's extent (mm/stack.c) ---- */
+/* Linux's initial stack VMA start (128 KiB below the argument strings),
+ * 0 if unknown. */
+gaddr_t mm_stack_floor(const struct mm *mm);
+/* The lowest page of stack piece v below floor that the program used
+ * (holds anything but zeros), else v->end. */
+gaddr_t mm_stack_used_lo(const struct vma *v, gaddr_t floor);
+/* Where Linux's stack VMA would start by now (cocoon reserves the whole
+ * limit at once): the lower of the floor and the lowest page used; 0 if
+ * there is no initial stack. *reserved: where cocoon's reservation
+ * starts. mm->lock held. */
+gaddr_t mm_stack_start(struct mm *mm, gaddr_t *reserved);
+
 /* ---- another address space (mm/remote.c) ---- */
 /* Copy [addr, addr+len) of mm into buf (write: from buf into it), up to
  * the first byte that is not readable (writable), like Linux's

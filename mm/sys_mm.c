@@ -43,6 +43,63 @@ long sys_mmap(const struct sysargs *a)
 	return ret;
 }
 
+/* ---- RLIMIT_AS and RLIMIT_DATA ---- */
+
+/* Linux's data mapping: private, writable, not a stack growing down. */
+static bool is_data_mapping(int prot, int flags)
+{
+	return (prot & PROT_WRITE) && !(flags & MAP_SHARED) && !(flags & MAP_GROWSDOWN);
+}
+
+/* Bytes of VMAs within [start, end): all of them, and data mappings
+ * (the stack is not, as /proc's VmData). */
+static void vm_usage(struct mm *mm, gaddr_t start, gaddr_t end, uint64_t *total, uint64_t *data)
+{
+	*total = *data = 0;
+	/* Of the stack, only what Linux would have grown by now. */
+	gaddr_t reserved, stack_lo = mm_stack_start(mm, &reserved);
+	for (size_t i = vma_index_after(&mm->vmas, start); i < mm->vmas.n; i++) {
+		const struct vma *v = &mm->vmas.v[i];
+		if (v->start >= end)
+			break;
+		gaddr_t lo = MAX(v->start, start), hi = MIN(v->end, end);
+		if (stack_lo && v->kind == VMA_STACK && v->start >= reserved)
+			lo = MAX(lo, stack_lo);
+		if (hi <= lo)
+			continue;
+		uint64_t n = hi - lo;
+		*total += n;
+		if (is_data_mapping(v->prot, v->flags) && v->kind != VMA_STACK)
+			*data += n;
+	}
+}
+
+/* Linux's may_expand_vm: whether mm may grow by len bytes of a mapping
+ * with prot and flags under RLIMIT_AS and (a data mapping) RLIMIT_DATA;
+ * what [rstart, rend) holds now does not count (MAP_FIXED replaces it,
+ * as mmap_region's second try). mm->lock held. */
+static bool may_expand_vm(struct mm *mm, uint64_t len, int prot, int flags, gaddr_t rstart, gaddr_t rend)
+{
+	const struct rlimit *lim = current->proc->rlimits;
+	rlim_t as = lim[RLIMIT_AS].rlim_cur, data = lim[RLIMIT_DATA].rlim_cur;
+	bool data_map = is_data_mapping(prot, flags);
+	if (as == RLIM_INFINITY && (data == RLIM_INFINITY || !data_map))
+		return true;
+	uint64_t total, dvm, rtotal = 0, rdata;
+	vm_usage(mm, 0, GUEST_TASK_SIZE, &total, &dvm);
+	if (rend > rstart)
+		vm_usage(mm, rstart, rend, &rtotal, &rdata);
+	uint64_t pages = (len - MIN(len, rtotal)) / PAGE_SIZE;
+	if (as != RLIM_INFINITY && total / PAGE_SIZE + pages > as / PAGE_SIZE)
+		return false;
+	if (data_map && data != RLIM_INFINITY && dvm / PAGE_SIZE + pages > data / PAGE_SIZE) {
+		/* Linux lets RLIMIT_DATA 0 mean "only the hard limit" (Valgrind). */
+		rlim_t max = lim[RLIMIT_DATA].rlim_max;
+		return data == 0 && (max == RLIM_INFINITY || dvm / PAGE_SIZE + pages <= max / PAGE_SIZE);
+	}
+	return true;
+}
+
 static long mmap_checked(gaddr_t addr, uint64_t len, int prot, int flags, int type, struct file *file,
 			 uint64_t off)
 {
@@ -83,6 +140,9 @@ static long mmap_checked(gaddr_t addr, uint64_t len, int prot, int flags, int ty
 	pthread_rwlock_wrlock(&mm->lock);
 	bool lock;
 	long ret = mlock_mmap_check(mm, flags, plen, &lock);
+	bool fixed = flags & MAP_FIXED;
+	if (!ret && !may_expand_vm(mm, plen, prot, mflags, fixed ? addr : 0, fixed ? addr + plen : 0))
+		ret = -ENOMEM;
 	if (!ret)
 		ret = file ? mm_mmap_file(mm, addr, plen, prot, mflags, file, off)
 			   : mm_mmap_anon(mm, addr, plen, prot, mflags | (flags & MAP_STACK),
@@ -146,7 +206,8 @@ long sys_brk(const struct sysargs *a)
 				mm->brk = want;
 		} else if (newtop == oldtop) {
 			mm->brk = want;
-		} else if (vma_range_free(&mm->vmas, oldtop, newtop)) {
+		} else if (vma_range_free(&mm->vmas, oldtop, newtop) &&
+			   may_expand_vm(mm, newtop - oldtop, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0, 0)) {
 			bool lock;
 			long r = mlock_mmap_check(mm, 0, newtop - oldtop, &lock);
 			if (r == 0)
@@ -271,6 +332,10 @@ long sys_mremap(const struct sysargs *a)
 			mm_munmap(mm, old + new_len, old_len - new_len);
 			old_len = new_len;
 		}
+		if (new_len > old_len && !may_expand_vm(mm, new_len - old_len, orig.prot, orig.flags, 0, 0)) {
+			ret = -ENOMEM; /* Linux's vma_to_resize */
+			goto out;
+		}
 		ret = move_range(mm, old, old_len, new_addr);
 		if (ret >= 0 && new_len > old_len &&
 		    mm_mmap_anon(mm, new_addr + old_len, new_len - old_len, orig.prot,
@@ -282,6 +347,10 @@ long sys_mremap(const struct sysargs *a)
 		if (new_len < old_len)
 			mm_munmap(mm, old + new_len, old_len - new_len);
 		ret = (long)old;
+		goto out;
+	}
+	if (!may_expand_vm(mm, new_len - old_len, orig.prot, orig.flags, 0, 0)) {
+		ret = -ENOMEM; /* Linux's vma_to_resize */
 		goto out;
 	}
 	/* Grow: in place if the following range is free, else move. */
