@@ -16,6 +16,7 @@
 #include "kernel/task.h"
 #include "kernel/syscall.h"
 #include "fs/file.h"
+#include "fs/vfs.h"
 #include "fs/poll.h"
 #include "fs/pseudofs.h"
 #include "mm/uaccess.h"
@@ -108,6 +109,25 @@ static void pidfd_show_fdinfo(struct file *f, struct seqbuf *s)
 	seq_printf(s, "Pid:\t%d\nNSpid:\t%d\n", nr, nr);
 }
 
+/* pidfs (Linux 6.9+): mode 0700 and no file type, owned by root, one
+ * inode per pid, so two pidfds of one process or thread share st_ino;
+ * its times are when that inode was made (here: the first stat). */
+static int pidfd_statx(struct file *f, int flags, unsigned mask, struct statx *x)
+{
+	(void)flags;
+	(void)mask;
+	const struct pidfd *pd = f->priv;
+	anon_inode_statx(x);
+	x->stx_mode = S_IRWXU;
+	x->stx_ino = ((uint64_t)pd->start.tv_sec * 1000000000u + (uint64_t)pd->start.tv_nsec) ^
+		     (pd->thread_serial << 1);
+	struct timespec now;
+	time_now(&now);
+	x->stx_atime = x->stx_mtime = x->stx_ctime =
+		(struct statx_timestamp){ .tv_sec = now.tv_sec, .tv_nsec = (uint32_t)now.tv_nsec };
+	return 0;
+}
+
 static void pidfd_release(struct file *f)
 {
 	eventpoll_release(f);
@@ -118,6 +138,7 @@ static const struct file_ops pidfd_ops = {
 	.poll = pidfd_poll,
 	.release = pidfd_release,
 	.show_fdinfo = pidfd_show_fdinfo,
+	.statx = pidfd_statx,
 	.anon_name = "[pidfd]",
 	.fs_magic = 0x50494446, /* PID_FS_MAGIC: pidfs (Linux 6.9+) */
 };

@@ -11,6 +11,7 @@
  * Only relations are printed: "Pid is the thread's tid", never ids. */
 #include "proc_util.h"
 #include <poll.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <sched.h>
 
@@ -602,6 +603,32 @@ static void zombie(void)
 	close(go[1]);
 }
 
+/* fstat of a pidfd (pidfs, Linux 6.9+): mode 0700 with no file type, one
+ * inode per process or thread. */
+static void pidfd_stat(void)
+{
+	puts("-- fstat");
+	int a = (int)rsys(SYS_pidfd_open, getpid(), 0), b = (int)rsys(SYS_pidfd_open, getpid(), 0);
+	pid_t child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	int c = (int)rsys(SYS_pidfd_open, child, 0);
+	struct stat sa, sb, sc;
+	res("fstat", rsys(SYS_fstat, a, &sa));
+	rsys(SYS_fstat, b, &sb);
+	rsys(SYS_fstat, c, &sc);
+	printf("mode %o nlink %lu size %ld\n", (unsigned)sa.st_mode, (unsigned long)sa.st_nlink, (long)sa.st_size);
+	expect(sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev, "two pidfds of one process share an inode");
+	expect(sa.st_ino != sc.st_ino, "another process's has another");
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	close(a);
+	close(b);
+	close(c);
+}
+
 int main(int argc, char **argv)
 {
 	proc_init(argc, argv);
@@ -615,5 +642,6 @@ int main(int argc, char **argv)
 	leader_exits_first();
 	thread_execs();
 	zombie();
+	pidfd_stat();
 	return expect_failures != 0;
 }
