@@ -102,6 +102,7 @@ struct platform_thread {
 	struct hostcpu *cpu;         /* its host CPU time (platform/hostcpu.h) */
 	bool cpu_used;               /* ran guest code since its CPU time's zero */
 	unsigned crowded;            /* traps in a row that found another guest on its CPU */
+	unsigned crowded_skip;       /* crowded traps not to look at (its process has other threads) */
 	bool guest_bound;            /* the guest chose its CPUs (sched_setaffinity) */
 };
 
@@ -1295,6 +1296,12 @@ static void spread_if_crowded(struct platform_thread *pt, int cpu)
 	if (++pt->crowded < CROWDED_TRAPS)
 		return;
 	pt->crowded = 0;
+	/* Other threads of its process share its CPU (they move with it,
+	 * so it stays): look again only now and then, plat.lock is shared. */
+	if (pt->crowded_skip) {
+		pt->crowded_skip--;
+		return;
+	}
 	int to = handoff_free_cpu(cpu);
 	if (to < 0)
 		return;
@@ -1320,6 +1327,8 @@ static void spread_if_crowded(struct platform_thread *pt, int cpu)
 			__atomic_store_n(&p->mb->set_cpu, 1, __ATOMIC_RELEASE);
 		}
 		sched_setaffinity(as->pid, sizeof(set), &set);
+	} else if (live > 1) {
+		pt->crowded_skip = 256;
 	}
 	pthread_mutex_unlock(&plat.lock);
 }
