@@ -54,19 +54,32 @@ gid_t cur_fsgid(void)
 
 bool in_group(gid_t g)
 {
-	if (fs_setting_up() || !current)
+	if (fs_setting_up())
 		return g == cur_fsgid();
+	if (!current) { /* the kernel's own lookups: the invoking user's groups */
+		if (g == cur_fsgid())
+			return true;
+		gid_t groups[256];
+		int n = getgroups(256, groups);
+		for (int k = 0; k < n; k++)
+			if (groups[k] == g)
+				return true;
+		return false;
+	}
 	if (access_creds)
 		return g == access_creds->gid || in_supplementary_groups(g);
 	return in_group_p(g);
 }
 
 /* A capability for file-system checks (the sandbox's root while the
- * mounts are built). */
+ * mounts are built; for the kernel's own lookups, the invoking user's
+ * being root). */
 static bool fs_capable(int cap)
 {
-	if (fs_setting_up() || !current)
+	if (fs_setting_up())
 		return true;
+	if (!current)
+		return getuid() == 0;
 	if (access_creds)
 		return (access_creds->caps >> cap) & 1;
 	return capable(cap);

@@ -181,12 +181,14 @@ static void init_child_thread(struct thread *t, const struct clone_req *c)
 	t->set_child_tid = (f & CLONE_CHILD_SETTID) ? c->child_tid : 0;
 }
 
-/* CLONE_THREAD: a new thread of the current process, on a new host
- * thread of its host process. With CLONE_PIDFD, a PIDFD_THREAD pidfd
- * naming it (Linux 6.9 on). */
+struct user_tasks {
+	uint32_t ruid;
+	long n;
+};
+
 static void count_user_tasks(struct process *p, void *ctx)
 {
-	struct { uint32_t ruid; long n; } *c = ctx;
+	struct user_tasks *c = ctx;
 	if (p->ruid == c->ruid)
 		c->n += p->state == PROC_ALIVE ? (long)p->nr_threads : p->state == PROC_ZOMBIE;
 }
@@ -201,13 +203,16 @@ static bool nproc_exceeded(void)
 	rlim_t lim = me->rlimits[RLIMIT_NPROC].rlim_cur;
 	if (lim == RLIM_INFINITY || me->ruid == 0 || capable(CAP_SYS_RESOURCE) || capable(CAP_SYS_ADMIN))
 		return false;
-	struct { uint32_t ruid; long n; } c = { me->ruid, 0 };
+	struct user_tasks c = { me->ruid, 0 };
 	pthread_mutex_lock(&tasklist_lock);
 	for_each_process(count_user_tasks, &c);
 	pthread_mutex_unlock(&tasklist_lock);
 	return (rlim_t)c.n >= lim;
 }
 
+/* CLONE_THREAD: a new thread of the current process, on a new host
+ * thread of its host process. With CLONE_PIDFD, a PIDFD_THREAD pidfd
+ * naming it (Linux 6.9 on). */
 static long clone_thread(const struct clone_req *c)
 {
 	struct thread *pt = current;

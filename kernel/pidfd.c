@@ -111,7 +111,7 @@ static void pidfd_show_fdinfo(struct file *f, struct seqbuf *s)
 
 /* pidfs (Linux 6.9+): mode 0700 and no file type, owned by root, one
  * inode per pid, so two pidfds of one process or thread share st_ino;
- * its times are when that inode was made (here: the first stat). */
+ * Linux's times are when that inode was made; here, the stat's. */
 static int pidfd_statx(struct file *f, int flags, unsigned mask, struct statx *x)
 {
 	(void)flags;

@@ -259,9 +259,8 @@ static int death_status(struct process *p, int sig)
 }
 
 /* Send to thread t, or to the process with via (or the leader, at the
- * head of p's threads) first in line to take it. */
-/* tid > 0: to p's thread of that id, found under p->lock (none: the
- * signal is dropped). */
+ * head of p's threads) first in line to take it; tid > 0: to p's thread
+ * of that id, found under p->lock (none: the signal is dropped). */
 static int send_signal_tid(struct process *p, struct thread *t, struct thread *via, int tid, int sig,
 			   const siginfo_t *info)
 {
@@ -752,8 +751,6 @@ bool signal_may_send(const struct process *target, int sig)
 	return sig == SIGCONT && me->sid == target->sid;
 }
 
-/* Send to one process with the permission check, through its thread via
- * (the id named a thread that is not the leader) or NULL: 0 or -EPERM. */
 /* Linux's check_kill_permission: a bad signal number is EINVAL only once
  * the target was found (a missing one is ESRCH), then EPERM. */
 static int check_kill(struct process *p, int sig)
@@ -763,6 +760,8 @@ static int check_kill(struct process *p, int sig)
 	return signal_may_send(p, sig) ? 0 : -EPERM;
 }
 
+/* Send to one process with the checks, through its thread via (the id
+ * named a thread that is not the leader) or NULL: 0, -EINVAL or -EPERM. */
 static int kill_one(struct process *p, struct thread *via, int sig)
 {
 	int err = check_kill(p, sig);

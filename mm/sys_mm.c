@@ -52,12 +52,12 @@ static bool is_data_mapping(int prot, int flags)
 }
 
 /* Bytes of VMAs within [start, end): all of them, and data mappings
- * (the stack is not, as /proc's VmData). */
-static void vm_usage(struct mm *mm, gaddr_t start, gaddr_t end, uint64_t *total, uint64_t *data)
+ * (the stack is not, as /proc's VmData). Of the stack reservation from
+ * `reserved`, only what lies above stack_lo (mm_stack_start) counts. */
+static void vm_usage(struct mm *mm, gaddr_t start, gaddr_t end, gaddr_t stack_lo, gaddr_t reserved,
+		     uint64_t *total, uint64_t *data)
 {
 	*total = *data = 0;
-	/* Of the stack, only what Linux would have grown by now. */
-	gaddr_t reserved, stack_lo = mm_stack_start(mm, &reserved);
 	for (size_t i = vma_index_after(&mm->vmas, start); i < mm->vmas.n; i++) {
 		const struct vma *v = &mm->vmas.v[i];
 		if (v->start >= end)
@@ -86,9 +86,10 @@ static bool may_expand_vm(struct mm *mm, uint64_t len, int prot, int flags, gadd
 	if (as == RLIM_INFINITY && (data == RLIM_INFINITY || !data_map))
 		return true;
 	uint64_t total, dvm, rtotal = 0, rdata;
-	vm_usage(mm, 0, GUEST_TASK_SIZE, &total, &dvm);
+	gaddr_t reserved, stack_lo = mm_stack_start(mm, &reserved);
+	vm_usage(mm, 0, GUEST_TASK_SIZE, stack_lo, reserved, &total, &dvm);
 	if (rend > rstart)
-		vm_usage(mm, rstart, rend, &rtotal, &rdata);
+		vm_usage(mm, rstart, rend, stack_lo, reserved, &rtotal, &rdata);
 	uint64_t pages = (len - MIN(len, rtotal)) / PAGE_SIZE;
 	if (as != RLIM_INFINITY && total / PAGE_SIZE + pages > as / PAGE_SIZE)
 		return false;
