@@ -584,6 +584,27 @@ isolation_case() {
 }
 submit "isolation" isolation_case
 
+# cocoon's own fd table is grown before any thread starts (cli/main.c):
+# the host grows a threaded process's table only after an RCU grace
+# period, 10-20 ms here, and every kernel thread opening a file waits.
+fdtable_case() {
+	local k n lim want
+	"$COCOON" run "${RUNOPTS[@]}" -- /bin/busybox sleep 1 & k=$!
+	sleep 0.3
+	n=$(awk '/^FDSize:/ { print $2 }' "/proc/$k/status" 2> /dev/null)
+	lim=$(awk '/^Max open files/ { print $4 }' "/proc/$k/limits" 2> /dev/null)
+	want=16384
+	[ -n "$lim" ] && [ "$lim" -lt "$want" ] && want=$lim
+	wait "$k"
+	if [ -n "$n" ] && [ "$n" -ge "$want" ]; then
+		echo "PASS fd table: cocoon's own is grown before its threads"
+	else
+		echo "FAIL fd table: cocoon's own is grown before its threads"
+		echo "    FDSize ${n:-unknown}, want at least $want"
+	fi
+}
+submit "fd table" fdtable_case
+
 # The vDSO's clocks do not trap: vdso_notrap makes 300000 clock reads
 # through libc; under --trace none may appear as a system call.
 vdso_notrap_case() {  # VARIANT
