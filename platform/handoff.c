@@ -22,6 +22,9 @@
 #define REMOTE_SPIN_REPLY_US 50 /* the stub spins this long for a reply */
 #define CLOSE_GAP_US 20         /* a trap this soon after the resume is "close" */
 #define CLOSE_TRAPS 64          /* that many close traps in a row: go remote */
+/* A remote kernel thread whose spin for a trap timed out sleeps there,
+ * still remote, if it served this many traps per such sleep so far. */
+#define REMOTE_SLEEP_TRAPS 16
 #define PREEMPTED_GAP_US 200    /* a hole this long in a spin: preempted (interrupts and VM exits are shorter) */
 #define QUIET_US 20000          /* after a preemption, no remote spin this long */
 /* A remote stretch that served fewer traps than this did not pay for
@@ -58,6 +61,7 @@ static __thread struct {
 	unsigned close;     /* close traps in a row, none of them slept */
 	bool slept;         /* it slept while serving the last trap */
 	unsigned served;    /* traps served in this remote stretch */
+	unsigned remote_sleeps; /* ... and sleeps for a trap in it (stay_remote_asleep) */
 	uint64_t penalty;   /* the next quiet time after an unpaid stretch */
 	uint64_t resumed;   /* TSC at the last resume */
 	uint64_t quiet_until;
@@ -167,6 +171,17 @@ static void leave_remote(uint64_t now)
 		me.quiet_until = now + me.penalty;
 }
 
+void handoff_waits_for_control(void)
+{
+	if (me.remote || !ho.placed) /* (unplaced: its stub may spin where the control thread runs) */
+		handoff_blocks();
+}
+
+struct stub_mailbox *handoff_remote_mailbox(void)
+{
+	return me.remote ? me.mb : NULL;
+}
+
 void handoff_forget(struct stub_mailbox *mb)
 {
 	if (me.mb != mb)
@@ -189,23 +204,28 @@ void handoff_blocks(void)
 		__atomic_store_n(&mb->spin_tsc, 0, __ATOMIC_RELAXED);
 }
 
-/* Spin on our (remote) CPU for the trap. True: it came (or the process
- * died); false: give up (time out, preempted, the CPU is wanted). */
-static bool spin_remote(struct stub_mailbox *mb, atomic_bool *dead, int guest_cpu)
+enum spin_result {
+	SPIN_CAME,      /* the trap came (or the process died) */
+	SPIN_TIMED_OUT, /* the guest computes: nothing else wants our CPU */
+	SPIN_GIVE_UP,   /* preempted, or a CPU is wanted */
+};
+
+/* Spin on our (remote) CPU for the trap. */
+static enum spin_result spin_remote(struct stub_mailbox *mb, atomic_bool *dead, int guest_cpu)
 {
 	int cpu = me.bound;
 	int free = 0;
 	if (cpu < 0 || cpu >= MAX_CPUS ||
 	    !atomic_compare_exchange_strong(&per_cpu[cpu].spinner, &free, 1))
-		return false;
+		return SPIN_GIVE_UP;
 	/* The first reply after going remote woke a stub that slept (it
 	 * read spin_tsc 0): a wake-up across CPUs, slow when the guest's CPU
 	 * went idle. */
 	uint64_t last = tsc(), deadline = last + (me.served ? ho.remote_trap : ho.remote_first_trap);
-	bool came = false;
+	enum spin_result result = SPIN_GIVE_UP;
 	for (;;) {
 		if (__atomic_load_n(&mb->state, __ATOMIC_ACQUIRE) >= MBOX_TRAPPED || atomic_load(dead)) {
-			came = true;
+			result = SPIN_CAME;
 			break;
 		}
 		uint64_t now = tsc();
@@ -213,8 +233,12 @@ static bool spin_remote(struct stub_mailbox *mb, atomic_bool *dead, int guest_cp
 			me.quiet_until = now + ho.quiet;
 			break;
 		}
-		if (now > deadline || atomic_load_explicit(&per_cpu[cpu].running, memory_order_relaxed) > 0)
+		if (atomic_load_explicit(&per_cpu[cpu].running, memory_order_relaxed) > 0)
 			break;
+		if (now > deadline) {
+			result = SPIN_TIMED_OUT;
+			break;
+		}
 		/* Another guest thread shares our guest's CPU: see
 		 * handoff_after_trap. */
 		if (handoff_guests_running(guest_cpu) > 1) {
@@ -225,7 +249,20 @@ static bool spin_remote(struct stub_mailbox *mb, atomic_bool *dead, int guest_cp
 		__builtin_ia32_pause();
 	}
 	atomic_store(&per_cpu[cpu].spinner, 0);
-	return came;
+	return result;
+}
+
+/* After a spin timed out: whether to sleep here, still remote, for the
+ * next trap. The trap's wake-up then crosses CPUs (~25 µs here, where a
+ * local round trip costs ~9 µs and a remote one ~3 µs), so only while
+ * such waits are rare in this stretch: a linker or a shell between
+ * bursts of calls, not a program that computes between calls. */
+static bool stay_remote_asleep(void)
+{
+	if (me.served < REMOTE_SLEEP_TRAPS * me.remote_sleeps)
+		return false;
+	me.remote_sleeps++;
+	return true;
 }
 
 void handoff_wait_trap(struct stub_mailbox *mb, atomic_bool *dead, int guest_cpu)
@@ -233,19 +270,23 @@ void handoff_wait_trap(struct stub_mailbox *mb, atomic_bool *dead, int guest_cpu
 	uint32_t *state = &mb->state;
 	uint64_t spin = ho.placed ? 0 : ho.unplaced_trap;
 	if (me.remote) {
-		if (spin_remote(mb, dead, guest_cpu))
+		enum spin_result r = spin_remote(mb, dead, guest_cpu);
+		if (r == SPIN_CAME)
 			return;
-		/* Back to local before sleeping: the stub must not spin on
-		 * the CPU we are about to share with it (it reads spin_tsc
-		 * after posting its trap, so after our KSLEEP below), and the
-		 * wake-up it sends us must be the cheap local one. */
-		leave_remote(tsc());
-		__atomic_store_n(&mb->spin_tsc, 0, __ATOMIC_SEQ_CST);
-		uint32_t s = MBOX_RUNNING;
-		if (!__atomic_compare_exchange_n(state, &s, MBOX_RUNNING_KSLEEP, false, __ATOMIC_SEQ_CST,
-						 __ATOMIC_ACQUIRE))
-			return; /* it trapped meanwhile (or the guest scribbled) */
-		bind_to(guest_cpu);
+		if (r == SPIN_GIVE_UP || !stay_remote_asleep()) {
+			/* Back to local before sleeping: the stub must not spin
+			 * on the CPU we are about to share with it (it reads
+			 * spin_tsc after posting its trap, so after our KSLEEP
+			 * below), and the wake-up it sends us must be the cheap
+			 * local one. */
+			leave_remote(tsc());
+			__atomic_store_n(&mb->spin_tsc, 0, __ATOMIC_SEQ_CST);
+			uint32_t s = MBOX_RUNNING;
+			if (!__atomic_compare_exchange_n(state, &s, MBOX_RUNNING_KSLEEP, false, __ATOMIC_SEQ_CST,
+							 __ATOMIC_ACQUIRE))
+				return; /* it trapped meanwhile (or the guest scribbled) */
+			bind_to(guest_cpu);
+		} /* else sleep here, still remote: the stub spins on its own CPU */
 	} else if (ho.placed && guest_cpu >= 0 && me.bound != guest_cpu) {
 		/* Left remote while the kernel slept (handoff_blocks): the
 		 * wake-up the stub sends must be the cheap local one. */
@@ -328,6 +369,7 @@ void handoff_after_trap(struct stub_mailbox *mb, int guest_cpu)
 		if (cpu >= 0 && bind_to(cpu)) {
 			me.remote = true;
 			me.served = 0;
+			me.remote_sleeps = 0;
 			return;
 		}
 	}

@@ -40,6 +40,20 @@ void handoff_before_resume(struct stub_mailbox *mb);
  * the guest's CPU): that guest thread should stop spinning. */
 void handoff_blocks(void);
 
+/* The calling kernel thread waits (sleeping) for a control thread,
+ * which runs on its guest's CPU: a remote kernel thread's stub must stop
+ * spinning there (as for handoff_blocks). A local one's run of traps
+ * close together goes on: the wait is the kernel's, not a guest call
+ * that sleeps (ld's brk and mmap calls would otherwise keep it local). */
+void handoff_waits_for_control(void);
+
+/* The mailbox of the guest thread the calling kernel thread serves from
+ * another CPU (remote), its stub spinning for the replies; NULL when
+ * local. Orders for that guest's control thread, which runs on the
+ * guest's CPU, are then carried out while the stub yields that CPU
+ * (mailbox yield_cpu), and the kernel thread stays remote, spinning. */
+struct stub_mailbox *handoff_remote_mailbox(void);
+
 /* The mailbox's guest thread is gone (its memory returns to the memory
  * file, to be reused as guest memory): the calling kernel thread must
  * never touch it again. Called wherever a platform thread is released

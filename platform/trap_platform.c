@@ -112,6 +112,7 @@ static struct {
 	/* Spin budgets in TSC ticks (0 on one CPU: spinning never pays);
 	 * the guest/kernel hand-off's are platform/handoff.c's. */
 	uint64_t spin_ack;      /* kernel waiting for the control thread */
+	uint64_t spin_ack_remote; /* ... from another CPU than the guest's (handoff_remote_mailbox) */
 	uint64_t spin_ctrl;     /* control thread waiting for orders */
 	bool fsgsbase;
 	bool rdtscp;            /* stubs report the CPU of each trap */
@@ -137,6 +138,9 @@ static void *spawner_main(void *arg);
 
 #ifndef SPIN_ACK_US
 #define SPIN_ACK_US 20
+#endif
+#ifndef SPIN_ACK_REMOTE_US
+#define SPIN_ACK_REMOTE_US 300
 #endif
 #ifndef SPIN_CTRL_US
 #define SPIN_CTRL_US 0
@@ -198,6 +202,7 @@ int platform_init(void)
 		plat.spin_ack = SPIN_ACK_US * per_us;
 		plat.spin_ctrl = SPIN_CTRL_US * per_us;
 	}
+	plat.spin_ack_remote = SPIN_ACK_REMOTE_US * per_us; /* (remote needs rdtscp: handoff) */
 	oops_hook = kill_all_guests;
 	pthread_t t;
 	if (pthread_create(&t, NULL, reaper, NULL))
@@ -443,7 +448,7 @@ static int zygote_start(void)
 	return 0;
 }
 
-static int wait_done(struct platform_as *as, uint32_t seq, uint64_t spin);
+static int wait_done(struct platform_as *as, uint32_t seq, uint64_t spin, bool remote);
 
 /* Fork the zygote into a new host process serving as's orders. */
 static int zygote_fork(struct platform_as *as)
@@ -469,7 +474,7 @@ static int zygote_fork(struct platform_as *as)
 	o->seq_failed = seq | 0x80000000u;
 	__atomic_store_n(&o->seq, seq, __ATOMIC_SEQ_CST);
 	futex(&o->seq, FUTEX_WAKE, 1, NULL);
-	int done = wait_done(z, seq, plat.spin_ack);
+	int done = wait_done(z, seq, plat.spin_ack, false);
 	pid_t pid = __atomic_load_n(&z->ack->fork_pid, __ATOMIC_RELAXED);
 	int pidfd = done == 1 && pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
 	if (pidfd < 0) {
@@ -858,10 +863,10 @@ static bool exited(struct platform_as *as)
  * woken again (the guest could have hidden that it sleeps) and the
  * process is checked for its end by its pidfd, which does not depend on
  * the reaper. */
-static int wait_done(struct platform_as *as, uint32_t seq, uint64_t spin)
+static int wait_done(struct platform_as *as, uint32_t seq, uint64_t spin, bool remote)
 {
 	struct stub_orders *o = as->orders;
-	uint64_t deadline = __builtin_ia32_rdtsc() + spin;
+	uint64_t deadline = __builtin_ia32_rdtsc() + (remote ? plat.spin_ack_remote : spin);
 	for (;;) {
 		uint32_t d = __atomic_load_n(&o->done, __ATOMIC_ACQUIRE);
 		if ((d & 0x7fffffff) == seq)
@@ -872,7 +877,7 @@ static int wait_done(struct platform_as *as, uint32_t seq, uint64_t spin)
 			__builtin_ia32_pause();
 			continue;
 		}
-		handoff_blocks(); /* the control thread may need our guest's CPU */
+		handoff_waits_for_control();
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
 		if (futex(&o->done, FUTEX_WAIT, d, &ts) < 0 && errno == ETIMEDOUT) {
 			if (exited(as))
@@ -881,6 +886,10 @@ static int wait_done(struct platform_as *as, uint32_t seq, uint64_t spin)
 		}
 	}
 }
+
+/* The process whose guest thread the calling kernel thread serves (set
+ * by platform_run; only compared, never followed). */
+static __thread const struct platform_as *serving_as;
 
 /* Send the queued orders and wait until the control thread has carried
  * them out. An order that fails (the host refused a mapping) leaves the
@@ -906,6 +915,13 @@ int platform_as_flush(struct platform_as *as)
 	uint32_t seq = ++as->seq & 0x7fffffff;
 	o->count = as->count;
 	o->seq_failed = seq | 0x80000000u;
+	/* Serving from another CPU, we spin for the orders while our stub
+	 * yields its CPU, the control thread's, to it: no move back to that
+	 * CPU, no wake-up across CPUs. */
+	struct stub_mailbox *serving = as == serving_as ? handoff_remote_mailbox() : NULL;
+	bool remote = serving != NULL;
+	if (remote)
+		__atomic_store_n(&serving->yield_cpu, seq, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&o->seq, seq, __ATOMIC_SEQ_CST);
 	/* A sleeping control thread needs our CPU more than we do: do not
 	 * spin then. */
@@ -914,7 +930,9 @@ int platform_as_flush(struct platform_as *as)
 		futex(&o->seq, FUTEX_WAKE, 1, NULL);
 		spin = 0;
 	}
-	int done = wait_done(as, seq, spin);
+	int done = wait_done(as, seq, spin, remote);
+	if (remote)
+		__atomic_store_n(&serving->yield_cpu, 0, __ATOMIC_RELAXED);
 	as->count = 0;
 	as->npaths = 0;
 	pthread_mutex_unlock(&as->orders_lock);
@@ -1338,6 +1356,7 @@ int platform_run(struct platform_thread *pt, struct guest_regs *regs, bool *set_
 {
 	/* Decisions use the kernel's own `dead`, never the mailbox state,
 	 * which the guest can write. */
+	serving_as = pt->born ? pt->as : NULL; /* an unborn thread has no stub spinning yet */
 	if (platform_as_flush(pt->as))
 		return report_dead(pt, out);
 	if (!pt->born) {

@@ -257,7 +257,7 @@ stub_control_loop:
 	jne .Lfail
 	lea ORDERS_DONE(%r12), %rdi
 	mov $FUTEX_WAKE, %esi
-	mov $1, %edx
+	mov $0x7fffffff, %edx /* the kernel thread, and stubs yielding their CPU (mailbox yield_cpu) */
 	mov $SYS_futex, %eax
 	syscall
 	jmp .Lwait

@@ -76,7 +76,18 @@ STUB_FN void stub_handler(int signo, void *info, void *uc)
 	do {
 		if (stub_load(&mb->state) <= MBOX_RUNNING_KSLEEP)
 			goto replied;
-		__builtin_ia32_pause();
+		uint32_t batch = stub_load(&mb->yield_cpu);
+		if (batch) {
+			const volatile uint32_t *done = (const volatile uint32_t *)(STUB_ORDERS + ORDERS_DONE);
+			uint32_t d = stub_load(done);
+			/* (Batches are numbered in turn, 31 bits; the top
+			 * bit marks a failed one.) */
+			if ((int32_t)(((d & 0x7fffffffu) - batch) << 1) < 0)
+				stub_syscall(SYS_futex, done, FUTEX_WAIT, d, 0, 0, 0);
+			deadline = __builtin_ia32_rdtsc() + *spin; /* counted from the CPU's return */
+		} else {
+			__builtin_ia32_pause();
+		}
 	} while (*spin && __builtin_ia32_rdtsc() < deadline);
 	for (;;) {
 		uint32_t s = stub_load(&mb->state);

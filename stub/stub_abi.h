@@ -72,7 +72,12 @@ enum {
 
 struct stub_mailbox {
 	uint32_t state;
-	uint32_t pad;
+	/* Nonzero: the number of a batch of orders the process's control
+	 * thread was woken to carry out on this thread's CPU while the
+	 * kernel thread waits on another: the stub, spinning there for the
+	 * reply, sleeps on orders->done until that batch is done, so that
+	 * the control thread has the CPU and wakes it when done. */
+	uint32_t yield_cpu;
 	uint64_t spin_tsc;      /* how long the stub spins for a reply (TSC ticks) */
 	uint64_t signo;         /* filled by the stub handler */
 	uint64_t uc;            /* guest address of the host ucontext */
