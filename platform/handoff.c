@@ -21,7 +21,10 @@
 #define REMOTE_FIRST_TRAP_US 300 /* ... for the first trap after going remote */
 #define REMOTE_SPIN_REPLY_US 50 /* the stub spins this long for a reply */
 #define CLOSE_GAP_US 20         /* a trap this soon after the resume is "close" */
-#define CLOSE_TRAPS 64          /* that many close traps in a row: go remote */
+/* Go remote when this many of the last 64 traps were close (and none of
+ * those slept): most of them, not all in a row, as a linker's calls
+ * come between short computations. */
+#define CLOSE_TRAPS 48
 /* A remote kernel thread whose spin for a trap timed out sleeps there,
  * still remote, if it served this many traps per such sleep so far. */
 #define REMOTE_SLEEP_TRAPS 16
@@ -58,7 +61,8 @@ static __thread struct {
 	int bound;          /* the CPU it is bound to, -1: none */
 	int guest_cpu;      /* its guest thread's at the last trap, -1: none */
 	bool remote;        /* bound away from its guest, spinning */
-	unsigned close;     /* close traps in a row, none of them slept */
+	uint64_t close;     /* the last 64 traps, newest in bit 0: 1 if close, not slept */
+	unsigned seen;      /* traps counted in close (up to 64) */
 	bool slept;         /* it slept while serving the last trap */
 	unsigned served;    /* traps served in this remote stretch */
 	unsigned remote_sleeps; /* ... and sleeps for a trap in it (stay_remote_asleep) */
@@ -144,6 +148,7 @@ static void serve(struct stub_mailbox *mb)
 		leave_remote(tsc());
 	me.mb = mb;
 	me.close = 0;
+	me.seen = 0;
 	me.penalty = 0;
 }
 
@@ -160,6 +165,7 @@ static void leave_remote(uint64_t now)
 {
 	me.remote = false;
 	me.close = 0;
+	me.seen = 0;
 	if (me.served >= PAYING_TRAPS) {
 		me.penalty = 0;
 		return;
@@ -338,7 +344,9 @@ void handoff_after_trap(struct stub_mailbox *mb, int guest_cpu)
 		return;
 	serve(mb);
 	uint64_t now = tsc();
-	me.close = now - me.resumed < ho.close_gap && !me.slept ? me.close + 1 : 0;
+	me.close = me.close << 1 | (now - me.resumed < ho.close_gap && !me.slept);
+	if (me.seen < 64)
+		me.seen++;
 	me.slept = false;
 	/* The CPU the stub saw the trap on (a hint: the guest may write
 	 * it; a wrong one only costs the guest speed). */
@@ -357,7 +365,8 @@ void handoff_after_trap(struct stub_mailbox *mb, int guest_cpu)
 		} else {
 			leave_remote(now); /* the guest came onto our CPU, or spin was turned off */
 		}
-	} else if (guest_cpu >= 0 && trap_cpu == guest_cpu && me.close >= CLOSE_TRAPS && now >= me.quiet_until &&
+	} else if (guest_cpu >= 0 && trap_cpu == guest_cpu && me.seen == 64 &&
+		   __builtin_popcountll(me.close) >= CLOSE_TRAPS && now >= me.quiet_until &&
 		   may_go_remote() && handoff_guests_running(guest_cpu) == 0) {
 		/* (Nothing else of cocoon's wants the guest's CPU either: its
 		 * thread will spin there for our replies.) */
