@@ -58,9 +58,21 @@ static void add_counts(struct usage_counts *a, const struct usage_counts *b)
 
 /* ---- state ------------------------------------------------------------ */
 
+static int64_t clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+	if (clock_gettime(clock, &ts))
+		return 0;
+	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+/* By the kernel thread itself, as it starts serving the thread. */
 static void take_kclock(struct thread_cpu *tc)
 {
 	tc->has_kclock = pthread_getcpuclockid(pthread_self(), &tc->kclock) == 0;
+	tc->kbase_ns = tc->has_kclock ? clock_ns(tc->kclock) : 0;
+	tc->kspin_base_ns = platform_spin_ns();
+	tc->kspin_ns = 0;
 }
 
 struct thread_cpu *thread_cpu_locked(struct thread *t)
@@ -88,12 +100,27 @@ struct proc_cpu *proc_cpu_locked(struct process *p)
 
 /* ---- figures ------------------------------------------------------------ */
 
+/* The serving kernel thread's CPU time for this guest thread: since it
+ * took it on, less its spins (tc->last keeps the figures monotonic). */
 static int64_t kthread_ns(const struct thread_cpu *tc)
 {
-	struct timespec ts;
-	if (!tc->has_kclock || clock_gettime(tc->kclock, &ts))
+	if (!tc->has_kclock)
 		return 0;
-	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+	return MAX(clock_ns(tc->kclock) - tc->kbase_ns - __atomic_load_n(&tc->kspin_ns, __ATOMIC_RELAXED), 0);
+}
+
+void cputime_note_spin(struct thread *t)
+{
+	static __thread int64_t noted = -1;
+	int64_t spun = platform_spin_ns();
+	if (spun == noted)
+		return;
+	noted = spun;
+	pthread_mutex_lock(&t->proc->lock);
+	struct thread_cpu *tc = t->cpu;
+	if (tc && tc != &gone && tc->has_kclock)
+		__atomic_store_n(&tc->kspin_ns, spun - tc->kspin_base_ns, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&t->proc->lock);
 }
 
 void cputime_thread_locked(struct thread *t, struct cputime *out)

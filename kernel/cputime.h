@@ -69,6 +69,10 @@ struct thread_cpu {
 	/* CPU time */
 	clockid_t kclock;         /* the serving kernel thread's CPU clock */
 	bool has_kclock;
+	/* Kernel threads are reused: the clock counts from kbase_ns; and
+	 * their spins for the guest (remote) are waiting, not its system
+	 * time: kspin_ns of them since kspin_base_ns (cputime_note_spin). */
+	int64_t kbase_ns, kspin_base_ns, kspin_ns;
 	struct cputime last;      /* the figures last given (monotonic; kept once the host thread is gone) */
 };
 
@@ -88,6 +92,9 @@ struct proc_cpu {
 /* ---- the life cycle ------------------------------------------------ */
 
 void cputime_thread_start(struct thread *t);
+/* By t's kernel thread after each platform_run: its spins since the
+ * last call stop counting as t's system time (cheap when it did not spin). */
+void cputime_note_spin(struct thread *t);
 void sched_fork(struct thread *child, struct thread *parent);
 void cputime_thread_exit(struct thread *t);
 void cputime_reap(struct process *parent, struct process *child);

@@ -317,6 +317,7 @@ static void serve(struct thread *t)
 		platform_thread_set_ids(t->plat, p->pid, t->tid);
 		int err = platform_run(t->plat, &t->regs, &set_fs, t->fs_base, &trap);
 		atomic_store(&t->in_guest, false);
+		cputime_note_spin(t);
 		t->fs_base_dirty = set_fs;
 		if (err) {
 			klog("pid %d: cannot resume the guest (%s); killing it", p->pid, strerror(-err));

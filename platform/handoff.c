@@ -48,6 +48,7 @@ static struct {
 	/* In TSC ticks. */
 	uint64_t remote_trap, remote_first_trap, remote_reply, close_gap, preempted_gap, quiet, min_quiet, max_quiet;
 	uint64_t unplaced_trap, unplaced_reply;
+	uint64_t tsc_per_us;
 } ho;
 
 static struct {
@@ -69,6 +70,7 @@ static __thread struct {
 	uint64_t penalty;   /* the next quiet time after an unpaid stretch */
 	uint64_t resumed;   /* TSC at the last resume */
 	uint64_t quiet_until;
+	uint64_t spun;      /* TSC ticks spent spinning for the guest (handoff_spin_ns) */
 } me = { .bound = -1, .guest_cpu = -1 };
 
 static inline uint64_t tsc(void)
@@ -80,6 +82,7 @@ void handoff_init(const cpu_set_t *cpus, bool placed, uint64_t tsc_per_us)
 {
 	ho.cpus = *cpus;
 	ho.placed = placed;
+	ho.tsc_per_us = tsc_per_us;
 	ho.remote_trap = REMOTE_SPIN_TRAP_US * tsc_per_us;
 	ho.remote_first_trap = REMOTE_FIRST_TRAP_US * tsc_per_us;
 	ho.remote_reply = REMOTE_SPIN_REPLY_US * tsc_per_us;
@@ -183,6 +186,16 @@ void handoff_waits_for_control(void)
 		handoff_blocks();
 }
 
+void handoff_note_spin(uint64_t ticks)
+{
+	me.spun += ticks;
+}
+
+int64_t handoff_spin_ns(void)
+{
+	return ho.tsc_per_us ? (int64_t)(me.spun * 1000 / ho.tsc_per_us) : 0;
+}
+
 struct stub_mailbox *handoff_remote_mailbox(void)
 {
 	return me.remote ? me.mb : NULL;
@@ -227,7 +240,7 @@ static enum spin_result spin_remote(struct stub_mailbox *mb, atomic_bool *dead, 
 	/* The first reply after going remote woke a stub that slept (it
 	 * read spin_tsc 0): a wake-up across CPUs, slow when the guest's CPU
 	 * went idle. */
-	uint64_t last = tsc(), deadline = last + (me.served ? ho.remote_trap : ho.remote_first_trap);
+	uint64_t start = tsc(), last = start, deadline = last + (me.served ? ho.remote_trap : ho.remote_first_trap);
 	enum spin_result result = SPIN_GIVE_UP;
 	for (;;) {
 		if (__atomic_load_n(&mb->state, __ATOMIC_ACQUIRE) >= MBOX_TRAPPED || atomic_load(dead)) {
@@ -255,6 +268,7 @@ static enum spin_result spin_remote(struct stub_mailbox *mb, atomic_bool *dead, 
 		__builtin_ia32_pause();
 	}
 	atomic_store(&per_cpu[cpu].spinner, 0);
+	me.spun += tsc() - start;
 	return result;
 }
 

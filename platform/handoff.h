@@ -54,6 +54,14 @@ void handoff_waits_for_control(void);
  * (mailbox yield_cpu), and the kernel thread stays remote, spinning. */
 struct stub_mailbox *handoff_remote_mailbox(void);
 
+/* Time the calling kernel thread spent spinning for its guests (remote:
+ * for traps, and for the control thread in their place), in ns since it
+ * started. Waiting, not work: the CPU time charged to a guest thread as
+ * system time leaves it out, as a local kernel thread sleeps instead.
+ * handoff_note_spin adds such a spin of the platform's, in TSC ticks. */
+int64_t handoff_spin_ns(void);
+void handoff_note_spin(uint64_t ticks);
+
 /* The mailbox's guest thread is gone (its memory returns to the memory
  * file, to be reused as guest memory): the calling kernel thread must
  * never touch it again. Called wherever a platform thread is released

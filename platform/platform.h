@@ -34,6 +34,9 @@ void platform_allow_spin(bool allow);
 /* The calling kernel thread is about to sleep (a blocking call): the
  * guest thread it serves should stop spinning for the reply. */
 void platform_kernel_sleeps(void);
+/* Time the calling kernel thread spent spinning for its guests, in ns
+ * (its CPU time, but waiting: not a guest's system time). */
+int64_t platform_spin_ns(void);
 
 int platform_as_create(struct platform_as **out);
 /* Kill the host process without waiting (its threads then trap with

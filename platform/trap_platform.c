@@ -164,6 +164,11 @@ static uint64_t tsc_per_us(void)
 }
 static void kill_all_guests(void);
 
+int64_t platform_spin_ns(void)
+{
+	return handoff_spin_ns();
+}
+
 void platform_kernel_sleeps(void)
 {
 	handoff_blocks();
@@ -866,16 +871,23 @@ static bool exited(struct platform_as *as)
 static int wait_done(struct platform_as *as, uint32_t seq, uint64_t spin, bool remote)
 {
 	struct stub_orders *o = as->orders;
-	uint64_t deadline = __builtin_ia32_rdtsc() + (remote ? plat.spin_ack_remote : spin);
+	uint64_t start = __builtin_ia32_rdtsc(), deadline = start + (remote ? plat.spin_ack_remote : spin);
 	for (;;) {
 		uint32_t d = __atomic_load_n(&o->done, __ATOMIC_ACQUIRE);
-		if ((d & 0x7fffffff) == seq)
+		if ((d & 0x7fffffff) == seq) {
+			if (remote) /* only ever spun: a local thread sleeps */
+				handoff_note_spin(__builtin_ia32_rdtsc() - start);
 			return d == seq ? 1 : 2;
+		}
 		if (as->dead)
 			return 0;
 		if (__builtin_ia32_rdtsc() < deadline) {
 			__builtin_ia32_pause();
 			continue;
+		}
+		if (remote) {
+			handoff_note_spin(__builtin_ia32_rdtsc() - start);
+			remote = false;
 		}
 		handoff_waits_for_control();
 		struct timespec ts = { 0, 20 * 1000 * 1000 };
