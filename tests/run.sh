@@ -308,7 +308,11 @@ pair() {
 	if grep -q '^NO:' "$d/n.out"; then
 		grep '^NO:' "$d/n.out" | head -n 10 | sed 's/^/    native: /'
 	fi
-	if [ -s "$d/c.err" ]; then
+	if cocoon_crashed "$d/c.err"; then # the report itself, not its legend
+		echo "    cocoon stderr (the crash report):"
+		sed -n -E '/ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|Oops/,$p' "$d/c.err" | head -n 40 |
+			sed 's/^/    | /'
+	elif [ -s "$d/c.err" ]; then
 		echo "    cocoon stderr (last lines):"
 		tail -n 15 "$d/c.err" | sed 's/^/    | /'
 	fi
