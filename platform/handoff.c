@@ -6,7 +6,8 @@
  * of a CPU that went idle can cost tens of µs, and a spinner takes a CPU
  * from whatever else wants it. So a kernel thread spins on another CPU
  * only while its guest thread traps often, only on a CPU no guest runs
- * on, and goes back to its guest's CPU before it sleeps, so that the next
+ * on, and goes back to its guest's CPU before it sleeps (unless such
+ * sleeps are rare in its stretch: stay_remote_asleep), so that the next
  * wake-up is the cheap local one again. */
 #include <linux/futex.h>
 #include <sched.h>
@@ -70,7 +71,8 @@ static __thread struct {
 	uint64_t penalty;   /* the next quiet time after an unpaid stretch */
 	uint64_t resumed;   /* TSC at the last resume */
 	uint64_t quiet_until;
-	uint64_t spun;      /* TSC ticks spent spinning for the guest (handoff_spin_ns) */
+	uint64_t spun;      /* TSC ticks spent spinning for the guest */
+	int64_t spun_ns;    /* ... in ns (handoff_spin_ns: read after every trap) */
 } me = { .bound = -1, .guest_cpu = -1 };
 
 static inline uint64_t tsc(void)
@@ -189,11 +191,13 @@ void handoff_waits_for_control(void)
 void handoff_note_spin(uint64_t ticks)
 {
 	me.spun += ticks;
+	/* Converted here, when it changes, not at each trap's reading. */
+	me.spun_ns = ho.tsc_per_us ? (int64_t)(me.spun * 1000 / ho.tsc_per_us) : 0;
 }
 
 int64_t handoff_spin_ns(void)
 {
-	return ho.tsc_per_us ? (int64_t)(me.spun * 1000 / ho.tsc_per_us) : 0;
+	return me.spun_ns;
 }
 
 struct stub_mailbox *handoff_remote_mailbox(void)
@@ -268,7 +272,7 @@ static enum spin_result spin_remote(struct stub_mailbox *mb, atomic_bool *dead, 
 		__builtin_ia32_pause();
 	}
 	atomic_store(&per_cpu[cpu].spinner, 0);
-	me.spun += tsc() - start;
+	handoff_note_spin(tsc() - start);
 	return result;
 }
 

@@ -11,6 +11,9 @@
  *   wake-up. Only while traps come close together, only on a CPU no guest
  *   runs on and no other kernel thread spins on, and not again for a
  *   while once the spinner was preempted (the CPU is wanted elsewhere).
+ *   Orders for the control thread keep it remote (the stub sleeps on
+ *   orders->done meanwhile), and so does a rare wait for a trap that
+ *   outlasts its spin: it sleeps there.
  *
  * Every function here is called by the kernel thread serving the
  * mailbox's guest thread; the per-CPU counts are shared. */
