@@ -17,6 +17,11 @@
  * the TSC stopped) is stepped forward; none ever steps back. Host steps of
  * REALTIME (and of BOOTTIME on suspend) pass through as such.
  *
+ * Start-up does not wait for the TSC's calibration (CALIBRATE_NS): until
+ * the clock thread has measured the rate, every clock is the host's, read
+ * by the kernel (the page says so), and then the TSC lines take over a
+ * little ahead of it (SWITCH_STEP_NS), so that none steps back.
+ *
  * Without a usable TSC (or with --vdso=syscall) every clock is the host's
  * clock plus its sandbox offset, read by the kernel, and the page tells
  * the vDSO to make the system call. */
@@ -32,6 +37,10 @@
 #define REFRESH_NS (250 * 1000000LL)
 #define FIRST_REFRESH_NS (10 * 1000000LL) /* then doubling up to REFRESH_NS */
 #define CALIBRATE_NS (2 * 1000000LL)
+#define ROUGH_NS (100 * 1000LL)  /* enough for a rate that sizes spin budgets */
+/* The TSC lines take over from the host's clocks this far ahead of them:
+ * more than the error of a sample, so that no clock steps back then. */
+#define SWITCH_STEP_NS (10 * 1000LL)
 #define SLEW_NS NSEC_PER_SEC
 #define MAX_SLEW_PPM 1000
 #define STEP_NS (50 * 1000000LL)
@@ -49,6 +58,7 @@ struct line {
 
 static struct {
 	pthread_once_t once;
+	bool calibrated;            /* the TSC lines have their rates */
 	int init_err;
 	pthread_mutex_t lock;       /* publishers */
 	struct vvar_clock kd;       /* the kernel's copy of the page's clock */
@@ -197,7 +207,10 @@ static int64_t host_clock_ns(unsigned clk)
 int64_t ktime_sandbox_ns(clockid_t clk)
 {
 	ktime_init();
-	return tk.tsc ? (int64_t)tsc_clock_ns((unsigned)clk) : host_clock_ns((unsigned)clk);
+	/* Until the TSC is calibrated (the first ms of start-up), the
+	 * host's clocks, which the TSC lines then continue. */
+	bool tsc = tk.tsc && __atomic_load_n(&tk.calibrated, __ATOMIC_ACQUIRE);
+	return tsc ? (int64_t)tsc_clock_ns((unsigned)clk) : host_clock_ns((unsigned)clk);
 }
 
 int64_t ktime_host_offset_ns(clockid_t clk, clockid_t host)
@@ -231,9 +244,16 @@ bool ktime_uses_tsc(void)
 uint64_t ktime_tsc_per_us(void)
 {
 	ktime_init();
-	if (!tk.tsc || !tk.mono.rate)
+	if (!tk.tsc)
 		return 0;
-	return (uint64_t)((1000ULL << VCLOCK_SHIFT) / tk.mono.rate);
+	if (__atomic_load_n(&tk.calibrated, __ATOMIC_ACQUIRE))
+		return tk.mono.rate ? (uint64_t)((1000ULL << VCLOCK_SHIFT) / tk.mono.rate) : 0;
+	/* Before the calibration: the rate since start, over ROUGH_NS at least. */
+	uint64_t c;
+	int64_t h;
+	while ((h = host_sample(CLOCK_MONOTONIC, &c)) - tk.mono.ref_ns < ROUGH_NS)
+		__builtin_ia32_pause();
+	return (uint64_t)((c - tk.mono.ref_tsc) * 1000 / (uint64_t)(h - tk.mono.ref_ns));
 }
 
 /* ---- publishing ------------------------------------------------------------- */
@@ -383,11 +403,15 @@ static void refresh(void)
 	pthread_mutex_unlock(&tk.lock);
 }
 
+static void calibrate(void);
+
 static void *refresher(void *arg)
 {
 	sigset_t all;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	if (tk.tsc)
+		calibrate();
 	int64_t every = FIRST_REFRESH_NS;
 	for (;;) {
 		struct timespec d = { 0, every };
@@ -478,29 +502,49 @@ static void ktime_start(void)
 	if (tk.tsc) {
 		line_start(&tk.mono, c0, tk.mono.origin);
 		line_start(&tk.raw, r0, tk.raw.origin);
-		struct timespec wait = { 0, CALIBRATE_NS };
-		while (clock_nanosleep(CLOCK_MONOTONIC, 0, &wait, &wait) == EINTR)
-			;
-		line_calibrate(&tk.mono);
-		line_calibrate(&tk.raw);
-		/* The raw line, sampled at r0, is put at c0 by its rate. */
-		int64_t raw_at_c0 = (int64_t)(((__int128)(int64_t)(c0 - r0) * (__int128)tk.raw.rate) >> VCLOCK_SHIFT);
-		vc->cycle_last = c0;
-		vc->mult = tk.mono.rate;
-		vc->raw_mult = tk.raw.rate;
-		vc->base[VCLOCK_MONOTONIC] = (struct vvar_base){ 0, 0 };
-		vc->base[VCLOCK_MONOTONIC_RAW] = fixed_base((fixed_t)MAX(raw_at_c0, 0) << VCLOCK_SHIFT);
-		vc->mode = VVAR_MODE_TSC;
 	}
 	derive_bases(vc);
 
+	/* The clock thread calibrates the TSC, then keeps the clocks in step
+	 * with the host's: start-up goes on meanwhile. */
 	pthread_t t;
 	pthread_attr_t a;
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &a, refresher, NULL) == 0)
 		pthread_setname_np(t, "cocoon-clock");
+	else if (tk.tsc)
+		calibrate();
 	pthread_attr_destroy(&a);
+}
+
+/* The TSC's rate over CALIBRATE_NS from start, then the clocks switch
+ * from the host's to the TSC lines (and the [vvar] page from system
+ * calls to the TSC). */
+static void calibrate(void)
+{
+	int64_t left = tk.mono.ref_ns + CALIBRATE_NS - host_ns(CLOCK_MONOTONIC);
+	struct timespec wait = { 0, MAX(left, 0) };
+	while (left > 0 && clock_nanosleep(CLOCK_MONOTONIC, 0, &wait, &wait) == EINTR)
+		;
+	pthread_mutex_lock(&tk.lock);
+	line_calibrate(&tk.mono);
+	line_calibrate(&tk.raw);
+	uint64_t c0 = tk.mono.ref_tsc, r0 = tk.raw.ref_tsc;
+	/* The raw line, sampled at r0, is put at c0 by its rate. */
+	int64_t raw_at_c0 = (int64_t)(((__int128)(int64_t)(c0 - r0) * (__int128)tk.raw.rate) >> VCLOCK_SHIFT);
+	struct vvar_clock *vc = &tk.kd;
+	write_begin();
+	vc->cycle_last = c0;
+	vc->mult = tk.mono.rate;
+	vc->raw_mult = tk.raw.rate;
+	vc->base[VCLOCK_MONOTONIC] = fixed_base((fixed_t)SWITCH_STEP_NS << VCLOCK_SHIFT);
+	vc->base[VCLOCK_MONOTONIC_RAW] = fixed_base((fixed_t)(MAX(raw_at_c0, 0) + SWITCH_STEP_NS) << VCLOCK_SHIFT);
+	vc->mode = VVAR_MODE_TSC;
+	derive_bases(vc);
+	write_end();
+	__atomic_store_n(&tk.calibrated, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&tk.lock);
 }
 
 int ktime_init(void)
