@@ -348,9 +348,11 @@ static long do_clone(const struct clone_req *c)
 	p->sid = parent->sid;
 	if (f & CLONE_PARENT) {
 		process_attach(p, parent->parent);
+		p->parent_tid = parent->parent_tid;
 		p->exit_signal = parent->exit_signal;
 	} else {
 		process_attach(p, parent);
+		p->parent_tid = current->tid;
 		p->exit_signal = c->exit_signal;
 	}
 	if (f & CLONE_VFORK)

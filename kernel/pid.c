@@ -111,7 +111,8 @@ static long get_id(int pid, bool session)
 	if (pid < 0)
 		return -ESRCH;
 	pthread_mutex_lock(&tasklist_lock);
-	struct process *p = pid ? pid_lookup(pid) : current->proc;
+	/* Any thread's id names its process (Linux's find_task_by_vpid). */
+	struct process *p = pid ? pid_or_tid_lookup(pid) : current->proc;
 	long ret = !p ? -ESRCH : session ? p->sid : p->pgid;
 	pthread_mutex_unlock(&tasklist_lock);
 	return ret;
@@ -146,6 +147,8 @@ long sys_setpgid(const struct sysargs *a)
 	pthread_mutex_lock(&tasklist_lock);
 	long ret = -ESRCH;
 	struct process *p = pid_lookup(pid);
+	if (!p && tid_lookup(pid))
+		ret = -EINVAL; /* a thread that does not lead its group */
 	if (!p || (p != me && p->parent != me))
 		goto out;
 	if (p != me) {

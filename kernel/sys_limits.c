@@ -16,11 +16,16 @@
 
 _Static_assert(sizeof(struct rlimit) == 16, "Linux struct rlimit");
 
-/* Thread ids this process can find: itself, its process, and 0 (= self).
- * TODO: the other threads of the group once task.h can look them up. */
+/* Ids this process can find: 0 (= self), its pid and its threads' ids. */
 static bool own_task(int pid)
 {
-	return pid == 0 || pid == current->tid || pid == current->proc->pid;
+	if (pid == 0 || pid == current->tid || pid == current->proc->pid)
+		return true;
+	pthread_mutex_lock(&tasklist_lock);
+	struct thread *t = tid_lookup(pid);
+	bool own = t && t->proc == current->proc;
+	pthread_mutex_unlock(&tasklist_lock);
+	return own;
 }
 
 /* ---- rlimits --------------------------------------------------------------- */

@@ -250,6 +250,9 @@ int process_single_thread(void)
 		/* The exec-ing thread becomes the leader: it takes the pid.
 		 * A thread pidfd of its own tid now names nobody. */
 		pid_free(me->tid);
+		for (struct process *c = p->children; c; c = c->sibling)
+			if (c->parent_tid == me->tid)
+				c->parent_tid = p->pid;
 		me->tid = p->pid;
 		tid_set(p->pid, me);
 		pidfd_notify_exit();
@@ -387,20 +390,49 @@ static struct process *new_reaper(struct process *p)
 
 /* Give the children of p to their new reaper, and send the parent-death
  * signals they asked for (tasklist_lock held). */
+/* c's parent thread left (the last thread of p, or one of several):
+ * send c the parent-death signal it asked for, from p, as Linux's
+ * SEND_SIG_NOINFO (tasklist_lock held). */
+static void send_pdeath(struct process *c, struct process *p)
+{
+	pthread_mutex_lock(&c->lock); /* c->thread may be ending */
+	int pdeath = c->thread ? c->thread->pdeath_signal : 0;
+	pthread_mutex_unlock(&c->lock);
+	if (pdeath)
+		signal_send_info(c, NULL, pdeath, &(siginfo_t){ .si_signo = pdeath, .si_code = SI_USER,
+								._sifields._kill = { p->pid, p->uid } });
+}
+
+/* Thread t of p leaves while others stay: its children's parent becomes
+ * another thread of p, heir (Linux's find_alive_thread in
+ * forget_original_parent), and a parent-death signal fires, as for the
+ * death of a parent process (tasklist_lock held, p->lock not). */
+static void reparent_thread_children(struct process *p, const struct thread *t, int heir)
+{
+	for (struct process *c = p->children; c; c = c->sibling) {
+		if (c->parent_tid != t->tid)
+			continue;
+		c->parent_tid = heir;
+		send_pdeath(c, p);
+	}
+}
+
 static void reparent_children(struct process *p)
 {
 	struct process *reaper = new_reaper(p);
+	int reaper_tid = 0; /* the thread of the reaper that adopts them */
+	if (reaper) {
+		pthread_mutex_lock(&reaper->lock);
+		reaper_tid = reaper->thread ? reaper->thread->tid : reaper->pid;
+		pthread_mutex_unlock(&reaper->lock);
+	}
 	while (p->children) {
 		struct process *c = p->children;
 		p->children = c->sibling;
 		c->parent = reaper;
+		c->parent_tid = reaper_tid;
 		c->sibling = NULL;
-		pthread_mutex_lock(&c->lock); /* c->thread may be ending */
-		int pdeath = c->thread ? c->thread->pdeath_signal : 0;
-		pthread_mutex_unlock(&c->lock);
-		if (pdeath) /* from the parent that died, as Linux's SEND_SIG_NOINFO */
-			signal_send_info(c, NULL, pdeath, &(siginfo_t){ .si_signo = pdeath, .si_code = SI_USER,
-									._sifields._kill = { p->pid, p->uid } });
+		send_pdeath(c, p);
 		if (reaper) {
 			c->sibling = reaper->children;
 			reaper->children = c;
@@ -603,6 +635,18 @@ static void thread_exit(struct thread *t)
 	/* Gone from /proc before its child-tid word says so (what a
 	 * pthread_join that returned sees), though counted until below. */
 	__atomic_store_n(&t->leaving, true, __ATOMIC_RELEASE);
+	/* Its children go to a sibling before its child-tid word says it
+	 * left: a pthread_join that returned finds them there. */
+	pthread_mutex_lock(&tasklist_lock);
+	pthread_mutex_lock(&p->lock);
+	int heir = 0; /* none when the whole group goes: one signal, at its end */
+	for (struct thread *o = p->exited ? NULL : p->threads; o && !heir; o = o->next_thread)
+		if (o != t && !__atomic_load_n(&o->leaving, __ATOMIC_ACQUIRE))
+			heir = o->tid;
+	pthread_mutex_unlock(&p->lock);
+	if (heir)
+		reparent_thread_children(p, t, heir);
+	pthread_mutex_unlock(&tasklist_lock);
 	if (p->mm)
 		thread_exit_mm(t);
 	cputime_thread_exit(t); /* while its host thread is there */

@@ -45,6 +45,10 @@ struct process {
 	int pid;                 /* virtual; the first guest is 1 */
 	int pgid, sid;
 	struct process *parent;  /* NULL for init; tasklist_lock */
+	/* The thread of parent that is our parent (Linux's real_parent is a
+	 * thread): the one that forked us, until it leaves (tasklist_lock).
+	 * __WNOTHREAD waits and PR_SET_PDEATHSIG go by it. */
+	int parent_tid;
 	struct process *children, *sibling; /* tasklist_lock */
 	int exit_signal;         /* sent to the parent at exit (SIGCHLD) */
 	enum proc_state state;   /* tasklist_lock */

@@ -42,6 +42,9 @@ static bool eligible(const struct wait_opts *w, const struct process *c)
 		return false;
 	if (w->type == WAIT_PGID && c->pgid != w->id)
 		return false;
+	/* Only the children the calling thread itself is the parent of. */
+	if ((w->options & __WNOTHREAD) && c->parent_tid != current->tid)
+		return false;
 	if (w->options & __WALL)
 		return true;
 	return (c->exit_signal != SIGCHLD) == !!(w->options & __WCLONE);
