@@ -159,6 +159,8 @@ static void ptimer_get(struct ptimer *t, int64_t *value, int64_t *interval)
 	if (!k->expires)
 		return;
 	int64_t now = ktimer_now(k);
+	if (now < 0)
+		return; /* on the clock of a thread that is gone */
 	if (t->notify == SIGEV_NONE && k->interval)
 		ktimer_forward(k, now); /* never queued: it runs on paper */
 	int64_t left = k->expires - now;
@@ -220,9 +222,12 @@ enum tclock_kind { TC_WALL, TC_ALARM, TC_CPU };
 /* What timer_create needs of a clock id: 0, or Linux's early errors
  * (unknown clock, clock without timers). *late gets the errors Linux
  * finds only once the id is handed out (its k_clock's timer_create). */
-static int timer_clock(clockid_t id, enum tclock_kind *kind, clockid_t *wall, int *cpu, int *late)
+static bool own_thread(int tid);
+
+static int timer_clock(clockid_t id, enum tclock_kind *kind, clockid_t *wall, int *cpu, int *tid, int *late)
 {
 	*late = 0;
+	*tid = 0;
 	switch (id) {
 	case CLOCK_REALTIME:
 	case CLOCK_MONOTONIC:
@@ -236,8 +241,10 @@ static int timer_clock(clockid_t id, enum tclock_kind *kind, clockid_t *wall, in
 		*kind = TC_ALARM;
 		*wall = timer_wall_clock(id);
 		return 0;
-	case CLOCK_PROCESS_CPUTIME_ID:
 	case CLOCK_THREAD_CPUTIME_ID:
+		*tid = current->tid;
+		/* fall through */
+	case CLOCK_PROCESS_CPUTIME_ID:
 		*kind = TC_CPU;
 		*cpu = CPU_SCHED;
 		return 0;
@@ -253,6 +260,13 @@ static int timer_clock(clockid_t id, enum tclock_kind *kind, clockid_t *wall, in
 	*kind = TC_CPU;
 	*cpu = CPUCLOCK_WHICH(id);
 	pid_t pid = CPUCLOCK_PID(id);
+	if (CPUCLOCK_PERTHREAD(id)) {
+		/* A thread of the caller's process (Linux's lookup_task). */
+		*tid = pid ? pid : current->tid;
+		if (*cpu > CPU_SCHED || (pid != 0 && !own_thread(pid)))
+			*late = -EINVAL;
+		return 0;
+	}
 	/* Only the caller's own CPU time is measured (kernel/timers.h);
 	 * Linux also takes other processes' process clocks. */
 	if (*cpu > CPU_SCHED || (pid != 0 && pid != current->proc->pid))
@@ -302,8 +316,8 @@ long sys_timer_create(const struct sysargs *a)
 		return -EFAULT;
 	enum tclock_kind kind;
 	clockid_t wall = CLOCK_MONOTONIC;
-	int cpu = CPU_NONE, late;
-	int err = timer_clock(clk, &kind, &wall, &cpu, &late);
+	int cpu = CPU_NONE, tid, late;
+	int err = timer_clock(clk, &kind, &wall, &cpu, &tid, &late);
 	if (err)
 		return err;
 	struct ptimer *t = calloc(1, sizeof(*t));
@@ -330,6 +344,7 @@ long sys_timer_create(const struct sysargs *a)
 	pt->posix = t;
 	pt->nposix++;
 	ktimer_init(&t->k, wall, cpu, pt, ptimer_fire);
+	t->k.tid = tid;
 	pthread_mutex_unlock(&timers_lock);
 
 	if (uev) {

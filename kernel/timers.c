@@ -125,6 +125,27 @@ int64_t proc_cpu_ns(struct proc_timers *pt, int which)
 	return which == CPU_VIRT ? c.user : c.user + c.sys;
 }
 
+/* The CPU time k runs on: its process's, or one thread's (a clock of
+ * a thread that is gone stays at -1, before any expiry). */
+static int64_t timer_cpu_ns(const struct ktimer *k)
+{
+	if (!k->tid)
+		return proc_cpu_ns(k->owner, k->cpu);
+	struct process *p = k->owner->proc;
+	struct cputime c;
+	bool found = false;
+	pthread_mutex_lock(&p->lock);
+	for (struct thread *t = p->threads; t && !found; t = t->next_thread)
+		if (t->tid == k->tid && !__atomic_load_n(&t->leaving, __ATOMIC_ACQUIRE)) {
+			cputime_thread_locked(t, &c);
+			found = true;
+		}
+	pthread_mutex_unlock(&p->lock);
+	if (!found)
+		return -1;
+	return k->cpu == CPU_VIRT ? c.user : c.user + c.sys;
+}
+
 static void cpu_list_add(struct ktimer *k)
 {
 	k->cpu_next = tq.cpu;
@@ -151,14 +172,17 @@ static void cpu_tick(void)
 	int64_t prof = 0, virt = 0;
 	for (struct ktimer *k = tq.cpu; k; k = next) {
 		next = k->cpu_next;
-		if (k->owner != last) {
+		if (k->tid) { /* a thread's clock */
+			if (timer_cpu_ns(k) < k->expires)
+				continue;
+		} else if (k->owner != last) {
 			last = k->owner;
 			struct cputime c;
 			cputime_process(last->proc, &c, NULL);
 			virt = c.user;
 			prof = c.user + c.sys;
 		}
-		if ((k->cpu == CPU_VIRT ? virt : prof) < k->expires)
+		if (!k->tid && (k->cpu == CPU_VIRT ? virt : prof) < k->expires)
 			continue;
 		cpu_list_del(k);
 		k->cpu_next = NULL;
@@ -167,7 +191,7 @@ static void cpu_tick(void)
 	}
 	for (struct ktimer *k = due; k; k = next) {
 		next = k->cpu_next;
-		k->fire(k, proc_cpu_ns(k->owner, k->cpu));
+		k->fire(k, timer_cpu_ns(k));
 	}
 }
 
@@ -245,7 +269,7 @@ void ktimer_init(struct ktimer *k, clockid_t clk, int cpu, struct proc_timers *o
 int64_t ktimer_now(const struct ktimer *k)
 {
 	if (k->cpu != CPU_NONE)
-		return proc_cpu_ns(k->owner, k->cpu);
+		return timer_cpu_ns(k);
 	return ktime_sandbox_ns(k->clk);
 }
 

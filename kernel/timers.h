@@ -73,6 +73,7 @@ struct ktimer {
 	/* Set by ktimer_init. */
 	clockid_t clk;              /* a sandbox clock (REALTIME, MONOTONIC, BOOTTIME, TAI) */
 	int cpu;                    /* CPU_NONE: clk; else that CPU time of owner */
+	int tid;                    /* CPU timers: of this thread of owner's (0: all) */
 	struct proc_timers *owner;  /* NULL for timerfds */
 	/* Called by the timer thread (timers_lock held) once the clock has
 	 * reached expires, with k no longer queued and expires still the
