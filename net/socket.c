@@ -11,6 +11,7 @@
 #include <netinet/tcp.h>
 #include "fs/file.h"
 #include "fs/poll.h"
+#include "kernel/ktime.h"
 #include "kernel/signal.h"
 #include "kernel/syscall.h"
 #include "kernel/task.h"
@@ -29,8 +30,12 @@
 #define OPTMEM_MAX 131072
 #define SCM_MAX_FD 253
 #define SOCKFS_DEV_MINOR 9 /* sockfs is an anonymous device: 0:N */
-#define SOCK_MIN_BUF 2304  /* Linux's SOCK_MIN_SNDBUF / 2 */
+/* Linux's minimums on x86-64: TCP_SKB_MIN_TRUESIZE (2048 + the aligned
+ * struct sk_buff) and twice that. */
+#define SOCK_MIN_RCVBUF 2304
+#define SOCK_MIN_SNDBUF 4608
 #define SYSCTL_BUF_MAX 4194304 /* net.core.wmem_max / rmem_max of these hosts */
+#define TCP_RMEM_MAX 33554432  /* net.ipv4.tcp_rmem[2] */
 
 /* ---- socket objects -------------------------------------------------------- */
 
@@ -1062,8 +1067,6 @@ static const struct int_opt {
 	{ SOL_SOCKET, SO_NO_CHECK, 0, true, OPT_ALL },
 	{ SOL_SOCKET, SO_PRIORITY, 0, false, OPT_ALL },
 	{ SOL_SOCKET, SO_REUSEPORT, 0, true, OPT_ALL },
-	{ SOL_SOCKET, SO_TIMESTAMP, 0, true, OPT_ALL },
-	{ SOL_SOCKET, SO_TIMESTAMPNS, 0, true, OPT_ALL },
 	{ SOL_SOCKET, SO_PASSSEC, 0, true, OPT_ALL },
 	{ SOL_SOCKET, SO_RXQ_OVFL, 0, true, OPT_ALL },
 	{ SOL_SOCKET, SO_RCVLOWAT, 1, false, OPT_ALL },
@@ -1101,6 +1104,8 @@ static const struct int_opt {
 	{ IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 1, false, OPT_V6 },
 	{ IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 1, true, OPT_V6 },
 	{ IPPROTO_IPV6, IPV6_RECVPKTINFO, 0, true, OPT_V6 },
+	{ IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 0, true, OPT_V6 },
+	{ IPPROTO_IPV6, IPV6_RECVTCLASS, 0, true, OPT_V6 },
 	{ IPPROTO_IPV6, IPV6_TCLASS, 0, false, OPT_V6 },
 };
 _Static_assert(ARRAY_SIZE(int_opts) <= NR_INT_OPTS, "socket.int_opts too small");
@@ -1161,6 +1166,8 @@ static int opt_need(const struct optval *o, int n)
 	return o->have < n ? -EFAULT : 0;
 }
 
+/* Linux's sock_set_timeout: the timeout in whole jiffies (rounded up),
+ * kept here as the microseconds those jiffies make. */
 static int64_t timeval_to_us(const struct timeval *tv, int *err)
 {
 	if (tv->tv_usec < 0 || tv->tv_usec >= 1000000) {
@@ -1174,13 +1181,32 @@ static int64_t timeval_to_us(const struct timeval *tv, int *err)
 		return 0;
 	if (tv->tv_sec > INT32_MAX)
 		return 0;
-	return tv->tv_sec * 1000000 + tv->tv_usec;
+	int64_t hz = ktime_hz(), usec_per_tick = 1000000 / hz;
+	int64_t ticks = tv->tv_sec * hz + (tv->tv_usec + usec_per_tick - 1) / usec_per_tick;
+	return ticks / hz * 1000000 + ticks % hz * 1000000 / hz;
 }
 
-static int buf_value(int v)
+/* SO_SNDBUF/SO_RCVBUF (sk_setsockopt): the value as unsigned, at most
+ * the sysctl maximum (not for the FORCE variants, where a negative value
+ * is 0), doubled, at least the minimum. */
+static int buf_value(int v, bool force, int min)
 {
-	v = MIN(v, SYSCTL_BUF_MAX);
-	return MAX(v * 2, SOCK_MIN_BUF * 2);
+	unsigned u = force ? (unsigned)MAX(v, 0) : MIN((unsigned)v, (unsigned)SYSCTL_BUF_MAX);
+	u = MIN(u, (unsigned)INT_MAX / 2);
+	return MAX((int)u * 2, min);
+}
+
+/* Linux's sock_set_timestamp. */
+static void set_tstamp(struct socket *s, int name, bool on)
+{
+	pthread_mutex_lock(&s->lock);
+	if (!on)
+		s->tstamp = 0;
+	else
+		s->tstamp = SOCK_TSTAMP_ON |
+			    (name == SO_TIMESTAMPNS_OLD || name == SO_TIMESTAMPNS_NEW ? SOCK_TSTAMP_NS : 0) |
+			    (name == SO_TIMESTAMP_NEW || name == SO_TIMESTAMPNS_NEW ? SOCK_TSTAMP_NEW : 0);
+	pthread_mutex_unlock(&s->lock);
 }
 
 static int sol_setsockopt(struct socket *s, int name, struct optval *o)
@@ -1201,10 +1227,11 @@ static int sol_setsockopt(struct socket *s, int name, struct optval *o)
 			return -EPERM;
 		pthread_mutex_lock(&s->lock);
 		if (name == SO_SNDBUF || name == SO_SNDBUFFORCE) {
-			s->sndbuf = buf_value(v);
+			s->sndbuf = buf_value(v, name == SO_SNDBUFFORCE, SOCK_MIN_SNDBUF);
 			s->sndbuf_set = true;
 		} else {
-			s->rcvbuf = buf_value(v);
+			s->rcvbuf = buf_value(v, name == SO_RCVBUFFORCE, SOCK_MIN_RCVBUF);
+			s->rcvbuf_set = true;
 		}
 		pthread_mutex_unlock(&s->lock);
 		sock_wake(s);
@@ -1217,10 +1244,19 @@ static int sol_setsockopt(struct socket *s, int name, struct optval *o)
 		if ((err = opt_need(o, sizeof(l))))
 			return err;
 		memcpy(&l, o->b, sizeof(l));
+		/* Linux keeps the time only when turning it on; a negative
+		 * one is MAX_SCHEDULE_TIMEOUT, read back in seconds. */
 		s->linger.l_onoff = l.l_onoff != 0;
-		s->linger.l_linger = l.l_linger;
+		if (l.l_onoff)
+			s->linger.l_linger = l.l_linger >= 0 ? l.l_linger : (int)(LONG_MAX / ktime_hz());
 		return 0;
 	}
+	case SO_TIMESTAMP_OLD:
+	case SO_TIMESTAMP_NEW:
+	case SO_TIMESTAMPNS_OLD:
+	case SO_TIMESTAMPNS_NEW:
+		set_tstamp(s, name, v != 0);
+		return 0;
 	case SO_RCVTIMEO_OLD:
 	case SO_SNDTIMEO_OLD:
 	case SO_RCVTIMEO_NEW:
@@ -1254,6 +1290,16 @@ static int sol_setsockopt(struct socket *s, int name, struct optval *o)
 	case SO_RCVLOWAT:
 		if (v < 0)
 			v = INT_MAX;
+		if ((s->family == AF_INET || s->family == AF_INET6) && s->type == SOCK_STREAM) {
+			/* tcp_set_rcvlowat: at most half the receive buffer
+			 * (or of tcp_rmem[2]), which grows to twice the
+			 * value unless SO_RCVBUF was set. */
+			pthread_mutex_lock(&s->lock);
+			v = MIN(v, (s->rcvbuf_set ? s->rcvbuf : TCP_RMEM_MAX) >> 1);
+			if (!s->rcvbuf_set && (int64_t)v * 2 > s->rcvbuf)
+				s->rcvbuf = v * 2;
+			pthread_mutex_unlock(&s->lock);
+		}
 		if (v == 0)
 			v = 1;
 		break;
@@ -1286,6 +1332,22 @@ static int sol_getsockopt(struct socket *s, int name, void *buf)
 		memcpy(buf, &l, sizeof(l));
 		return sizeof(l);
 	}
+	case SO_TIMESTAMP_OLD:
+	case SO_TIMESTAMP_NEW:
+	case SO_TIMESTAMPNS_OLD:
+	case SO_TIMESTAMPNS_NEW: {
+		/* Linux's: set for the very option last turned on. */
+		pthread_mutex_lock(&s->lock);
+		unsigned t = s->tstamp;
+		pthread_mutex_unlock(&s->lock);
+		bool ns = name == SO_TIMESTAMPNS_OLD || name == SO_TIMESTAMPNS_NEW;
+		bool neu = name == SO_TIMESTAMP_NEW || name == SO_TIMESTAMPNS_NEW;
+		v = (t & SOCK_TSTAMP_ON) && !(t & SOCK_TSTAMP_NS) == !ns && !(t & SOCK_TSTAMP_NEW) == !neu;
+		break;
+	}
+	case SO_BINDTODEVICE:
+		return 0; /* never bound to a device: an empty name */
+	case SO_BINDTOIFINDEX: v = 0; break;
 	case SO_RCVTIMEO_OLD:
 	case SO_SNDTIMEO_OLD:
 	case SO_RCVTIMEO_NEW:

@@ -98,7 +98,9 @@ struct skb {
 	struct socket *owner;     /* charged for it (counted), or NULL */
 	size_t charge;
 	struct scm *scm;
-	int addrlen;              /* datagrams: the sender's address */
+	int addrlen;              /* datagrams: the sender's address (UDP: and what
+				   * net/inet.c reports in control messages,
+				   * after it: dgram_recvmsg hands it all back) */
 	char addr[SKB_ADDR_MAX];
 	char data[];
 };
@@ -124,7 +126,13 @@ struct skb *skbq_take_all(struct skb_queue *q);
 
 /* ---- socket options kept as plain integers (net/socket.c's table) -------- */
 
-#define NR_INT_OPTS 48
+#define NR_INT_OPTS 56
+
+/* Receive timestamps (Linux's SOCK_RCVTSTAMP, SOCK_RCVTSTAMPNS and
+ * SOCK_TSTAMP_NEW flags): which of SO_TIMESTAMP{,NS}_{OLD,NEW} was set. */
+#define SOCK_TSTAMP_ON 1
+#define SOCK_TSTAMP_NS 2
+#define SOCK_TSTAMP_NEW 4
 
 /* ---- the socket ------------------------------------------------------------ */
 
@@ -154,6 +162,8 @@ struct socket {
 	/* Options. */
 	int sndbuf, rcvbuf;
 	bool sndbuf_set;           /* SO_SNDBUF given: no autotuning (TCP) */
+	bool rcvbuf_set;           /* SO_RCVBUF given (Linux's SOCK_RCVBUF_LOCK) */
+	unsigned tstamp;           /* SO_TIMESTAMP* state: SOCK_TSTAMP_* bits */
 	bool reuseaddr, passcred;
 	int64_t rcvtimeo_us, sndtimeo_us; /* 0: forever; <0: do not wait */
 	struct linger linger;
