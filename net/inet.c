@@ -496,9 +496,121 @@ static int tcp_info(struct socket *s, void *val, int *len)
 
 /* ---- options of the IP levels ------------------------------------------------------------- */
 
+#define INET_ECN_MASK 3
+#define MAX_TCP_KEEPIDLE 32767
+#define MAX_TCP_KEEPINTVL 32767
+#define MAX_TCP_KEEPCNT 127
+#define MAX_TCP_SYNCNT 127
+#define TCP_FIN_TIMEOUT 60      /* net.ipv4.tcp_fin_timeout */
+#define TCP_FIN_TIMEOUT_MAX 120 /* seconds */
+#define TCP_TIMEOUT_INIT 1      /* seconds */
+#define TCP_RTO_MAX 120         /* seconds */
+#define SOCK_MIN_RCVBUF 2304    /* see net/socket.c */
+
+/* Linux's ip_tos2prio: the SO_PRIORITY a TOS value gives. */
+static const unsigned char tos2prio[16] = { 0, 0, 0, 0, 2, 2, 2, 2, 6, 6, 6, 6, 4, 4, 4, 4 };
+
+/* TCP_DEFER_ACCEPT is kept as SYN-ACK retransmissions (Linux's
+ * secs_to_retrans and retrans_to_secs). */
+static int secs_to_retrans(int seconds)
+{
+	int res = 0;
+	if (seconds > 0) {
+		int timeout = TCP_TIMEOUT_INIT, period = timeout;
+		res = 1;
+		while (seconds > period && res < 255) {
+			res++;
+			timeout = MIN(timeout << 1, TCP_RTO_MAX);
+			period += timeout;
+		}
+	}
+	return res;
+}
+
+static int retrans_to_secs(int retrans)
+{
+	int period = 0;
+	if (retrans > 0) {
+		int timeout = TCP_TIMEOUT_INIT;
+		period = timeout;
+		while (--retrans) {
+			timeout = MIN(timeout << 1, TCP_RTO_MAX);
+			period += timeout;
+		}
+	}
+	return period;
+}
+
+/* Whether level is one of s's protocol levels: Linux hands the others
+ * to ip_{set,get}sockopt (ENOPROTOOPT, or EOPNOTSUPP for a v4 socket's
+ * getsockopt) or ipv6_{set,get}sockopt (ENOPROTOOPT). */
+static bool inet_level(const struct socket *s, int level)
+{
+	return level == IPPROTO_IP || (level == IPPROTO_IPV6 && s->family == AF_INET6) ||
+	       level == (is_tcp(s) ? IPPROTO_TCP : IPPROTO_UDP);
+}
+
+/* The value a TCP or IP-level option is stored as (do_tcp_setsockopt,
+ * do_ip_setsockopt, do_ipv6_setsockopt): 0 or -EINVAL. */
+static int inet_opt_value(struct socket *s, int level, int name, int *v)
+{
+	int old;
+	if (level == IPPROTO_TCP) {
+		switch (name) {
+		case TCP_KEEPIDLE:
+			return *v < 1 || *v > MAX_TCP_KEEPIDLE ? -EINVAL : 0;
+		case TCP_KEEPINTVL:
+			return *v < 1 || *v > MAX_TCP_KEEPINTVL ? -EINVAL : 0;
+		case TCP_KEEPCNT:
+			return *v < 1 || *v > MAX_TCP_KEEPCNT ? -EINVAL : 0;
+		case TCP_SYNCNT:
+			return *v < 1 || *v > MAX_TCP_SYNCNT ? -EINVAL : 0;
+		case TCP_USER_TIMEOUT:
+			return *v < 0 ? -EINVAL : 0;
+		case TCP_LINGER2: /* 0 reads back as tcp_fin_timeout */
+			*v = *v < 0 ? -1 : *v == 0 ? TCP_FIN_TIMEOUT : MIN(*v, TCP_FIN_TIMEOUT_MAX);
+			return 0;
+		case TCP_DEFER_ACCEPT:
+			*v = secs_to_retrans(*v);
+			return 0;
+		case TCP_WINDOW_CLAMP: /* tcp_set_window_clamp */
+			if (*v == 0) {
+				pthread_mutex_lock(&s->lock);
+				bool closed = s->state != SK_LISTEN && tcp_closed_locked(s);
+				pthread_mutex_unlock(&s->lock);
+				return closed ? 0 : -EINVAL;
+			}
+			*v = MAX(*v, SOCK_MIN_RCVBUF / 2);
+			return 0;
+		}
+	} else if (level == IPPROTO_IP && name == IP_TOS) {
+		/* __ip_sock_set_tos: TCP keeps its ECN bits; the priority follows. */
+		*v &= 0xff;
+		if (is_tcp(s) && !sock_int_opt(s, level, name, &old, false))
+			*v = (*v & ~INET_ECN_MASK) | (old & INET_ECN_MASK);
+		int prio = tos2prio[(*v & 0x1e) >> 1];
+		sock_int_opt(s, SOL_SOCKET, SO_PRIORITY, &prio, true);
+	} else if (level == IPPROTO_IPV6 && (name == IPV6_TCLASS || name == IPV6_UNICAST_HOPS)) {
+		if (*v < -1 || *v > 255)
+			return -EINVAL;
+		if (name == IPV6_UNICAST_HOPS) {
+			if (*v == -1)
+				*v = 64; /* the route's hop limit */
+		} else {
+			if (*v == -1)
+				*v = 0;
+			if (is_tcp(s) && !sock_int_opt(s, level, name, &old, false))
+				*v = (*v & ~INET_ECN_MASK) | (old & INET_ECN_MASK);
+		}
+	}
+	return 0;
+}
+
 static int inet_setsockopt(struct socket *s, int level, int name, const void *val, int len)
 {
 	int v = 0;
+	if (!inet_level(s, level))
+		return -ENOPROTOOPT;
 	if (level == IPPROTO_TCP && is_tcp(s) && name == TCP_CONGESTION) {
 		char algo[16] = { 0 };
 		memcpy(algo, val, MIN(len, 15));
@@ -524,12 +636,17 @@ static int inet_setsockopt(struct socket *s, int level, int name, const void *va
 		v = 64;
 	if (level == IPPROTO_TCP && is_tcp(s) && name == TCP_MAXSEG)
 		return v < 88 || v > 65535 ? -EINVAL : 0;
-	return sock_int_opt(s, level, name, &v, true);
+	if (int_opt_index(level, name) < 0)
+		return -ENOPROTOOPT;
+	int err = inet_opt_value(s, level, name, &v);
+	return err ? err : sock_int_opt(s, level, name, &v, true);
 }
 
 static int inet_getsockopt(struct socket *s, int level, int name, void *val, int *len)
 {
 	int v;
+	if (!inet_level(s, level))
+		return s->family == AF_INET ? -EOPNOTSUPP : -ENOPROTOOPT;
 	if (level == IPPROTO_TCP && is_tcp(s)) {
 		if (name == TCP_INFO)
 			return tcp_info(s, val, len);
@@ -556,6 +673,8 @@ static int inet_getsockopt(struct socket *s, int level, int name, void *val, int
 	int err = sock_int_opt(s, level, name, &v, false);
 	if (err)
 		return err;
+	if (level == IPPROTO_TCP && name == TCP_DEFER_ACCEPT)
+		v = retrans_to_secs(v);
 out:
 	memcpy(val, &v, sizeof(v));
 	*len = sizeof(v);
