@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include "kernel/ktime.h"
 #include "kernel/task.h"
 #include "net/socket.h"
 
@@ -231,6 +232,13 @@ static int inet_bind(struct socket *s, const struct sock_addr *a)
 		return err;
 	if (s->family == AF_INET6 && is_mapped(&addr) && s->inet->v6only)
 		return -EINVAL;
+	if (s->family == AF_INET6 &&
+	    (IN6_IS_ADDR_LINKLOCAL(&addr) || IN6_IS_ADDR_MC_LINKLOCAL(&addr))) {
+		/* __inet6_bind: a link-local address needs an interface
+		 * (the scope id); only lo exists, without such addresses. */
+		uint32_t scope = a->len >= (int)sizeof(struct sockaddr_in6) ? a->in6.sin6_scope_id : 0;
+		return !scope ? -EINVAL : scope != 1 ? -ENODEV : -EADDRNOTAVAIL;
+	}
 	if (!any4(&addr) && !loop4(&addr) && !any6(&addr) && !loop6(&addr))
 		return -EADDRNOTAVAIL;
 	if (port && port < PROT_SOCK && current->proc->uid != 0)
@@ -705,8 +713,31 @@ static int udp_connect(struct socket *s, const struct sock_addr *a, bool nonbloc
 	}
 	struct in6_addr dst, src;
 	uint16_t port;
-	int err = parse(s, a, &dst, &port, false);
-	if (err || (err = route(s, &dst, &src)))
+	int err;
+	pthread_mutex_lock(&inet_lock);
+	struct in6_addr bound = s->inet->laddr;
+	bool v6only = s->inet->v6only;
+	pthread_mutex_unlock(&inet_lock);
+	if (s->family == AF_INET6 && a->sa.sa_family == AF_INET) {
+		/* __ip6_datagram_connect hands it to __ip4_datagram_connect. */
+		if (v6only)
+			return -EAFNOSUPPORT;
+		if (a->len < (int)sizeof(struct sockaddr_in))
+			return -EINVAL;
+		dst = mapped(a->in.sin_addr.s_addr);
+		port = ntohs(a->in.sin_port);
+	} else if ((err = parse(s, a, &dst, &port, false))) {
+		return err;
+	}
+	if (s->family == AF_INET6 && is_mapped(&bound)) {
+		/* Bound to a v4-mapped address: :: is the v4 loopback, an
+		 * IPv6 peer EAFNOSUPPORT (ip6_dst_lookup_tail). */
+		if (any6(&dst))
+			dst = mapped(htonl(INADDR_LOOPBACK));
+		else if (!is_mapped(&dst))
+			return -EAFNOSUPPORT;
+	}
+	if ((err = route(s, &dst, &src)))
 		return err;
 	pthread_mutex_lock(&inet_lock);
 	if (!s->inet->listed)
@@ -727,6 +758,100 @@ static int udp_connect(struct socket *s, const struct sock_addr *a, bool nonbloc
 	return 0;
 }
 
+/* A table option's value (s->lock not held). */
+static int opt_get(struct socket *s, int level, int name)
+{
+	int v = 0;
+	sock_int_opt(s, level, name, &v, false);
+	return v;
+}
+
+/* What a receiver's control messages report of a datagram, riding in
+ * skb->addr after the sender's sockaddr_in6 (dgram_recvmsg hands the
+ * whole back in recv_info.from). */
+struct udp_rxinfo {
+	struct timespec stamp;     /* CLOCK_REALTIME when queued */
+	struct in6_addr dst;       /* the destination address */
+	int ttl, tos;              /* TTL/TOS, or hop limit/traffic class */
+};
+#define UDP_RXINFO_OFF 32
+#define UDP_ADDRLEN (UDP_RXINFO_OFF + (int)sizeof(struct udp_rxinfo))
+_Static_assert(UDP_ADDRLEN <= SKB_ADDR_MAX, "skb.addr too small");
+
+/* The destination of a UDP sendmsg. AF_INET6 sockets as udpv6_sendmsg:
+ * a sockaddr_in goes to udp_sendmsg (sent as IPv4 unless IPV6_V6ONLY),
+ * AF_UNSPEC is no address. *to becomes NULL without one. */
+static int udp_dest(struct socket *s, const struct sock_addr **to, struct in6_addr *dst,
+		    uint16_t *port)
+{
+	const struct sock_addr *a = *to;
+	if (s->family == AF_INET6) {
+		if (a->len < (int)offsetof(struct sockaddr, sa_data))
+			return -EINVAL;
+		switch (a->sa.sa_family) {
+		case AF_INET6:
+			break;
+		case AF_INET:
+			pthread_mutex_lock(&inet_lock);
+			bool v6only = s->inet->v6only;
+			pthread_mutex_unlock(&inet_lock);
+			if (v6only)
+				return -ENETUNREACH;
+			if (a->len < (int)sizeof(struct sockaddr_in))
+				return -EINVAL;
+			*dst = mapped(a->in.sin_addr.s_addr);
+			*port = ntohs(a->in.sin_port);
+			return *port ? 0 : -EINVAL;
+		case AF_UNSPEC:
+			*to = NULL;
+			return 0;
+		default:
+			return -EINVAL;
+		}
+	}
+	int err = parse(s, a, dst, port, false);
+	if (err)
+		return err;
+	return *port ? 0 : -EINVAL;
+}
+
+/* The IP-level control messages of a send (ip_cmsg_send's IP_TTL and
+ * IP_TOS; ip6_datagram_send_ctl's IPV6_HOPLIMIT and IPV6_TCLASS, where
+ * -1 means the socket's): 0 or -EINVAL. */
+static int udp_send_cmsgs(const struct send_info *si, bool v4, int *ttl, int *tos)
+{
+	struct { uint64_t len; int level, type; } h;
+	for (size_t off = 0; si->ctl && off + sizeof(h) <= si->ctllen;) {
+		memcpy(&h, si->ctl + off, sizeof(h));
+		if (h.len < sizeof(h) || h.len > si->ctllen - off)
+			return -EINVAL;
+		const char *data = si->ctl + off + sizeof(h);
+		size_t dlen = h.len - sizeof(h);
+		int v = 0;
+		if (dlen == sizeof(int))
+			memcpy(&v, data, sizeof(v));
+		else if (dlen == 1)
+			v = *(const unsigned char *)data;
+		if (v4 && h.level == IPPROTO_IP && h.type == IP_TTL) {
+			if (dlen != sizeof(int) || v < 1 || v > 255)
+				return -EINVAL;
+			*ttl = v;
+		} else if (v4 && h.level == IPPROTO_IP && h.type == IP_TOS) {
+			if ((dlen != sizeof(int) && dlen != 1) || v < 0 || v > 255)
+				return -EINVAL;
+			*tos = v;
+		} else if (!v4 && h.level == IPPROTO_IPV6 &&
+			   (h.type == IPV6_HOPLIMIT || h.type == IPV6_TCLASS)) {
+			if (dlen != sizeof(int) || v < -1 || v > 255)
+				return -EINVAL;
+			if (v >= 0)
+				*(h.type == IPV6_HOPLIMIT ? ttl : tos) = v;
+		}
+		off += (h.len + 7) & ~(size_t)7;
+	}
+	return 0;
+}
+
 static ssize_t udp_sendmsg(struct socket *s, struct msg_iter *it, struct send_info *si,
 			   int flags, bool nonblock)
 {
@@ -742,14 +867,13 @@ static ssize_t udp_sendmsg(struct socket *s, struct msg_iter *it, struct send_in
 		return -EAGAIN;
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
-	if (len > (s->family == AF_INET ? UDP_MAX_V4 : UDP_MAX_V6))
+	const struct sock_addr *to = si->to;
+	if (to && (err = udp_dest(s, &to, &dst, &port)))
+		return err;
+	bool v4 = s->family == AF_INET || (to && is_mapped(&dst));
+	if (len > (v4 ? UDP_MAX_V4 : UDP_MAX_V6))
 		return -EMSGSIZE;
-	if (si->to) {
-		if ((err = parse(s, si->to, &dst, &port, false)))
-			return err;
-		if (!port)
-			return -EINVAL;
-	} else {
+	if (!to) {
 		pthread_mutex_lock(&inet_lock);
 		bool conn = s->inet->has_remote;
 		dst = s->inet->raddr;
@@ -757,9 +881,27 @@ static ssize_t udp_sendmsg(struct socket *s, struct msg_iter *it, struct send_in
 		pthread_mutex_unlock(&inet_lock);
 		if (!conn)
 			return -EDESTADDRREQ;
+		v4 = is_mapped(&dst);
 	}
 	if (si->bad_cmsg)
 		return -EINVAL;
+	/* The socket's TTL and TOS, or hop limit and traffic class. */
+	int ttl = opt_get(s, v4 ? IPPROTO_IP : IPPROTO_IPV6, v4 ? IP_TTL : IPV6_UNICAST_HOPS);
+	int tos = opt_get(s, v4 ? IPPROTO_IP : IPPROTO_IPV6, v4 ? IP_TOS : IPV6_TCLASS);
+	if ((err = udp_send_cmsgs(si, v4, &ttl, &tos)))
+		return err;
+	pthread_mutex_lock(&inet_lock);
+	struct in6_addr bound = s->inet->laddr;
+	pthread_mutex_unlock(&inet_lock);
+	if (s->family == AF_INET6 && is_mapped(&bound)) {
+		/* A v6 socket bound to a v4-mapped address: :: is the v4
+		 * loopback, an IPv6 destination is EAFNOSUPPORT
+		 * (ip6_dst_lookup_tail). */
+		if (any6(&dst))
+			dst = mapped(htonl(INADDR_LOOPBACK));
+		else if (!is_mapped(&dst))
+			return -EAFNOSUPPORT;
+	}
 	if ((err = route(s, &dst, &src)))
 		return err;
 	pthread_mutex_lock(&inet_lock);
@@ -779,8 +921,11 @@ static ssize_t udp_sendmsg(struct socket *s, struct msg_iter *it, struct send_in
 	}
 	struct sockaddr_in6 from = { .sin6_family = AF_INET6, .sin6_port = htons(me.lport),
 				     .sin6_addr = src };
+	struct udp_rxinfo rx = { .dst = dst, .ttl = ttl, .tos = tos };
+	ktime_get(CLOCK_REALTIME, &rx.stamp);
 	memcpy(skb->addr, &from, sizeof(from));
-	skb->addrlen = sizeof(from);
+	memcpy(skb->addr + UDP_RXINFO_OFF, &rx, sizeof(rx));
+	skb->addrlen = UDP_ADDRLEN;
 	struct socket *d = lookup(SOCK_DGRAM, &dst, port, &src, me.lport);
 	if (!d) {
 		skb_free(skb);
@@ -798,11 +943,75 @@ static ssize_t udp_sendmsg(struct socket *s, struct msg_iter *it, struct send_in
 	return err ? (err == -ECONNREFUSED ? (ssize_t)len : err) : (ssize_t)len;
 }
 
+/* A control message into ri->ctl (the guest's layout), as put_cmsg. */
+static void ctl_put(struct recv_info *ri, int level, int type, const void *data, size_t len)
+{
+	struct { uint64_t len; int level, type; } h = { sizeof(h) + len, level, type };
+	size_t space = (sizeof(h) + len + 7) & ~(size_t)7;
+	if (ri->ctllen + space > sizeof(ri->ctl))
+		return;
+	memset(ri->ctl + ri->ctllen, 0, space);
+	memcpy(ri->ctl + ri->ctllen, &h, sizeof(h));
+	memcpy(ri->ctl + ri->ctllen + sizeof(h), data, len);
+	ri->ctllen += space;
+}
+
+/* The receive side's control messages in Linux's order: sock_recv_cmsgs
+ * (the timestamp), then for a v6 socket ip6_datagram_recv_common_ctl
+ * (IPV6_PKTINFO), then ip_cmsg_recv_offset for an IPv4 datagram
+ * (IP_PKTINFO, IP_TTL, IP_TOS) or ip6_datagram_recv_specific_ctl
+ * (IPV6_HOPLIMIT, IPV6_TCLASS). The interface is lo (1). */
+static void udp_recv_cmsgs(struct socket *s, struct recv_info *ri, const struct udp_rxinfo *rx)
+{
+	pthread_mutex_lock(&s->lock);
+	unsigned ts = s->tstamp;
+	pthread_mutex_unlock(&s->lock);
+	if (ts & SOCK_TSTAMP_ON) {
+		if (ts & SOCK_TSTAMP_NS) {
+			struct { int64_t sec, nsec; } t = { rx->stamp.tv_sec, rx->stamp.tv_nsec };
+			ctl_put(ri, SOL_SOCKET, ts & SOCK_TSTAMP_NEW ? SO_TIMESTAMPNS_NEW : SO_TIMESTAMPNS_OLD,
+				&t, sizeof(t));
+		} else {
+			struct { int64_t sec, usec; } t = { rx->stamp.tv_sec, rx->stamp.tv_nsec / 1000 };
+			ctl_put(ri, SOL_SOCKET, ts & SOCK_TSTAMP_NEW ? SO_TIMESTAMP_NEW : SO_TIMESTAMP_OLD,
+				&t, sizeof(t));
+		}
+	}
+	bool v4 = is_mapped(&rx->dst);
+	int one = 1;
+	if (s->family == AF_INET6 && opt_get(s, IPPROTO_IPV6, IPV6_RECVPKTINFO)) {
+		struct in6_pktinfo pi = { rx->dst, one };
+		ctl_put(ri, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
+	}
+	if (v4) {
+		if (opt_get(s, IPPROTO_IP, IP_PKTINFO)) {
+			struct in_pktinfo pi = { one, { v4_of(&rx->dst) }, { v4_of(&rx->dst) } };
+			ctl_put(ri, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+		}
+		if (opt_get(s, IPPROTO_IP, IP_RECVTTL))
+			ctl_put(ri, IPPROTO_IP, IP_TTL, &rx->ttl, sizeof(rx->ttl));
+		if (opt_get(s, IPPROTO_IP, IP_RECVTOS)) {
+			unsigned char tos = rx->tos;
+			ctl_put(ri, IPPROTO_IP, IP_TOS, &tos, 1);
+		}
+	} else {
+		if (opt_get(s, IPPROTO_IPV6, IPV6_RECVHOPLIMIT))
+			ctl_put(ri, IPPROTO_IPV6, IPV6_HOPLIMIT, &rx->ttl, sizeof(rx->ttl));
+		if (opt_get(s, IPPROTO_IPV6, IPV6_RECVTCLASS))
+			ctl_put(ri, IPPROTO_IPV6, IPV6_TCLASS, &rx->tos, sizeof(rx->tos));
+	}
+}
+
 static ssize_t udp_recvmsg(struct socket *s, struct msg_iter *it, struct recv_info *ri,
 			   int flags, bool nonblock)
 {
 	ssize_t r = dgram_recvmsg(s, it, ri, flags, nonblock);
-	if (r >= 0 && ri->from.len == sizeof(struct sockaddr_in6)) {
+	if (r >= 0 && ri->from.len >= (int)sizeof(struct sockaddr_in6)) {
+		if (ri->from.len == UDP_ADDRLEN) {
+			struct udp_rxinfo rx;
+			memcpy(&rx, (char *)&ri->from.ss + UDP_RXINFO_OFF, sizeof(rx));
+			udp_recv_cmsgs(s, ri, &rx);
+		}
 		struct sockaddr_in6 from = ri->from.in6;
 		fill(s, &ri->from, &from.sin6_addr, ntohs(from.sin6_port));
 	}
