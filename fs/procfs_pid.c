@@ -74,7 +74,11 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 	s->sid = p->sid;
 	s->exit_signal = p->exit_signal;
 	s->exit_code = s->zombie ? p->exit_status : 0;
+	/* The name of the task directory's thread, else the leader's */
 	memcpy(s->comm, p->comm, sizeof(s->comm));
+	for (struct thread *t = p->threads; s->want_tid && t; t = t->next_thread)
+		if (t->tid == s->want_tid)
+			memcpy(s->comm, t->comm, sizeof(s->comm));
 	s->comm[15] = '\0';
 	s->ruid = p->ruid;
 	s->uid = p->uid;
@@ -468,8 +472,10 @@ static int show_comm(const struct pseudo_ctx *c, struct seqbuf *out)
 	return err;
 }
 
-/* Linux's comm_write: the first 15 bytes as they are (a newline too), and
- * only a thread of the process itself may (EINVAL otherwise). */
+/* Linux's comm_write: the first 15 bytes as they are (a newline too),
+ * as the name of the directory's thread (the leader for /proc/<pid>/comm,
+ * whose name stays the process's once it has left), and only a thread
+ * of the process itself may (EINVAL otherwise). */
 static ssize_t store_comm(const struct pseudo_ctx *c, const char *buf, size_t len)
 {
 	char name[16] = { 0 };
@@ -479,7 +485,16 @@ static ssize_t store_comm(const struct pseudo_ctx *c, const char *buf, size_t le
 	ssize_t ret = !p ? -ESRCH : (!current || current->proc != p) ? -EINVAL : (ssize_t)len;
 	if (ret > 0) {
 		pthread_mutex_lock(&p->lock);
-		memcpy(p->comm, name, sizeof(name));
+		int tid = c->id[CTX_SUB] ? (int)c->id[CTX_SUB] : p->pid;
+		struct thread *t = p->threads;
+		while (t && t->tid != tid)
+			t = t->next_thread;
+		if (t)
+			thread_set_comm_locked(t, name);
+		else if (tid == p->pid)
+			memcpy(p->comm, name, sizeof(name)); /* a zombie leader */
+		else
+			ret = -ESRCH;
 		pthread_mutex_unlock(&p->lock);
 	}
 	pthread_mutex_unlock(&tasklist_lock);

@@ -84,7 +84,8 @@ static int copy_process_state(struct process *p, struct process *parent, uint64_
 		pthread_mutex_unlock(&parent->sighand->lock);
 	}
 	memcpy(p->rlimits, parent->rlimits, sizeof(p->rlimits));
-	memcpy(p->comm, parent->comm, sizeof(p->comm));
+	/* The forking thread's name, which is the child's leader's. */
+	memcpy(p->comm, current->comm, sizeof(p->comm));
 	p->uid = parent->uid;
 	p->gid = parent->gid;
 	p->ruid = parent->ruid;
@@ -171,6 +172,11 @@ static void init_child_thread(struct thread *t, const struct clone_req *c)
 	t->sigmask = pt->sigmask;
 	t->nice = pt->nice;
 	t->no_new_privs = pt->no_new_privs;
+	/* The creating thread's name (another thread may be renaming it
+	 * through /proc). */
+	pthread_mutex_lock(&pt->proc->lock);
+	memcpy(t->comm, pt->comm, sizeof(t->comm));
+	pthread_mutex_unlock(&pt->proc->lock);
 	/* Linux: a child sharing memory without vfork's wait would share the
 	 * alternate stack, so it starts without one. */
 	if ((f & (CLONE_VM | CLONE_VFORK)) == CLONE_VM)

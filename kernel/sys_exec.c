@@ -255,8 +255,9 @@ static void reset_for_exec(struct thread *t, const char *filename, struct sighan
 	pthread_mutex_unlock(&p->sighand->lock);
 	const char *base = strrchr(filename, '/');
 	base = base ? base + 1 : filename;
-	memset(p->comm, 0, sizeof(p->comm));
-	memcpy(p->comm, base, strnlen(base, sizeof(p->comm) - 1));
+	char comm[16] = { 0 };
+	memcpy(comm, base, strnlen(base, sizeof(comm) - 1));
+	thread_set_comm_locked(t, comm); /* t leads the process by now */
 	p->dumpable = 1;
 	proc_ext_exec(p);
 	p->did_exec = true;

@@ -93,7 +93,7 @@ static long caps_prctl(int option, const uint64_t *arg)
 
 /* Linux reads at most 15 bytes: a name that ends right before an
  * unreadable page is fine, one that runs into it without a NUL is not. */
-static long set_name(struct process *p, gaddr_t addr)
+static long set_name(struct thread *t, gaddr_t addr)
 {
 	char name[TASK_COMM_LEN] = { 0 };
 	size_t n = guest_accessible_len(addr, TASK_COMM_LEN - 1, false);
@@ -101,9 +101,10 @@ static long set_name(struct process *p, gaddr_t addr)
 		return -EFAULT;
 	if (n < TASK_COMM_LEN - 1 && !memchr(name, 0, n))
 		return -EFAULT;
-	pthread_mutex_lock(&p->lock);
-	memcpy(p->comm, name, sizeof(p->comm)); /* name[15] is NUL */
-	pthread_mutex_unlock(&p->lock);
+	/* The calling thread's name only (name[15] is NUL). */
+	pthread_mutex_lock(&t->proc->lock);
+	thread_set_comm_locked(t, name);
+	pthread_mutex_unlock(&t->proc->lock);
 	return 0;
 }
 
@@ -126,11 +127,11 @@ long sys_prctl(const struct sysargs *a)
 
 	switch (option) {
 	case PR_SET_NAME:
-		return set_name(p, arg[2]);
-	case PR_GET_NAME: {
+		return set_name(current, arg[2]);
+	case PR_GET_NAME: { /* the calling thread's */
 		char name[TASK_COMM_LEN];
 		pthread_mutex_lock(&p->lock);
-		memcpy(name, p->comm, sizeof(name));
+		memcpy(name, current->comm, sizeof(name));
 		pthread_mutex_unlock(&p->lock);
 		name[TASK_COMM_LEN - 1] = '\0';
 		return copy_to_guest(arg[2], name, sizeof(name));

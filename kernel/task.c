@@ -133,6 +133,14 @@ void process_free(struct process *p)
 	free(p);
 }
 
+void thread_set_comm_locked(struct thread *t, const char name[16])
+{
+	memcpy(t->comm, name, sizeof(t->comm));
+	t->comm[sizeof(t->comm) - 1] = '\0';
+	if (t->tid == t->proc->pid)
+		memcpy(t->proc->comm, t->comm, sizeof(t->proc->comm));
+}
+
 void thread_notify(struct thread *t)
 {
 	thread_wake(t);
@@ -255,6 +263,7 @@ int process_single_thread(void)
 				c->parent_tid = p->pid;
 		me->tid = p->pid;
 		tid_set(p->pid, me);
+		memcpy(p->comm, me->comm, sizeof(p->comm)); /* the leader's name now */
 		pidfd_notify_exit();
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -780,6 +789,7 @@ int run_init_process(const char *name, char *const argv[], char *const envp[])
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	memcpy(p->comm, base, strnlen(base, sizeof(p->comm) - 1));
+	memcpy(t->comm, p->comm, sizeof(t->comm));
 
 	/* Load into a bare mm first, so a bad program fails before any host
 	 * process exists; then create the host process and map it all. */

@@ -63,6 +63,10 @@ struct process {
 	struct rlimit rlimits[RLIM_NLIMITS];
 	uint32_t uid, gid;       /* effective ids (what permission checks use) */
 	uint32_t ruid, suid, fsuid, rgid, sgid, fsgid; /* real, saved, fs */
+	/* The leader thread's name (/proc/<pid>/comm, stat, status):
+	 * kept equal to the leader's t->comm while it lives, and kept once
+	 * it has left (Linux's zombie leader keeps its comm). Each thread
+	 * has its own (thread.comm). lock. */
 	char comm[16];
 	int dumpable;            /* PR_SET_DUMPABLE */
 	struct proc_ext ext;     /* capabilities, groups, prctl, membarrier; lock */
@@ -148,6 +152,10 @@ struct thread {
 	bool fs_base_dirty;      /* the platform must load fs_base on resume */
 	uint64_t sigmask;
 	struct altstack altstack;
+	/* The thread's name (PR_SET_NAME, /proc/.../task/<tid>/comm):
+	 * inherited at clone and fork, set at exec. proc->lock; see
+	 * thread_set_comm_locked. */
+	char comm[16];
 	int nice;
 	int pdeath_signal;       /* PR_SET_PDEATHSIG (stored) */
 	bool no_new_privs;
@@ -229,6 +237,9 @@ static inline struct fs_struct *process_fs_locked(struct process *p)
 {
 	return p->thread ? p->thread->fs : NULL;
 }
+/* Rename thread t (name: 16 bytes, NUL-terminated); the leader's name
+ * is the process's too (p->comm). t->proc->lock held. */
+void thread_set_comm_locked(struct thread *t, const char name[16]);
 /* Drop t's fd table and fs state (exit; a no-op the second time). */
 void thread_exit_files(struct thread *t);
 /* Start a new kernel thread serving t (fork, clone). */
