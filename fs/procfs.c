@@ -32,11 +32,10 @@ struct process *proc_get_locked(const struct pseudo_ctx *c)
 
 struct thread *proc_thread_locked(const struct pseudo_ctx *c, struct process *p)
 {
-	if (!c->id[CTX_SUB])
-		return p->thread;
+	int tid = ctx_sub_tid(c) ? ctx_sub_tid(c) : p->pid;
 	for (struct thread *t = p->threads; t; t = t->next_thread)
-		if (t->tid == (int)c->id[CTX_SUB])
-			return t;
+		if (t->tid == tid)
+			return __atomic_load_n(&t->leaving, __ATOMIC_RELAXED) ? NULL : t;
 	return NULL;
 }
 
@@ -65,12 +64,22 @@ bool proc_pid_dir_file(const struct file *f, int *pid, int64_t *identity)
 	return true;
 }
 
+/* The thread of a /proc/<tid>/ directory is alive (tasklist_lock held). */
+static bool tgid_thread_live_locked(const struct pseudo_ctx *c, struct process *p)
+{
+	if (!(c->id[CTX_SUB] & CTX_SUB_TGID))
+		return true;
+	struct thread *t = tid_lookup(ctx_sub_tid(c));
+	return t && t->proc == p && !__atomic_load_n(&t->leaving, __ATOMIC_RELAXED);
+}
+
 bool proc_valid(const struct pseudo_ctx *c)
 {
 	pthread_mutex_lock(&tasklist_lock);
 	struct process *p = proc_get_locked(c);
+	bool ok = p && tgid_thread_live_locked(c, p);
 	pthread_mutex_unlock(&tasklist_lock);
-	return p != NULL;
+	return ok;
 }
 
 void proc_owner(const struct pseudo_ctx *c, uid_t *uid, gid_t *gid)
@@ -94,7 +103,9 @@ int proc_with_mm(const struct pseudo_ctx *c, bool check,
 		ret = -EACCES;
 	else if (p) {
 		pthread_mutex_lock(&p->lock);
-		ret = fn(p, p->mm, arg);
+		/* Linux's get_task_mm of the directory's task: none once that
+		 * thread has left (a zombie leader). */
+		ret = fn(p, proc_thread_locked(c, p) ? p->mm : NULL, arg);
 		pthread_mutex_unlock(&p->lock);
 	}
 	pthread_mutex_unlock(&tasklist_lock);
@@ -463,8 +474,19 @@ static int root_lookup(const struct pseudo_ctx *c, const char *name,
 		return -ENOENT;
 	pthread_mutex_lock(&tasklist_lock);
 	struct process *p = pid_lookup(pid);
-	if (p)
+	if (p) {
 		*child = proc_ctx_of(p);
+	} else {
+		/* Any thread's id names a directory too (Linux's
+		 * proc_pid_lookup), though readdir lists processes only. */
+		struct thread *t = tid_lookup(pid);
+		if (t && !__atomic_load_n(&t->leaving, __ATOMIC_RELAXED) &&
+		    t->proc->state == PROC_ALIVE) {
+			p = t->proc;
+			*child = proc_ctx_of(p);
+			child->id[CTX_SUB] = pid | CTX_SUB_TGID;
+		}
+	}
 	pthread_mutex_unlock(&tasklist_lock);
 	if (!p)
 		return -ENOENT;

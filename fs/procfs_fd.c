@@ -55,9 +55,9 @@ static int proc_fget(const struct pseudo_ctx *c, int fd, bool check, struct fd_r
 	return err;
 }
 
-int proc_fdsize_locked(struct process *p)
+int proc_fdsize_locked(struct thread *th)
 {
-	struct fdtable *t = process_files_locked(p);
+	struct fdtable *t = th ? th->files : NULL;
 	if (!t)
 		return 0;
 	pthread_mutex_lock(&t->lock);
@@ -463,7 +463,9 @@ static int proc_path(const struct pseudo_ctx *c, int which, struct path *out)
 		pthread_mutex_lock(&p->lock);
 		struct thread *th = proc_thread_locked(c, p);
 		struct fs_struct *fs = th ? th->fs : NULL;
-		if (which == 0 && p->exe) {
+		/* Linux's get_task_exe_file: the task's memory's, none once
+		 * it has left (a zombie leader) */
+		if (which == 0 && p->exe && th) {
 			exe = file_get(p->exe);
 		} else if (which != 0 && fs) {
 			pthread_mutex_lock(&fs->lock);

@@ -8,6 +8,10 @@
  *                  like Linux),
  *   id[CTX_SUB]    0 in /proc/<pid>/, the tid in /proc/<pid>/task/<tid>/
  *                  and below (whose fd table and fs state its files show),
+ *                  or the tid | CTX_SUB_TGID in /proc/<tid>/ of a thread
+ *                  that is not the leader (Linux's proc_pid_lookup finds
+ *                  any task by its id: the directory is /proc/<pid>/'s,
+ *                  whole-process figures included, about that thread),
  *   id[CTX_FD]     the fd in fd/<N> and fdinfo/<N>.
  *
  * Processes are freed by whoever reaps them under tasklist_lock, so a
@@ -26,14 +30,29 @@ struct process;
 struct mm;
 
 enum { CTX_PID, CTX_START, CTX_SUB, CTX_FD };
+#define CTX_SUB_TGID (1LL << 32)
+
+/* The thread c names (0: the process, shown by its leader). */
+static inline int ctx_sub_tid(const struct pseudo_ctx *c)
+{
+	return (int)(c->id[CTX_SUB] & 0xffffffff);
+}
+/* Whether c's files show the whole process (/proc/<id>/), not one
+ * thread's figures (/proc/<pid>/task/<tid>/). */
+static inline bool ctx_whole(const struct pseudo_ctx *c)
+{
+	return !c->id[CTX_SUB] || (c->id[CTX_SUB] & CTX_SUB_TGID);
+}
 
 /* ---- processes (fs/procfs.c) */
 int64_t proc_identity(const struct process *p);
 /* The process c names (tasklist_lock held), or NULL if it is gone. */
 struct process *proc_get_locked(const struct pseudo_ctx *c);
-/* The thread whose fd table and fs state c's files show: the one a
- * /proc/<pid>/task/<tid>/ directory names, else the one that stands for
- * p (p->lock held; NULL once gone). */
+/* The thread c's files show (its fd table, fs state, name, state, mask,
+ * memory): the one a /proc/<pid>/task/<tid>/ or /proc/<tid>/ directory
+ * names, else p's leader, as Linux shows the task of the directory
+ * (p->lock held; NULL once it has left: a leader that exited before the
+ * other threads is a zombie with no files, fs or memory). */
 struct thread *proc_thread_locked(const struct pseudo_ctx *c, struct process *p);
 /* Linux's ptrace_may_access(PTRACE_MODE_READ_FSCREDS) for the caller
  * (tasklist_lock held): root, or the caller's fs ids are all of the
@@ -77,8 +96,10 @@ int proc_root_jump(const struct pseudo_ctx *c, struct path *out);
 /* What readlink of /proc/<pid>/fd/N shows for f (maps names mapped
  * files the same way): its length or -errno. */
 int proc_file_text(struct file *f, char *buf, size_t size);
-/* The number of fd slots of p's table (status's FDSize), p locked. */
-int proc_fdsize_locked(struct process *p);
+/* The number of fd slots of thread th's table (status's FDSize; 0 for
+ * none), its process locked. */
+struct thread;
+int proc_fdsize_locked(struct thread *th);
 
 /* ---- memory maps (fs/procfs_maps.c) */
 int proc_show_maps(const struct pseudo_ctx *c, struct seqbuf *s);

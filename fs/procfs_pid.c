@@ -25,7 +25,9 @@
 struct snap {
 	int pid, tid, ppid, pgid, sid, exit_signal, nice, exit_code;
 	char state;
-	bool self, zombie, permitted, has_mm, has_fs, no_new_privs;
+	bool self, zombie, leader_zombie, permitted, has_mm, has_fs, no_new_privs;
+	bool has_affinity; /* the thread's CPU mask (else cocoon's own, the default) */
+	uint64_t affinity[CPUMASK_WORDS];
 	char comm[16];
 	uint32_t ruid, uid, suid, fsuid, rgid, gid, sgid, fsgid;
 	mode_t umask;
@@ -37,6 +39,7 @@ struct snap {
 	gaddr_t start_stack, start_brk, arg_start, arg_end, env_start, env_end;
 	struct caps caps;
 	struct group_list *groups; /* a reference: groups_put */
+	struct pseudo_ctx ctx; /* the file's */
 	int want_tid; /* the task directory's thread (0: the process) */
 	bool want_task_counts; /* fill counts_task (status) */
 	struct cputime cpu, cpu_thread, cpu_children; /* kernel/cputime.h */
@@ -51,7 +54,7 @@ struct snap {
  * -1 if there is no such thread. */
 static int ctx_tid(const struct pseudo_ctx *c, struct process *p)
 {
-	int tid = (int)c->id[CTX_SUB];
+	int tid = ctx_sub_tid(c);
 	if (!tid || tid == p->pid)
 		return p->pid;
 	struct thread *t = tid_lookup(tid);
@@ -61,24 +64,25 @@ static int ctx_tid(const struct pseudo_ctx *c, struct process *p)
 static int take_snap(struct process *p, struct mm *mm, void *arg)
 {
 	struct snap *s = arg;
+	/* The task shown: the directory's thread, else the leader (Linux's
+	 * task of the inode); NULL once it has left (a zombie leader). */
+	struct thread *t = proc_thread_locked(&s->ctx, p);
 	s->self = current && current->proc == p;
 	s->zombie = p->state != PROC_ALIVE;
-	/* Running: the reader itself, or a thread in guest code; blocked in
-	 * a system call counts as sleeping. */
-	bool running = s->self || (p->thread && atomic_load(&p->thread->in_guest));
-	s->state = s->zombie ? 'Z' : p->stopped ? 'T' : running ? 'R' : 'S';
+	s->leader_zombie = !s->zombie && !t;
+	/* Running: the reading thread itself, or a thread in guest code;
+	 * blocked in a system call counts as sleeping. */
+	bool running = t && (t == current || atomic_load(&t->in_guest));
+	s->state = s->zombie || s->leader_zombie ? 'Z' : p->stopped ? 'T' : running ? 'R' : 'S';
 	s->permitted = proc_may_access_locked(p);
 	s->pid = p->pid;
 	s->ppid = p->parent ? p->parent->pid : 0;
 	s->pgid = p->pgid;
 	s->sid = p->sid;
-	s->exit_signal = p->exit_signal;
+	/* Linux's exit_signal of a thread that is not the leader is -1. */
+	s->exit_signal = ctx_sub_tid(&s->ctx) && ctx_sub_tid(&s->ctx) != p->pid ? -1 : p->exit_signal;
 	s->exit_code = s->zombie ? p->exit_status : 0;
-	/* The name of the task directory's thread, else the leader's */
-	memcpy(s->comm, p->comm, sizeof(s->comm));
-	for (struct thread *t = p->threads; s->want_tid && t; t = t->next_thread)
-		if (t->tid == s->want_tid)
-			memcpy(s->comm, t->comm, sizeof(s->comm));
+	memcpy(s->comm, t ? t->comm : p->comm, sizeof(s->comm));
 	s->comm[15] = '\0';
 	s->ruid = p->ruid;
 	s->uid = p->uid;
@@ -94,11 +98,11 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 	s->nr_threads = p->nr_threads + (p->threads && p->threads->tid != p->pid);
 	if (s->nr_threads < 1)
 		s->nr_threads = 1;
-	s->umask = process_fs_locked(p) ? fs_struct_umask(process_fs_locked(p)) : 0;
+	s->umask = t && t->fs ? fs_struct_umask(t->fs) : 0;
 	s->caps = p->ext.caps;
 	s->groups = groups_ref(p->ext.groups);
-	s->has_fs = process_fs_locked(p) != NULL;
-	s->fdsize = proc_fdsize_locked(p);
+	s->has_fs = t && t->fs;
+	s->fdsize = proc_fdsize_locked(t);
 	memcpy(s->rlim, p->rlimits, sizeof(s->rlim));
 	pthread_mutex_lock(&p->sighand->lock);
 	for (int k = 0; k < 64; k++) {
@@ -109,23 +113,25 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 			s->caught |= 1ULL << k;
 	}
 	pthread_mutex_unlock(&p->sighand->lock);
-	if (p->thread) {
-		s->blocked = p->thread->sigmask;
-		s->pending = p->thread->pending.set;
-		s->nice = p->thread->nice;
-		s->no_new_privs = p->thread->no_new_privs;
+	if (t) {
+		s->blocked = t->sigmask;
+		s->pending = t->pending.set;
+		s->nice = t->nice;
+		s->no_new_privs = t->no_new_privs;
+		if ((s->has_affinity = t->cpu != NULL))
+			memcpy(s->affinity, t->cpu->affinity, sizeof(s->affinity));
 	}
 	s->start_ns = proc_identity(p);
 	cputime_process_locked(p, &s->cpu, &s->cpu_children);
 	usage_process_locked(p, &s->counts, &s->counts_children);
 	int task_tid = s->want_tid ? s->want_tid : p->pid;
-	for (struct thread *t = p->threads; t; t = t->next_thread) {
-		if (t->tid == s->want_tid) {
-			cputime_thread_locked(t, &s->cpu_thread);
-			usage_thread_locked(t, &s->counts_thread);
+	for (struct thread *u = p->threads; u; u = u->next_thread) {
+		if (u->tid == s->want_tid) {
+			cputime_thread_locked(u, &s->cpu_thread);
+			usage_thread_locked(u, &s->counts_thread);
 			s->counts_task = s->counts_thread;
-		} else if (t->tid == task_tid && s->want_task_counts) {
-			usage_thread_locked(t, &s->counts_task);
+		} else if (u->tid == task_tid && s->want_task_counts) {
+			usage_thread_locked(u, &s->counts_task);
 		}
 	}
 	if ((s->has_mm = mm != NULL)) {
@@ -146,7 +152,8 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 static int get_snap_groups(const struct pseudo_ctx *c, struct snap *s, bool with_groups)
 {
 	memset(s, 0, sizeof(*s));
-	s->want_tid = (int)c->id[CTX_SUB];
+	s->ctx = *c;
+	s->want_tid = ctx_sub_tid(c);
 	s->want_task_counts = with_groups; /* status, the one caller wanting both */
 	int err = proc_with_mm(c, false, take_snap, s);
 	if (!with_groups) {
@@ -155,7 +162,7 @@ static int get_snap_groups(const struct pseudo_ctx *c, struct snap *s, bool with
 	}
 	if (err)
 		return err;
-	s->tid = c->id[CTX_SUB] ? (int)c->id[CTX_SUB] : s->pid;
+	s->tid = ctx_sub_tid(c) ? ctx_sub_tid(c) : s->pid;
 	return 0;
 }
 
@@ -185,11 +192,13 @@ static int show_stat(const struct pseudo_ctx *c, struct seqbuf *out)
 	int64_t start = since_boot_ns(s.start_ns);
 	/* A task directory shows its thread's times, /proc/<pid> the whole
 	 * process's; both its reaped children's. */
-	const struct cputime *times = c->id[CTX_SUB] ? &s.cpu_thread : &s.cpu;
-	const struct usage_counts *counts = c->id[CTX_SUB] ? &s.counts_thread : &s.counts;
+	const struct cputime *times = ctx_whole(c) ? &s.cpu : &s.cpu_thread;
+	const struct usage_counts *counts = ctx_whole(c) ? &s.counts : &s.counts_thread;
 	seq_printf(out, "%d (%s) %c %d %d %d %d %d %u %lld %lld %lld %lld %lld %lld %lld %lld %d %d %d 0 %llu",
 		   s.tid, s.comm, s.state, s.ppid, s.pgid, s.sid, 0, -1,
-		   s.zombie ? 0x00400044u : 0x00400000u /* PF_RANDOMIZE (PF_EXITING, PF_SIGNALED) */,
+		   /* PF_RANDOMIZE (PF_EXITING, PF_SIGNALED; a zombie leader's
+		    * PF_EXITING, PF_POSTCOREDUMP, PF_NOFREEZE) */
+		   s.zombie ? 0x00400044u : s.leader_zombie ? 0x0040800cu : 0x00400000u,
 		   (long long)counts->minflt, (long long)s.counts_children.minflt,
 		   (long long)counts->majflt, (long long)s.counts_children.majflt,
 		   (long long)(times->user / (NSEC_PER_SEC / USER_HZ)),
@@ -211,7 +220,9 @@ static int show_stat(const struct pseudo_ctx *c, struct seqbuf *out)
 		   (unsigned long long)(s.blocked & 0x7fffffff),
 		   (unsigned long long)(s.ignored & 0x7fffffff),
 		   (unsigned long long)(s.caught & 0x7fffffff),
-		   ok && s.state != 'R' && !s.zombie, s.exit_signal, cpu < 0 ? 0 : cpu);
+		   /* Linux's wchan: a whole group of threads shows none */
+		   ok && (!ctx_whole(c) || s.nr_threads < 2) && s.state != 'R' && !s.zombie,
+		   s.exit_signal, cpu < 0 ? 0 : cpu);
 	if (mm && ok)
 		seq_printf(out, " %llu %llu %llu %llu %llu %llu %llu",
 			   (unsigned long long)vm.start_data, (unsigned long long)vm.end_data,
@@ -280,6 +291,38 @@ static void host_line(struct seqbuf *out, const char *key, const char *fallback)
 	seq_printf(out, "\n");
 }
 
+/* Cpus_allowed and Cpus_allowed_list of a thread's mask: Linux's %*pb
+ * (hex, nr_cpu_ids bits, commas between groups of 32) as wide as the
+ * host's own line, and %*pbl (ranges). */
+static void cpus_allowed(struct seqbuf *out, const uint64_t *mask)
+{
+	const char *l = host_status_line("Cpus_allowed");
+	int digits = 0;
+	for (l = l ? l + strlen("Cpus_allowed:") : NULL; l && *l && *l != '\n'; l++)
+		digits += (*l >= '0' && *l <= '9') || (*l >= 'a' && *l <= 'f');
+	if (digits < 1 || digits > CPUMASK_WORDS * 16)
+		digits = 1;
+	seq_printf(out, "Cpus_allowed:\t");
+	for (int d = digits - 1; d >= 0; d--) {
+		seq_printf(out, "%x", (unsigned)(mask[d / 16] >> (d % 16 * 4)) & 0xf);
+		if (d && d % 8 == 0)
+			seq_printf(out, ",");
+	}
+	seq_printf(out, "\nCpus_allowed_list:\t");
+	bool first = true;
+	for (int b = 0; b < digits * 4; b++) {
+		if (!(mask[b / 64] >> (b % 64) & 1))
+			continue;
+		int e = b;
+		while (e + 1 < digits * 4 && (mask[(e + 1) / 64] >> ((e + 1) % 64) & 1))
+			e++;
+		seq_printf(out, e > b ? "%s%d-%d" : "%s%d", first ? "" : ",", b, e);
+		first = false;
+		b = e;
+	}
+	seq_printf(out, "\n");
+}
+
 /* comm with Linux's escapes for status (ESCAPE_SPACE | ESCAPE_SPECIAL,
  * "\n\\" only): \n and \\ as such, other controls in octal. */
 static void escaped_comm(struct seqbuf *out, const char *comm)
@@ -309,7 +352,7 @@ static int show_status(const struct pseudo_ctx *c, struct seqbuf *out)
 	seq_printf(out, "\n");
 	if (s.has_fs)
 		seq_printf(out, "Umask:\t%#04o\n", s.umask);
-	seq_printf(out, "State:\t%s\n", s.zombie ? "Z (zombie)" : s.state == 'R' ? "R (running)"
+	seq_printf(out, "State:\t%s\n", s.state == 'Z' ? "Z (zombie)" : s.state == 'R' ? "R (running)"
 		   : s.state == 'T' ? "T (stopped)" : "S (sleeping)");
 	seq_printf(out, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", s.pid, s.tid, s.ppid);
 	seq_printf(out, "Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n", s.ruid, s.uid, s.suid,
@@ -354,8 +397,12 @@ static int show_status(const struct pseudo_ctx *c, struct seqbuf *out)
 	seq_printf(out, "NoNewPrivs:\t%d\nSeccomp:\t0\nSeccomp_filters:\t0\n", s.no_new_privs);
 	host_line(out, "Speculation_Store_Bypass", "vulnerable");
 	host_line(out, "SpeculationIndirectBranch", "always enabled");
-	host_line(out, "Cpus_allowed", "1");
-	host_line(out, "Cpus_allowed_list", "0");
+	if (s.has_affinity) {
+		cpus_allowed(out, s.affinity);
+	} else {
+		host_line(out, "Cpus_allowed", "1");
+		host_line(out, "Cpus_allowed_list", "0");
+	}
 	host_line(out, "Mems_allowed", "1");
 	host_line(out, "Mems_allowed_list", "0");
 	seq_printf(out, "voluntary_ctxt_switches:\t%lld\nnonvoluntary_ctxt_switches:\t%lld\n",
@@ -473,7 +520,7 @@ static int show_comm(const struct pseudo_ctx *c, struct seqbuf *out)
 }
 
 /* Linux's comm_write: the first 15 bytes as they are (a newline too),
- * as the name of the directory's thread (the leader for /proc/<pid>/comm,
+ * as the name of the directory's task (the leader for /proc/<pid>/comm,
  * whose name stays the process's once it has left), and only a thread
  * of the process itself may (EINVAL otherwise). */
 static ssize_t store_comm(const struct pseudo_ctx *c, const char *buf, size_t len)
@@ -485,13 +532,10 @@ static ssize_t store_comm(const struct pseudo_ctx *c, const char *buf, size_t le
 	ssize_t ret = !p ? -ESRCH : (!current || current->proc != p) ? -EINVAL : (ssize_t)len;
 	if (ret > 0) {
 		pthread_mutex_lock(&p->lock);
-		int tid = c->id[CTX_SUB] ? (int)c->id[CTX_SUB] : p->pid;
-		struct thread *t = p->threads;
-		while (t && t->tid != tid)
-			t = t->next_thread;
+		struct thread *t = proc_thread_locked(c, p);
 		if (t)
 			thread_set_comm_locked(t, name);
-		else if (tid == p->pid)
+		else if (!ctx_sub_tid(c) || ctx_sub_tid(c) == p->pid)
 			memcpy(p->comm, name, sizeof(name)); /* a zombie leader */
 		else
 			ret = -ESRCH;
@@ -729,7 +773,7 @@ static bool tid_valid(const struct pseudo_ctx *c)
 {
 	pthread_mutex_lock(&tasklist_lock);
 	struct process *p = proc_get_locked(c);
-	bool ok = p && ctx_tid(c, p) == c->id[CTX_SUB];
+	bool ok = p && ctx_tid(c, p) == ctx_sub_tid(c);
 	pthread_mutex_unlock(&tasklist_lock);
 	return ok;
 }

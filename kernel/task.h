@@ -227,16 +227,6 @@ void futex_thread_exit(struct thread *t);
 int process_single_thread(void);
 /* Wake t if it sleeps, kick it if it runs guest code. */
 void thread_notify(struct thread *t);
-/* The fd table and fs state /proc shows for p: those of the thread that
- * stands for it (p->lock held; NULL once all threads have left). */
-static inline struct fdtable *process_files_locked(struct process *p)
-{
-	return p->thread ? p->thread->files : NULL;
-}
-static inline struct fs_struct *process_fs_locked(struct process *p)
-{
-	return p->thread ? p->thread->fs : NULL;
-}
 /* Rename thread t (name: 16 bytes, NUL-terminated); the leader's name
  * is the process's too (p->comm). t->proc->lock held. */
 void thread_set_comm_locked(struct thread *t, const char name[16]);
