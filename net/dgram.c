@@ -30,6 +30,17 @@ int dgram_deliver(struct socket *s, struct socket *dst, struct skb *skb, bool un
 	bool dropped = false;
 	struct sock_timeo t;
 	sock_timeo_init(&t, s, nonblock, false);
+	if (!unix_flow) {
+		/* UDP: sock_alloc_send_skb fails with EPIPE (no SIGPIPE) after
+		 * the sender's own SHUT_WR. AF_UNIX checked in its send loop. */
+		pthread_mutex_lock(&s->lock);
+		bool shut = s->shutdown & SEND_SHUTDOWN;
+		pthread_mutex_unlock(&s->lock);
+		if (shut) {
+			skb_free(skb);
+			return -EPIPE;
+		}
+	}
 	pthread_mutex_lock(&dst->lock);
 	if (unix_flow && dst != s) {
 		struct room r = { s, dst };
@@ -74,11 +85,19 @@ ssize_t dgram_recvmsg(struct socket *s, struct msg_iter *it, struct recv_info *r
 	struct sock_timeo t;
 	sock_timeo_init(&t, s, nonblock, true);
 	pthread_mutex_lock(&s->lock);
+	/* Linux's __skb_recv_datagram: a pending error comes first, even
+	 * before queued data; a call that may not wait is EAGAIN on an
+	 * empty queue whatever the shutdown state; only one that would
+	 * wait ends at RCV_SHUTDOWN, with 0. */
 	for (;;) {
-		if (s->rq.head)
-			break;
 		if (s->err) {
 			ret = sock_take_err(s);
+			goto out;
+		}
+		if (s->rq.head)
+			break;
+		if (t.nonblock) {
+			ret = -EAGAIN;
 			goto out;
 		}
 		if (s->shutdown & RCV_SHUTDOWN)

@@ -461,7 +461,25 @@ static int unix_accept(struct socket *s, struct socket **out, bool nonblock)
 static bool wmem_room(void *arg)
 {
 	struct socket *s = arg;
-	return atomic_load(&s->wmem) < (size_t)s->sndbuf;
+	return atomic_load(&s->wmem) < (size_t)s->sndbuf || s->err || (s->shutdown & SEND_SHUTDOWN);
+}
+
+/* Linux's sock_alloc_send_pskb: a pending error (SO_ERROR, taken), then
+ * the socket's own SHUT_WR (EPIPE, no SIGPIPE for datagrams), then room
+ * in the send buffer, waited for. Lock held. */
+static int dgram_send_room(struct socket *s, struct sock_timeo *t)
+{
+	for (;;) {
+		if (s->err)
+			return sock_take_err(s);
+		if (s->shutdown & SEND_SHUTDOWN)
+			return -EPIPE;
+		if (atomic_load(&s->wmem) < (size_t)s->sndbuf)
+			return 0;
+		int err = sock_wait(&s->lock, &s->wq, wmem_room, s, t);
+		if (err)
+			return err;
+	}
 }
 
 static ssize_t dgram_sendmsg(struct socket *s, struct msg_iter *it, struct send_info *si,
@@ -490,7 +508,7 @@ static ssize_t dgram_sendmsg(struct socket *s, struct msg_iter *it, struct send_
 	struct sock_timeo t;
 	sock_timeo_init(&t, s, nonblock, false);
 	pthread_mutex_lock(&s->lock);
-	err = sock_wait(&s->lock, &s->wq, wmem_room, s, &t);
+	err = dgram_send_room(s, &t);
 	struct unix_addr *from = addr_get(s->uaddr);
 	pthread_mutex_unlock(&s->lock);
 	if (err) {
