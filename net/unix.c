@@ -9,6 +9,7 @@
  * sandbox behind it, so connecting to it is ECONNREFUSED like a stale
  * socket file, and a node a guest binds on a host-backed bind mount is a
  * plain host socket file nobody on the host can connect through. */
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -386,6 +387,29 @@ static bool may_send(struct socket *s, struct socket *other)
 	return ok;
 }
 
+/* Linux's unix_dgram_disconnected: s left other (connected elsewhere,
+ * AF_UNSPEC, or other was found closed by a send). What s had queued is
+ * dropped (s takes messages from its new peer only); if there was any
+ * and other, alive, was connected back to s, other learns of the loss:
+ * its next receive (or send) fails with ECONNRESET. */
+static void dgram_disconnected(struct socket *s, struct socket *other)
+{
+	pthread_mutex_lock(&s->lock);
+	struct skb *lost = skbq_take_all(&s->rq);
+	pthread_mutex_unlock(&s->lock);
+	if (!lost)
+		return;
+	skb_free_list(lost);
+	sock_wake_events(s, POLLOUT | POLLWRNORM | POLLWRBAND); /* senders waiting for room */
+	pthread_mutex_lock(&other->lock);
+	bool reset = !other->dead && other->peer == s;
+	if (reset)
+		other->err = ECONNRESET;
+	pthread_mutex_unlock(&other->lock);
+	if (reset)
+		sock_wake_events(other, POLLERR); /* sk_error_report */
+}
+
 static int dgram_connect(struct socket *s, const struct sock_addr *a, bool nonblock)
 {
 	if (a->len < (int)sizeof(sa_family_t))
@@ -409,6 +433,8 @@ static int dgram_connect(struct socket *s, const struct sock_addr *a, bool nonbl
 	s->peer = other;
 	s->state = other ? SK_ESTABLISHED : SK_CLOSE;
 	pthread_mutex_unlock(&s->lock);
+	if (old && old != other)
+		dgram_disconnected(s, old);
 	sock_put(old);
 	return 0;
 }
@@ -552,7 +578,10 @@ static ssize_t dgram_sendmsg(struct socket *s, struct msg_iter *it, struct send_
 			s->state = SK_CLOSE;
 		}
 		pthread_mutex_unlock(&s->lock);
-		sock_put(old);
+		if (old) {
+			dgram_disconnected(s, old);
+			sock_put(old);
+		}
 	}
 out:
 	sock_put(dst);
