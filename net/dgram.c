@@ -149,7 +149,8 @@ unsigned dgram_poll(struct socket *s, bool writable)
 		mask |= POLLHUP;
 	if (s->rq.head)
 		mask |= POLLIN | POLLRDNORM;
-	if (writable && atomic_load(&s->wmem) < (size_t)s->sndbuf)
+	if (writable && (s->family == AF_UNIX ? unix_writable(s)
+					      : atomic_load(&s->wmem) < (size_t)s->sndbuf))
 		mask |= POLLOUT | POLLWRNORM | POLLWRBAND;
 	pthread_mutex_unlock(&s->lock);
 	return mask;

@@ -292,6 +292,15 @@ void sock_timeo_init(struct sock_timeo *t, struct socket *s, bool nonblock, bool
 int sock_wait(pthread_mutex_t *mu, struct waitq *q, bool (*cond)(void *), void *arg,
 	      struct sock_timeo *t);
 
+/* AF_UNIX readiness for output (Linux's unix_writable): at most a
+ * quarter of the send buffer in flight, the socket itself counting one
+ * (sk_wmem_alloc starts at 1). A send is accepted below the whole
+ * buffer; poll says POLLOUT only from here. */
+static inline bool unix_writable(struct socket *s)
+{
+	return s->state != SK_LISTEN && ((atomic_load(&s->wmem) + 1) << 2) <= (size_t)s->sndbuf;
+}
+
 /* The pending SIGPIPE of EPIPE, unless MSG_NOSIGNAL. */
 void sock_sigpipe(int flags);
 

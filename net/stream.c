@@ -11,6 +11,12 @@
 #include "net/socket.h"
 
 #define STREAM_CHUNK (64 * 1024)
+/* AF_UNIX SOCK_STREAM skbs (unix_stream_sendmsg): at most half the send
+ * buffer less 64 ("two messages in the pipe"), and at most a page's
+ * head (SKB_MAX_HEAD(0): 4096 less the 320-byte skb_shared_info) plus
+ * 32 KiB of fragments. The skb size decides when a non-blocking send
+ * stops short and when the sender is writable again. */
+#define UNIX_STREAM_SKB_MAX (4096 - 320 + 32768)
 #define TCP_AUTOTUNED_SNDBUF (4 << 20) /* tcp_wmem's max: the in-flight limit until SO_SNDBUF */
 
 const struct stream_rules *stream_rules_of(const struct socket *s)
@@ -38,6 +44,15 @@ static size_t send_limit(const struct socket *s)
 }
 
 /* ---- sending ------------------------------------------------------------------ */
+
+/* The most one skb of a byte stream carries. */
+static size_t chunk_max(const struct socket *s, const struct stream_rules *r)
+{
+	if (r->tcp)
+		return STREAM_CHUNK;
+	int half = (s->sndbuf >> 1) - 64;
+	return MIN((size_t)MAX(half, 1), (size_t)UNIX_STREAM_SKB_MAX);
+}
 
 static bool can_send(void *arg)
 {
@@ -92,7 +107,7 @@ ssize_t stream_sendmsg(struct socket *s, struct msg_iter *it, struct send_info *
 	si->scm = NULL;
 	bool first = true;
 	while (sent < total || (r->records && first)) {
-		size_t chunk = r->records ? total : MIN(total - sent, STREAM_CHUNK);
+		size_t chunk = r->records ? total : MIN(total - sent, chunk_max(s, r));
 		pthread_mutex_lock(&s->lock);
 		err = sock_wait(&s->lock, &s->wq, can_send, s, &t);
 		if (!err)
@@ -471,7 +486,7 @@ unsigned stream_poll(struct socket *s)
 			mask |= POLLIN | POLLRDNORM;
 		if (s->state == SK_CLOSE)
 			mask |= POLLHUP;
-		if (s->state != SK_LISTEN && writable)
+		if (unix_writable(s))
 			mask |= POLLOUT | POLLWRNORM | POLLWRBAND;
 	}
 	pthread_mutex_unlock(&s->lock);
