@@ -132,7 +132,11 @@ out:
 	pthread_mutex_unlock(&s->lock);
 	if (skb) {
 		skb_free(skb);
-		sock_wake(s); /* room for senders waiting on this queue */
+		/* AF_UNIX: room for senders waiting on this queue (Linux wakes
+		 * its peer_wait with output events only, so an edge-triggered
+		 * reader of s sees no new EPOLLIN edge). UDP wakes nobody. */
+		if (s->family == AF_UNIX)
+			sock_wake_events(s, POLLOUT | POLLWRNORM | POLLWRBAND);
 	}
 	return ret;
 }

@@ -589,7 +589,11 @@ int stream_accept(struct socket *s, struct socket **out, bool nonblock)
 		*out = c;
 	}
 	pthread_mutex_unlock(&s->lock);
+	/* Room for a waiting connect: Linux wakes only those (AF_UNIX's
+	 * peer_wait; TCP nobody), so no edge-triggered epoll item of the
+	 * listener hears of it (it would see a new EPOLLIN edge while
+	 * connections are still queued). */
 	if (!err)
-		sock_wake(s); /* room for a waiting connect */
+		sock_wake_events(s, 0);
 	return err;
 }
