@@ -15,6 +15,7 @@
 #include "ipc/ipc.h"
 #include "kernel/ktime.h"
 #include "kernel/task.h"
+#include "mm/mm.h"
 #include "mm/vma.h"
 
 /* ---- access to processes ------------------------------------------------ */
@@ -94,8 +95,10 @@ void proc_owner(const struct pseudo_ctx *c, uid_t *uid, gid_t *gid)
 }
 
 int proc_with_mm(const struct pseudo_ctx *c, bool check,
-		 int (*fn)(struct process *p, struct mm *mm, void *arg), void *arg)
+		 int (*fn)(struct process *p, struct mm *mm, void *arg),
+		 int (*mm_fn)(struct mm *mm, void *arg), void *arg)
 {
+	struct mm *held = NULL;
 	pthread_mutex_lock(&tasklist_lock);
 	struct process *p = proc_get_locked(c);
 	int ret = -ESRCH;
@@ -105,10 +108,19 @@ int proc_with_mm(const struct pseudo_ctx *c, bool check,
 		pthread_mutex_lock(&p->lock);
 		/* Linux's get_task_mm of the directory's task: none once that
 		 * thread has left (a zombie leader). */
-		ret = fn(p, proc_thread_locked(c, p) ? p->mm : NULL, arg);
+		struct mm *mm = proc_thread_locked(c, p) ? p->mm : NULL;
+		ret = fn ? fn(p, mm, arg) : 0;
+		if (!ret && mm_fn && mm) {
+			held = mm;
+			__atomic_add_fetch(&mm->users, 1, __ATOMIC_ACQ_REL); /* Linux's mmget */
+		}
 		pthread_mutex_unlock(&p->lock);
 	}
 	pthread_mutex_unlock(&tasklist_lock);
+	if (held) {
+		ret = mm_fn(held, arg);
+		mm_put(held);
+	}
 	return ret;
 }
 

@@ -66,12 +66,16 @@ struct pseudo_ctx proc_ctx_of(const struct process *p);
 /* Owner of per-process nodes: the process's uid/gid (root if it is not
  * dumpable, like Linux). */
 void proc_owner(const struct pseudo_ctx *c, uid_t *uid, gid_t *gid);
-/* Run fn on the process's mm (NULL for a zombie) with the process locked,
- * so it cannot drop the mm meanwhile; with check, only if the caller may
- * access it (EACCES). Returns fn's result, or -ESRCH if the process is
- * gone. fn must not sleep nor touch the VFS. */
+/* Run fn on the process and its mm (NULL for a zombie) with the process
+ * locked; then, if fn returned 0 and there is an mm, mm_fn on the mm with
+ * a reference to it and no lock held: fn must not take mm.lock, which
+ * comes before process.lock (mmap checks rlimits under it). With check,
+ * only if the caller may access the process (EACCES). Returns the last
+ * callback's result, or -ESRCH if the process is gone. Neither callback
+ * may sleep or touch the VFS. */
 int proc_with_mm(const struct pseudo_ctx *c, bool check,
-		 int (*fn)(struct process *p, struct mm *mm, void *arg), void *arg);
+		 int (*fn)(struct process *p, struct mm *mm, void *arg),
+		 int (*mm_fn)(struct mm *mm, void *arg), void *arg);
 /* The procfs mount (for paths to nodes without a name). */
 struct mount *proc_mount(void);
 struct super *proc_super(void);

@@ -58,6 +58,7 @@ struct maps_snap {
 	struct vma_snap *v;
 	size_t n;
 	bool check; /* the reader's access to be checked */
+	struct file *exe; /* the process's program, held while its maps are read */
 	gaddr_t start_brk, brk, start_stack;
 	gaddr_t stack_floor; /* Linux's initial stack VMA start, or 0 */
 };
@@ -72,7 +73,14 @@ static int take_vmas(struct process *p, struct mm *mm, void *arg)
 		return 0;
 	if (s->check && !proc_may_access_locked(p))
 		return -EACCES;
-	struct inode *exe = p->exe ? p->exe->inode : NULL;
+	s->exe = p->exe ? file_get(p->exe) : NULL;
+	return 0;
+}
+
+static int take_vmas_mm(struct mm *mm, void *arg)
+{
+	struct maps_snap *s = arg;
+	struct inode *exe = s->exe ? s->exe->inode : NULL;
 	pthread_rwlock_rdlock(&mm->lock);
 	s->start_brk = mm->start_brk;
 	s->brk = mm->brk;
@@ -134,7 +142,11 @@ static bool mergeable(const struct vma_snap *a, const struct vma_snap *b)
 static int take_snap(const struct pseudo_ctx *c, bool check, bool rss, struct maps_snap *s)
 {
 	*s = (struct maps_snap){ .check = check };
-	int err = proc_with_mm(c, false, take_vmas, s);
+	int err = proc_with_mm(c, false, take_vmas, take_vmas_mm, s);
+	if (s->exe) {
+		fput(s->exe);
+		s->exe = NULL;
+	}
 	if (err) {
 		snap_free(s);
 		return err;

@@ -134,17 +134,22 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 			usage_thread_locked(u, &s->counts_task);
 		}
 	}
-	if ((s->has_mm = mm != NULL)) {
-		pthread_rwlock_rdlock(&mm->lock);
-		s->start_stack = mm->start_stack;
-		s->start_brk = mm->start_brk;
-		s->arg_start = mm->arg_start;
-		s->arg_end = mm->arg_end;
-		s->env_start = mm->env_start;
-		s->env_end = mm->env_end;
-		s->hiwater_rss = __atomic_load_n(&mm->hiwater_rss, __ATOMIC_RELAXED);
-		pthread_rwlock_unlock(&mm->lock);
-	}
+	s->has_mm = mm != NULL;
+	return 0;
+}
+
+static int take_snap_mm(struct mm *mm, void *arg)
+{
+	struct snap *s = arg;
+	pthread_rwlock_rdlock(&mm->lock);
+	s->start_stack = mm->start_stack;
+	s->start_brk = mm->start_brk;
+	s->arg_start = mm->arg_start;
+	s->arg_end = mm->arg_end;
+	s->env_start = mm->env_start;
+	s->env_end = mm->env_end;
+	s->hiwater_rss = __atomic_load_n(&mm->hiwater_rss, __ATOMIC_RELAXED);
+	pthread_rwlock_unlock(&mm->lock);
 	return 0;
 }
 
@@ -155,7 +160,7 @@ static int get_snap_groups(const struct pseudo_ctx *c, struct snap *s, bool with
 	s->ctx = *c;
 	s->want_tid = ctx_sub_tid(c);
 	s->want_task_counts = with_groups; /* status, the one caller wanting both */
-	int err = proc_with_mm(c, false, take_snap, s);
+	int err = proc_with_mm(c, false, take_snap, take_snap_mm, s);
 	if (!with_groups) {
 		groups_put(s->groups);
 		s->groups = NULL;
@@ -475,11 +480,17 @@ static int read_auxv(struct mm *mm, struct mem_read *r)
 	return 0;
 }
 
-static int read_mem(struct process *p, struct mm *mm, void *arg)
+static int mem_present(struct process *p, struct mm *mm, void *arg)
 {
 	struct mem_read *r = arg;
 	if (!mm) /* a zombie: cmdline is empty, the others cannot be opened */
 		return r->what == 0 ? 0 : -ESRCH;
+	return 0;
+}
+
+static int read_mem(struct mm *mm, void *arg)
+{
+	struct mem_read *r = arg;
 	if (r->what == 0)
 		return read_cmdline(mm, r);
 	if (r->what == 2)
@@ -497,7 +508,7 @@ static int show_mem(const struct pseudo_ctx *c, struct seqbuf *out, int what)
 {
 	struct mem_read r = { .what = what };
 	/* cmdline is for everyone; environ and auxv need ptrace access. */
-	int err = proc_with_mm(c, what != 0, read_mem, &r);
+	int err = proc_with_mm(c, what != 0, mem_present, read_mem, &r);
 	if (!err && r.len)
 		seq_write(out, r.buf, r.len);
 	free(r.buf);
