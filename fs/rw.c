@@ -200,8 +200,9 @@ static ssize_t transfer(struct file *f, const struct useg *seg, int nseg, off_t 
 		: bounce_read(f, seg, nseg, cap, pos, rwf, buf);
 	free(buf);
 	/* Writing to a pipe nobody reads: the writing thread gets SIGPIPE
-	 * (the kernel process itself ignores the host's). */
-	if (write && r == -EPIPE)
+	 * (the kernel process itself ignores the host's). A socket's
+	 * protocol decides for itself (stream sockets do, others not). */
+	if (write && r == -EPIPE && !S_ISSOCK(f->type))
 		signal_raise(SIGPIPE);
 	return r;
 }

@@ -745,8 +745,8 @@ static ssize_t dgram_send(struct socket *s, struct file *hf, struct msg_iter *it
 		if (err != -EAGAIN || (err = again(s, hf, POLLOUT, &t, &spin)))
 			break;
 	}
-	if (err == -EPIPE)
-		sock_sigpipe(flags);
+	/* A datagram socket's EPIPE (after its SHUT_WR) raises no SIGPIPE
+	 * (sock_alloc_send_pskb); SEQPACKET's neither. */
 out:
 	free(buf);
 	return err;

@@ -912,6 +912,14 @@ static ssize_t udp_sendmsg(struct socket *s, struct msg_iter *it, struct send_in
 		return -EAGAIN;
 	if (!any4(&me.laddr) && !any6(&me.laddr))
 		src = me.laddr;
+	/* sock_alloc_send_pskb: a pending error (an earlier send's port
+	 * unreachable) first, then the socket's own SHUT_WR (no SIGPIPE). */
+	pthread_mutex_lock(&s->lock);
+	err = sock_take_err(s);
+	bool shut = s->shutdown & SEND_SHUTDOWN;
+	pthread_mutex_unlock(&s->lock);
+	if (err || shut)
+		return err ? err : -EPIPE;
 	struct skb *skb = skb_alloc(len);
 	if (!skb)
 		return -ENOBUFS;

@@ -187,14 +187,15 @@ static ssize_t sock_file_read(struct file *f, const struct iovec *iov, int n, of
 	return r;
 }
 
-/* fs/rw.c raises SIGPIPE for a write that fails with EPIPE. */
+/* write(2) is send(2) without flags: the protocol raises SIGPIPE or not
+ * (fs/rw.c leaves sockets alone). */
 static ssize_t sock_file_write(struct file *f, const struct iovec *iov, int n, off_t pos, int rwf)
 {
 	struct socket *s = SOCK(f);
 	struct msg_iter it;
 	struct send_info si = { 0 };
 	iter_init(&it, false, iov, n);
-	return s->ops->sendmsg(s, &it, &si, MSG_NOSIGNAL, (f->flags & O_NONBLOCK) || (rwf & RWF_NOWAIT));
+	return s->ops->sendmsg(s, &it, &si, 0, (f->flags & O_NONBLOCK) || (rwf & RWF_NOWAIT));
 }
 
 void sock_unpin_put(void *sock)

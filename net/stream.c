@@ -99,7 +99,7 @@ ssize_t stream_sendmsg(struct socket *s, struct msg_iter *it, struct send_info *
 	struct socket *peer = !err && s->peer ? sock_get(s->peer) : NULL;
 	pthread_mutex_unlock(&s->lock);
 	if (err) {
-		if (err == -EPIPE)
+		if (err == -EPIPE && !r->records) /* SEQPACKET: unix_dgram_sendmsg's, no SIGPIPE */
 			sock_sigpipe(flags);
 		return err;
 	}
@@ -169,7 +169,7 @@ ssize_t stream_sendmsg(struct socket *s, struct msg_iter *it, struct send_info *
 	scm_free(scm);
 	if (peer)
 		sock_put(peer);
-	if (err == -EPIPE && !sent)
+	if (err == -EPIPE && !sent && !r->records)
 		sock_sigpipe(flags);
 	return sent ? (ssize_t)sent : err;
 }
