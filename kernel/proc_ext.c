@@ -6,7 +6,6 @@
 #include "kernel/proc_ext.h"
 #include "kernel/task.h"
 
-#define DEFAULT_TIMER_SLACK_NS 50000
 
 void proc_ext_init(struct process *p)
 {
@@ -21,20 +20,18 @@ void proc_ext_init(struct process *p)
 	if (p->uid == 0)
 		x->caps.eff = full;
 	x->groups = groups_of_host();
-	x->timer_slack_ns = x->default_slack_ns = DEFAULT_TIMER_SLACK_NS;
 	x->mce_kill = -1;
 }
 
 /* Linux's copy_process and dup_mm: credentials and prctl settings are
  * inherited; membarrier registrations belong to the mm, which fork
- * copies with them. The child's default slack is the parent's slack. */
+ * copies with them. */
 void proc_ext_fork(struct process *child, struct process *parent)
 {
 	struct proc_ext *x = &child->ext;
 	groups_put(x->groups);
 	*x = parent->ext;
 	groups_ref(x->groups);
-	x->default_slack_ns = parent->ext.timer_slack_ns;
 	x->mlock_future = false; /* memory locks are not inherited */
 }
 

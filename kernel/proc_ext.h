@@ -47,8 +47,6 @@ enum {
 struct proc_ext {
 	struct caps caps;
 	struct group_list *groups;
-	uint64_t timer_slack_ns;  /* PR_SET_TIMERSLACK (stored) */
-	uint64_t default_slack_ns;
 	int thp_disable;          /* PR_SET_THP_DISABLE (stored) */
 	int mce_kill;             /* PR_MCE_KILL: -1 default, else PR_MCE_KILL_EARLY/LATE */
 	unsigned membarrier;      /* MB_* registrations (atomic) */

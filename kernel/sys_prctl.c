@@ -168,14 +168,14 @@ long sys_prctl(const struct sysargs *a)
 		return 0;
 	case PR_GET_CHILD_SUBREAPER:
 		return put_int(arg[2], p->child_subreaper);
-	case PR_GET_TIMERSLACK:
+	case PR_GET_TIMERSLACK: /* the calling thread's */
 		pthread_mutex_lock(&p->lock);
-		ret = (long)x->timer_slack_ns;
+		ret = (long)current->timer_slack_ns;
 		pthread_mutex_unlock(&p->lock);
 		return ret;
 	case PR_SET_TIMERSLACK:
 		pthread_mutex_lock(&p->lock);
-		x->timer_slack_ns = arg[2] ? arg[2] : x->default_slack_ns;
+		current->timer_slack_ns = arg[2] ? arg[2] : current->default_slack_ns;
 		pthread_mutex_unlock(&p->lock);
 		return 0;
 	case PR_GET_TID_ADDRESS:

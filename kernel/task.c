@@ -790,6 +790,7 @@ int run_init_process(const char *name, char *const argv[], char *const envp[])
 	base = base ? base + 1 : path;
 	memcpy(p->comm, base, strnlen(base, sizeof(p->comm) - 1));
 	memcpy(t->comm, p->comm, sizeof(t->comm));
+	t->timer_slack_ns = t->default_slack_ns = DEFAULT_TIMER_SLACK_NS;
 
 	/* Load into a bare mm first, so a bad program fails before any host
 	 * process exists; then create the host process and map it all. */

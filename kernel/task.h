@@ -126,6 +126,8 @@ extern pthread_mutex_t tasklist_lock;
 
 /* Pids (kernel/pid.c). */
 #define PID_MAX 32768
+/* PR_GET_TIMERSLACK of the first thread (Linux's init_task: 50 us). */
+#define DEFAULT_TIMER_SLACK_NS 50000
 int pid_alloc(struct process *p);            /* tasklist_lock held; -EAGAIN */
 void pid_free(int pid);                      /* tasklist_lock held */
 struct process *pid_lookup(int pid);         /* tasklist_lock held; NULL */
@@ -159,6 +161,9 @@ struct thread {
 	int nice;
 	int pdeath_signal;       /* PR_SET_PDEATHSIG (stored) */
 	bool no_new_privs;
+	/* PR_SET_TIMERSLACK (stored); the default is the creator's slack
+	 * (Linux's default_timer_slack_ns). proc->lock. */
+	uint64_t timer_slack_ns, default_slack_ns;
 	struct sigpending pending; /* thread-directed signals; proc->lock */
 	uint64_t saved_sigmask;  /* restored after delivery (sigsuspend...) */
 	uint64_t real_blocked;   /* rt_sigtimedwait: the mask before it unblocked its set */

@@ -3,6 +3,7 @@
  * THP disable, MCE kill policy, TSC, seccomp mode, and Linux's EINVAL
  * for bad arguments and for options of other architectures. */
 #include "util.h"
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -112,6 +113,20 @@ static void flags(void)
 	resv("PR_TASK_PERF_EVENTS_DISABLE", rsys(SYS_prctl, PR_TASK_PERF_EVENTS_DISABLE, 0, 0, 0, 0));
 }
 
+/* A thread's slack is its own; it starts at, and resets to, its
+ * creator's. */
+static void *slack_thread(void *arg)
+{
+	(void)arg;
+	resv("thread PR_GET_TIMERSLACK (its creator's)", rsys(SYS_prctl, PR_GET_TIMERSLACK, 0, 0, 0, 0));
+	rsys(SYS_prctl, PR_SET_TIMERSLACK, 7777, 0, 0, 0);
+	resv("thread PR_GET_TIMERSLACK after setting 7777", rsys(SYS_prctl, PR_GET_TIMERSLACK, 0, 0, 0, 0));
+	rsys(SYS_prctl, PR_SET_TIMERSLACK, 0, 0, 0, 0);
+	resv("thread slack after reset (its creator's)", rsys(SYS_prctl, PR_GET_TIMERSLACK, 0, 0, 0, 0));
+	rsys(SYS_prctl, PR_SET_TIMERSLACK, 8888, 0, 0, 0);
+	return NULL;
+}
+
 static void slack_thp_mce(void)
 {
 	long slack = rsys(SYS_prctl, PR_GET_TIMERSLACK, 0, 0, 0, 0);
@@ -129,6 +144,10 @@ static void slack_thp_mce(void)
 		_exit(0);
 	}
 	waitpid(pid, NULL, 0);
+	pthread_t t;
+	pthread_create(&t, NULL, slack_thread, NULL);
+	pthread_join(t, NULL);
+	resv("PR_GET_TIMERSLACK after the thread set its own", rsys(SYS_prctl, PR_GET_TIMERSLACK, 0, 0, 0, 0));
 	rsys(SYS_prctl, PR_SET_TIMERSLACK, 0, 0, 0, 0);
 	printf("reset to the default: %s\n", rsys(SYS_prctl, PR_GET_TIMERSLACK, 0, 0, 0, 0) == slack ? "yes" : "no");
 
