@@ -18,7 +18,6 @@
 #include "mm/mmap_shared.h"
 
 #define MAX_RW_COUNT (INT_MAX & PAGE_MASK)
-#define TASK_SIZE_MAX 0x7ffffffff000UL /* Linux's, for access_ok() */
 #define KIOV_MAX 64
 #define BOUNCE_MAX (64 * 1024)
 

@@ -65,6 +65,10 @@ static long check_flags(const struct clone_req *c)
 	}
 	if (f & CLONE_INTO_CGROUP)
 		return -EBADF; /* no cgroup file system: no fd names a cgroup */
+	/* copy_thread's TLS goes through arch_prctl(ARCH_SET_FS)'s bound: a
+	 * base the guest could not have is never loaded. */
+	if ((f & CLONE_SETTLS) && c->tls >= TASK_SIZE_MAX)
+		return -EPERM;
 	return 0;
 }
 
@@ -422,7 +426,6 @@ long sys_clone(const struct sysargs *a)
 #define MAX_PID_NS_LEVEL 32
 #define CLONE3_KNOWN_FLAGS (0xffffffffULL | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP)
 #define CLONE_NEWTIME_FLAG 0x80ULL
-#define TASK_SIZE_MAX 0x7ffffffff000ULL
 
 /* Linux's copy_struct_from_user(): a shorter struct is zero-extended,
  * a longer one must have a zero tail (E2BIG). */

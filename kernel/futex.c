@@ -36,7 +36,7 @@ int futex_get_key(gaddr_t uaddr, unsigned flags, bool write, struct futex_key *k
 {
 	if (uaddr & 3)
 		return -EINVAL;
-	if (uaddr > FUTEX_TASK_SIZE - sizeof(uint32_t))
+	if (uaddr > TASK_SIZE_MAX) /* access_ok checks where the word starts */
 		return -EFAULT;
 	struct mm *mm = current->proc->mm;
 	if (!(flags & FLAGS_SHARED)) {

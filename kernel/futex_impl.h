@@ -15,7 +15,6 @@
 #define FLAGS_CLOCKRT 2u
 
 /* Linux's TASK_SIZE_MAX: a futex word must lie below it (access_ok). */
-#define FUTEX_TASK_SIZE 0x7ffffffff000UL
 
 /* Internal results (never returned to a guest). */
 #define FUTEX_RETRY_COW   1000 /* drop every lock, break copy-on-write, start again */

@@ -81,8 +81,22 @@ long sys_get_robust_list(const struct sysargs *a)
 {
 	int pid = (int)a->a[0];
 	uint64_t len = ROBUST_LIST_HEAD_SIZE, head = current->robust_list;
-	if (pid != 0 && pid != current->tid)
-		return -ESRCH;
+	if (pid != 0 && pid != current->tid) {
+		/* Any thread the caller may inspect (ptrace_may_access,
+		 * PTRACE_MODE_READ_REALCREDS). */
+		long err = 0;
+		pthread_mutex_lock(&tasklist_lock);
+		struct thread *t = pid > 0 ? tid_lookup(pid) : NULL;
+		if (!t)
+			err = -ESRCH;
+		else if (!may_inspect_locked(current->proc, t->proc))
+			err = -EPERM;
+		else
+			head = __atomic_load_n(&t->robust_list, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&tasklist_lock);
+		if (err)
+			return err;
+	}
 	if (copy_to_guest(a->a[2], &len, sizeof len) || copy_to_guest(a->a[1], &head, sizeof head))
 		return -EFAULT;
 	return 0;

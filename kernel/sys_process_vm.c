@@ -28,11 +28,7 @@ static long import_remote(gaddr_t uvec, uint64_t cnt, struct guest_seg *seg)
 	return 0;
 }
 
-/* Linux's ptrace_may_access(PTRACE_MODE_ATTACH_REALCREDS) as mm_access
- * asks it: its own process; else the caller's real ids equal to all of
- * the target's, or CAP_SYS_PTRACE; and a dumpable target, or
- * CAP_SYS_PTRACE. tasklist_lock held. */
-static bool may_attach_locked(const struct process *me, const struct process *p)
+bool may_inspect_locked(const struct process *me, const struct process *p)
 {
 	if (me == p)
 		return true;
@@ -54,7 +50,7 @@ static struct mm *attach_mm(int id, long *err)
 	struct process *p = id > 0 ? pid_or_tid_lookup(id) : NULL;
 	if (p && p->state == PROC_ALIVE) {
 		pthread_mutex_lock(&p->lock);
-		if (p->mm && !may_attach_locked(me, p))
+		if (p->mm && !may_inspect_locked(me, p))
 			*err = -EPERM; /* mm_access's EACCES, which process_vm_rw makes EPERM */
 		else if (p->mm && !p->exited) {
 			mm = p->mm;

@@ -15,7 +15,6 @@
 #define MAX_RW_COUNT ((size_t)(INT_MAX & PAGE_MASK))
 /* access_ok on x86-64 (4-level paging): the whole range must end at or
  * below this, else EFAULT even if nothing is copied. */
-#define USER_PTR_MAX 0x7ffffffff000UL
 /* Guest memory stays locked for at most this much work at a time. */
 #define CHUNK (1UL << 20)
 
@@ -50,7 +49,7 @@ long sys_getrandom(const struct sysargs *a)
 	if ((flags & (K_GRND_INSECURE | K_GRND_RANDOM)) == (K_GRND_INSECURE | K_GRND_RANDOM))
 		return -EINVAL;
 	len = MIN(len, MAX_RW_COUNT);
-	if (buf + len < buf || buf + len > USER_PTR_MAX)
+	if (buf + len < buf || buf + len > TASK_SIZE_MAX)
 		return -EFAULT;
 	while (done < len) {
 		struct iovec iov[16];

@@ -139,6 +139,12 @@ struct thread *tid_lookup(int tid);          /* a live thread, or NULL */
 /* The process an id names: a process id, or any of its thread ids (kill
  * of a thread id signals its process, like Linux). */
 struct process *pid_or_tid_lookup(int id);
+/* Linux's ptrace_may_access with real credentials (READ or ATTACH, which
+ * differ only in security modules): its own process; else the caller's
+ * real ids equal to all of the target's, or CAP_SYS_PTRACE; and a
+ * dumpable target, or CAP_SYS_PTRACE (kernel/sys_process_vm.c;
+ * tasklist_lock held). */
+bool may_inspect_locked(const struct process *me, const struct process *p);
 /* Call fn for every live or zombie process (tasklist_lock held). */
 void for_each_process(void (*fn)(struct process *p, void *ctx), void *ctx);
 

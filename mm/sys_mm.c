@@ -385,7 +385,6 @@ out:
 
 /* ---- mincore ---- */
 
-#define MINCORE_TASK_SIZE_MAX 0x7ffffffff000UL /* Linux's, for access_ok() */
 
 /* Residency of up to `pages` pages from addr, all in the VMA holding
  * addr (Linux's do_mincore): the pages filled in, or -ENOMEM if addr is
@@ -420,10 +419,10 @@ long sys_mincore(const struct sysargs *a)
 	uint64_t len = a->a[1];
 	if (start & (PAGE_SIZE - 1))
 		return -EINVAL;
-	if (len > MINCORE_TASK_SIZE_MAX || start > MINCORE_TASK_SIZE_MAX - len)
+	if (len > TASK_SIZE_MAX || start > TASK_SIZE_MAX - len)
 		return -ENOMEM;
 	uint64_t pages = len / PAGE_SIZE + ((len & (PAGE_SIZE - 1)) != 0);
-	if (pages > MINCORE_TASK_SIZE_MAX || uvec > MINCORE_TASK_SIZE_MAX - pages)
+	if (pages > TASK_SIZE_MAX || uvec > TASK_SIZE_MAX - pages)
 		return -EFAULT;
 	struct mm *mm = cur_mm();
 	unsigned char vec[PAGE_SIZE];

@@ -122,7 +122,6 @@ long strncpy_from_guest(char *dst, gaddr_t src, size_t size)
 }
 
 #define MAX_RW_COUNT (INT_MAX & ~(PAGE_SIZE - 1))
-#define TASK_SIZE_MAX 0x7ffffffff000UL /* Linux's, for access_ok() */
 
 long guest_import_iovecs(gaddr_t uvec, uint64_t cnt, struct guest_seg *seg)
 {

@@ -19,6 +19,10 @@ struct guest_seg {
 	uint64_t base, len;
 };
 #define GUEST_IOV_MAX 1024 /* Linux's UIO_MAXIOV */
+/* Linux's TASK_SIZE_MAX: the end of user addresses for access_ok and
+ * arch_prctl (one page below 2^47). Guest memory itself ends below it,
+ * at GUEST_TASK_SIZE (mm/mm.h), where the stub begins. */
+#define TASK_SIZE_MAX 0x7ffffffff000UL
 /* Linux's import_iovec: cnt (at most GUEST_IOV_MAX, else -EINVAL) guest
  * iovecs from uvec into seg, each length non-negative (-EINVAL) and
  * under the user address limit (-EFAULT), clamped so that the total

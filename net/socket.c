@@ -26,7 +26,6 @@
 #define UIO_MAXIOV 1024
 #endif
 #define MAX_RW_COUNT (INT_MAX & PAGE_MASK)
-#define TASK_SIZE_MAX 0x7ffffffff000UL
 #define OPTMEM_MAX 131072
 #define SCM_MAX_FD 253
 #define SOCKFS_DEV_MINOR 9 /* sockfs is an anonymous device: 0:N */

@@ -11,7 +11,7 @@ long sys_arch_prctl(const struct sysargs *a)
 	uint64_t arg = a->a[1];
 	switch ((int)a->a[0]) {
 	case ARCH_SET_FS:
-		if (arg >= GUEST_TASK_SIZE)
+		if (arg >= TASK_SIZE_MAX)
 			return -EPERM;
 		current->fs_base = arg;
 		current->fs_base_dirty = true;
