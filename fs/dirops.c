@@ -15,6 +15,7 @@
 #include "fs/vfs_ops.h"
 #include "kernel/syscall.h"
 #include "kernel/task.h"
+#include "mm/mm.h"
 #include "mm/uaccess.h"
 
 static bool dead_dir(const struct dentry *d)
@@ -544,9 +545,15 @@ int vfs_setattr(struct path *p, struct iattr *a)
 		return -EPERM;
 	pthread_mutex_lock(&vfs_lock);
 	int err = i->ops->setattr(i, a);
+	bool unmap = err == SETATTR_UNMAP_PAST_SIZE;
+	if (unmap)
+		err = 0;
 	if (!err)
 		d_pin_locked(p->dentry);
 	pthread_mutex_unlock(&vfs_lock);
+	/* Mappings hold their own references to the pages meanwhile. */
+	if (unmap)
+		mm_file_shrunk(i, (uint64_t)a->size);
 	if (!err)
 		fsnotify_change(p->dentry, a->valid);
 	return err;

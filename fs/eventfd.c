@@ -246,6 +246,7 @@ static long do_eventfd2(unsigned count, int flags)
 		return -ENOMEM;
 	}
 	f->no_pread = true;
+	f->may_block = true; /* read and write sleep: no guest memory lock held meanwhile */
 	int fd = fd_install(f, 0, flags & EFD_CLOEXEC);
 	if (fd < 0)
 		fput(f);

@@ -295,6 +295,7 @@ static long do_init(int flags)
 		return -ENOMEM;
 	}
 	f->no_pread = true;
+	f->may_block = true; /* read sleeps: no guest memory lock held meanwhile */
 	int fd = fd_install(f, 0, flags & IN_CLOEXEC);
 	if (fd < 0)
 		fput(f);

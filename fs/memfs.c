@@ -311,9 +311,7 @@ static int mem_setattr(struct inode *i, const struct iattr *a)
 		time_now(&m->ctime);
 	}
 	pthread_mutex_unlock(&i->lock);
-	if (!err && shrinks) /* after the inode lock: mm locks come first */
-		mm_file_shrunk(i, (uint64_t)a->size);
-	return err;
+	return !err && shrinks ? SETATTR_UNMAP_PAST_SIZE : err;
 }
 
 /* ---- directories ---------------------------------------------------------- */

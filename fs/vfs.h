@@ -53,6 +53,8 @@ struct path {
 	struct dentry *dentry;
 };
 
+#define SETATTR_UNMAP_PAST_SIZE 1
+
 /* Changes for setattr (Linux's iattr). */
 enum {
 	ATTR_MODE = 1 << 0, ATTR_UID = 1 << 1, ATTR_GID = 1 << 2, ATTR_SIZE = 1 << 3,
@@ -96,6 +98,9 @@ struct inode_ops {
 	/* Magic links (/proc/self/fd/N): the path they jump to. */
 	int (*get_link)(struct inode *i, struct path *out);
 	int (*getattr)(struct inode *i, struct statx *x);
+	/* 0, -errno, or SETATTR_UNMAP_PAST_SIZE: done, and the file shrank
+	 * under shared mappings, whose pages past the new size vfs_setattr
+	 * drops once vfs_lock is released (mm locks come before it). */
 	int (*setattr)(struct inode *i, const struct iattr *a);
 	/* A new open file for i (flags are the guest's). The VFS fills in the
 	 * file's path and inode afterwards. */

@@ -307,13 +307,18 @@ void cputime_rusage(struct process *p, int who, struct rusage *ru)
 	}
 	if (pc && (who == RUSAGE_CHILDREN || who == RUSAGE_BOTH))
 		maxrss = pc->children_maxrss;
+	struct mm *mm = NULL;
 	if (who != RUSAGE_CHILDREN) {
 		if (pc)
 			maxrss = MAX(maxrss, pc->maxrss);
-		if (p->mm) /* process.lock, then mm.lock */
-			maxrss = MAX(maxrss, (int64_t)(mm_hiwater_rss(p->mm) / 1024));
+		if ((mm = p->mm)) /* read below: mm.lock comes before process.lock */
+			__atomic_add_fetch(&mm->users, 1, __ATOMIC_ACQ_REL); /* Linux's mmget */
 	}
 	pthread_mutex_unlock(&p->lock);
+	if (mm) {
+		maxrss = MAX(maxrss, (int64_t)(mm_hiwater_rss(mm) / 1024));
+		mm_put(mm);
+	}
 	if (who == RUSAGE_CHILDREN) {
 		self = children;
 		uself = uchildren;
