@@ -372,6 +372,9 @@ static void serve(struct thread *t)
 				stale_faults++;
 				break;
 			}
+			/* A shared file mapping past the file's end: the file grew. */
+			if (trap.signo == SIGSEGV && mm_fault_file_grew(p->mm, trap.addr))
+				break;
 			stale_faults = 0;
 			fault_to_signal(t, &trap);
 			signal_deliver(NULL, -1);

@@ -502,6 +502,32 @@ bool mm_is_mapped(struct mm *mm, gaddr_t addr)
 	return mapped;
 }
 
+bool mm_fault_file_grew(struct mm *mm, gaddr_t addr)
+{
+	gaddr_t page = addr & ~(gaddr_t)(PAGE_SIZE - 1);
+	bool backed = false;
+	pthread_rwlock_wrlock(&mm->lock);
+	struct vma *v = vma_find(&mm->vmas, page);
+	if (v && v->kind == VMA_FILE && v->off == NO_BACKING && !v->image && v->file && (v->flags & MAP_SHARED) &&
+	    v->prot != PROT_NONE) {
+		struct file *f = file_get(v->file);
+		int prot = v->prot;
+		uint64_t file_off = v->file_off + (page - v->start);
+		size_t len = MIN(v->end - page, PAGE_ALIGN(file_bytes_from(f, file_off)));
+		struct backing_list freed = { 0 };
+		/* The pages the file has now, from the faulting one to the
+		 * mapping's end or the file's: its own pages from here on. */
+		if (len && remove_range(mm, page, page + len, &freed) == 0 &&
+		    map_file_pages(mm, page, len, prot, f, file_off) == 0)
+			backed = true;
+		platform_as_flush(mm->as);
+		free_backing_list(&freed);
+		fput(f);
+	}
+	pthread_rwlock_unlock(&mm->lock);
+	return backed;
+}
+
 bool mm_fault_is_bus(struct mm *mm, gaddr_t addr)
 {
 	pthread_rwlock_rdlock(&mm->lock);

@@ -59,6 +59,11 @@ void mm_file_shrunk(const void *inode, uint64_t size);
 bool mm_is_mapped(struct mm *mm, gaddr_t addr);
 /* Whether a fault at addr is an access past the end of a mapped file. */
 bool mm_fault_is_bus(struct mm *mm, gaddr_t addr);
+/* A fault on a shared file mapping's pages that were past the file's end
+ * (when mapped, or since a truncate): if the file has grown over them,
+ * they get the file's pages now and the access is retried (Linux faults
+ * them in; SIGBUS is only for pages past the end at fault time). */
+bool mm_fault_file_grew(struct mm *mm, gaddr_t addr);
 long mm_munmap(struct mm *mm, gaddr_t addr, size_t len);
 /* Resident bytes (mm/rss.c): of memory-file range [off, off + len), and
  * of an address space (its lock held). */
