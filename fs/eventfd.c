@@ -247,6 +247,7 @@ static long do_eventfd2(unsigned count, int flags)
 	}
 	f->no_pread = true;
 	f->may_block = true; /* read and write sleep: no guest memory lock held meanwhile */
+	f->write_each_segment = true; /* writev: 8 bytes in each segment, or EINVAL */
 	int fd = fd_install(f, 0, flags & EFD_CLOEXEC);
 	if (fd < 0)
 		fput(f);

@@ -67,6 +67,7 @@ struct file {
 	int flags;            /* guest-visible status flags (F_GETFL) */
 	mode_t type;          /* S_IFMT bits */
 	bool may_block;       /* I/O may wait (tty, pipe): no zero-copy under the mm lock */
+	bool write_each_segment; /* Linux's .write without .write_iter: writev calls it per segment */
 	bool no_pread;        /* no positioned I/O (ESPIPE) */
 	/* The file holds write access to its inode (opened for writing,
 	 * which a running program's file refuses: ETXTBSY); given back at

@@ -81,7 +81,9 @@ static int take_snap(struct process *p, struct mm *mm, void *arg)
 	s->sid = p->sid;
 	/* Linux's exit_signal of a thread that is not the leader is -1. */
 	s->exit_signal = ctx_sub_tid(&s->ctx) && ctx_sub_tid(&s->ctx) != p->pid ? -1 : p->exit_signal;
-	s->exit_code = s->zombie ? p->exit_status : 0;
+	/* A process whose last thread is on its way out already has its
+	 * status (the window before it is marked a zombie). */
+	s->exit_code = s->zombie || (s->leader_zombie && p->exited) ? p->exit_status : 0;
 	memcpy(s->comm, t ? t->comm : p->comm, sizeof(s->comm));
 	s->comm[15] = '\0';
 	s->ruid = p->ruid;

@@ -136,6 +136,8 @@ static ssize_t bounce_write(struct file *f, const struct useg *seg, int nseg,
 			if (off == seg[si].len) {
 				si++;
 				off = 0;
+				if (f->write_each_segment)
+					break;
 			}
 		}
 		if (!n)
