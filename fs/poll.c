@@ -23,6 +23,7 @@ void poll_table_init(struct poll_table *pt, unsigned key, _Atomic uint32_t *word
 	pt->always_arm = false;
 	pt->word = word;
 	pt->error = 0;
+	pt->file = NULL;
 	pt->n = 0;
 	pt->more = NULL;
 }
@@ -31,6 +32,8 @@ static void entry_drop(struct poll_entry *e)
 {
 	waitq_remove(&e->wait);
 	e->unpin(e->obj);
+	if (e->file)
+		fput(e->file);
 }
 
 void poll_table_free(struct poll_table *pt)
@@ -76,6 +79,9 @@ void poll_wait_pin(struct waitq *q, struct poll_table *pt, void (*unpin)(void *)
 	e->unpin = unpin;
 	e->obj = obj;
 	e->holds = holds;
+	/* poll, select: the entry holds the polled file (unless its pin
+	 * already does), as Linux's __pollwait takes get_file(filp). */
+	e->file = pt->file && pt->file != holds ? file_get(pt->file) : NULL;
 	waitq_add(q, &e->wait);
 	/* An entry that bumps another word than the caller's (an epoll
 	 * item's). A wake in between bumps the caller's word: harmless.
@@ -220,9 +226,13 @@ static unsigned poll_one(struct pollfd *p, struct poll_table *pt)
 		mask = POLLNVAL;
 		if (f) {
 			unsigned filter = (uint16_t)p->events | POLLERR | POLLHUP;
-			if (pt)
+			if (pt) {
 				pt->key = filter;
+				pt->file = f;
+			}
 			mask = file_poll(f, pt) & filter;
+			if (pt)
+				pt->file = NULL;
 			fput(f);
 		}
 	}

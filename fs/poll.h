@@ -8,9 +8,12 @@
  * file's readiness wakes the file's queues.
  *
  * A table entry keeps alive what its queue lives in: poll_wait pins the
- * file (as Linux's poll does), poll_wait_obj an object the file kind
- * refcounts itself (a pipe, an eventfd), so a waiter never keeps a pipe
- * end open.
+ * file, poll_wait_obj an object the file kind refcounts itself (a pipe, an
+ * eventfd). poll and select also hold the file they polled (pt->file) in
+ * every entry made for it until the call returns, as Linux's __pollwait
+ * does (get_file): a pipe end or socket closed by another thread while
+ * they wait stays open until then. epoll's tables (its items', and
+ * epoll_wait's) have none: Linux's epoll holds no file while it waits.
  *
  * Lock order: epoll's global mutex -> ep->lock (outer before inner nesting)
  * -> file kinds' own locks (pipe, eventfd, hostpoll) -> waitq.lock. The
@@ -33,7 +36,8 @@ struct poll_entry {
 	struct wait_entry wait;
 	void (*unpin)(void *obj);
 	void *obj;
-	const struct file *holds; /* the file a reference is held to, if any */
+	const struct file *holds; /* the file obj's pin holds a reference to, if any */
+	struct file *file;        /* poll, select: the polled file, held for the call */
 };
 
 #define POLL_INLINE_ENTRIES 8
@@ -45,6 +49,8 @@ struct poll_table {
 	bool always_arm;       /* epoll: may sleep although the file is ready */
 	_Atomic uint32_t *word; /* word the entries bump; NULL: the poller's own */
 	int error;             /* -ENOMEM if an entry could not be made */
+	struct file *file;     /* poll, select: the file being polled, which each
+				* entry made for it holds (NULL: none, epoll) */
 	int n;                 /* entries used in the current chunk */
 	struct poll_chunk *more;
 	struct poll_entry inline_entries[POLL_INLINE_ENTRIES];

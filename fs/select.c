@@ -75,10 +75,14 @@ static long do_select(int n, struct fdsets *s, struct poll_timeout *t)
 			struct file *f = fget(fd);
 			unsigned mask = POLLNVAL;
 			if (f) {
-				if (ptp)
+				if (ptp) {
 					ptp->key = (in ? POLLIN_SET : 0) | (out ? POLLOUT_SET : 0) |
 						   (ex ? POLLEX_SET : 0);
+					ptp->file = f;
+				}
 				mask = file_poll(f, ptp);
+				if (ptp)
+					ptp->file = NULL;
 				fput(f);
 			}
 			if (in && (mask & POLLIN_SET)) {
