@@ -1,7 +1,8 @@
 /* select and pselect6, on the poll machinery (fs/poll.h), with Linux's
  * rules: nfds is cut to the fd table's size, bits past nfds are ignored
- * and come back cleared, a set bit on a closed fd is EBADF, and the time
- * left is written back. */
+ * and come back cleared, a set bit on a closed fd is EBADF (one closed
+ * while select waits is reported ready instead), and the time left is
+ * written back. */
 #include <stdlib.h>
 #include <string.h>
 #include "fs/file.h"
@@ -11,9 +12,14 @@
 #include "mm/uaccess.h"
 
 #define BITS_PER_LONG 64
-#define POLLIN_SET (POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR)
-#define POLLOUT_SET (POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR)
-#define POLLEX_SET POLLPRI
+/* As Linux since Jan Kara's 2022 fix ("select: Fix indefinitely sleeping
+ * task in poll_schedule_timeout()", still in 6.18): an fd closed while
+ * select waited (POLLNVAL at a re-scan) is reported in every set it was
+ * asked in and counted once per set, so select does not sleep on for a
+ * file it can no longer see. An fd closed before the call is EBADF. */
+#define POLLIN_SET (POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR | POLLNVAL)
+#define POLLOUT_SET (POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR | POLLNVAL)
+#define POLLEX_SET (POLLPRI | POLLNVAL)
 
 struct fdsets {
 	uint64_t *in, *out, *ex, *res_in, *res_out, *res_ex;
