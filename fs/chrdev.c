@@ -77,6 +77,14 @@ static const struct file_ops random_ops = {
 	.read = random_read, .write = sink_write, .llseek = zero_llseek, .statx = vfs_file_statx,
 };
 
+/* Whether Linux's file_operations of f (any file) have a splice_read
+ * (write: a splice_write): of these devices, null has no splice_read and
+ * full no splice_write, so splice and sendfile give EINVAL there. */
+bool chrdev_can_splice(const struct file *f, bool write)
+{
+	return f->ops != (write ? &full_ops : &null_ops);
+}
+
 static const struct chrdev {
 	unsigned major, minor;
 	const struct file_ops *ops;

@@ -39,11 +39,37 @@ static void set_file_pos(struct file *f, off_t pos)
 		f->ops->llseek(f, pos, SEEK_SET);
 }
 
+/* fs/chrdev.c; its place is next to chrdev_open in fs/file.h. */
+bool chrdev_can_splice(const struct file *f, bool write);
+
 /* Files Linux can splice from (those with a splice_read): not
- * directories, not pipes (pipe to pipe is its own path). */
+ * directories, not pipes (pipe to pipe is its own path), not /dev/null. */
 static bool splice_source(const struct file *f)
 {
-	return f->ops->read && !S_ISDIR(f->type) && !file_is_pipe(f);
+	return f->ops->read && !S_ISDIR(f->type) && !file_is_pipe(f) && chrdev_can_splice(f, false);
+}
+
+/* Files Linux can splice to (those with a splice_write): not /dev/full.
+ * Pipes have their own path. */
+static bool splice_sink(const struct file *f)
+{
+	return chrdev_can_splice(f, true);
+}
+
+/* Linux's FMODE_LSEEK, which sendfile wants of an input that is not
+ * spliced into a pipe: regular files, block devices, the memory devices;
+ * not pipes, sockets, terminals or eventfds. */
+static bool seekable(const struct file *f)
+{
+	return f->ops->llseek && !f->no_pread;
+}
+
+/* The memory devices (zero, full, random, urandom) read without moving
+ * the position: Linux's read_iter_zero and urandom_read_iter leave
+ * ki_pos alone, so a splice or sendfile from one leaves its offset. */
+static bool reads_keep_pos(const struct file *f)
+{
+	return S_ISCHR(f->type);
 }
 
 /* Linux's rw_verify_area for a position and count. */
@@ -70,6 +96,10 @@ static ssize_t copy_loop(struct file *in, off_t *ipos, struct file *out, off_t *
 		ssize_t r = in->ops->read(in, &(struct iovec){ buf, n }, 1, ipos ? *ipos : -1, 0);
 		if (r <= 0) {
 			err = r;
+			break;
+		}
+		if (!splice_sink(out)) { /* Linux's do_splice_from, once there is data */
+			err = -EINVAL;
 			break;
 		}
 		while (w < (size_t)r) {
@@ -116,17 +146,24 @@ static long do_sendfile(int out_fd, int in_fd, off_t *ppos, size_t count)
 	out = fget(out_fd);
 	if (!out || !writable(out))
 		goto done;
+	off_t start = pos;
 	if (file_is_pipe(out)) {
 		/* Into a pipe: at most the room it has, like splice. */
 		r = !splice_source(in) ? -EINVAL
 			: pipe_splice_write(in, &pos, out, count, out->flags & O_NONBLOCK);
 	} else if (out->flags & O_APPEND) {
 		r = -EINVAL;
-	} else if (!S_ISREG(in->type) && !S_ISBLK(in->type)) {
-		r = -EINVAL; /* Linux wants a seekable input here */
+	} else if (!seekable(in)) {
+		r = -EINVAL; /* splice_direct_to_actor: FMODE_LSEEK (Linux 6.0+) */
+	} else if (!count) {
+		r = 0; /* its loop does not run: no splice_read needed */
+	} else if (!splice_source(in)) {
+		r = -EINVAL;
 	} else {
 		r = copy_loop(in, &pos, out, NULL, count);
 	}
+	if (reads_keep_pos(in))
+		pos = start;
 	if (ppos)
 		*ppos = pos;
 	else if (r > 0)
@@ -175,6 +212,8 @@ static long do_splice(struct file *in, off_t *off_in, struct file *out, off_t *o
 		int err = verify_area(off_out ? *off_out : file_pos(out), len);
 		if (err)
 			return err;
+		if (!splice_sink(out))
+			return -EINVAL;
 		return pipe_splice_read(in, out, off_out, MIN(len, MAX_RW_COUNT),
 					nonblock || (in->flags & O_NONBLOCK));
 	}
@@ -186,8 +225,12 @@ static long do_splice(struct file *in, off_t *off_in, struct file *out, off_t *o
 		int err = verify_area(off_in ? *off_in : file_pos(in), len);
 		if (err)
 			return err;
-		return pipe_splice_write(in, off_in, out, MIN(len, MAX_RW_COUNT),
-					 nonblock || (out->flags & O_NONBLOCK));
+		off_t start = off_in ? *off_in : 0;
+		ssize_t r = pipe_splice_write(in, off_in, out, MIN(len, MAX_RW_COUNT),
+					      nonblock || (out->flags & O_NONBLOCK));
+		if (off_in && reads_keep_pos(in))
+			*off_in = start;
+		return r;
 	}
 	return -EINVAL;
 }
