@@ -160,6 +160,9 @@ int host_statx(int fd, int flags, unsigned mask, struct statx *stx);
 int vfs_open(struct path *p, int flags, struct file **out);
 /* Devices by number (fs/chrdev.c): a new open file or -ENXIO. */
 int chrdev_open(dev_t rdev, int flags, struct file **out);
+/* Whether splice may read from (write: into) f as far as its device
+ * goes: not /dev/null's reads nor /dev/full's writes; true for others. */
+bool chrdev_can_splice(const struct file *f, bool write);
 /* FIFOs of in-memory file systems: fs/pipe.c provides it (a weak stand-in
  * gives ENXIO until then). *pipe is the inode's pipe slot, under the
  * inode's lock the first time. */

@@ -39,9 +39,6 @@ static void set_file_pos(struct file *f, off_t pos)
 		f->ops->llseek(f, pos, SEEK_SET);
 }
 
-/* fs/chrdev.c; its place is next to chrdev_open in fs/file.h. */
-bool chrdev_can_splice(const struct file *f, bool write);
-
 /* Files Linux can splice from (those with a splice_read): not
  * directories, not pipes (pipe to pipe is its own path), not /dev/null. */
 static bool splice_source(const struct file *f)
