@@ -564,10 +564,15 @@ int stream_enqueue_child(struct socket *l, struct socket *child, struct sock_tim
 	return err;
 }
 
+/* What ends an accept's wait: a connection, or the end of listening.
+ * An AF_UNIX listener stays one after shutdown(SHUT_RD), but unix_accept
+ * waits in skb_recv_datagram, which gives up at RCV_SHUTDOWN (a TCP
+ * listener stops listening instead: stream_shutdown). */
 static bool has_child(void *arg)
 {
 	struct socket *l = arg;
-	return l->acc_head || l->state != SK_LISTEN;
+	return l->acc_head || l->state != SK_LISTEN ||
+	       (!stream_rules_of(l)->tcp && (l->shutdown & RCV_SHUTDOWN));
 }
 
 int stream_accept(struct socket *s, struct socket **out, bool nonblock)
@@ -575,7 +580,17 @@ int stream_accept(struct socket *s, struct socket **out, bool nonblock)
 	struct sock_timeo t;
 	sock_timeo_init(&t, s, nonblock, true);
 	pthread_mutex_lock(&s->lock);
-	int err = s->state == SK_LISTEN ? sock_wait(&s->lock, &s->wq, has_child, s, &t) : -EINVAL;
+	/* Not listening: EINVAL; nothing queued: EAGAIN for a call that may
+	 * not wait (also after an AF_UNIX SHUT_RD, as skb_recv_datagram);
+	 * a wait that ends with nothing queued: EINVAL (unix_accept's
+	 * "receive shutdown", inet_csk_wait_for_connect's state check). */
+	int err;
+	if (s->state != SK_LISTEN)
+		err = -EINVAL;
+	else if (!s->acc_head && t.nonblock)
+		err = -EAGAIN;
+	else
+		err = sock_wait(&s->lock, &s->wq, has_child, s, &t);
 	if (!err && !s->acc_head)
 		err = -EINVAL;
 	if (!err) {
