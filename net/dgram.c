@@ -78,6 +78,11 @@ ssize_t dgram_recvmsg(struct socket *s, struct msg_iter *it, struct recv_info *r
 	ssize_t ret = 0;
 	struct skb *skb = NULL;
 	bool peek = flags & MSG_PEEK;
+	/* read(2) of nothing (kernel iovecs come only from the socket
+	 * file's read): Linux's sock_read_iter returns 0 before the
+	 * protocol sees it. A recv of nothing waits for a datagram. */
+	if (!len && !it->guest)
+		return 0;
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	if (flags & MSG_ERRQUEUE)

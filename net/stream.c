@@ -224,6 +224,12 @@ ssize_t stream_recvmsg(struct socket *s, struct msg_iter *it, struct recv_info *
 	ssize_t err = 0, ret = -1;
 	struct skb *done = NULL, **done_tail = &done;
 	bool peek = flags & MSG_PEEK;
+	/* read(2) of nothing (kernel iovecs come only from the socket file's
+	 * read, through fs/rw.c's bounce): Linux's sock_read_iter returns 0
+	 * before the protocol sees it, whatever the state. A recv of
+	 * nothing goes on and waits for data (the target below). */
+	if (!len && !it->guest)
+		return 0;
 	if (flags & MSG_OOB)
 		return r->tcp ? -EINVAL : -EOPNOTSUPP;
 	struct sock_timeo t;
@@ -234,7 +240,10 @@ ssize_t stream_recvmsg(struct socket *s, struct msg_iter *it, struct recv_info *
 		goto out;
 	}
 	int lowat = sock_opt_locked(s, SOL_SOCKET, SO_RCVLOWAT);
-	size_t target = (flags & MSG_WAITALL) ? len : MIN((size_t)lowat, len);
+	/* sock_rcvlowat's "v ?: 1": at least one byte, so a recv with an
+	 * empty buffer waits for data (or is EAGAIN) and then returns 0,
+	 * leaving the data queued. */
+	size_t target = MAX((flags & MSG_WAITALL) ? len : MIN((size_t)lowat, len), (size_t)1);
 	size_t skip = peek && s->peek_off >= 0 && !r->records ? (size_t)s->peek_off : 0;
 	for (;;) {
 		size_t in = 0, pos = peek && !r->records ? skip + copied : 0;
