@@ -83,10 +83,13 @@ ssize_t dgram_recvmsg(struct socket *s, struct msg_iter *it, struct recv_info *r
 	 * protocol sees it. A recv of nothing waits for a datagram. */
 	if (!len && !it->guest)
 		return 0;
+	/* UDP: udp_recvmsg hands MSG_ERRQUEUE to ip_recv_error first,
+	 * and nothing is ever on the error queue. unix_dgram_recvmsg
+	 * never looks at the flag: an ordinary receive. */
+	if ((flags & MSG_ERRQUEUE) && s->family != AF_UNIX)
+		return -EAGAIN;
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
-	if (flags & MSG_ERRQUEUE)
-		return -EAGAIN; /* nothing is ever on the error queue */
 	struct sock_timeo t;
 	sock_timeo_init(&t, s, nonblock, true);
 	pthread_mutex_lock(&s->lock);

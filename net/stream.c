@@ -224,6 +224,11 @@ ssize_t stream_recvmsg(struct socket *s, struct msg_iter *it, struct recv_info *
 	ssize_t err = 0, ret = -1;
 	struct skb *done = NULL, **done_tail = &done;
 	bool peek = flags & MSG_PEEK;
+	/* tcp_recvmsg hands MSG_ERRQUEUE to inet_recv_error before anything
+	 * else (state, MSG_OOB): nothing is ever on the error queue, EAGAIN
+	 * whatever the state. AF_UNIX never looks at the flag. */
+	if (r->tcp && (flags & MSG_ERRQUEUE))
+		return -EAGAIN;
 	/* read(2) of nothing (kernel iovecs come only from the socket file's
 	 * read, through fs/rw.c's bounce): Linux's sock_read_iter returns 0
 	 * before the protocol sees it, whatever the state. A recv of
