@@ -88,7 +88,8 @@ ssize_t dgram_recvmsg(struct socket *s, struct msg_iter *it, struct recv_info *r
 	 * never looks at the flag: an ordinary receive. */
 	if ((flags & MSG_ERRQUEUE) && s->family != AF_UNIX)
 		return -EAGAIN;
-	if (flags & MSG_OOB)
+	/* unix_dgram_recvmsg refuses MSG_OOB; udp_recvmsg ignores it. */
+	if ((flags & MSG_OOB) && s->family == AF_UNIX)
 		return -EOPNOTSUPP;
 	struct sock_timeo t;
 	sock_timeo_init(&t, s, nonblock, true);

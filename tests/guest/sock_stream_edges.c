@@ -435,7 +435,8 @@ static void errqueue_inet(void)
 	SHOW("udp sendto self", sendto(u, "dg", 2, 0, (void *)&ua, sizeof ua));
 	await_data(u);
 	errq("udp with a datagram queued", u, 0);
-	SHOW("udp recv", recv(u, buf, sizeof buf, MSG_DONTWAIT));
+	SHOW("udp recv MSG_OOB (ignored by UDP)", recv(u, buf, sizeof buf, MSG_OOB | MSG_DONTWAIT));
+	SHOW("udp recv MSG_OOB, empty", recv(u, buf, sizeof buf, MSG_OOB | MSG_DONTWAIT));
 	close(u);
 }
 
