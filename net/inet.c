@@ -286,9 +286,85 @@ static int autobind_locked(struct socket *s)
 	return get_port_locked(s, &any, 0);
 }
 
-/* The socket of type at (dst, port), counted: exact address first, then
- * the wildcards. TCP wants a listener; UDP a socket whose connection (if
- * any) is to src:sport. */
+/* A hash of a 4-tuple for picking a member of a SO_REUSEPORT group
+ * (Linux's inet_ehashfn/udp_ehashfn with its boot-time secret): the same
+ * tuple always picks the same member of an unchanged group. */
+static uint32_t tuple_hash(const struct in6_addr *src, uint16_t sport,
+			   const struct in6_addr *dst, uint16_t dport)
+{
+	static uint64_t secret;
+	if (!secret)
+		secret = krandom_u64() | 1; /* inet_lock held */
+	uint64_t h = secret ^ ((uint64_t)sport << 16 | dport);
+	const struct in6_addr *a[2] = { src, dst };
+	for (int i = 0; i < 2; i++) {
+		for (int j = 0; j < 16; j += 8) {
+			uint64_t w;
+			memcpy(&w, &a[i]->s6_addr[j], 8);
+			h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+			h ^= h >> 29;
+		}
+	}
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ull;
+	return (uint32_t)(h >> 32);
+}
+
+/* Whether o may be picked for a packet from src:sport, and how well it
+ * matches (Linux's compute_score: the exact address beats the v4
+ * wildcard beats the v6 one; a UDP socket connected to src:sport gains
+ * more than any address; one connected elsewhere is no candidate). 0: no. */
+static int score_locked(const struct socket *o, int type, const struct in6_addr *dst,
+			uint16_t port, const struct in6_addr *src, uint16_t sport)
+{
+	const struct inet_bind *b = o->inet;
+	if (o->type != type || b->lport != port)
+		return 0;
+	if (type == SOCK_STREAM && !b->listening)
+		return 0;
+	int score;
+	if (addr_eq(&b->laddr, dst))
+		score = 3;
+	else if (is_mapped(dst) && any4(&b->laddr))
+		score = 2;
+	else if (any6(&b->laddr) && (!is_mapped(dst) || !b->v6only))
+		score = 1;
+	else
+		return 0;
+	if (type == SOCK_DGRAM && b->has_remote) {
+		if (!addr_eq(&b->raddr, src))
+			return 0;
+		score += 4;
+		if (b->rport) {
+			if (b->rport != sport)
+				return 0;
+			score += 4;
+		}
+	}
+	return score;
+}
+
+/* Whether o is in best's SO_REUSEPORT group (Linux's
+ * inet_reuseport_add_sock and udp_reuseport_add_sock: the same family,
+ * v6only, port and exact address, both with SO_REUSEPORT, the same
+ * owner) and may be picked from it (reuseport_select_sock_by_hash skips
+ * connected members; TCP takes listeners only). */
+static bool reuseport_member_locked(const struct socket *o, const struct socket *best)
+{
+	const struct inet_bind *a = o->inet, *b = best->inet;
+	if (o->type != best->type || o->family != best->family || a->v6only != b->v6only ||
+	    a->lport != b->lport || !addr_eq(&a->laddr, &b->laddr) || o->uid != best->uid)
+		return false;
+	if (o->type == SOCK_STREAM ? !a->listening : a->has_remote)
+		return false;
+	return sock_opt_locked(o, SOL_SOCKET, SO_REUSEPORT) != 0;
+}
+
+/* The socket of type at (dst, port) for a packet from (src, sport),
+ * counted: the best scored (above); when that is a member of a
+ * SO_REUSEPORT group, the member a hash of the 4-tuple picks (Linux's
+ * reuseport_select_sock, reciprocal_scale over the group), so a group's
+ * listeners or UDP sockets share the load. */
 static struct socket *lookup(int type, const struct in6_addr *dst, uint16_t port,
 			     const struct in6_addr *src, uint16_t sport)
 {
@@ -296,26 +372,22 @@ static struct socket *lookup(int type, const struct in6_addr *dst, uint16_t port
 	int best_score = 0;
 	pthread_mutex_lock(&inet_lock);
 	for (struct socket *o = ports; o; o = o->inet->next) {
-		struct inet_bind *b = o->inet;
-		if (o->type != type || b->lport != port)
-			continue;
-		if (type == SOCK_STREAM && !b->listening)
-			continue;
-		if (type == SOCK_DGRAM && b->has_remote &&
-		    (b->rport != sport || !addr_eq(&b->raddr, src)))
-			continue;
-		int score;
-		if (addr_eq(&b->laddr, dst))
-			score = 3;
-		else if (is_mapped(dst) && any4(&b->laddr))
-			score = 2;
-		else if (any6(&b->laddr) && (!is_mapped(dst) || !b->v6only))
-			score = 1;
-		else
-			continue;
+		int score = score_locked(o, type, dst, port, src, sport);
 		if (score > best_score) {
 			best = o;
 			best_score = score;
+		}
+	}
+	if (best && reuseport_member_locked(best, best)) {
+		unsigned n = 0;
+		for (struct socket *o = ports; o; o = o->inet->next)
+			n += reuseport_member_locked(o, best);
+		unsigned pick = (unsigned)(((uint64_t)tuple_hash(src, sport, dst, port) * n) >> 32);
+		for (struct socket *o = ports; o; o = o->inet->next) {
+			if (reuseport_member_locked(o, best) && pick-- == 0) {
+				best = o;
+				break;
+			}
 		}
 	}
 	if (best)
