@@ -271,19 +271,22 @@ static int inet_getname(struct socket *s, struct sock_addr *a, bool peer)
 		else
 			fill(s, a, &b.raddr, b.rport);
 	} else {
+		/* An unlisted socket keeps a port it gave back (tcp_shutdown). */
+		bool has = b.listed || b.lport;
 		struct in6_addr any = s->family == AF_INET ? mapped(0) : in6addr_any;
-		fill(s, a, b.listed ? &b.laddr : &any, b.listed ? b.lport : 0);
+		fill(s, a, has ? &b.laddr : &any, has ? b.lport : 0);
 	}
 	return err;
 }
 
-/* Bind s to an ephemeral port on the wildcard if it has none. */
+/* Bind s to an ephemeral port if it has none: on the address bind named
+ * if it keeps one (a port given back), else on the wildcard. */
 static int autobind_locked(struct socket *s)
 {
 	if (s->inet->listed)
 		return 0;
 	struct in6_addr any = s->family == AF_INET ? mapped(0) : in6addr_any;
-	return get_port_locked(s, &any, 0);
+	return get_port_locked(s, s->inet->addr_lock ? &s->inet->laddr : &any, 0);
 }
 
 /* A hash of a 4-tuple for picking a member of a SO_REUSEPORT group
@@ -538,7 +541,18 @@ static int tcp_shutdown(struct socket *s, int how)
 	pthread_mutex_unlock(&s->lock);
 	if (closed) {
 		pthread_mutex_lock(&inet_lock);
-		s->inet->listening = false;
+		if (s->inet->listening) {
+			/* A listener stopped (tcp_disconnect): TCP_CLOSE gives
+			 * back a port the kernel chose (tcp_set_state's
+			 * inet_put_port without SOCK_BINDPORT_LOCK) and an
+			 * address bind did not name; getsockname still shows
+			 * the old port (inet_sport stays). */
+			s->inet->listening = false;
+			if (!s->inet->port_lock)
+				unlist_locked(s);
+			if (!s->inet->addr_lock)
+				s->inet->laddr = s->family == AF_INET ? mapped(0) : in6addr_any;
+		}
 		pthread_mutex_unlock(&inet_lock);
 	}
 	return err;
