@@ -573,14 +573,31 @@ static void tcp_release(struct socket *s)
 
 static long tcp_outq(struct socket *s) { return stream_outq(s); }
 
+/* The TCP state Linux would report (s->lock held). Loopback answers at
+ * once: our FIN is acknowledged as it is sent (FIN_WAIT2, not
+ * FIN_WAIT1); the peer's FIN leaves us in CLOSE_WAIT; both FINs, in
+ * either order, end in TCP_CLOSE for a socket with a file (LAST_ACK and
+ * TIME_WAIT pass at once or belong to a timewait socket). */
+static int tcp_state_locked(const struct socket *s)
+{
+	if (s->state == SK_LISTEN)
+		return TCP_LISTEN;
+	if (tcp_closed_locked(s))
+		return TCP_CLOSE;
+	if (s->fin)
+		return TCP_CLOSE_WAIT;
+	if (s->shutdown & SEND_SHUTDOWN)
+		return TCP_FIN_WAIT2;
+	return TCP_ESTABLISHED;
+}
+
 /* tcp_info: the state and little else (loopback has no round trips). */
 static int tcp_info(struct socket *s, void *val, int *len)
 {
 	struct tcp_info ti;
 	memset(&ti, 0, sizeof(ti));
 	pthread_mutex_lock(&s->lock);
-	ti.tcpi_state = s->state == SK_ESTABLISHED ? TCP_ESTABLISHED
-		: s->state == SK_LISTEN ? TCP_LISTEN : TCP_CLOSE;
+	ti.tcpi_state = tcp_state_locked(s);
 	pthread_mutex_unlock(&s->lock);
 	ti.tcpi_snd_mss = ti.tcpi_rcv_mss = s->family == AF_INET ? LOOPBACK_MSS_V4 : LOOPBACK_MSS_V6;
 	memcpy(val, &ti, sizeof(ti));
