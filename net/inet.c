@@ -573,6 +573,35 @@ static void tcp_release(struct socket *s)
 
 static long tcp_outq(struct socket *s) { return stream_outq(s); }
 
+/* The error of the first SOL_SOCKET control message sock_cmsg_check
+ * refuses (si->bad_cmsg says there is one). */
+static int sol_cmsg_error(struct socket *s, const struct send_info *si)
+{
+	struct { uint64_t len; int level, type; } h;
+	for (size_t off = 0; si->ctl && off + sizeof(h) <= si->ctllen;) {
+		memcpy(&h, si->ctl + off, sizeof(h));
+		if (h.len < sizeof(h) || h.len > si->ctllen - off)
+			break;
+		if (h.level == SOL_SOCKET) {
+			int err = sock_cmsg_check(s, h.type, si->ctl + off + sizeof(h), h.len - sizeof(h));
+			if (err)
+				return err;
+		}
+		off += (h.len + 7) & ~(size_t)7;
+	}
+	return -EINVAL;
+}
+
+/* tcp_sendmsg: a refused SOL_SOCKET control message fails the send after
+ * the connection's own errors (stream_sendmsg's EINVAL for bad_cmsg)
+ * with sock_cmsg_send's error (EPERM for SO_MARK unprivileged). */
+static ssize_t tcp_sendmsg(struct socket *s, struct msg_iter *it, struct send_info *si,
+			   int flags, bool nonblock)
+{
+	ssize_t r = stream_sendmsg(s, it, si, flags, nonblock);
+	return r == -EINVAL && si->bad_cmsg ? sol_cmsg_error(s, si) : r;
+}
+
 /* The TCP state Linux would report (s->lock held). Loopback answers at
  * once: our FIN is acknowledged as it is sent (FIN_WAIT2, not
  * FIN_WAIT1); the peer's FIN leaves us in CLOSE_WAIT; both FINs, in
@@ -918,10 +947,12 @@ static int udp_dest(struct socket *s, const struct sock_addr **to, struct in6_ad
 	return *port ? 0 : -EINVAL;
 }
 
-/* The IP-level control messages of a send (ip_cmsg_send's IP_TTL and
+/* The control messages of a send in order (ip_cmsg_send's IP_TTL and
  * IP_TOS; ip6_datagram_send_ctl's IPV6_HOPLIMIT and IPV6_TCLASS, where
- * -1 means the socket's): 0 or -EINVAL. */
-static int udp_send_cmsgs(const struct send_info *si, bool v4, int *ttl, int *tos)
+ * -1 means the socket's; SOL_SOCKET ones as __sock_cmsg_send): 0 or
+ * -EINVAL (-EPERM for a privileged SOL_SOCKET one). */
+static int udp_send_cmsgs(struct socket *s, const struct send_info *si, bool v4, int *ttl,
+			  int *tos)
 {
 	struct { uint64_t len; int level, type; } h;
 	for (size_t off = 0; si->ctl && off + sizeof(h) <= si->ctllen;) {
@@ -935,7 +966,11 @@ static int udp_send_cmsgs(const struct send_info *si, bool v4, int *ttl, int *to
 			memcpy(&v, data, sizeof(v));
 		else if (dlen == 1)
 			v = *(const unsigned char *)data;
-		if (v4 && h.level == IPPROTO_IP && h.type == IP_TTL) {
+		if (h.level == SOL_SOCKET) {
+			int err = sock_cmsg_check(s, h.type, data, dlen);
+			if (err)
+				return err;
+		} else if (v4 && h.level == IPPROTO_IP && h.type == IP_TTL) {
 			if (dlen != sizeof(int) || v < 1 || v > 255)
 				return -EINVAL;
 			*ttl = v;
@@ -986,12 +1021,10 @@ static ssize_t udp_sendmsg(struct socket *s, struct msg_iter *it, struct send_in
 			return -EDESTADDRREQ;
 		v4 = is_mapped(&dst);
 	}
-	if (si->bad_cmsg)
-		return -EINVAL;
 	/* The socket's TTL and TOS, or hop limit and traffic class. */
 	int ttl = opt_get(s, v4 ? IPPROTO_IP : IPPROTO_IPV6, v4 ? IP_TTL : IPV6_UNICAST_HOPS);
 	int tos = opt_get(s, v4 ? IPPROTO_IP : IPPROTO_IPV6, v4 ? IP_TOS : IPV6_TCLASS);
-	if ((err = udp_send_cmsgs(si, v4, &ttl, &tos)))
+	if ((err = udp_send_cmsgs(s, si, v4, &ttl, &tos)))
 		return err;
 	pthread_mutex_lock(&inet_lock);
 	struct in6_addr bound = s->inet->laddr;
@@ -1161,7 +1194,7 @@ static const struct proto_ops tcp_ops = {
 	.getname = inet_getname,
 	.poll = stream_poll,
 	.shutdown = tcp_shutdown,
-	.sendmsg = stream_sendmsg,
+	.sendmsg = tcp_sendmsg,
 	.recvmsg = stream_recvmsg,
 	.setsockopt = inet_setsockopt,
 	.getsockopt = inet_getsockopt,

@@ -609,8 +609,47 @@ static int check_creds(const struct ucred *u)
 	return 0;
 }
 
+#ifndef SCM_TS_OPT_ID
+#define SCM_TS_OPT_ID 78
+#endif
+#ifndef SCM_DEVMEM_DMABUF
+#define SCM_DEVMEM_DMABUF 79
+#endif
+#define SOF_TSTAMP_TX_RECORD_MASK (1 << 0 | 1 << 1 | 1 << 8 | 1 << 9 | 1 << 18) /* ..._TX_COMPLETION */
+
+int sock_cmsg_check(struct socket *s, int type, const void *data, size_t dlen)
+{
+	uint32_t v = 0;
+	if (dlen == sizeof(v))
+		memcpy(&v, data, sizeof(v));
+	switch (type) {
+	case SO_MARK:
+		if (!capable(CAP_NET_RAW) && !capable(CAP_NET_ADMIN))
+			return -EPERM;
+		return dlen == sizeof(v) ? 0 : -EINVAL;
+	case SO_TIMESTAMPING_OLD:
+	case SO_TIMESTAMPING_NEW:
+		return dlen == sizeof(v) && !(v & ~SOF_TSTAMP_TX_RECORD_MASK) ? 0 : -EINVAL;
+	case SCM_TXTIME:    /* wants SO_TXTIME, which the kernel does not take */
+	case SCM_TS_OPT_ID: /* wants SOF_TIMESTAMPING_OPT_ID, likewise */
+		return -EINVAL;
+	case SCM_RIGHTS: /* semantically SOL_UNIX: ignored */
+	case SCM_CREDENTIALS:
+		return 0;
+	case SO_PRIORITY: /* sk_set_prio_allowed */
+		if (dlen != sizeof(v))
+			return -EINVAL;
+		return v <= 6 || capable(CAP_NET_RAW) || capable(CAP_NET_ADMIN) ? 0 : -EPERM;
+	case SCM_DEVMEM_DMABUF: /* used only by MSG_ZEROCOPY sends */
+		return dlen == sizeof(v) ? 0 : -EINVAL;
+	default:
+		return -EINVAL;
+	}
+}
+
 /* Parse control messages (Linux's __scm_send for AF_UNIX; the inet
- * families take no SOL_SOCKET ones and ignore other levels). */
+ * families check SOL_SOCKET ones as __sock_cmsg_send and ignore other
+ * levels). */
 static int scm_parse(struct socket *s, const char *ctl, size_t len, struct send_info *si)
 {
 	struct scm *scm = NULL;
@@ -626,8 +665,10 @@ static int scm_parse(struct socket *s, const char *ctl, size_t len, struct send_
 		size_t dlen = h.len - CMSG_HDR;
 		if (h.level == SOL_SOCKET) {
 			if (!s->ops->scm_rights) {
-				/* The IP protocols fail only after their own checks. */
-				si->bad_cmsg = true;
+				/* The IP protocols fail only after their own checks
+				 * (UDP checks them again, in order, for the error). */
+				if (sock_cmsg_check(s, h.type, data, dlen))
+					si->bad_cmsg = true;
 				off += CMSG_ALIGN8(h.len);
 				continue;
 			}

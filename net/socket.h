@@ -221,7 +221,8 @@ struct send_info {
 	const struct sock_addr *to; /* NULL: none */
 	struct scm *scm;            /* parsed control data, or NULL */
 	bool explicit_cred;         /* SCM_CREDENTIALS given */
-	bool bad_cmsg;              /* a control message the family rejects (EINVAL) */
+	bool bad_cmsg;              /* a control message the family rejects (EINVAL; a
+				     * SOL_SOCKET one of an IP socket: sock_cmsg_check) */
 	const char *ctl;            /* all control messages as the guest gave them */
 	size_t ctllen;
 };
@@ -300,6 +301,11 @@ static inline bool unix_writable(struct socket *s)
 {
 	return s->state != SK_LISTEN && ((atomic_load(&s->wmem) + 1) << 2) <= (size_t)s->sndbuf;
 }
+
+/* A SOL_SOCKET control message of a send on a socket that takes no
+ * SCM_RIGHTS (Linux's __sock_cmsg_send): 0 (SCM_RIGHTS and
+ * SCM_CREDENTIALS are ignored), -EINVAL or -EPERM. */
+int sock_cmsg_check(struct socket *s, int type, const void *data, size_t dlen);
 
 /* The pending SIGPIPE of EPIPE, unless MSG_NOSIGNAL. */
 void sock_sigpipe(int flags);
