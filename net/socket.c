@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <arpa/inet.h>
+#include <net/if.h>
 #include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include "fs/file.h"
@@ -169,6 +171,124 @@ int sock_wait(pthread_mutex_t *mu, struct waitq *q, bool (*cond)(void *), void *
 	return r;
 }
 
+/* ---- the interface ioctls ---------------------------------------------------- */
+
+/* --net=none has one interface, lo: index 1, 127.0.0.1/8, mtu 65536,
+ * up and running (Linux's dev_ioctl, devinet_ioctl and dev_ifconf as
+ * sock_do_ioctl reaches them). */
+#define LO_INDEX 1
+#define LO_MTU 65536
+#define LO_TXQLEN 1000
+#define LO_FLAGS (IFF_UP | IFF_LOOPBACK | IFF_RUNNING)
+#define ARPHRD_LOOPBACK_ 772
+
+/* SIOCGIFCONF: an ifreq per IPv4 address that fits; ifc_len becomes
+ * what was written (or, with no buffer, what would be). */
+static long ifconf_ioctl(gaddr_t arg)
+{
+	struct ifconf ic;
+	if (copy_from_guest(&ic, arg, sizeof(ic)))
+		return -EFAULT;
+	int total = 0;
+	if (!ic.ifc_buf) {
+		total = sizeof(struct ifreq);
+	} else if (ic.ifc_len >= (int)sizeof(struct ifreq)) {
+		struct ifreq r;
+		memset(&r, 0, sizeof(r));
+		strcpy(r.ifr_name, "lo");
+		struct sockaddr_in *sin = (struct sockaddr_in *)&r.ifr_addr;
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (copy_to_guest((gaddr_t)(uintptr_t)ic.ifc_buf, &r, sizeof(r)))
+			return -EFAULT;
+		total = sizeof(r);
+	}
+	ic.ifc_len = total;
+	return copy_to_guest(arg, &ic, sizeof(ic)) ? -EFAULT : 0;
+}
+
+/* The interface ioctls of a socket of family (they take an ifreq, copied
+ * back whole on success), or -ENOTTY for another command. */
+static long netdev_ioctl(int family, unsigned cmd, gaddr_t arg)
+{
+	struct ifreq r;
+	bool inet_cmd = cmd == SIOCGIFADDR || cmd == SIOCGIFBRDADDR || cmd == SIOCGIFDSTADDR ||
+			cmd == SIOCGIFNETMASK || cmd == SIOCGIFPFLAGS;
+	if (cmd == SIOCGIFCONF)
+		return ifconf_ioctl(arg);
+	if (inet_cmd && family != AF_INET)
+		return -ENOTTY; /* only inet_ioctl hands them to devinet_ioctl */
+	switch (cmd) {
+	case SIOCGIFNAME: case SIOCGIFFLAGS: case SIOCGIFMETRIC: case SIOCGIFMTU:
+	case SIOCGIFSLAVE: case SIOCGIFMAP: case SIOCGIFINDEX: case SIOCGIFTXQLEN:
+	case SIOCGIFHWADDR: case SIOCGIFADDR: case SIOCGIFBRDADDR: case SIOCGIFDSTADDR:
+	case SIOCGIFNETMASK: case SIOCGIFPFLAGS:
+		break;
+	default:
+		return -ENOTTY;
+	}
+	if (copy_from_guest(&r, arg, sizeof(r)))
+		return -EFAULT;
+	r.ifr_name[IFNAMSIZ - 1] = 0;
+	if (cmd == SIOCGIFNAME) { /* dev_ifname */
+		if (r.ifr_ifindex != LO_INDEX)
+			return -ENODEV;
+		strcpy(r.ifr_name, "lo");
+		return copy_to_guest(arg, &r, sizeof(r)) ? -EFAULT : 0;
+	}
+	if (cmd == SIOCGIFPFLAGS)
+		return -EINVAL; /* devinet_ioctl has no such command */
+	/* The device is named without an alias (lo:0 is lo); an address
+	 * belongs to the label (lo) itself. */
+	char dev[IFNAMSIZ];
+	memcpy(dev, r.ifr_name, IFNAMSIZ);
+	char *colon = strchr(dev, ':');
+	if (colon)
+		*colon = 0;
+	if (strcmp(dev, "lo"))
+		return -ENODEV;
+	if (inet_cmd) {
+		if (strcmp(r.ifr_name, "lo"))
+			return -EADDRNOTAVAIL;
+		struct sockaddr_in *sin = (struct sockaddr_in *)&r.ifr_addr;
+		uint32_t a = cmd == SIOCGIFADDR || cmd == SIOCGIFDSTADDR ? htonl(INADDR_LOOPBACK)
+			: cmd == SIOCGIFNETMASK ? htonl(0xff000000) : 0;
+		memset(sin, 0, sizeof(*sin));
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = a;
+		return copy_to_guest(arg, &r, sizeof(r)) ? -EFAULT : 0;
+	}
+	switch (cmd) {
+	case SIOCGIFFLAGS:
+		r.ifr_flags = LO_FLAGS;
+		break;
+	case SIOCGIFMETRIC:
+		r.ifr_metric = 0;
+		break;
+	case SIOCGIFMTU:
+		r.ifr_mtu = LO_MTU;
+		break;
+	case SIOCGIFSLAVE:
+		return -EINVAL;
+	case SIOCGIFMAP: /* dev_getifmap: every field 0, the padding kept */
+		r.ifr_map.mem_start = r.ifr_map.mem_end = 0;
+		r.ifr_map.base_addr = 0;
+		r.ifr_map.irq = r.ifr_map.dma = r.ifr_map.port = 0;
+		break;
+	case SIOCGIFINDEX:
+		r.ifr_ifindex = LO_INDEX;
+		break;
+	case SIOCGIFTXQLEN:
+		r.ifr_qlen = LO_TXQLEN;
+		break;
+	case SIOCGIFHWADDR: /* an all-zero address of ETH_ALEN bytes */
+		r.ifr_hwaddr.sa_family = ARPHRD_LOOPBACK_;
+		memset(r.ifr_hwaddr.sa_data, 0, 6);
+		break;
+	}
+	return copy_to_guest(arg, &r, sizeof(r)) ? -EFAULT : 0;
+}
+
 /* ---- the socket file ------------------------------------------------------- */
 
 static const struct file_ops socket_file_ops;
@@ -229,7 +349,8 @@ static long sock_file_ioctl(struct file *f, unsigned cmd, gaddr_t arg)
 		v = s->ops->atmark ? s->ops->atmark(s) : s->family == AF_UNIX ? -ENOTTY : 0;
 		break;
 	default:
-		return -ENOTTY;
+		/* --net=host: the host's interfaces are not the kernel's lo. */
+		return net_host ? -ENOTTY : netdev_ioctl(s->family, cmd, arg);
 	}
 	if (v < 0)
 		return v;
