@@ -78,11 +78,6 @@ ssize_t dgram_recvmsg(struct socket *s, struct msg_iter *it, struct recv_info *r
 	ssize_t ret = 0;
 	struct skb *skb = NULL;
 	bool peek = flags & MSG_PEEK;
-	/* read(2) of nothing (kernel iovecs come only from the socket
-	 * file's read): Linux's sock_read_iter returns 0 before the
-	 * protocol sees it. A recv of nothing waits for a datagram. */
-	if (!len && !it->guest)
-		return 0;
 	/* UDP: udp_recvmsg hands MSG_ERRQUEUE to ip_recv_error first,
 	 * and nothing is ever on the error queue. unix_dgram_recvmsg
 	 * never looks at the flag: an ordinary receive. */

@@ -301,6 +301,10 @@ static ssize_t sock_file_read(struct file *f, const struct iovec *iov, int n, of
 	struct msg_iter it;
 	struct recv_info ri = { 0 };
 	iter_init(&it, false, iov, n);
+	/* Linux's sock_read_iter: a read of nothing is 0 before the protocol
+	 * sees it, whatever the state (a recv of nothing waits for data). */
+	if (!it.left)
+		return 0;
 	ssize_t r = s->ops->recvmsg(s, &it, &ri, 0, (f->flags & O_NONBLOCK) || (rwf & RWF_NOWAIT));
 	scm_free(ri.scm); /* read(2) drops files in flight, like Linux */
 	return r;

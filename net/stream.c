@@ -229,12 +229,6 @@ ssize_t stream_recvmsg(struct socket *s, struct msg_iter *it, struct recv_info *
 	 * whatever the state. AF_UNIX never looks at the flag. */
 	if (r->tcp && (flags & MSG_ERRQUEUE))
 		return -EAGAIN;
-	/* read(2) of nothing (kernel iovecs come only from the socket file's
-	 * read, through fs/rw.c's bounce): Linux's sock_read_iter returns 0
-	 * before the protocol sees it, whatever the state. A recv of
-	 * nothing goes on and waits for data (the target below). */
-	if (!len && !it->guest)
-		return 0;
 	if (flags & MSG_OOB)
 		return r->tcp ? -EINVAL : -EOPNOTSUPP;
 	struct sock_timeo t;

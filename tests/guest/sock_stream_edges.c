@@ -341,6 +341,7 @@ static void recv_nothing_unconnected(void)
 	close(u);
 	u = socket(AF_UNIX, SOCK_SEQPACKET, 0);
 	SHOW("unix seqpacket unconnected: recv(0, MSG_DONTWAIT)", recv(u, buf, 0, MSG_DONTWAIT));
+	SHOW("unix seqpacket unconnected: read(0)", read(u, buf, 0));
 	close(u);
 	int t = socket(AF_INET, SOCK_STREAM, 0);
 	SHOW("tcp unconnected: recv(0, MSG_DONTWAIT)", recv(t, buf, 0, MSG_DONTWAIT));
