@@ -17,6 +17,7 @@
 #include "kernel/task.h"
 #include "mm/mm.h"
 #include "mm/vma.h"
+#include "net/socket.h"
 
 /* ---- access to processes ------------------------------------------------ */
 
@@ -427,6 +428,51 @@ static const struct pseudo_node vm_children[] = {
 	{ 0 },
 };
 
+static int show_somaxconn(const struct pseudo_ctx *c, struct seqbuf *s)
+{
+	seq_printf(s, "%d\n", SYSCTL_SOMAXCONN);
+	return 0;
+}
+
+static int show_net_buf_max(const struct pseudo_ctx *c, struct seqbuf *s)
+{
+	seq_printf(s, "%d\n", SYSCTL_BUF_MAX);
+	return 0;
+}
+
+static int show_port_range(const struct pseudo_ctx *c, struct seqbuf *s)
+{
+	seq_printf(s, "%d\t%d\n", SYSCTL_PORT_LO, SYSCTL_PORT_HI);
+	return 0;
+}
+
+static int show_unpriv_port(const struct pseudo_ctx *c, struct seqbuf *s)
+{
+	seq_printf(s, "%d\n", SYSCTL_PROT_SOCK);
+	return 0;
+}
+
+static const struct pseudo_node net_core_children[] = {
+	RW("rmem_max", show_net_buf_max),
+	RW("somaxconn", show_somaxconn),
+	RW("wmem_max", show_net_buf_max),
+	{ 0 },
+};
+
+static const struct pseudo_node net_ipv4_children[] = {
+	RW("ip_local_port_range", show_port_range),
+	RW("ip_unprivileged_port_start", show_unpriv_port),
+	{ 0 },
+};
+
+/* What the sandbox's loopback stack uses (--net=host sockets are the
+ * host's, with the host's settings). */
+static const struct pseudo_node net_children[] = {
+	{ .name = "core", .mode = S_IFDIR | 0555, .children = net_core_children },
+	{ .name = "ipv4", .mode = S_IFDIR | 0555, .children = net_ipv4_children },
+	{ 0 },
+};
+
 static const struct pseudo_node sysfs_children[] = {
 	RW("file-max", show_file_max),
 	RW("nr_open", show_nr_open),
@@ -439,6 +485,7 @@ static const struct pseudo_node sys_children[] = {
 	/* The SysV IPC limits are ipc/sysctl.c's generated entries. */
 	{ .name = "kernel", .mode = S_IFDIR | 0555, .children = kernel_children,
 	  .list = ipc_sysctl_list, .lookup = ipc_sysctl_lookup },
+	{ .name = "net", .mode = S_IFDIR | 0555, .children = net_children },
 	{ .name = "vm", .mode = S_IFDIR | 0555, .children = vm_children },
 	{ 0 },
 };

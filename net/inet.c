@@ -17,9 +17,6 @@
 #include "kernel/task.h"
 #include "net/socket.h"
 
-#define PORT_LO 32768 /* net.ipv4.ip_local_port_range */
-#define PORT_HI 60999
-#define PROT_SOCK 1024 /* net.ipv4.ip_unprivileged_port_start */
 #define TCP_SNDBUF_DEFAULT 16384  /* tcp_wmem[1] */
 #define TCP_RCVBUF_DEFAULT 131072 /* tcp_rmem[1] */
 #define UDP_MAX_V4 65507
@@ -208,9 +205,9 @@ static int get_port_locked(struct socket *s, const struct in6_addr *addr, uint16
 		if (conflicts_locked(s, &want, port))
 			return -EADDRINUSE;
 	} else {
-		unsigned range = PORT_HI - PORT_LO + 1, start = krandom_u64() % range;
+		unsigned range = SYSCTL_PORT_HI - SYSCTL_PORT_LO + 1, start = krandom_u64() % range;
 		for (unsigned i = 0; i < range && !port; i++) {
-			uint16_t p = PORT_LO + (start + i) % range;
+			uint16_t p = SYSCTL_PORT_LO + (start + i) % range;
 			if (!conflicts_locked(s, &want, p))
 				port = p;
 		}
@@ -241,7 +238,7 @@ static int inet_bind(struct socket *s, const struct sock_addr *a)
 	}
 	if (!any4(&addr) && !loop4(&addr) && !any6(&addr) && !loop6(&addr))
 		return -EADDRNOTAVAIL;
-	if (port && port < PROT_SOCK && current->proc->uid != 0)
+	if (port && port < SYSCTL_PROT_SOCK && current->proc->uid != 0)
 		return -EACCES;
 	pthread_mutex_lock(&inet_lock);
 	if (s->inet->listed)

@@ -23,7 +23,6 @@
 #define NPROTO 46
 #define SOCK_MAX 11
 #define SOCK_TYPE_MASK 0xf
-#define SOMAXCONN_SYSCTL 4096
 #ifndef UIO_MAXIOV
 #define UIO_MAXIOV 1024
 #endif
@@ -35,7 +34,6 @@
  * struct sk_buff) and twice that. */
 #define SOCK_MIN_RCVBUF 2304
 #define SOCK_MIN_SNDBUF 4608
-#define SYSCTL_BUF_MAX 4194304 /* net.core.wmem_max / rmem_max of these hosts */
 #define TCP_RMEM_MAX 33554432  /* net.ipv4.tcp_rmem[2] */
 
 /* ---- socket objects -------------------------------------------------------- */
@@ -591,8 +589,8 @@ long sys_listen(const struct sysargs *a)
 	if (!f)
 		return err;
 	int backlog = a->a[1];
-	if ((unsigned)backlog > SOMAXCONN_SYSCTL)
-		backlog = SOMAXCONN_SYSCTL;
+	if ((unsigned)backlog > SYSCTL_SOMAXCONN)
+		backlog = SYSCTL_SOMAXCONN;
 	err = SOCK(f)->ops->listen ? SOCK(f)->ops->listen(SOCK(f), backlog) : -EOPNOTSUPP;
 	fput(f);
 	return err;

@@ -382,4 +382,12 @@ int sock_int_opt(struct socket *s, int level, int name, int *val, bool set);
 /* The value of a table option with s->lock held. */
 int sock_opt_locked(const struct socket *s, int level, int name);
 
+/* The network sysctls of the sandbox's own loopback stack, as
+ * /proc/sys/net shows them (fs/procfs.c). */
+#define SYSCTL_SOMAXCONN 4096   /* net.core.somaxconn: listen's backlog cap */
+#define SYSCTL_BUF_MAX 4194304  /* net.core.rmem_max and wmem_max */
+#define SYSCTL_PORT_LO 32768    /* net.ipv4.ip_local_port_range */
+#define SYSCTL_PORT_HI 60999
+#define SYSCTL_PROT_SOCK 1024   /* net.ipv4.ip_unprivileged_port_start */
+
 #endif

@@ -169,6 +169,14 @@ int main(void)
 	expect(number("/proc/sys/fs/file-max") > 0, "file-max");
 	expect(number("/proc/sys/fs/nr_open") >= 1024, "nr_open");
 	expect(number("/proc/sys/fs/pipe-max-size") >= 4096, "pipe-max-size");
+	expect(number("/proc/sys/net/core/somaxconn") >= 128, "net.core.somaxconn");
+	expect(number("/proc/sys/net/core/rmem_max") >= 4096, "net.core.rmem_max");
+	expect(number("/proc/sys/net/core/wmem_max") >= 4096, "net.core.wmem_max");
+	long long lo = -1, hi = -1;
+	n = slurp("/proc/sys/net/ipv4/ip_local_port_range");
+	expect(n > 0 && sscanf(buf, "%lld\t%lld", &lo, &hi) == 2 && lo > 0 && lo < hi && hi < 65536,
+	       "net.ipv4.ip_local_port_range: two ports, low first");
+	expect(number("/proc/sys/net/ipv4/ip_unprivileged_port_start") >= 0, "ip_unprivileged_port_start");
 	res("write ostype", rsys(SYS_open, "/proc/sys/kernel/ostype", O_WRONLY));
 	res("/proc/sys/nonexistent", rsys(SYS_open, "/proc/sys/kernel/nonexistent", O_RDONLY));
 	return expect_failures ? 1 : 0;
