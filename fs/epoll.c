@@ -15,7 +15,7 @@
  *
  * Closing: Linux's epoll holds no reference on its files; fput calls
  * eventpoll_release on the last close. Files whose release op calls
- * eventpoll_release (pipes, eventfds, epolls) are held the same way.
+ * eventpoll_release (pipes, eventfds, epolls, sockets) are held the same way.
  * Others (host files) are held by a reference until fput calls
  * eventpoll_release for every file (see the report of this branch); until
  * then an item whose file only epoll still holds is dropped at the next
@@ -87,11 +87,13 @@ bool file_is_epoll(const struct file *f)
 	return f->ops == &ep_ops;
 }
 
-/* Files whose release op calls eventpoll_release: held without a
- * reference, like Linux. All files, once fput calls it. */
+/* Files whose release op calls eventpoll_release (and whose poll pins
+ * an object of their own, not the file): held without a reference, like
+ * Linux, so that closing the last fd closes them even while an epoll
+ * watches. All files, once fput calls it. */
 static bool releases_itself(const struct file *f)
 {
-	return file_is_pipe(f) || file_is_eventfd(f) || file_is_epoll(f);
+	return file_is_pipe(f) || file_is_eventfd(f) || file_is_epoll(f) || file_is_socket(f);
 }
 
 static struct eventpoll *ep_ref(struct eventpoll *ep)

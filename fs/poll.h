@@ -105,6 +105,8 @@ int poll_sleep(uint32_t snap, const struct poll_timeout *t);
 struct statx;
 int anon_inode_statx(struct statx *x);
 bool file_is_eventfd(const struct file *f);
+/* Whether f is a socket (net/socket.c), whose release calls eventpoll_release. */
+bool file_is_socket(const struct file *f);
 bool file_is_epoll(const struct file *f);
 /* How many references to f the entries of pt hold (epoll's count of the
  * references it holds itself). */

@@ -392,6 +392,11 @@ static const struct file_ops socket_file_ops = {
 	.release = sock_file_release,
 };
 
+bool file_is_socket(const struct file *f)
+{
+	return f->ops == &socket_file_ops;
+}
+
 /* A file for s (the socket's reference taken over), installed: the fd. */
 static int sock_install(struct socket *s, int flags)
 {

@@ -153,6 +153,8 @@ static void waits(void)
 	sock_case("unix stream", SOCK_STREAM, SELECT);
 	printf("-- an epoll set keeps nothing open\n");
 	pipe_case(EPOLL, 0);
+	sock_case("unix stream", SOCK_STREAM, EPOLL);
+	sock_case("unix dgram", SOCK_DGRAM, EPOLL);
 
 	printf("-- closed before the call\n");
 	int p[2];
