@@ -73,6 +73,10 @@ static int send_error(struct socket *s, const struct stream_rules *r, const stru
 	}
 	if (!r->records && si->to && si->to->len)
 		return s->state == SK_ESTABLISHED ? -EISCONN : -EOPNOTSUPP;
+	/* unix_seqpacket_sendmsg: a pending error (the peer closed with
+	 * data unread: ECONNRESET) comes first, once. */
+	if (r->records && s->err)
+		return sock_take_err(s);
 	if (s->state != SK_ESTABLISHED)
 		return -ENOTCONN;
 	if (s->shutdown & SEND_SHUTDOWN)
