@@ -499,6 +499,8 @@ static struct statx_timestamp stx_time(struct timespec t)
 static int pipe_statx(struct file *f, int flags, unsigned mask, struct statx *x)
 {
 	struct pipe *p = f->priv;
+	if (f->inode) /* a named FIFO: its inode, as its lstat shows it */
+		return inode_getattr(f->inode, x);
 	memset(x, 0, sizeof(*x));
 	x->stx_mask = STATX_BASIC_STATS;
 	x->stx_blksize = PAGE_SIZE;

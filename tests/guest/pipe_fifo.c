@@ -1,5 +1,6 @@
 /* FIFOs: open rules (a lone non-blocking writer gets ENXIO, a blocking
- * reader waits for a writer), data through them, EOF. */
+ * reader waits for a writer), data through them, EOF, and an open FIFO's
+ * fstat is its inode's (what lstat of its path says). */
 #include <stdio.h>
 #include <string.h>
 #include <errno.h>
@@ -15,6 +16,15 @@ int main(void) {
 	printf("lone nonblock writer: %d %s\n", w, w < 0 ? strerror(errno) : "");
 	int r = open(f, O_RDONLY | O_NONBLOCK);
 	printf("nonblock reader: %d\n", r >= 0);
+	struct stat ls, fs;
+	lstat(f, &ls);
+	fstat(r, &fs);
+	printf("fstat is lstat's: dev %d ino %d mode %d (%o)\n", ls.st_dev == fs.st_dev, ls.st_ino == fs.st_ino,
+	       ls.st_mode == fs.st_mode, fs.st_mode);
+	fchmod(r, 0640);
+	lstat(f, &ls);
+	fstat(r, &fs);
+	printf("after fchmod: lstat %o, fstat %o\n", ls.st_mode & 07777, fs.st_mode & 07777);
 	w = open(f, O_WRONLY);
 	printf("writer with reader: %d\n", w >= 0);
 	write(w, "hello", 5);
