@@ -10,6 +10,7 @@
 #include "fs/locks.h"
 #include "kernel/syscall.h"
 #include "kernel/task.h"
+#include "mm/uaccess.h"
 
 #define NR_OPEN_MAX (1 << 20) /* Linux's fs.nr_open default */
 
@@ -292,6 +293,79 @@ long sys_dup3(const struct sysargs *a)
 	return do_dup3((int)a->a[0], (int)a->a[1], flags & O_CLOEXEC);
 }
 
+#define F_OWNER_TID_ 0 /* struct f_owner_ex's types */
+#define F_OWNER_PID_ 1
+#define F_OWNER_PGRP_ 2
+
+/* Whether id names a task (type TID, PID) or a process group (PGRP),
+ * as Linux's find_vpid finds any pid that is in use. */
+static bool owner_exists(int type, int id)
+{
+	pthread_mutex_lock(&tasklist_lock);
+	bool found = pid_or_tid_lookup(id) != NULL;
+	for (int pid = 1; !found && type == F_OWNER_PGRP_ && pid < PID_MAX; pid++) {
+		struct process *p = pid_lookup(pid);
+		found = p && p->pgid == id;
+	}
+	pthread_mutex_unlock(&tasklist_lock);
+	return found;
+}
+
+/* F_SETOWN and F_SETOWN_EX (Linux's f_setown / f_setown_ex): who may be
+ * 0 (nobody). Only stored: no SIGIO is ever sent. */
+static long set_owner(struct file *f, int type, int who)
+{
+	if (type < F_OWNER_TID_ || type > F_OWNER_PGRP_)
+		return -EINVAL;
+	if (who && !owner_exists(type, who))
+		return -ESRCH;
+	f->owner = who;
+	f->owner_type = type;
+	return 0;
+}
+
+/* Ownership, signals, leases and dnotify: what fcntl stores of them. */
+static long owner_fcntl(struct file *f, unsigned cmd, uint64_t arg)
+{
+	struct { int type; int pid; } ex;
+	int who = (int)arg;
+	switch (cmd) {
+	case F_SETOWN:
+		if (who == INT_MIN)
+			return -EINVAL;
+		return who < 0 ? set_owner(f, F_OWNER_PGRP_, -who) : set_owner(f, F_OWNER_PID_, who);
+	case F_GETOWN:
+		return f->owner_type == F_OWNER_PGRP_ ? -f->owner : f->owner;
+	case F_SETOWN_EX:
+		if (copy_from_guest(&ex, arg, sizeof(ex)))
+			return -EFAULT;
+		return set_owner(f, ex.type, ex.pid); /* a negative pid is nobody's: ESRCH */
+	case F_GETOWN_EX:
+		ex.type = f->owner_type;
+		ex.pid = f->owner;
+		return copy_to_guest(arg, &ex, sizeof(ex)) ? -EFAULT : 0;
+	case F_SETSIG:
+		if (arg > 64) /* !valid_signal */
+			return -EINVAL;
+		f->owner_sig = (int)arg;
+		return 0;
+	case F_GETSIG:
+		return f->owner_sig;
+	case F_GETLEASE:
+		return F_UNLCK; /* no leases are ever granted */
+	case F_SETLEASE:
+		/* None is ever granted, and removing one that is not there is
+		 * EAGAIN too (generic_delete_lease). */
+		return arg == F_UNLCK || arg == F_RDLCK || arg == F_WRLCK ? -EAGAIN : -EINVAL;
+	case F_NOTIFY:
+		if (!S_ISDIR(f->type))
+			return -ENOTDIR;
+		f->dnotify = (unsigned)arg;
+		return 0;
+	}
+	return -EINVAL;
+}
+
 long sys_fcntl(const struct sysargs *a)
 {
 	int fd = (int)a->a[0];
@@ -346,8 +420,19 @@ long sys_fcntl(const struct sysargs *a)
 	case F_GETPIPE_SZ:
 		r = pipe_fcntl(f, cmd, arg);
 		break;
+	case F_SETOWN:
+	case F_GETOWN:
+	case F_SETOWN_EX:
+	case F_GETOWN_EX:
+	case F_SETSIG:
+	case F_GETSIG:
+	case F_GETLEASE:
+	case F_SETLEASE:
+	case F_NOTIFY:
+		r = owner_fcntl(f, cmd, arg);
+		break;
 	default:
-		r = -EINVAL; /* leases, owners: not yet */
+		r = -EINVAL;
 	}
 	fput(f);
 	return r;
