@@ -72,12 +72,27 @@ const struct pseudo_node *pseudo_node_of(const struct inode *i, struct pseudo_ct
 	return P(i)->node;
 }
 
+/* An object's inode number, the same at every lookup (a new inode is
+ * made each time): a hash of its node and context, above the numbers
+ * handed out in turn, so that stat, fstat and a second lookup agree
+ * (samestat, fwalk). */
+static uint64_t pseudo_ino(const struct pseudo_node *node, const struct pseudo_ctx *ctx)
+{
+	uint64_t h = (uint64_t)(uintptr_t)node;
+	for (int k = 0; k < 4; k++) {
+		h ^= (uint64_t)ctx->id[k] + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+		h *= 0xbf58476d1ce4e5b9ULL;
+		h ^= h >> 31;
+	}
+	return (h | (1ULL << 32)) & ((1ULL << 62) - 1);
+}
+
 static struct inode *pseudo_inode(struct super *sb, const struct pseudo_node *node,
 				  const struct pseudo_ctx *ctx)
 {
 	struct pnode *p = malloc(sizeof(*p));
 	struct inode *i = p ? inode_new(sb, node->jump ? &pseudo_magic_iops : &pseudo_iops,
-					node->mode, 0) : NULL;
+					node->mode, pseudo_ino(node, ctx)) : NULL;
 	if (!i) {
 		free(p);
 		return NULL;
@@ -119,12 +134,10 @@ struct pseudo_lister {
 int pseudo_emit(struct pseudo_lister *l, const char *name, const struct pseudo_node *node,
 		const struct pseudo_ctx *ctx)
 {
-	/* Generated entries get no inode for a listing: a stable number
-	 * from the name is what d_ino needs. */
-	uint64_t h = 0xcbf29ce484222325ULL ^ (uintptr_t)node;
-	for (const char *c = name; *c; c++)
-		h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
-	return l->ctx->emit(l->ctx, name, strlen(name), (h >> 1) | 1, dtype_of(node->mode));
+	/* No inode is made for a listing: d_ino is the number a lookup's
+	 * inode gets (pseudo_ino), from the same node and context. */
+	(void)l->dir;
+	return l->ctx->emit(l->ctx, name, strlen(name), pseudo_ino(node, ctx), dtype_of(node->mode));
 }
 
 static int pseudo_iterate(struct inode *dir, struct dentry *d, struct dir_ctx *ctx)
