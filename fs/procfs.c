@@ -15,6 +15,7 @@
 #include "ipc/ipc.h"
 #include "kernel/ktime.h"
 #include "kernel/task.h"
+#include "kernel/uts.h"
 #include "mm/mm.h"
 #include "mm/vma.h"
 #include "net/socket.h"
@@ -309,25 +310,19 @@ static int show_ostype(const struct pseudo_ctx *c, struct seqbuf *s)
 	return 0;
 }
 
-/* What uname(2) shows (kernel/sys_info.c): the host's release and node
- * name, no domain name. */
+/* What uname(2) shows (kernel/uts.h). */
 static int show_uts(struct seqbuf *s, int which)
 {
 	struct utsname u;
-	if (uname(&u) < 0)
-		return -errno;
-	seq_printf(s, "%s\n", which == 0 ? u.release : u.nodename);
+	uts_get(&u);
+	seq_printf(s, "%s\n", which == 0 ? u.release : which == 1 ? u.nodename : u.domainname);
 	return 0;
 }
 
 static int show_osrelease(const struct pseudo_ctx *c, struct seqbuf *s) { return show_uts(s, 0); }
 static int show_hostname(const struct pseudo_ctx *c, struct seqbuf *s) { return show_uts(s, 1); }
 
-static int show_domainname(const struct pseudo_ctx *c, struct seqbuf *s)
-{
-	seq_printf(s, "(none)\n");
-	return 0;
-}
+static int show_domainname(const struct pseudo_ctx *c, struct seqbuf *s) { return show_uts(s, 2); }
 
 /* Linux's default: 32768, or 1024 per possible CPU if more. */
 static int show_pid_max(const struct pseudo_ctx *c, struct seqbuf *s)

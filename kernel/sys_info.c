@@ -1,4 +1,4 @@
-/* Identity and system information: uname, the get*id calls, umask,
+/* Identity and system information: the get*id calls, umask,
  * set_tid_address, the robust-list calls, rseq, sysinfo. */
 #include <string.h>
 #include <sys/sysinfo.h>
@@ -9,28 +9,10 @@
 #include "kernel/task.h"
 #include "mm/uaccess.h"
 
-_Static_assert(sizeof(struct utsname) == 6 * 65, "Linux struct new_utsname");
+
 _Static_assert(sizeof(struct sysinfo) == 112, "Linux struct sysinfo");
 
 #define ROBUST_LIST_HEAD_SIZE 24 /* struct robust_list_head on x86-64 */
-
-/* The guest sees Linux on x86-64 with the host's release and version (so
- * glibc's and programs' kernel-version checks see a real kernel) and the
- * host's node name. TODO: a per-sandbox hostname (UTS namespace) with
- * sethostname/setdomainname. */
-long sys_uname(const struct sysargs *a)
-{
-	struct utsname host, u;
-	memset(&u, 0, sizeof u);
-	uname(&host);
-	strcpy(u.sysname, "Linux");
-	memcpy(u.nodename, host.nodename, sizeof u.nodename);
-	memcpy(u.release, host.release, sizeof u.release);
-	memcpy(u.version, host.version, sizeof u.version);
-	strcpy(u.machine, "x86_64");
-	strcpy(u.domainname, "(none)");
-	return copy_to_guest(a->a[0], &u, sizeof u);
-}
 
 long sys_gettid(const struct sysargs *a) { return current->tid; }
 /* Real and effective ids; the set* calls are in kernel/sys_cred.c. */

@@ -515,6 +515,10 @@ submit "cli: run --time without @" cli_case "run --time without @" 2 oneline run
 submit "cli: run --time-offset before 1970" cli_case "run --time-offset before 1970" 2 oneline run --time-offset=-9000000000 -- "$HELLO"
 if [ -n "$BB" ]; then
 	submit "cli: run --time=@EPOCH" cli_case "run --time=@EPOCH" 0 "stdout=1000000000" run --time=@1000000000 -- "$BB" date -u +%s
+	# The sandbox's own node name (root inside holds CAP_SYS_ADMIN).
+	submit "cli: sethostname in the sandbox" cli_case "sethostname in the sandbox" 0 \
+		"stdout=$(printf 'sandbox-x\nsandbox-x')" run -- "$BB" sh -c \
+		'hostname sandbox-x && hostname && cat /proc/sys/kernel/hostname'
 fi
 
 # The compatibility table in the docs is generated from the syscall table.
