@@ -321,6 +321,46 @@ long sys_clock_gettime(const struct sysargs *a)
 	return err ? err : put_timespec(a->a[1], &ts);
 }
 
+/* Setting a clock: Linux's checks in their order (only REALTIME has a
+ * clock_set, CPU clocks refuse with EPERM after reading the value; a
+ * valid time, then CAP_SYS_TIME). The sandbox's clock follows the
+ * host's and is nobody's to set, root's included: EPERM. */
+long sys_clock_settime(const struct sysargs *a)
+{
+	clockid_t clk = (clockid_t)a->a[0];
+	struct gclock c;
+	struct timespec now;
+	/* A CPU clock by id that names a thread or process one may read. */
+	bool cpu = clk < 0 && clock_resolve(clk, &c) == 0 && c.cpu >= 0 && ktime_get(clk, &now) == 0;
+	if (clk != CLOCK_REALTIME && !cpu)
+		return -EINVAL;
+	struct ktimespec k;
+	if (copy_from_guest(&k, a->a[1], sizeof k))
+		return -EFAULT;
+	if (!cpu && (k.tv_sec < 0 || (uint64_t)k.tv_nsec >= (uint64_t)NSEC_PER_SEC))
+		return -EINVAL;
+	return -EPERM;
+}
+
+long sys_settimeofday(const struct sysargs *a)
+{
+	struct ktimeval tv;
+	struct ktimezone tz;
+	if (a->a[0]) {
+		if (copy_from_guest(&tv, a->a[0], sizeof tv))
+			return -EFAULT;
+		if (tv.tv_sec < 0 || (uint64_t)tv.tv_usec >= 1000000)
+			return -EINVAL;
+	}
+	if (a->a[1]) {
+		if (copy_from_guest(&tz, a->a[1], sizeof tz))
+			return -EFAULT;
+		if (tz.minuteswest > 15 * 60 || tz.minuteswest < -15 * 60)
+			return -EINVAL;
+	}
+	return -EPERM; /* as clock_settime */
+}
+
 long sys_clock_getres(const struct sysargs *a)
 {
 	struct timespec ts;
