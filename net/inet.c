@@ -131,6 +131,21 @@ static int route(const struct socket *s, struct in6_addr *dst, struct in6_addr *
 	return -ENETUNREACH;
 }
 
+/* The route from a v6 socket bound to a v4-mapped address: :: is the
+ * v4 loopback, an IPv6 destination is EAFNOSUPPORT (ip6_dst_lookup_tail);
+ * then route() for everyone. */
+static int route_from(const struct socket *s, const struct in6_addr *bound, struct in6_addr *dst,
+		      struct in6_addr *src)
+{
+	if (s->family == AF_INET6 && is_mapped(bound)) {
+		if (any6(dst))
+			*dst = mapped(htonl(INADDR_LOOPBACK));
+		else if (!is_mapped(dst))
+			return -EAFNOSUPPORT;
+	}
+	return route(s, dst, src);
+}
+
 /* ---- the port table ----------------------------------------------------------------- */
 
 static bool is_tcp(const struct socket *s) { return s->type == SOCK_STREAM; }
@@ -858,15 +873,7 @@ static int udp_connect(struct socket *s, const struct sock_addr *a, bool nonbloc
 	} else if ((err = parse(s, a, &dst, &port, false))) {
 		return err;
 	}
-	if (s->family == AF_INET6 && is_mapped(&bound)) {
-		/* Bound to a v4-mapped address: :: is the v4 loopback, an
-		 * IPv6 peer EAFNOSUPPORT (ip6_dst_lookup_tail). */
-		if (any6(&dst))
-			dst = mapped(htonl(INADDR_LOOPBACK));
-		else if (!is_mapped(&dst))
-			return -EAFNOSUPPORT;
-	}
-	if ((err = route(s, &dst, &src)))
+	if ((err = route_from(s, &bound, &dst, &src)))
 		return err;
 	pthread_mutex_lock(&inet_lock);
 	if (!s->inet->listed)
@@ -1026,16 +1033,7 @@ static ssize_t udp_sendmsg(struct socket *s, struct msg_iter *it, struct send_in
 	pthread_mutex_lock(&inet_lock);
 	struct in6_addr bound = s->inet->laddr;
 	pthread_mutex_unlock(&inet_lock);
-	if (s->family == AF_INET6 && is_mapped(&bound)) {
-		/* A v6 socket bound to a v4-mapped address: :: is the v4
-		 * loopback, an IPv6 destination is EAFNOSUPPORT
-		 * (ip6_dst_lookup_tail). */
-		if (any6(&dst))
-			dst = mapped(htonl(INADDR_LOOPBACK));
-		else if (!is_mapped(&dst))
-			return -EAFNOSUPPORT;
-	}
-	if ((err = route(s, &dst, &src)))
+	if ((err = route_from(s, &bound, &dst, &src)))
 		return err;
 	pthread_mutex_lock(&inet_lock);
 	err = autobind_locked(s); /* again: a disconnect may have unbound it */
