@@ -475,13 +475,11 @@ void signal_notify_parent_exit(struct process *p)
 
 /* ---- job control ------------------------------------------------------- */
 
-/* Linux's will_become_orphaned_pgrp: no member has a parent in another
- * group of the same session (tasklist_lock held). */
-static bool pgrp_orphaned(int pgid)
+bool pgrp_will_orphan(int pgid, const struct process *ignored)
 {
 	for (int pid = 1; pid < PID_MAX; pid++) {
 		struct process *q = pid_lookup(pid);
-		if (!q || q->pgid != pgid || q->state != PROC_ALIVE)
+		if (!q || q == ignored || q->pgid != pgid || q->state != PROC_ALIVE)
 			continue;
 		struct process *par = q->parent;
 		if (par && par->pgid != pgid && par->sid == q->sid)
@@ -516,7 +514,7 @@ static void do_signal_stop(int sig, unsigned cont_seq)
 	struct thread *t = current;
 	struct process *p = t->proc;
 	pthread_mutex_lock(&tasklist_lock);
-	if (sig != SIGSTOP && pgrp_orphaned(p->pgid)) {
+	if (sig != SIGSTOP && pgrp_will_orphan(p->pgid, NULL)) {
 		pthread_mutex_unlock(&tasklist_lock);
 		return; /* Linux discards tty stops of orphaned groups */
 	}

@@ -63,6 +63,10 @@ int signal_send_via(struct process *p, struct thread *via, int sig, const siginf
 int signal_send_tid(struct process *p, int tid, int sig, const siginfo_t *info);
 /* The same with SI_USER from the current process (kill). */
 int signal_send(struct process *p, int sig);
+/* Linux's will_become_orphaned_pgrp: no member of the group but ignored
+ * (NULL: none) has a parent in another group of the same session
+ * (tasklist_lock held). */
+bool pgrp_will_orphan(int pgid, const struct process *ignored);
 /* Whether the current process may send sig to target (Linux's
  * check_kill_permission for a sender's own siginfo): else -EPERM. */
 bool signal_may_send(const struct process *target, int sig);

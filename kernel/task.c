@@ -402,6 +402,38 @@ static struct process *new_reaper(struct process *p)
 
 /* Give the children of p to their new reaper, and send the parent-death
  * signals they asked for (tasklist_lock held). */
+/* POSIX's rule for stopped jobs (Linux's kill_orphaned_pgrp): when p's
+ * exit (parent NULL: p's own group, its parent being p->parent) or its
+ * children's move to a new parent (parent: the exiting father, for the
+ * group of child p) orphans a process group that has stopped members,
+ * the group gets SIGHUP, then SIGCONT (tasklist_lock held). */
+static void kill_orphaned_pgrp(struct process *p, struct process *parent)
+{
+	const struct process *ignored = parent ? NULL : p;
+	if (!parent)
+		parent = p->parent;
+	if (!parent || parent->pgid == p->pgid || parent->sid != p->sid || !pgrp_will_orphan(p->pgid, ignored))
+		return;
+	bool stopped = false;
+	for (int pid = 1; pid < PID_MAX && !stopped; pid++) {
+		struct process *q = pid_lookup(pid);
+		if (q && q->pgid == p->pgid && q->state == PROC_ALIVE) {
+			pthread_mutex_lock(&q->lock);
+			stopped = q->stopped;
+			pthread_mutex_unlock(&q->lock);
+		}
+	}
+	if (!stopped)
+		return;
+	static const int sigs[] = { SIGHUP, SIGCONT };
+	for (int k = 0; k < 2; k++)
+		for (int pid = 1; pid < PID_MAX; pid++) {
+			struct process *q = pid_lookup(pid);
+			if (q && q->pgid == p->pgid && q->state == PROC_ALIVE)
+				signal_send_info(q, NULL, sigs[k], &(siginfo_t){ .si_signo = sigs[k], .si_code = SI_KERNEL });
+		}
+}
+
 /* c's parent thread left (the last thread of p, or one of several):
  * send c the parent-death signal it asked for, from p, as Linux's
  * SEND_SIG_NOINFO (tasklist_lock held). */
@@ -445,6 +477,8 @@ static void reparent_children(struct process *p)
 		c->parent_tid = reaper_tid;
 		c->sibling = NULL;
 		send_pdeath(c, p);
+		if (c->state == PROC_ALIVE)
+			kill_orphaned_pgrp(c, p);
 		if (reaper) {
 			c->sibling = reaper->children;
 			reaper->children = c;
@@ -584,6 +618,7 @@ void process_end(struct thread *t)
 	current = NULL; /* from here on we act for nobody */
 
 	pthread_mutex_lock(&tasklist_lock);
+	kill_orphaned_pgrp(p, NULL);
 	reparent_children(p);
 	if (p->pid == 1) {
 		/* The sandbox's init is gone: like a pid namespace, all go. */
