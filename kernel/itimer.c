@@ -28,6 +28,26 @@ static void send_kernel_signal(struct process *p, int sig)
 	signal_send_info(p, NULL, sig, &si);
 }
 
+/* A CPU itimer's signal is the process's, offered first to a thread that
+ * is running guest code, as Linux names the thread the tick charged
+ * (check_process_timers): a profiler's SIGPROF lands where the time goes. */
+static void send_cpu_signal(struct process *p, int sig)
+{
+	siginfo_t si;
+	memset(&si, 0, sizeof(si));
+	si.si_signo = sig;
+	si.si_code = SI_KERNEL;
+	pthread_mutex_lock(&p->lock);
+	struct thread *running = NULL;
+	for (struct thread *t = p->threads; t && !running; t = t->next_thread)
+		if (atomic_load(&t->in_guest))
+			running = t;
+	pthread_mutex_unlock(&p->lock);
+	/* (The thread may leave meanwhile: signal_send_via checks that it
+	 * is still one of p's.) */
+	signal_send_via(p, running, sig, &si);
+}
+
 /* Linux sends SIGALRM and re-arms a periodic ITIMER_REAL only when the
  * signal is dequeued. Here the period goes on, but while our SIGALRM is
  * still pending nothing is sent (it would merge anyway) and getitimer
@@ -80,7 +100,7 @@ static void cpu_fire(struct ktimer *k, int64_t now)
 		ktimer_start(k, ns_add(k->expires, k->interval));
 	else
 		k->expires = 0;
-	send_kernel_signal(pt->proc, sig);
+	send_cpu_signal(pt->proc, sig);
 }
 
 /* RLIMIT_CPU: SIGKILL once the process's CPU time reaches the hard

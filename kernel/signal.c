@@ -280,6 +280,12 @@ static int send_signal_tid(struct process *p, struct thread *t, struct thread *v
 		info = &si;
 	}
 	pthread_mutex_lock(&p->lock);
+	if (via) { /* a hint the caller took without the lock: still ours? */
+		struct thread *o = p->threads;
+		while (o && o != via)
+			o = o->next_thread;
+		via = o;
+	}
 	if (tid > 0) {
 		for (t = p->threads; t && t->tid != tid; t = t->next_thread)
 			;

@@ -1027,7 +1027,8 @@ static long recv_one(struct file *f, gaddr_t umsg, const struct guest_msghdr *m,
 		}
 	}
 	uint64_t used = deliver_control(s, &ri, m->control, m->controllen, flags);
-	int32_t mf = ri.msg_flags;
+	/* ____sys_recvmsg starts msg_flags from the call's MSG_CMSG_CLOEXEC. */
+	int32_t mf = ri.msg_flags | (flags & MSG_CMSG_CLOEXEC);
 	if (copy_to_guest(umsg + offsetof(struct guest_msghdr, flags), &mf, sizeof(mf)) ||
 	    copy_to_guest(umsg + offsetof(struct guest_msghdr, controllen), &used, sizeof(used)))
 		return -EFAULT;
