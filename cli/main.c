@@ -271,6 +271,9 @@ static int cmd_run(int argc, char **argv)
 	}
 	hostpoll_init();
 	tty_start();
+	/* Start-up so far overlapped the clock's calibration; the guest's
+	 * first clock reads must already find the TSC in its vDSO. */
+	ktime_wait_calibrated();
 	int status = run_init_process(prog, argv + optind, environ);
 	tty_restore();
 	if (cocoon_config.stats)

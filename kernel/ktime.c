@@ -17,10 +17,11 @@
  * the TSC stopped) is stepped forward; none ever steps back. Host steps of
  * REALTIME (and of BOOTTIME on suspend) pass through as such.
  *
- * Start-up does not wait for the TSC's calibration (CALIBRATE_NS): until
- * the clock thread has measured the rate, every clock is the host's, read
- * by the kernel (the page says so), and then the TSC lines take over a
- * little ahead of it (SWITCH_STEP_NS), so that none steps back.
+ * Start-up does not wait for the TSC's calibration (CALIBRATE_NS) until
+ * the first guest is about to run (ktime_wait_calibrated): meanwhile the
+ * clock thread measures the rate and every clock is the host's, read by
+ * the kernel; then the TSC lines take over a little ahead of it
+ * (SWITCH_STEP_NS), so that none steps back.
  *
  * Without a usable TSC (or with --vdso=syscall) every clock is the host's
  * clock plus its sandbox offset, read by the kernel, and the page tells
@@ -61,6 +62,7 @@ static struct {
 	bool calibrated;            /* the TSC lines have their rates */
 	int init_err;
 	pthread_mutex_t lock;       /* publishers */
+	pthread_cond_t calibrated_cv; /* calibrated became true (lock) */
 	struct vvar_clock kd;       /* the kernel's copy of the page's clock */
 	struct vvar_page *page;     /* the guests' page, or NULL */
 	bool host_only;             /* asked for: no TSC */
@@ -74,6 +76,7 @@ static struct {
 } tk = {
 	.once = PTHREAD_ONCE_INIT,
 	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.calibrated_cv = PTHREAD_COND_INITIALIZER,
 	.mono = { .host = CLOCK_MONOTONIC, .id = VCLOCK_MONOTONIC },
 	.raw = { .host = CLOCK_MONOTONIC_RAW, .id = VCLOCK_MONOTONIC_RAW },
 };
@@ -544,6 +547,17 @@ static void calibrate(void)
 	derive_bases(vc);
 	write_end();
 	__atomic_store_n(&tk.calibrated, true, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&tk.calibrated_cv);
+	pthread_mutex_unlock(&tk.lock);
+}
+
+void ktime_wait_calibrated(void)
+{
+	if (ktime_init() || !tk.tsc)
+		return;
+	pthread_mutex_lock(&tk.lock);
+	while (!__atomic_load_n(&tk.calibrated, __ATOMIC_ACQUIRE))
+		pthread_cond_wait(&tk.calibrated_cv, &tk.lock);
 	pthread_mutex_unlock(&tk.lock);
 }
 

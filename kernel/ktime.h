@@ -31,6 +31,10 @@ void ktime_set_realtime(int64_t epoch_ns);
 /* Start the sandbox's clock (once; later calls return the first result):
  * 0, or -EINVAL if REALTIME would be before 1970 or after 2252. */
 int ktime_init(void);
+/* Until the TSC's calibration is done (the first ms after ktime_init)
+ * the clocks are the host's and the vDSO's reads trap: call this before
+ * the first guest runs. */
+void ktime_wait_calibrated(void);
 /* Whether the clocks are computed from the TSC. */
 bool ktime_uses_tsc(void);
 /* TSC ticks per microsecond as calibrated at start-up, 0 if the clocks
