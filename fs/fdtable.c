@@ -357,11 +357,8 @@ static long owner_fcntl(struct file *f, unsigned cmd, uint64_t arg)
 		/* None is ever granted, and removing one that is not there is
 		 * EAGAIN too (generic_delete_lease). */
 		return arg == F_UNLCK || arg == F_RDLCK || arg == F_WRLCK ? -EAGAIN : -EINVAL;
-	case F_NOTIFY:
-		if (!S_ISDIR(f->type))
-			return -ENOTDIR;
-		f->dnotify = (unsigned)arg;
-		return 0;
+	case F_NOTIFY: /* accepted on a directory; no dnotify signal is sent */
+		return S_ISDIR(f->type) ? 0 : -ENOTDIR;
 	}
 	return -EINVAL;
 }

@@ -69,10 +69,9 @@ struct file {
 	bool may_block;       /* I/O may wait (tty, pipe): no zero-copy under the mm lock */
 	bool write_each_segment; /* Linux's .write without .write_iter: writev calls it per segment */
 	bool no_pread;        /* no positioned I/O (ESPIPE) */
-	/* F_SETOWN(_EX), F_SETSIG, F_NOTIFY: stored and read back; no SIGIO
-	 * or dnotify signal is ever sent (fs/fdtable.c). */
+	/* F_SETOWN(_EX), F_SETSIG: stored and read back; no SIGIO is ever
+	 * sent (fs/fdtable.c). */
 	int owner, owner_type, owner_sig;
-	unsigned dnotify;
 	/* The file holds write access to its inode (opened for writing,
 	 * which a running program's file refuses: ETXTBSY); given back at
 	 * release. */

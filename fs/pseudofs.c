@@ -128,7 +128,6 @@ static int pseudo_lookup(struct inode *dir, const char *name, struct inode **out
 
 struct pseudo_lister {
 	struct dir_ctx *ctx;
-	struct inode *dir;
 };
 
 int pseudo_emit(struct pseudo_lister *l, const char *name, const struct pseudo_node *node,
@@ -136,7 +135,6 @@ int pseudo_emit(struct pseudo_lister *l, const char *name, const struct pseudo_n
 {
 	/* No inode is made for a listing: d_ino is the number a lookup's
 	 * inode gets (pseudo_ino), from the same node and context. */
-	(void)l->dir;
 	return l->ctx->emit(l->ctx, name, strlen(name), pseudo_ino(node, ctx), dtype_of(node->mode));
 }
 
@@ -147,7 +145,7 @@ static int pseudo_iterate(struct inode *dir, struct dentry *d, struct dir_ctx *c
 	int err = ctx->emit(ctx, ".", 1, dir->ino, DT_DIR);
 	if (!err)
 		err = ctx->emit(ctx, "..", 2, pino, DT_DIR);
-	struct pseudo_lister l = { ctx, dir };
+	struct pseudo_lister l = { ctx };
 	for (const struct pseudo_node *c = p->node->children; !err && c && c->name; c++)
 		err = pseudo_emit(&l, c->name, c, &p->ctx);
 	if (!err && p->node->list)

@@ -176,12 +176,10 @@ static void init_child_thread(struct thread *t, const struct clone_req *c)
 	t->sigmask = pt->sigmask;
 	t->nice = pt->nice;
 	t->no_new_privs = pt->no_new_privs;
+	/* The creating thread's timer slack and name (another thread may be
+	 * renaming it through /proc). */
 	pthread_mutex_lock(&pt->proc->lock);
 	t->timer_slack_ns = t->default_slack_ns = pt->timer_slack_ns;
-	pthread_mutex_unlock(&pt->proc->lock);
-	/* The creating thread's name (another thread may be renaming it
-	 * through /proc). */
-	pthread_mutex_lock(&pt->proc->lock);
 	memcpy(t->comm, pt->comm, sizeof(t->comm));
 	pthread_mutex_unlock(&pt->proc->lock);
 	/* Linux: a child sharing memory without vfork's wait would share the

@@ -400,8 +400,6 @@ static struct process *new_reaper(struct process *p)
 	return init == p ? NULL : init;
 }
 
-/* Give the children of p to their new reaper, and send the parent-death
- * signals they asked for (tasklist_lock held). */
 /* POSIX's rule for stopped jobs (Linux's kill_orphaned_pgrp): when p's
  * exit (parent NULL: p's own group, its parent being p->parent) or its
  * children's move to a new parent (parent: the exiting father, for the
@@ -461,6 +459,8 @@ static void reparent_thread_children(struct process *p, const struct thread *t, 
 	}
 }
 
+/* Give the children of p to their new reaper, and send the parent-death
+ * signals they asked for (tasklist_lock held). */
 static void reparent_children(struct process *p)
 {
 	struct process *reaper = new_reaper(p);
@@ -685,14 +685,16 @@ static void thread_exit(struct thread *t)
 	/* Its children go to a sibling before its child-tid word says it
 	 * left: a pthread_join that returned finds them there. */
 	pthread_mutex_lock(&tasklist_lock);
-	pthread_mutex_lock(&p->lock);
-	int heir = 0; /* none when the whole group goes: one signal, at its end */
-	for (struct thread *o = p->exited ? NULL : p->threads; o && !heir; o = o->next_thread)
-		if (o != t && !__atomic_load_n(&o->leaving, __ATOMIC_ACQUIRE))
-			heir = o->tid;
-	pthread_mutex_unlock(&p->lock);
-	if (heir)
-		reparent_thread_children(p, t, heir);
+	if (p->children) {
+		pthread_mutex_lock(&p->lock);
+		int heir = 0; /* none when the whole group goes: one signal, at its end */
+		for (struct thread *o = p->exited ? NULL : p->threads; o && !heir; o = o->next_thread)
+			if (o != t && !__atomic_load_n(&o->leaving, __ATOMIC_ACQUIRE))
+				heir = o->tid;
+		pthread_mutex_unlock(&p->lock);
+		if (heir)
+			reparent_thread_children(p, t, heir);
+	}
 	pthread_mutex_unlock(&tasklist_lock);
 	if (p->mm)
 		thread_exit_mm(t);
