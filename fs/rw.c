@@ -140,8 +140,10 @@ static ssize_t bounce_write(struct file *f, const struct useg *seg, int nseg,
 					break;
 			}
 		}
-		if (!n)
+		if (!n && (fault || !f->write_each_segment))
 			return done ? done : -EFAULT;
+		/* (An empty segment of a file written segment by segment: the
+		 * op says what 0 bytes are, EINVAL for an eventfd.) */
 		ssize_t r = f->ops->write(f, &(struct iovec){ buf, n }, 1, pos, rwf);
 		if (r < 0)
 			return done ? done : r;

@@ -147,13 +147,15 @@ int64_t ktime_get_ns(clockid_t clk)
 	return (int64_t)ts_ns(&ts);
 }
 
-/* The host's HZ, from its coarse clocks' resolution (one tick). */
+/* The host's HZ, from its coarse clocks' resolution (one tick); at most
+ * a million, so that a tick is never less than a microsecond to the
+ * callers that divide by it. */
 long ktime_hz(void)
 {
 	struct timespec r;
 	if (clock_getres(CLOCK_MONOTONIC_COARSE, &r) != 0 || r.tv_sec || r.tv_nsec <= 0)
 		return 250;
-	return (NSEC_PER_SEC + r.tv_nsec / 2) / r.tv_nsec;
+	return MIN((NSEC_PER_SEC + r.tv_nsec / 2) / r.tv_nsec, 1000000L);
 }
 
 int ktime_getres(clockid_t clk, struct timespec *ts)

@@ -30,17 +30,6 @@ int dgram_deliver(struct socket *s, struct socket *dst, struct skb *skb, bool un
 	bool dropped = false;
 	struct sock_timeo t;
 	sock_timeo_init(&t, s, nonblock, false);
-	if (!unix_flow) {
-		/* UDP: sock_alloc_send_skb fails with EPIPE (no SIGPIPE) after
-		 * the sender's own SHUT_WR. AF_UNIX checked in its send loop. */
-		pthread_mutex_lock(&s->lock);
-		bool shut = s->shutdown & SEND_SHUTDOWN;
-		pthread_mutex_unlock(&s->lock);
-		if (shut) {
-			skb_free(skb);
-			return -EPIPE;
-		}
-	}
 	pthread_mutex_lock(&dst->lock);
 	if (unix_flow && dst != s) {
 		struct room r = { s, dst };

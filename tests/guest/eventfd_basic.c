@@ -81,6 +81,9 @@ int main(void)
 	printf("readv value: %u %u\n", lo, hi);
 	lo = 9;
 	resv("writev 4+4", rsys(SYS_writev, fd, iov, 2));
+	uint64_t one = 1;
+	struct iovec empty_first[2] = { { &one, 0 }, { &one, 8 } };
+	resv("writev 0+8", rsys(SYS_writev, fd, empty_first, 2));
 	rd("read", fd);
 	res("write bad pointer", rsys(SYS_write, fd, (void *)8, 8));
 	wr("write 1", fd, 1);
